@@ -1,0 +1,31 @@
+# The two commands of the README: `make run` and `make test`. Both install what is missing.
+JOBS ?= 2
+LISTEN ?= 127.0.0.1:8080
+DB ?= fidelis.db
+
+.PHONY: run test build deps clean format
+
+deps:
+	@./scripts/deps.sh
+
+build: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build -j $(JOBS)
+
+run: build
+	./build/fidelis serve --db $(DB) --listen $(LISTEN) --demo
+
+# Every test twice: a plain debug build, then under AddressSanitizer + UBSan.
+test: deps
+	@cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DFIDELIS_TESTING=ON >/dev/null
+	@cmake --build build-test -j $(JOBS)
+	cd build-test && ctest --output-on-failure -j $(JOBS)
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFIDELIS_TESTING=ON -DFIDELIS_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+format:
+	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c
+
+clean:
+	rm -rf build build-test build-asan

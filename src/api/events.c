@@ -1,0 +1,363 @@
+/*
+ * events.c - POST /v1/events: purchases, refunds and custom events, each
+ * processed exactly once per event id. The first result is stored with the
+ * event in the same transaction; a retry with the same id and body gets
+ * that result back (200, "duplicate": true), a retry with the same id and a
+ * different body is refused (409 idempotency_conflict).
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/handlers.h"
+#include "base/fd.h"
+#include "base/metrics.h"
+#include "core/identity.h"
+#include "core/ledger.h"
+#include "core/money.h"
+#include "store/events.h"
+#include "store/ledger.h"
+#include "store/members.h"
+
+#define MERGE_HOPS_MAX 8
+#define TYPE_MAX 64
+
+typedef struct event_input {
+    const char *id, *type, *external_id, *channel;
+    int64_t member_id, occurred_at;
+    const char *order_id; /* purchase: order.id; refund: order_id */
+    int64_t total;        /* purchase: order.total */
+    int64_t amount;       /* refund: amount, when has_amount */
+    bool has_amount;
+    char hash[65];
+} event_input;
+
+static bool is_type_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > TYPE_MAX || s[0] < 'a' || s[0] > 'z') return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || strchr("_.-", s[i])))
+            return false;
+    return true;
+}
+
+static int bad(fd_req *r, const char *field, const char *message)
+{
+    fd_reply_error(r, 422, "invalid_field", message, field);
+    return FD_EINVAL;
+}
+
+static int lines_or_reply(fd_req *r, json_t *lines, int exponent)
+{
+    if (!lines || json_is_null(lines)) return FD_OK;
+    if (!json_is_array(lines)) return bad(r, "order.lines", "order.lines must be an array");
+    if (json_array_size(lines) > FD_ORDER_LINES_MAX)
+        return bad(r, "order.lines", "an order has at most 1000 lines");
+    size_t i;
+    json_t *l;
+    json_array_foreach(lines, i, l)
+    {
+        char field[64];
+        snprintf(field, sizeof field, "order.lines[%zu]", i);
+        if (!json_is_object(l)) return bad(r, field, "each line must be an object");
+        json_t *sku = json_object_get(l, "sku"), *cat = json_object_get(l, "category"),
+               *qty = json_object_get(l, "quantity");
+        if (!json_is_string(sku) || !fd_ident_valid(json_string_value(sku)))
+            return bad(r, field, "line sku is required: printable ASCII without spaces");
+        if (cat && !json_is_null(cat) &&
+            (!json_is_string(cat) || json_string_length(cat) == 0 ||
+             json_string_length(cat) > FD_TEXT_MAX))
+            return bad(r, field, "line category must be a non-empty string");
+        if (!json_is_integer(qty) || json_integer_value(qty) < 1 ||
+            json_integer_value(qty) > 1000000)
+            return bad(r, field, "line quantity must be an integer from 1 to 1000000");
+        int64_t price;
+        snprintf(field, sizeof field, "order.lines[%zu].unit_price", i);
+        if (json_amount_or_reply(r, l, "unit_price", field, exponent, true, &price, NULL))
+            return FD_EINVAL;
+    }
+    return FD_OK;
+}
+
+static int purchase_or_reply(fd_req *r, event_input *in)
+{
+    json_t *order = json_object_get(r->body, "order");
+    if (!json_is_object(order)) return bad(r, "order", "a purchase needs an order object");
+    json_t *id = json_object_get(order, "id"), *cur = json_object_get(order, "currency");
+    if (!json_is_string(id) || !fd_ident_valid(json_string_value(id)))
+        return bad(r, "order.id", "order.id is required: printable ASCII without spaces");
+    in->order_id = json_string_value(id);
+    int exponent;
+    if (!json_is_string(cur)) return bad(r, "order.currency", "order.currency is required");
+    if (fd_currency_exponent(json_string_value(cur), &exponent)) {
+        fd_reply_error(r, 422, "unknown_currency", "order.currency is not an ISO 4217 code",
+                       "order.currency");
+        return FD_EINVAL;
+    }
+    if (strcmp(json_string_value(cur), r->program.currency)) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "this program runs in %s", r->program.currency);
+        fd_reply_error(r, 422, "currency_mismatch", msg, "order.currency");
+        return FD_EINVAL;
+    }
+    if (json_amount_or_reply(r, order, "total", "order.total", exponent, true, &in->total, NULL))
+        return FD_EINVAL;
+    return lines_or_reply(r, json_object_get(order, "lines"), exponent);
+}
+
+static int input_or_reply(fd_req *r, event_input *in)
+{
+    memset(in, 0, sizeof *in);
+    if (!r->body) {
+        fd_reply_error(r, 400, "body_required", "send the event as a JSON object", NULL);
+        return FD_EINVAL;
+    }
+    bool present;
+    if (body_ident_or_reply(r, "id", true, &in->id) || body_str_or_reply(r, "type", true, &in->type) ||
+        body_ident_or_reply(r, "external_id", false, &in->external_id) ||
+        body_int_or_reply(r, "member_id", false, 1, INT64_MAX, &in->member_id, NULL) ||
+        body_str_or_reply(r, "channel", false, &in->channel) ||
+        body_time_or_reply(r, "occurred_at", &in->occurred_at, &present))
+        return FD_EINVAL;
+    if (!present) in->occurred_at = fd_now();
+    if (!is_type_name(in->type))
+        return bad(r, "type", "type must be purchase, refund or a custom name [a-z][a-z0-9_.-]*");
+    json_t *attrs = json_object_get(r->body, "attributes");
+    if (attrs && !json_is_object(attrs)) return bad(r, "attributes", "attributes must be an object");
+    bool refund = !strcmp(in->type, "refund");
+    if (!refund && !in->member_id && !in->external_id)
+        return bad(r, "external_id", "name the member with external_id or member_id");
+    int rc = FD_OK;
+    if (!strcmp(in->type, "purchase")) {
+        rc = purchase_or_reply(r, in);
+    } else if (refund) {
+        rc = body_ident_or_reply(r, "order_id", true, &in->order_id);
+        if (!rc)
+            rc = json_amount_or_reply(r, r->body, "amount", "amount", r->program.exponent, false,
+                                      &in->amount, &in->has_amount);
+        if (!rc && in->has_amount && in->amount == 0) rc = bad(r, "amount", "amount must be above 0");
+    }
+    if (rc) return rc;
+    char *canon = json_canonical(r->body);
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, (const unsigned char *)canon, strlen(canon), NULL, 0);
+    sodium_bin2hex(in->hash, sizeof in->hash, h, sizeof h);
+    free(canon);
+    return FD_OK;
+}
+
+typedef struct event_job {
+    const fd_program *p;
+    const event_input *in;
+    const char *actor;
+    char *result; /* stored JSON text of the outcome */
+    bool duplicate;
+    fd_job_error err;
+} event_job;
+
+/* Replaces m by the member it was merged into, if any, so events sent with
+ * a merged member's identifiers reach the surviving member. */
+static int follow_merges(fd_db *db, int64_t program_id, fd_member *m)
+{
+    int rc = FD_OK;
+    for (int hop = 0; !rc && m->merged_into && hop < MERGE_HOPS_MAX; hop++) {
+        int64_t next = m->merged_into;
+        fd_member_clear(m);
+        rc = fd_member_get(db, program_id, next, m);
+    }
+    return rc;
+}
+
+/* Finds the event's member (by member_id or external_id); with need_active,
+ * refuses members that may not earn. */
+static int resolve_member(fd_db *db, event_job *j, bool need_active, fd_member *m)
+{
+    const event_input *in = j->in;
+    int rc = in->member_id ? fd_member_get(db, j->p->id, in->member_id, m)
+                           : fd_member_find(db, j->p->id, FD_LOOKUP_EXTERNAL_ID, in->external_id, m);
+    if (!rc) rc = follow_merges(db, j->p->id, m);
+    if (rc == FD_ENOTFOUND)
+        return job_fail(&j->err, rc, "member_not_found", in->member_id ? "member_id" : "external_id",
+                        "no such member: enroll it with POST /v1/members first");
+    if (!rc && need_active && !fd_member_can_earn(m))
+        return job_fail(&j->err, FD_ECONFLICT, "member_not_active", NULL, "the member is %s",
+                        fd_member_state_name(m->state));
+    return rc;
+}
+
+static int purchase(fd_db *db, event_job *j, fd_member *m, json_t *out)
+{
+    const event_input *in = j->in;
+    int64_t now = fd_now(), points;
+    fd_order o = {0};
+    int rc = fd_order_get(db, j->p->id, in->order_id, &o);
+    if (rc == FD_OK)
+        return job_fail(&j->err, FD_ECONFLICT, "order_exists", "order.id",
+                        "order %s was already posted by another event", in->order_id);
+    if (rc != FD_ENOTFOUND) return rc;
+    rc = fd_points_for_amount(in->total, j->p->exponent, j->p->earn_rate_milli, j->p->earn_rounding,
+                              &points);
+    if (rc) return job_fail(&j->err, rc, "out_of_range", "order.total", "order.total is too large");
+    bool pending = j->p->pending_days > 0;
+    fd_posting post = {"earn", "purchase", in->id, in->order_id, j->actor, now};
+    if (points > 0 && (rc = fd_ledger_credit(db, j->p, m, points, pending, &post, &o.lot_id)))
+        return rc;
+    o.member_id = m->id;
+    snprintf(o.order_id, sizeof o.order_id, "%s", in->order_id);
+    o.total = in->total;
+    o.points = points;
+    o.occurred_at = in->occurred_at;
+    if ((rc = fd_order_insert(db, j->p->id, &o, in->channel, now))) return rc;
+    json_object_set_new(out, "order_id", json_string(in->order_id));
+    json_object_set_new(out, "points", json_integer(points));
+    json_object_set_new(out, "points_status",
+                        json_string(points == 0 ? "none" : pending ? "pending" : "credited"));
+    if (pending && points)
+        json_object_set_new(out, "matures_at", json_time(fd_lot_matures_at(j->p, now)));
+    return FD_OK;
+}
+
+static int refund(fd_db *db, event_job *j, fd_member *m, json_t *out)
+{
+    const event_input *in = j->in;
+    int64_t now = fd_now(), reverse;
+    fd_order o;
+    int rc = fd_order_get(db, j->p->id, in->order_id, &o);
+    if (rc == FD_ENOTFOUND)
+        return job_fail(&j->err, rc, "order_not_found", "order_id", "no order %s", in->order_id);
+    if (rc) return rc;
+    if ((rc = fd_member_get(db, j->p->id, o.member_id, m)) || (rc = follow_merges(db, j->p->id, m)))
+        return rc;
+    if (in->member_id || in->external_id) { /* if named, it must be the order's member */
+        fd_member named = {0};
+        rc = resolve_member(db, j, false, &named);
+        int64_t named_id = named.id;
+        fd_member_clear(&named);
+        if (rc) return rc;
+        if (named_id != m->id)
+            return job_fail(&j->err, FD_ECONFLICT, "member_mismatch", NULL,
+                            "order %s belongs to another member", in->order_id);
+    }
+    int64_t left = o.total - o.refunded;
+    int64_t amount = in->has_amount ? in->amount : left;
+    if (left == 0)
+        return job_fail(&j->err, FD_ECONFLICT, "already_refunded", "order_id",
+                        "order %s is fully refunded", in->order_id);
+    if (amount > left) {
+        char a[32];
+        fd_amount_format(left, j->p->exponent, a, sizeof a);
+        return job_fail(&j->err, FD_EINVAL, "refund_exceeds_order", "amount",
+                        "at most %s of order %s is left to refund", a, in->order_id);
+    }
+    rc = fd_refund_reversal(o.points, o.total, o.refunded, amount, o.reversed, j->p->earn_rounding,
+                            &reverse);
+    if (rc) return rc;
+    char status[16] = "closed";
+    int64_t lot_remaining = 0;
+    if (o.lot_id && (rc = fd_ledger_lot_state(db, o.lot_id, status, &lot_remaining))) return rc;
+    fd_reversal plan;
+    fd_reversal_plan(reverse, strcmp(status, "pending") ? 0 : lot_remaining, m->balance,
+                     j->p->refund_policy, &plan);
+    fd_posting post = {"reverse", "refund", in->id, in->order_id, j->actor, now};
+    if (plan.from_pending) rc = fd_ledger_cancel_pending(db, m, o.lot_id, plan.from_pending, &post);
+    if (!rc && plan.from_available)
+        rc = fd_ledger_debit(db, m, plan.from_available, o.lot_id, true, &post);
+    if (rc) return rc;
+    o.refunded += amount;
+    o.reversed += reverse;
+    if ((rc = fd_order_save_refund(db, &o))) return rc;
+    json_object_set_new(out, "order_id", json_string(in->order_id));
+    json_object_set_new(out, "refunded", json_amount(amount, j->p->exponent));
+    json_object_set_new(out, "order_refunded_total", json_amount(o.refunded, j->p->exponent));
+    json_object_set_new(out, "fully_refunded", json_boolean(o.refunded == o.total));
+    json_object_set_new(out, "points_reversed", json_integer(reverse));
+    json_object_set_new(out, "from_pending", json_integer(plan.from_pending));
+    json_object_set_new(out, "from_balance", json_integer(plan.from_available));
+    json_object_set_new(out, "waived", json_integer(plan.waived));
+    return FD_OK;
+}
+
+static int event_job_run(fd_db *db, void *arg)
+{
+    event_job *j = arg;
+    const event_input *in = j->in;
+    char hash[65];
+    int rc = fd_event_get(db, j->p->id, in->id, hash, &j->result);
+    if (rc == FD_OK) {
+        if (strcmp(hash, in->hash))
+            return job_fail(&j->err, FD_ECONFLICT, "idempotency_conflict", "id",
+                            "event id %s was already used with a different body", in->id);
+        j->duplicate = true;
+        return FD_OK;
+    }
+    if (rc != FD_ENOTFOUND) return rc;
+    fd_member m = {0};
+    json_t *out = json_pack("{s:s, s:s}", "event_id", in->id, "type", in->type);
+    bool is_refund = !strcmp(in->type, "refund");
+    rc = is_refund ? FD_OK : resolve_member(db, j, true, &m);
+    if (!rc) {
+        if (is_refund) rc = refund(db, j, &m, out);
+        else if (!strcmp(in->type, "purchase")) rc = purchase(db, j, &m, out);
+        else json_object_set_new(out, "points", json_integer(0)); /* custom: rules decide (later) */
+    }
+    if (!rc) {
+        json_object_set_new(out, "member_id", json_integer(m.id));
+        json_object_set_new(out, "balance", json_integer(m.balance));
+        json_object_set_new(out, "pending", json_integer(m.pending));
+        json_object_set_new(out, "occurred_at", json_time(in->occurred_at));
+        j->result = json_canonical(out);
+        rc = fd_event_insert(db, j->p->id, in->id, in->type, m.id, in->hash, j->result,
+                             in->channel, in->occurred_at, fd_now());
+    }
+    if (rc == FD_EOVERFLOW && !j->err.code)
+        rc = job_fail(&j->err, rc, "out_of_range", NULL, "a balance would leave its range");
+    json_decref(out);
+    fd_member_clear(&m);
+    return rc;
+}
+
+void h_events_post(fd_req *r)
+{
+    event_input in;
+    if (input_or_reply(r, &in)) return;
+    event_job j = {.p = &r->program, .in = &in, .actor = r->who.actor};
+    if (!write_or_reply(r, event_job_run, &j, &j.err)) {
+        json_t *o = json_loads(j.result, 0, NULL);
+        json_object_set_new(o, "duplicate", json_boolean(j.duplicate));
+        fd_metrics_event(in.type, j.duplicate);
+        fd_reply(r, j.duplicate ? 200 : 201, o);
+    }
+    free(j.result);
+}
+
+void h_event_get(fd_req *r)
+{
+    char hash[65], *result = NULL;
+    int rc = fd_event_get(r->db, r->program.id, r->params[0], hash, &result);
+    if (rc == FD_ENOTFOUND) fd_reply_error(r, 404, "event_not_found", "no such event", NULL);
+    else if (rc) fd_reply_status(r, rc, NULL);
+    else fd_reply(r, 200, json_loads(result, 0, NULL));
+    free(result);
+}
+
+void h_order_get(fd_req *r)
+{
+    fd_order o;
+    int rc = fd_order_get(r->db, r->program.id, r->params[0], &o);
+    if (rc == FD_ENOTFOUND) {
+        fd_reply_error(r, 404, "order_not_found", "no such order", NULL);
+        return;
+    }
+    if (rc) {
+        fd_reply_status(r, rc, NULL);
+        return;
+    }
+    int e = r->program.exponent;
+    fd_reply(r, 200, json_pack("{s:s, s:I, s:o, s:o, s:I, s:I, s:o}", "order_id", o.order_id,
+                               "member_id", (json_int_t)o.member_id, "total", json_amount(o.total, e),
+                               "refunded", json_amount(o.refunded, e), "points",
+                               (json_int_t)o.points, "points_reversed", (json_int_t)o.reversed,
+                               "occurred_at", json_time(o.occurred_at)));
+}

@@ -1,0 +1,47 @@
+/*
+ * handlers.h - every route handler, grouped by the file that implements it.
+ * The route table (routes.c) says who may call each.
+ */
+#ifndef FD_HANDLERS_H
+#define FD_HANDLERS_H
+
+#include "api/api.h"
+
+/* system.c */
+void h_healthz(fd_req *r);
+void h_readyz(fd_req *r);
+void h_metrics(fd_req *r);
+void h_program_get(fd_req *r);
+void h_program_patch(fd_req *r);
+void h_keys_create(fd_req *r);
+void h_keys_list(fd_req *r);
+void h_keys_revoke(fd_req *r);
+void h_audit_list(fd_req *r);
+void h_jobs_expire(fd_req *r);
+#ifdef FIDELIS_TESTING
+void h_test_clock(fd_req *r);
+#endif
+
+/* members.c */
+void h_members_upsert(fd_req *r);
+void h_members_list(fd_req *r);
+void h_members_lookup(fd_req *r);
+void h_member_get(fd_req *r);
+void h_member_patch(fd_req *r);
+void h_member_consent(fd_req *r);
+void h_consent_confirm(fd_req *r);
+void h_member_erase(fd_req *r);
+void h_member_merge(fd_req *r);
+void h_member_token(fd_req *r);
+
+/* points.c */
+void h_member_ledger(fd_req *r);
+void h_member_lots(fd_req *r);
+void h_member_adjust(fd_req *r);
+
+/* events.c */
+void h_events_post(fd_req *r);
+void h_event_get(fd_req *r);
+void h_order_get(fd_req *r);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * routes.c - every route of the API and who may call it (SPEC §13).
+ * docs/openapi.yaml describes the same list.
+ */
+#include "api/routes.h"
+
+#include "api/handlers.h"
+#include "core/role.h"
+
+#define ADMIN FD_ROLE_BIT(FD_ROLE_ADMIN)
+#define STAFF FD_ROLES_STAFF
+#define READ FD_ROLES_READ
+#define FRONT FD_ROLES_FRONT
+#define LOOKUP (FD_ROLES_READ | FD_ROLE_BIT(FD_ROLE_POS))
+
+const fd_route fd_routes[] = {
+    {"GET", "/healthz", 0, ROUTE_PUBLIC, h_healthz},
+    {"GET", "/readyz", 0, ROUTE_PUBLIC, h_readyz},
+    {"GET", "/metrics", ADMIN | FD_ROLE_BIT(FD_ROLE_ANALYST), 0, h_metrics},
+
+    {"GET", "/v1/program", LOOKUP, 0, h_program_get},
+    {"PATCH", "/v1/program", ADMIN, 0, h_program_patch},
+    {"POST", "/v1/keys", ADMIN, 0, h_keys_create},
+    {"GET", "/v1/keys", ADMIN, 0, h_keys_list},
+    {"DELETE", "/v1/keys/{}", ADMIN, 0, h_keys_revoke},
+    {"GET", "/v1/audit", ADMIN, 0, h_audit_list},
+    {"POST", "/v1/jobs/expire", ADMIN, 0, h_jobs_expire},
+#ifdef FIDELIS_TESTING
+    {"POST", "/v1/_test/clock", ADMIN, 0, h_test_clock},
+#endif
+
+    {"POST", "/v1/members", FRONT, 0, h_members_upsert},
+    {"GET", "/v1/members", READ, 0, h_members_list},
+    {"GET", "/v1/members/lookup", LOOKUP, 0, h_members_lookup},
+    {"GET", "/v1/members/{}", LOOKUP, ROUTE_SELF, h_member_get},
+    {"PATCH", "/v1/members/{}", STAFF, 0, h_member_patch},
+    {"POST", "/v1/members/{}/consent", FRONT, 0, h_member_consent},
+    {"POST", "/v1/consent/confirm", FRONT, 0, h_consent_confirm},
+    {"POST", "/v1/members/{}/erase", ADMIN, 0, h_member_erase},
+    {"POST", "/v1/members/{}/merge", STAFF, 0, h_member_merge},
+    {"POST", "/v1/members/{}/token", FRONT, 0, h_member_token},
+    {"GET", "/v1/members/{}/ledger", LOOKUP, ROUTE_SELF, h_member_ledger},
+    {"GET", "/v1/members/{}/lots", LOOKUP, ROUTE_SELF, h_member_lots},
+    {"POST", "/v1/members/{}/adjustments", STAFF, 0, h_member_adjust},
+
+    {"POST", "/v1/events", FRONT, 0, h_events_post},
+    {"GET", "/v1/events/{}", LOOKUP, 0, h_event_get},
+    {"GET", "/v1/orders/{}", LOOKUP, 0, h_order_get},
+};
+
+const int fd_nroutes = (int)(sizeof fd_routes / sizeof fd_routes[0]);

@@ -1,0 +1,23 @@
+/*
+ * routes.h - the route table: method, path pattern, roles allowed, handler.
+ */
+#ifndef FD_ROUTES_H
+#define FD_ROUTES_H
+
+#include "api/api.h"
+
+#define ROUTE_PUBLIC 0x1u     /* no key needed */
+#define ROUTE_SELF 0x2u       /* member keys may call it for their own member ({id} first) */
+
+typedef struct fd_route {
+    const char *method;
+    const char *pattern; /* segments; "{}" matches one parameter */
+    unsigned roles;      /* FD_ROLE_BIT mask */
+    unsigned flags;
+    void (*handler)(fd_req *r);
+} fd_route;
+
+extern const fd_route fd_routes[];
+extern const int fd_nroutes;
+
+#endif

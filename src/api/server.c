@@ -1,0 +1,354 @@
+/*
+ * server.c - libmicrohttpd glue: bounded body reading, routing, key
+ * authentication and role checks, dispatch, per-route metrics (server.h).
+ */
+#include "api/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "api/routes.h"
+#include "base/fd.h"
+#include "base/metrics.h"
+#include "store/programs.h"
+
+/* Statuses counted per route; anything else is counted as "other". */
+static const int COUNTED[] = {200, 201, 400, 401, 403, 404, 405, 409, 413, 422, 500, 503};
+#define NCOUNTED ((int)(sizeof COUNTED / sizeof COUNTED[0]))
+#define ROUTES_MAX 64
+
+struct fd_server {
+    struct MHD_Daemon *mhd;
+    fd_store *store;
+    _Atomic int64_t hits[ROUTES_MAX + 1][NCOUNTED + 1]; /* last route row: unmatched */
+    _Atomic int64_t latency[FD_LATENCY_BUCKETS + 1];
+    _Atomic int64_t latency_sum_us, requests;
+};
+
+/* Per-connection state while a request is read. */
+typedef struct conn_state {
+    char *body;
+    size_t len;
+    bool too_big;
+    int64_t t0_us;
+} conn_state;
+
+static int match_route(const char *method, const char *path, fd_req *r, bool *path_known)
+{
+    *path_known = false;
+    for (int i = 0; i < fd_nroutes; i++) {
+        const char *p = fd_routes[i].pattern, *u = path;
+        int np = 0;
+        const char *params[4];
+        size_t plen[4];
+        while (*p && *u) {
+            if (p[0] == '{' && p[1] == '}') {
+                const char *end = strchr(u, '/');
+                size_t n = end ? (size_t)(end - u) : strlen(u);
+                if (n == 0 || np == 4) break;
+                params[np] = u;
+                plen[np++] = n;
+                u += n;
+                p += 2;
+            } else if (*p == *u) {
+                p++;
+                u++;
+            } else {
+                break;
+            }
+        }
+        if (*p || *u) continue;
+        *path_known = true;
+        if (strcmp(fd_routes[i].method, method)) continue;
+        for (int k = 0; k < np; k++) {
+            char *v = fd_malloc(plen[k] + 1);
+            memcpy(v, params[k], plen[k]);
+            v[plen[k]] = 0;
+            r->params[k] = v;
+        }
+        return i;
+    }
+    return -1;
+}
+
+static const char *api_key(struct MHD_Connection *c)
+{
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (auth && !strncasecmp(auth, "Bearer ", 7)) return auth + 7;
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Api-Key");
+}
+
+/* Authenticates, checks the role and loads the program; replies on failure. */
+static int authorize_or_reply(fd_req *r, const fd_route *route)
+{
+    const char *key = api_key(r->conn);
+    if (!key) {
+        fd_reply_error(r, 401, "unauthenticated", "an API key is required (Authorization: Bearer <key>)",
+                       NULL);
+        return FD_EAUTH;
+    }
+    int rc = fd_key_authenticate(r->db, key, &r->who);
+    if (rc == FD_EAUTH) {
+        fd_reply_error(r, 401, "unauthenticated", "the API key is unknown or revoked", NULL);
+        return rc;
+    }
+    if (rc) {
+        fd_reply_status(r, rc, NULL);
+        return rc;
+    }
+    if (!(route->roles & FD_ROLE_BIT(r->who.role))) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "role %s may not call this route", fd_role_name(r->who.role));
+        fd_reply_error(r, 403, "forbidden", msg, NULL);
+        return FD_EFORBIDDEN;
+    }
+    if (r->who.role == FD_ROLE_MEMBER) {
+        char own[24];
+        snprintf(own, sizeof own, "%lld", (long long)r->who.member_id);
+        if (!(route->flags & ROUTE_SELF) || !r->params[0] || strcmp(r->params[0], own)) {
+            fd_reply_error(r, 403, "forbidden", "a member key sees only its own member", NULL);
+            return FD_EFORBIDDEN;
+        }
+    }
+    rc = fd_program_load(r->db, r->who.program_id, &r->program);
+    if (rc) fd_reply_status(r, rc == FD_ENOTFOUND ? FD_EAUTH : rc, NULL);
+    return rc;
+}
+
+static int parse_body_or_reply(fd_req *r, const conn_state *cs)
+{
+    if (cs->len == 0) return FD_OK;
+    json_error_t err;
+    r->body = json_loadb(cs->body, cs->len, JSON_REJECT_DUPLICATES, &err);
+    if (!r->body) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "malformed JSON at line %d column %d: %s", err.line, err.column,
+                 err.text);
+        fd_reply_error(r, 400, "invalid_json", msg, NULL);
+        return FD_EINVAL;
+    }
+    if (!json_is_object(r->body)) {
+        fd_reply_error(r, 400, "invalid_json", "the body must be a JSON object", NULL);
+        return FD_EINVAL;
+    }
+    return FD_OK;
+}
+
+static void dispatch(fd_server *s, fd_req *r, const conn_state *cs, int *route_index)
+{
+    bool path_known;
+    int i = match_route(r->method, r->path, r, &path_known);
+    *route_index = i;
+    if (i < 0) {
+        if (path_known) fd_reply_error(r, 405, "method_not_allowed", "method not allowed here", NULL);
+        else fd_reply_error(r, 404, "not_found", "no such route", NULL);
+        return;
+    }
+    if (cs->too_big) {
+        fd_reply_error(r, 413, "body_too_large", "the request body exceeds 1 MiB", NULL);
+        return;
+    }
+    const fd_route *route = &fd_routes[i];
+    r->db = fd_store_reader(s->store);
+    if ((route->flags & ROUTE_PUBLIC) || authorize_or_reply(r, route) == FD_OK) {
+        if (parse_body_or_reply(r, cs) == FD_OK) route->handler(r);
+    }
+    fd_store_release(s->store, r->db);
+    r->db = NULL;
+    if (!r->replied) fd_reply_error(r, 500, "internal", "the handler did not reply", NULL);
+}
+
+static void count(fd_server *s, int route, int status, int64_t us)
+{
+    int row = route >= 0 && route < ROUTES_MAX ? route : ROUTES_MAX;
+    int col = NCOUNTED;
+    for (int k = 0; k < NCOUNTED; k++)
+        if (COUNTED[k] == status) col = k;
+    atomic_fetch_add(&s->hits[row][col], 1);
+    int b = 0;
+    while (b < FD_LATENCY_BUCKETS && us > fd_latency_bounds_us[b]) b++;
+    atomic_fetch_add(&s->latency[b], 1);
+    atomic_fetch_add(&s->latency_sum_us, us);
+    atomic_fetch_add(&s->requests, 1);
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *c, fd_req *r)
+{
+    size_t n = strlen(r->reply);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(n, r->reply, MHD_RESPMEM_MUST_FREE);
+    r->reply = NULL; /* owned by the response now */
+    MHD_add_response_header(resp, "Content-Type",
+                            r->content_type ? r->content_type : "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    fd_server *s = cls;
+    conn_state *cs = *con_cls;
+    if (!cs) {
+        cs = fd_calloc(1, sizeof *cs);
+        cs->t0_us = fd_monotonic_us();
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > FD_BODY_MAX) cs->too_big = true;
+        *con_cls = cs;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!cs->too_big && cs->len + *upload_size > FD_BODY_MAX) {
+            cs->too_big = true;
+            free(cs->body);
+            cs->body = NULL;
+        }
+        if (!cs->too_big) {
+            cs->body = fd_realloc(cs->body, cs->len + *upload_size + 1);
+            memcpy(cs->body + cs->len, upload_data, *upload_size);
+            cs->len += *upload_size;
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    fd_req r = {0};
+    r.srv = s;
+    r.store = s->store;
+    r.conn = c;
+    r.method = method;
+    r.path = url;
+    int route;
+    dispatch(s, &r, cs, &route);
+    enum MHD_Result ret = send_reply(c, &r);
+    count(s, route, r.status, fd_monotonic_us() - cs->t0_us);
+    for (int k = 0; k < 4; k++) free((void *)r.params[k]);
+    json_decref(r.body);
+    free(r.reply);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls, (void)c, (void)toe;
+    conn_state *cs = *con_cls;
+    if (cs) {
+        free(cs->body);
+        free(cs);
+    }
+    *con_cls = NULL;
+}
+
+static int bind_listen(const char *addr, int *fd_out, int *port_out)
+{
+    char host[64];
+    const char *colon = strrchr(addr, ':');
+    if (!colon || (size_t)(colon - addr) >= sizeof host) return FD_EINVAL;
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = 0;
+    int port = atoi(colon + 1);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    if (port < 0 || port > 65535 || inet_pton(AF_INET, host, &a.sin_addr) != 1) return FD_EINVAL;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 1024)) {
+        fd_log("error", "msg=\"cannot listen on %s\"", addr);
+        if (fd >= 0) close(fd);
+        return FD_EIO;
+    }
+    socklen_t len = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    *fd_out = fd;
+    *port_out = ntohs(a.sin_port);
+    return FD_OK;
+}
+
+int fd_server_start(const fd_server_config *cfg, fd_store *store, fd_server **out, int *port)
+{
+    if (fd_nroutes > ROUTES_MAX) return FD_EINVAL;
+    int fd, rc = bind_listen(cfg->listen, &fd, port);
+    if (rc) return rc;
+    fd_server *s = fd_calloc(1, sizeof *s);
+    s->store = store;
+    s->mhd = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        on_request, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 4096u,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+    if (!s->mhd) {
+        fd_log("error", "msg=\"libmicrohttpd failed to start\"");
+        close(fd);
+        free(s);
+        return FD_EIO;
+    }
+    *out = s;
+    return FD_OK;
+}
+
+void fd_server_stop(fd_server *s)
+{
+    if (!s) return;
+    MHD_stop_daemon(s->mhd);
+    free(s);
+}
+
+char *fd_server_metrics(fd_server *s)
+{
+    size_t cap = 65536, n = 0;
+    char *out = fd_malloc(cap);
+    n += (size_t)snprintf(out + n, cap - n,
+                          "# HELP fidelis_http_requests_total HTTP requests by route and status.\n"
+                          "# TYPE fidelis_http_requests_total counter\n");
+    for (int i = 0; i <= fd_nroutes && i <= ROUTES_MAX; i++) {
+        int row = i < fd_nroutes ? i : ROUTES_MAX;
+        for (int k = 0; k <= NCOUNTED; k++) {
+            int64_t v = s->hits[row][k];
+            if (!v || n + 256 > cap) continue;
+            char status[8];
+            if (k < NCOUNTED) snprintf(status, sizeof status, "%d", COUNTED[k]);
+            else strcpy(status, "other");
+            n += (size_t)snprintf(out + n, cap - n,
+                                  "fidelis_http_requests_total{route=\"%s %s\",status=\"%s\"} %lld\n",
+                                  i < fd_nroutes ? fd_routes[i].method : "ANY",
+                                  i < fd_nroutes ? fd_routes[i].pattern : "unmatched", status,
+                                  (long long)v);
+        }
+    }
+    n += (size_t)snprintf(out + n, cap - n,
+                          "# HELP fidelis_http_request_duration_seconds Request latency.\n"
+                          "# TYPE fidelis_http_request_duration_seconds histogram\n");
+    int64_t cum = 0;
+    for (int b = 0; b <= FD_LATENCY_BUCKETS; b++) {
+        cum += s->latency[b];
+        char le[32];
+        if (b < FD_LATENCY_BUCKETS) snprintf(le, sizeof le, "%g", fd_latency_bounds_us[b] / 1e6);
+        else strcpy(le, "+Inf");
+        n += (size_t)snprintf(out + n, cap - n,
+                              "fidelis_http_request_duration_seconds_bucket{le=\"%s\"} %lld\n", le,
+                              (long long)cum);
+    }
+    n += (size_t)snprintf(out + n, cap - n,
+                          "fidelis_http_request_duration_seconds_sum %.6f\n"
+                          "fidelis_http_request_duration_seconds_count %lld\n",
+                          (double)s->latency_sum_us / 1e6, (long long)s->requests);
+    char *core = fd_metrics_render_core();
+    size_t cl = strlen(core);
+    out = fd_realloc(out, n + cl + 1);
+    memcpy(out + n, core, cl + 1);
+    free(core);
+    return out;
+}

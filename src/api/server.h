@@ -1,0 +1,22 @@
+/*
+ * server.h - the HTTP server: libmicrohttpd with its internal thread pool,
+ * on a listening socket the caller chose.
+ */
+#ifndef FD_SERVER_H
+#define FD_SERVER_H
+
+#include "api/api.h"
+
+typedef struct fd_server_config {
+    const char *listen; /* "host:port"; port 0 picks a free one */
+    int threads;
+} fd_server_config;
+
+/* Binds, starts serving and writes the bound port into *port. */
+int fd_server_start(const fd_server_config *cfg, fd_store *store, fd_server **out, int *port);
+void fd_server_stop(fd_server *s);
+
+/* Appends the HTTP metrics in Prometheus text format; caller frees. */
+char *fd_server_metrics(fd_server *s);
+
+#endif

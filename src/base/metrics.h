@@ -1,0 +1,25 @@
+/*
+ * metrics.h - process-wide counters exported by GET /metrics in Prometheus
+ * text format. All updates are atomic and lock-free.
+ */
+#ifndef FD_METRICS_H
+#define FD_METRICS_H
+
+#include <stdint.h>
+
+/* Upper bounds (microseconds) of the request-latency histogram buckets. */
+#define FD_LATENCY_BUCKETS 12
+extern const int64_t fd_latency_bounds_us[FD_LATENCY_BUCKETS];
+
+/* Upper bounds of the group-commit batch-size histogram buckets. */
+#define FD_BATCH_BUCKETS 8
+extern const int64_t fd_batch_bounds[FD_BATCH_BUCKETS];
+
+void fd_metrics_commit(int64_t jobs, int64_t duration_us);
+void fd_metrics_event(const char *type, int duplicate);
+
+/* Appends the store/event metrics in Prometheus text format; returns a
+ * malloc'ed string the caller frees. */
+char *fd_metrics_render_core(void);
+
+#endif

@@ -1,0 +1,362 @@
+/*
+ * main.c - the `fidelis` command: serve, init, migrate, key create, check,
+ * expire. Each command has --help.
+ */
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/server.h"
+#include "base/fd.h"
+#include "core/program.h"
+#include "core/role.h"
+#include "jobs/expiry.h"
+#include "store/audit.h"
+#include "store/keys.h"
+#include "store/ledger.h"
+#include "store/programs.h"
+#include "store/schema.h"
+#include "store/store.h"
+
+static const char USAGE[] =
+    "usage: fidelis <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  serve        run the HTTP API server\n"
+    "  init         create a program and its first admin key\n"
+    "  migrate      apply schema migrations and print the schema version\n"
+    "  key create   create an API key for a program\n"
+    "  check        verify the ledger invariants; exit 1 on any violation\n"
+    "  expire       run the pending-maturation and expiry job now\n"
+    "\n"
+    "Every command takes --db PATH (default: $FIDELIS_DB, else ./fidelis.db).\n"
+    "Run `fidelis <command> --help` for its options.\n";
+
+typedef struct opts {
+    const char *db, *listen, *name, *currency, *timezone, *role, *label, *now;
+    int threads, job_interval;
+    int64_t program, member;
+    bool demo, help;
+} opts;
+
+static int parse_opts(int argc, char **argv, opts *o)
+{
+    const char *env = getenv("FIDELIS_DB");
+    const char *listen = getenv("FIDELIS_LISTEN");
+    *o = (opts){.db = env && *env ? env : "fidelis.db",
+                .listen = listen && *listen ? listen : "127.0.0.1:8080",
+                .threads = 4,
+                .job_interval = 60,
+                .program = 1,
+                .name = "Demo",
+                .currency = "EUR",
+                .timezone = "Europe/Berlin",
+                .label = "cli"};
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool takes = true;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) o->help = true, takes = false;
+        else if (!strcmp(a, "--demo")) o->demo = true, takes = false;
+        else if (!v) {
+            fprintf(stderr, "fidelis: %s needs a value (or is unknown)\n", a);
+            return FD_EINVAL;
+        } else if (!strcmp(a, "--db")) o->db = v;
+        else if (!strcmp(a, "--listen")) o->listen = v;
+        else if (!strcmp(a, "--name")) o->name = v;
+        else if (!strcmp(a, "--currency")) o->currency = v;
+        else if (!strcmp(a, "--timezone")) o->timezone = v;
+        else if (!strcmp(a, "--role")) o->role = v;
+        else if (!strcmp(a, "--label")) o->label = v;
+        else if (!strcmp(a, "--now")) o->now = v;
+        else if (!strcmp(a, "--threads")) o->threads = atoi(v);
+        else if (!strcmp(a, "--job-interval")) o->job_interval = atoi(v);
+        else if (!strcmp(a, "--program")) o->program = atoll(v);
+        else if (!strcmp(a, "--member")) o->member = atoll(v);
+        else {
+            fprintf(stderr, "fidelis: unknown option %s\n", a);
+            return FD_EINVAL;
+        }
+        if (takes) i++;
+    }
+    if (o->threads < 1 || o->threads > 256 || o->job_interval < 1) {
+        fprintf(stderr, "fidelis: --threads must be 1..256 and --job-interval >= 1\n");
+        return FD_EINVAL;
+    }
+    return FD_OK;
+}
+
+static int open_store(const opts *o, int readers, fd_store **s)
+{
+    int rc = fd_store_open(o->db, readers, s);
+    if (rc) fprintf(stderr, "fidelis: cannot open database %s: %s\n", o->db, fd_strerror(rc));
+    return rc;
+}
+
+/* init / key create run as write jobs like everything else. */
+typedef struct setup_job {
+    fd_program program;
+    bool create_program;
+    fd_role role;
+    int64_t member;
+    const char *label;
+    char key[FD_KEY_MAX], key_id[24];
+} setup_job;
+
+static int setup_job_run(fd_db *db, void *arg)
+{
+    setup_job *j = arg;
+    int64_t now = fd_now();
+    int rc = FD_OK;
+    if (j->create_program) rc = fd_program_insert(db, &j->program, now);
+    else rc = fd_program_load(db, j->program.id, &j->program);
+    if (!rc) rc = fd_key_create(db, j->program.id, j->role, j->member, j->label, "cli", now, j->key,
+                                j->key_id);
+    if (!rc) rc = fd_audit_add(db, j->program.id, "cli", "key.create", "key", j->key_id, NULL,
+                               NULL, now);
+    return rc;
+}
+
+static int new_program(const opts *o, fd_program *p)
+{
+    const char *field;
+    fd_program_defaults(p);
+    snprintf(p->name, sizeof p->name, "%s", o->name);
+    snprintf(p->currency, sizeof p->currency, "%s", o->currency);
+    snprintf(p->timezone, sizeof p->timezone, "%s", o->timezone);
+    if (fd_currency_exponent(p->currency, &p->exponent) || fd_program_validate(p, &field)) {
+        fprintf(stderr, "fidelis: invalid program settings (currency %s)\n", o->currency);
+        return FD_EINVAL;
+    }
+    return FD_OK;
+}
+
+static int run_setup(fd_store *s, setup_job *j)
+{
+    int rc = fd_store_write(s, setup_job_run, j);
+    if (rc) fprintf(stderr, "fidelis: %s\n", fd_strerror(rc));
+    return rc;
+}
+
+static int cmd_init(const opts *o)
+{
+    if (o->help) {
+        printf("usage: fidelis init [--db PATH] [--name NAME] [--currency EUR] "
+               "[--timezone Europe/Berlin]\n"
+               "Creates a program and prints its first admin API key (shown once).\n");
+        return 0;
+    }
+    setup_job j = {.create_program = true, .role = FD_ROLE_ADMIN, .label = "init"};
+    fd_store *s;
+    if (new_program(o, &j.program) || open_store(o, 1, &s)) return 1;
+    int rc = run_setup(s, &j);
+    fd_store_close(s);
+    if (rc) return 1;
+    printf("program %lld created (%s, %s)\nadmin key: %s\n", (long long)j.program.id, j.program.name,
+           j.program.currency, j.key);
+    return 0;
+}
+
+static int cmd_key(int argc, char **argv, const opts *o)
+{
+    bool help = o->help || (argc >= 1 && !strcmp(argv[0], "--help"));
+    if (help || argc < 1 || strcmp(argv[0], "create")) {
+        printf("usage: fidelis key create --role admin|marketer|analyst|pos|member "
+               "[--program ID] [--member ID] [--label TEXT] [--db PATH]\n"
+               "Creates an API key and prints it (shown once; stored hashed).\n");
+        return help ? 0 : 2;
+    }
+    setup_job j = {.program.id = o->program, .member = o->member, .label = o->label};
+    if (!o->role || fd_role_parse(o->role, &j.role)) {
+        fprintf(stderr, "fidelis: --role must be admin, marketer, analyst, pos or member\n");
+        return 2;
+    }
+    if ((j.role == FD_ROLE_MEMBER) != (o->member > 0)) {
+        fprintf(stderr, "fidelis: --member ID is required for, and only for, role member\n");
+        return 2;
+    }
+    fd_store *s;
+    if (open_store(o, 1, &s)) return 1;
+    int rc = run_setup(s, &j);
+    fd_store_close(s);
+    if (rc) return 1;
+    printf("%s\n", j.key);
+    return 0;
+}
+
+static int cmd_migrate(const opts *o)
+{
+    if (o->help) {
+        printf("usage: fidelis migrate [--db PATH]\nApplies pending schema migrations.\n");
+        return 0;
+    }
+    fd_db *db;
+    int64_t version;
+    if (fd_db_open(o->db, &db)) return 1;
+    int rc = fd_schema_migrate(db, &version);
+    fd_db_close(db);
+    if (rc) {
+        fprintf(stderr, "fidelis: migration failed: %s\n", fd_strerror(rc));
+        return 1;
+    }
+    printf("schema version %lld\n", (long long)version);
+    return 0;
+}
+
+static void print_violation(const char *msg, void *arg)
+{
+    (void)arg;
+    printf("VIOLATION %s\n", msg);
+}
+
+static int cmd_check(const opts *o)
+{
+    if (o->help) {
+        printf("usage: fidelis check [--db PATH]\n"
+               "Proves for every member: balance = sum of journal = sum of open lots (or 0 when\n"
+               "negative), pending = pending lots, last balance_after = balance. Exit 1 on any\n"
+               "violation.\n");
+        return 0;
+    }
+    fd_store *s;
+    if (open_store(o, 1, &s)) return 1;
+    fd_db *db = fd_store_reader(s);
+    int64_t members = 0, violations = 0;
+    int rc = fd_ledger_check(db, print_violation, NULL, &members, &violations);
+    fd_store_release(s, db);
+    fd_store_close(s);
+    if (rc) {
+        fprintf(stderr, "fidelis: check failed: %s\n", fd_strerror(rc));
+        return 1;
+    }
+    printf("checked %lld members: %lld violations\n", (long long)members, (long long)violations);
+    return violations ? 1 : 0;
+}
+
+static int cmd_expire(const opts *o)
+{
+    if (o->help) {
+        printf("usage: fidelis expire [--db PATH]"
+#ifdef FIDELIS_TESTING
+               " [--now ISO8601]"
+#endif
+               "\nActivates pending points whose window ended and expires due lots, now.\n");
+        return 0;
+    }
+    int64_t now = fd_now();
+#ifdef FIDELIS_TESTING
+    if (o->now && fd_time_parse(o->now, &now)) {
+        fprintf(stderr, "fidelis: --now must be ISO 8601\n");
+        return 2;
+    }
+#else
+    if (o->now) {
+        fprintf(stderr, "fidelis: --now exists only in test builds\n");
+        return 2;
+    }
+#endif
+    fd_store *s;
+    if (open_store(o, 1, &s)) return 1;
+    int64_t matured = 0, expired = 0;
+    int rc = fd_jobs_expiry_run(s, now, &matured, &expired);
+    fd_store_close(s);
+    if (rc) {
+        fprintf(stderr, "fidelis: expiry failed: %s\n", fd_strerror(rc));
+        return 1;
+    }
+    printf("matured %lld lots, expired %lld lots\n", (long long)matured, (long long)expired);
+    return 0;
+}
+
+/* --demo: make sure a program exists and print a fresh admin key for it. */
+static int demo_key(fd_store *s)
+{
+    fd_db *db = fd_store_reader(s);
+    int64_t programs = 0;
+    int rc = fd_program_count(db, &programs);
+    fd_store_release(s, db);
+    if (rc) return rc;
+    setup_job j = {.program.id = 1, .create_program = programs == 0, .role = FD_ROLE_ADMIN,
+                   .label = "demo"};
+    if (j.create_program) fd_program_defaults(&j.program);
+    if ((rc = run_setup(s, &j))) return rc;
+    printf("%s program %lld \"%s\" (%s)\nadmin key: %s\n",
+           j.create_program ? "created demo" : "using", (long long)j.program.id, j.program.name,
+           j.program.currency, j.key);
+    return FD_OK;
+}
+
+static int cmd_serve(const opts *o)
+{
+    if (o->help) {
+        printf("usage: fidelis serve [--db PATH] [--listen HOST:PORT] [--threads N]\n"
+               "                     [--job-interval SECONDS] [--demo]\n"
+               "Serves the API (default 127.0.0.1:8080, $FIDELIS_LISTEN). --demo creates a demo\n"
+               "program if the database has none and prints a new admin key.\n");
+        return 0;
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit: only sigwait sees them */
+    signal(SIGPIPE, SIG_IGN);
+
+    fd_store *s;
+    if (open_store(o, o->threads + 2, &s)) return 1;
+    if (o->demo && demo_key(s)) {
+        fd_store_close(s);
+        return 1;
+    }
+    fd_server_config cfg = {o->listen, o->threads};
+    fd_server *srv;
+    fd_expiry_thread *jobs;
+    int port;
+    if (fd_server_start(&cfg, s, &srv, &port)) {
+        fd_store_close(s);
+        return 1;
+    }
+    if (fd_expiry_thread_start(s, o->job_interval, &jobs)) {
+        fd_server_stop(srv);
+        fd_store_close(s);
+        return 1;
+    }
+    char host[64];
+    snprintf(host, sizeof host, "%.*s", (int)(strrchr(o->listen, ':') - o->listen), o->listen);
+    printf("fidelis: listening on http://%s:%d (db %s)\n", host, port, o->db);
+    fflush(stdout);
+    int sig;
+    sigwait(&set, &sig);
+    fd_log("info", "msg=\"shutting down\" signal=%d", sig);
+    fd_server_stop(srv);
+    fd_expiry_thread_stop(jobs);
+    fd_store_close(s);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0) {
+        fprintf(stderr, "fidelis: libsodium failed to initialise\n");
+        return 1;
+    }
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    int skip = !strcmp(cmd, "key") ? 3 : 2; /* "key create" takes two words */
+    opts o;
+    if (parse_opts(argc - (argc < skip ? argc : skip), argv + (argc < skip ? argc : skip), &o))
+        return 2;
+    if (!strcmp(cmd, "serve")) return cmd_serve(&o);
+    if (!strcmp(cmd, "init")) return cmd_init(&o);
+    if (!strcmp(cmd, "migrate")) return cmd_migrate(&o);
+    if (!strcmp(cmd, "key")) return cmd_key(argc - 2, argv + 2, &o);
+    if (!strcmp(cmd, "check")) return cmd_check(&o);
+    if (!strcmp(cmd, "expire")) return cmd_expire(&o);
+    fprintf(stderr, "fidelis: unknown command %s\n\n%s", cmd, USAGE);
+    return 2;
+}

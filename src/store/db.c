@@ -1,0 +1,123 @@
+/*
+ * db.c - driver dispatch and the helpers every driver shares (db.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/fd.h"
+#include "store/db_driver.h"
+
+int fd_db_open(const char *url, fd_db **out)
+{
+    if (!strncmp(url, "sqlite:", 7)) url += 7;
+    if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13)) {
+        fd_log("error", "msg=\"PostgreSQL driver not built in this version\"");
+        return FD_EINVAL;
+    }
+    return fd_sqlite_open(url, out);
+}
+
+void fd_db_close(fd_db *db)
+{
+    if (db) db->drv->close(db);
+}
+
+int fd_db_exec(fd_db *db, const char *sql)
+{
+    return db->drv->exec(db, sql);
+}
+
+int fd_db_query(fd_db *db, const char *sql, const fd_param *params, size_t n, fd_stmt **out)
+{
+    return db->drv->query(db, sql, params, n, out);
+}
+
+int fd_stmt_next(fd_stmt *st)
+{
+    return st->db->drv->next(st);
+}
+
+int64_t fd_stmt_i64(fd_stmt *st, int col)
+{
+    return st->db->drv->i64(st, col);
+}
+
+const char *fd_stmt_text(fd_stmt *st, int col)
+{
+    return st->db->drv->text(st, col);
+}
+
+int fd_stmt_is_null(fd_stmt *st, int col)
+{
+    return st->db->drv->is_null(st, col);
+}
+
+void fd_stmt_done(fd_stmt *st)
+{
+    if (st) st->db->drv->done(st);
+}
+
+int fd_db_run(fd_db *db, const char *sql, const fd_param *params, size_t n, int64_t *changes)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db, sql, params, n, &st);
+    if (rc) return rc;
+    while ((rc = fd_stmt_next(st)) > 0) {
+    }
+    fd_stmt_done(st);
+    if (rc == 0 && changes) *changes = db->drv->changes(db);
+    return rc;
+}
+
+int fd_db_one_i64(fd_db *db, const char *sql, const fd_param *params, size_t n, int64_t *out)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db, sql, params, n, &st);
+    if (rc) return rc;
+    rc = fd_stmt_next(st);
+    if (rc > 0) {
+        *out = fd_stmt_i64(st, 0);
+        rc = FD_OK;
+    } else if (rc == 0) {
+        rc = FD_ENOTFOUND;
+    }
+    fd_stmt_done(st);
+    return rc;
+}
+
+int fd_db_begin(fd_db *db)
+{
+    return fd_db_exec(db, "BEGIN");
+}
+
+int fd_db_commit(fd_db *db)
+{
+    return fd_db_exec(db, "COMMIT");
+}
+
+int fd_db_rollback(fd_db *db)
+{
+    return fd_db_exec(db, "ROLLBACK");
+}
+
+static int named(fd_db *db, const char *verb, const char *name)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "%s %s", verb, name);
+    return fd_db_exec(db, sql);
+}
+
+int fd_db_savepoint(fd_db *db, const char *name)
+{
+    return named(db, "SAVEPOINT", name);
+}
+
+int fd_db_release(fd_db *db, const char *name)
+{
+    return named(db, "RELEASE SAVEPOINT", name);
+}
+
+int fd_db_rollback_to(fd_db *db, const char *name)
+{
+    return named(db, "ROLLBACK TO SAVEPOINT", name);
+}

@@ -1,0 +1,75 @@
+/*
+ * db.h - the storage driver interface. Everything above src/store talks SQL
+ * only through this: a connection, prepared statements with $1-style
+ * parameters bound by value, and rows read column by column.
+ *
+ * SQL rules (so that the PostgreSQL driver is an addition, not a rewrite):
+ * $1..$n placeholders, BIGINT/TEXT types, epoch-second timestamps, standard
+ * functions only, INSERT .. RETURNING and ON CONFLICT allowed. The one dialect
+ * difference, `id INTEGER PRIMARY KEY` in DDL, is translated by the driver.
+ *
+ * A connection is used by one thread at a time.
+ */
+#ifndef FD_DB_H
+#define FD_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct fd_db fd_db;
+typedef struct fd_stmt fd_stmt;
+
+/* A bound parameter value; build with FD_I / FD_S / FD_NULL. */
+typedef struct fd_param {
+    char type; /* 'i' int64, 's' text (NULL pointer binds SQL NULL), 'n' NULL */
+    int64_t i;
+    const char *s;
+} fd_param;
+
+#define FD_I(x) ((fd_param){'i', (int64_t)(x), NULL})
+#define FD_S(x) ((fd_param){'s', 0, (x)})
+#define FD_NULL ((fd_param){'n', 0, NULL})
+/* FD_PARAMS(a, b, c) expands to the array and its length. */
+#define FD_PARAMS(...)                                                                      \
+    (const fd_param[]){__VA_ARGS__}, (sizeof((fd_param[]){__VA_ARGS__}) / sizeof(fd_param))
+#define FD_NOPARAMS NULL, 0
+
+/* Opens a connection. url is a SQLite file path (or "sqlite:PATH"). Creates
+ * the file if needed. FD_EIO with a log line on failure. */
+int fd_db_open(const char *url, fd_db **out);
+void fd_db_close(fd_db *db);
+
+/* Runs SQL text without parameters (may hold several statements). */
+int fd_db_exec(fd_db *db, const char *sql);
+
+/* Runs a statement that returns no rows; *changes (may be NULL) receives the
+ * number of rows changed. Unique-constraint violations are FD_ECONFLICT. */
+int fd_db_run(fd_db *db, const char *sql, const fd_param *params, size_t n, int64_t *changes);
+
+/* Prepares (from a per-connection cache keyed by the sql pointer, so pass
+ * string literals) and binds a query; step it with fd_stmt_next and always
+ * finish with fd_stmt_done. The statement is borrowed from the connection. */
+int fd_db_query(fd_db *db, const char *sql, const fd_param *params, size_t n, fd_stmt **out);
+
+/* Advances to the next row: 1 for a row, 0 at the end, negative on error. */
+int fd_stmt_next(fd_stmt *st);
+int64_t fd_stmt_i64(fd_stmt *st, int col);
+/* Text of a column, NULL for SQL NULL; valid until the next fd_stmt_next/done. */
+const char *fd_stmt_text(fd_stmt *st, int col);
+int fd_stmt_is_null(fd_stmt *st, int col);
+/* Releases the statement back to its connection's cache. */
+void fd_stmt_done(fd_stmt *st);
+
+/* Convenience: runs a query expected to return at most one row of one
+ * integer column. FD_ENOTFOUND when there is no row. */
+int fd_db_one_i64(fd_db *db, const char *sql, const fd_param *params, size_t n, int64_t *out);
+
+/* Transactions. savepoint/release/rollback_to take a short name. */
+int fd_db_begin(fd_db *db);
+int fd_db_commit(fd_db *db);
+int fd_db_rollback(fd_db *db);
+int fd_db_savepoint(fd_db *db, const char *name);
+int fd_db_release(fd_db *db, const char *name);
+int fd_db_rollback_to(fd_db *db, const char *name);
+
+#endif

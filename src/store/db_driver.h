@@ -1,0 +1,33 @@
+/*
+ * db_driver.h - what a storage driver implements (internal to src/store).
+ * fd_db and fd_stmt of every driver begin with the members declared here.
+ */
+#ifndef FD_DB_DRIVER_H
+#define FD_DB_DRIVER_H
+
+#include "store/db.h"
+
+typedef struct fd_db_driver {
+    const char *name;
+    void (*close)(fd_db *db);
+    int (*exec)(fd_db *db, const char *sql);
+    int (*query)(fd_db *db, const char *sql, const fd_param *params, size_t n, fd_stmt **out);
+    int (*next)(fd_stmt *st);
+    int64_t (*i64)(fd_stmt *st, int col);
+    const char *(*text)(fd_stmt *st, int col);
+    int (*is_null)(fd_stmt *st, int col);
+    void (*done)(fd_stmt *st);
+    int64_t (*changes)(fd_db *db);
+} fd_db_driver;
+
+struct fd_db {
+    const fd_db_driver *drv;
+};
+
+struct fd_stmt {
+    fd_db *db;
+};
+
+int fd_sqlite_open(const char *path, fd_db **out);
+
+#endif

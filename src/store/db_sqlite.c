@@ -1,0 +1,199 @@
+/*
+ * db_sqlite.c - the embedded SQLite driver.
+ *
+ * Durability: WAL journal with synchronous=FULL, so COMMIT returns only after
+ * the WAL is fsynced; readers never wait on the writer. Statements are
+ * prepared once per connection and cached by their SQL text's address.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fd.h"
+#include "store/db_driver.h"
+
+#define CACHE_SLOTS 512 /* power of two, > the number of distinct statements */
+#define PARAMS_MAX 32
+
+typedef struct sq_stmt {
+    fd_stmt base;
+    sqlite3_stmt *st;
+    const char *sql;
+    int in_use;
+    int cached;
+    unsigned char map[PARAMS_MAX + 1]; /* $k -> SQLite parameter index */
+} sq_stmt;
+
+typedef struct sq_db {
+    fd_db base;
+    sqlite3 *h;
+    sq_stmt *cache[CACHE_SLOTS];
+} sq_db;
+
+static const fd_db_driver sqlite_driver;
+
+static int map_rc(sq_db *d, int rc, const char *what)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE: return FD_OK;
+    case SQLITE_ROW: return 1;
+    case SQLITE_CONSTRAINT: return FD_ECONFLICT;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return FD_EBUSY;
+    }
+    fd_log("error", "db=sqlite op=%s rc=%d msg=\"%s\"", what, rc, sqlite3_errmsg(d->h));
+    return FD_EIO;
+}
+
+static void sq_close(fd_db *db)
+{
+    sq_db *d = (sq_db *)db;
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        if (d->cache[i]) {
+            sqlite3_finalize(d->cache[i]->st);
+            free(d->cache[i]);
+        }
+    }
+    sqlite3_close_v2(d->h);
+    free(d);
+}
+
+static int sq_exec(fd_db *db, const char *sql)
+{
+    sq_db *d = (sq_db *)db;
+    return map_rc(d, sqlite3_exec(d->h, sql, NULL, NULL, NULL), "exec");
+}
+
+static int prepare(sq_db *d, const char *sql, sq_stmt **out)
+{
+    sqlite3_stmt *raw;
+    int rc = sqlite3_prepare_v3(d->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, NULL);
+    if (rc != SQLITE_OK) return map_rc(d, rc, "prepare");
+    sq_stmt *s = fd_calloc(1, sizeof *s);
+    s->base.db = &d->base;
+    s->st = raw;
+    s->sql = sql;
+    int count = sqlite3_bind_parameter_count(raw);
+    for (int i = 1; i <= count; i++) {
+        const char *name = sqlite3_bind_parameter_name(raw, i);
+        int k = name && name[0] == '$' ? atoi(name + 1) : 0;
+        if (k < 1 || k > PARAMS_MAX) {
+            fd_log("error", "db=sqlite msg=\"bad placeholder %s\" sql=\"%s\"", name ? name : "?", sql);
+            sqlite3_finalize(raw);
+            free(s);
+            return FD_EIO;
+        }
+        s->map[k] = (unsigned char)i;
+    }
+    *out = s;
+    return FD_OK;
+}
+
+static int sq_query(fd_db *db, const char *sql, const fd_param *params, size_t n, fd_stmt **out)
+{
+    sq_db *d = (sq_db *)db;
+    size_t h = ((uintptr_t)sql >> 3) & (CACHE_SLOTS - 1);
+    sq_stmt *s = NULL;
+    for (size_t probe = 0; probe < CACHE_SLOTS; probe++) {
+        size_t i = (h + probe) & (CACHE_SLOTS - 1);
+        if (!d->cache[i]) {
+            int rc = prepare(d, sql, &s);
+            if (rc) return rc;
+            s->cached = 1;
+            d->cache[i] = s;
+            break;
+        }
+        if (d->cache[i]->sql == sql) {
+            s = d->cache[i];
+            break;
+        }
+    }
+    if (!s || s->in_use) { /* cache full, or the same query nested: a private statement */
+        int rc = prepare(d, sql, &s);
+        if (rc) return rc;
+    }
+    s->in_use = 1;
+    int rc = SQLITE_OK;
+    for (size_t k = 1; k <= n && rc == SQLITE_OK; k++) {
+        int idx = k <= PARAMS_MAX ? s->map[k] : 0;
+        if (!idx) continue; /* parameter not used by this statement */
+        const fd_param *p = &params[k - 1];
+        if (p->type == 'i') rc = sqlite3_bind_int64(s->st, idx, p->i);
+        else if (p->type == 's' && p->s) rc = sqlite3_bind_text(s->st, idx, p->s, -1, SQLITE_TRANSIENT);
+        else rc = sqlite3_bind_null(s->st, idx);
+    }
+    *out = &s->base;
+    if (rc != SQLITE_OK) {
+        fd_stmt_done(&s->base);
+        return map_rc(d, rc, "bind");
+    }
+    return FD_OK;
+}
+
+static int sq_next(fd_stmt *st)
+{
+    sq_stmt *s = (sq_stmt *)st;
+    return map_rc((sq_db *)st->db, sqlite3_step(s->st), "step");
+}
+
+static int64_t sq_i64(fd_stmt *st, int col)
+{
+    return sqlite3_column_int64(((sq_stmt *)st)->st, col);
+}
+
+static const char *sq_text(fd_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(((sq_stmt *)st)->st, col);
+}
+
+static int sq_is_null(fd_stmt *st, int col)
+{
+    return sqlite3_column_type(((sq_stmt *)st)->st, col) == SQLITE_NULL;
+}
+
+static void sq_done(fd_stmt *st)
+{
+    sq_stmt *s = (sq_stmt *)st;
+    sqlite3_reset(s->st);
+    sqlite3_clear_bindings(s->st);
+    s->in_use = 0;
+    if (!s->cached) {
+        sqlite3_finalize(s->st);
+        free(s);
+    }
+}
+
+static int64_t sq_changes(fd_db *db)
+{
+    return sqlite3_changes64(((sq_db *)db)->h);
+}
+
+static const fd_db_driver sqlite_driver = {
+    "sqlite", sq_close, sq_exec, sq_query, sq_next, sq_i64, sq_text, sq_is_null, sq_done, sq_changes,
+};
+
+int fd_sqlite_open(const char *path, fd_db **out)
+{
+    sq_db *d = fd_calloc(1, sizeof *d);
+    d->base.drv = &sqlite_driver;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path, &d->h, flags, NULL);
+    if (rc != SQLITE_OK) {
+        fd_log("error", "db=sqlite op=open path=\"%s\" msg=\"%s\"", path,
+               d->h ? sqlite3_errmsg(d->h) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(d->h, 10000);
+    rc = sq_exec(&d->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                           "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                           "PRAGMA cache_size=-65536;");
+    if (rc) goto fail;
+    *out = &d->base;
+    return FD_OK;
+fail:
+    sqlite3_close_v2(d->h);
+    free(d);
+    return FD_EIO;
+}

@@ -1,0 +1,335 @@
+/*
+ * ledger.c - journal and lots (ledger.h).
+ */
+#include "store/ledger.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fd.h"
+#include "core/ledger.h"
+#include "store/members.h"
+#include "store/programs.h"
+
+/* Appends one journal entry and applies it to m and its row. */
+static int journal(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpending, int64_t lot_id,
+                   const fd_posting *post)
+{
+    int64_t balance, pending;
+    if (fd_add_i64(m->balance, dpoints, &balance) || fd_add_i64(m->pending, dpending, &pending) ||
+        balance > FD_POINTS_MAX || balance < -FD_POINTS_MAX || pending > FD_POINTS_MAX)
+        return FD_EOVERFLOW;
+    int rc = fd_db_run(db,
+                       "INSERT INTO journal(program_id, member_id, kind, points, pending,"
+                       " balance_after, lot_id, event_id, order_id, reason, actor, created_at)"
+                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                       FD_PARAMS(FD_I(m->program_id), FD_I(m->id), FD_S(post->kind),
+                                 FD_I(dpoints), FD_I(dpending), FD_I(balance),
+                                 lot_id ? FD_I(lot_id) : FD_NULL, FD_S(post->event_id),
+                                 FD_S(post->order_id), FD_S(post->reason), FD_S(post->actor),
+                                 FD_I(post->now)),
+                       NULL);
+    if (rc) return rc;
+    m->balance = balance;
+    m->pending = pending;
+    return fd_member_save_balance(db, m);
+}
+
+int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t points, bool pending,
+                     const fd_posting *post, int64_t *lot_id)
+{
+    if (points <= 0 || points > FD_POINTS_MAX) return FD_EINVAL;
+    int64_t now = post->now, id;
+    int64_t lot_points = pending ? points : fd_credit_lot_points(m->balance, points);
+    int64_t matures_at = pending ? fd_lot_matures_at(p, now) : now;
+    int64_t expires_at = pending && p->expiry_from == FD_EXPIRY_FROM_ACTIVATION
+                             ? FD_NEVER /* set when it matures */
+                             : fd_lot_expiry(p, now, now);
+    const char *status = pending ? "pending" : lot_points > 0 ? "active" : "closed";
+    int rc = fd_db_one_i64(db,
+                           "INSERT INTO lots(program_id, member_id, points, remaining, status,"
+                           " order_ref, earned_at, matures_at, expires_at)"
+                           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                           FD_PARAMS(FD_I(m->program_id), FD_I(m->id), FD_I(points),
+                                     FD_I(lot_points), FD_S(status), FD_S(post->order_id),
+                                     FD_I(now), FD_I(matures_at), FD_I(expires_at)),
+                           &id);
+    if (rc) return rc;
+    rc = pending ? journal(db, m, 0, points, id, post) : journal(db, m, points, 0, id, post);
+    if (!rc && lot_id) *lot_id = id;
+    return rc;
+}
+
+/* Takes up to amount points from m's spendable lots, FIFO by expiry with
+ * first_lot_id in front; *taken receives what the lots gave. */
+static int take_lots(fd_db *db, int64_t member_id, int64_t amount, int64_t first_lot_id,
+                     int64_t *taken)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db,
+                         "SELECT id, remaining, expires_at, earned_at FROM lots WHERE member_id = $1"
+                         " AND status = 'active' AND remaining > 0"
+                         " ORDER BY expires_at, earned_at, id",
+                         FD_PARAMS(FD_I(member_id)), &st);
+    if (rc) return rc;
+    size_t n = 0, cap = 16;
+    fd_lot *lots = fd_malloc(cap * sizeof *lots);
+    while ((rc = fd_stmt_next(st)) == 1) {
+        if (n == cap) lots = fd_realloc(lots, (cap *= 2) * sizeof *lots);
+        fd_lot l = {fd_stmt_i64(st, 0), fd_stmt_i64(st, 1), fd_stmt_i64(st, 2), fd_stmt_i64(st, 3)};
+        if (l.id == first_lot_id && n > 0) { /* the order's own lot goes first */
+            lots[n++] = lots[0];
+            lots[0] = l;
+        } else {
+            lots[n++] = l;
+        }
+    }
+    fd_stmt_done(st);
+    int64_t *take = fd_calloc(n ? n : 1, sizeof *take);
+    if (rc == 0) {
+        *taken = fd_lots_take(lots, n, amount, take);
+        for (size_t i = 0; i < n && !rc; i++) {
+            if (!take[i]) continue;
+            int64_t left = lots[i].remaining - take[i];
+            rc = fd_db_run(db, "UPDATE lots SET remaining = $2, status = $3 WHERE id = $1",
+                           FD_PARAMS(FD_I(lots[i].id), FD_I(left), FD_S(left ? "active" : "closed")),
+                           NULL);
+        }
+    }
+    free(take);
+    free(lots);
+    return rc;
+}
+
+int fd_ledger_debit(fd_db *db, fd_member *m, int64_t points, int64_t first_lot_id,
+                    bool allow_negative, const fd_posting *post)
+{
+    if (points <= 0 || points > FD_POINTS_MAX) return FD_EINVAL;
+    if (!allow_negative && m->balance < points) return FD_ENOFUNDS;
+    int64_t taken;
+    int rc = take_lots(db, m->id, points, first_lot_id, &taken);
+    if (rc) return rc;
+    if (taken < points && !allow_negative) return FD_ENOFUNDS; /* lots disagree: caller rolls back */
+    return journal(db, m, -points, 0, 0, post);
+}
+
+int fd_ledger_lot_state(fd_db *db, int64_t lot_id, char status[16], int64_t *remaining)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db, "SELECT status, remaining FROM lots WHERE id = $1",
+                         FD_PARAMS(FD_I(lot_id)), &st);
+    if (rc) return rc;
+    rc = fd_stmt_next(st);
+    if (rc == 1) {
+        snprintf(status, 16, "%s", fd_stmt_text(st, 0));
+        *remaining = fd_stmt_i64(st, 1);
+        rc = FD_OK;
+    } else if (rc == 0) {
+        rc = FD_ENOTFOUND;
+    }
+    fd_stmt_done(st);
+    return rc;
+}
+
+int fd_ledger_cancel_pending(fd_db *db, fd_member *m, int64_t lot_id, int64_t points,
+                             const fd_posting *post)
+{
+    char status[16];
+    int64_t remaining;
+    int rc = fd_ledger_lot_state(db, lot_id, status, &remaining);
+    if (rc) return rc;
+    if (strcmp(status, "pending") || points <= 0 || points > remaining) return FD_EINVAL;
+    int64_t left = remaining - points;
+    rc = fd_db_run(db, "UPDATE lots SET remaining = $2, status = $3 WHERE id = $1",
+                   FD_PARAMS(FD_I(lot_id), FD_I(left), FD_S(left ? "pending" : "closed")), NULL);
+    if (rc) return rc;
+    return journal(db, m, 0, -points, lot_id, post);
+}
+
+int fd_ledger_merge(fd_db *db, fd_member *into, fd_member *from, const fd_posting *post)
+{
+    int64_t points = from->balance, pending = from->pending;
+    int rc = FD_OK;
+    if (points || pending) rc = journal(db, from, -points, -pending, 0, post);
+    if (!rc)
+        rc = fd_db_run(db,
+                       "UPDATE lots SET member_id = $2 WHERE member_id = $1 AND status <> 'closed'",
+                       FD_PARAMS(FD_I(from->id), FD_I(into->id)), NULL);
+    fd_posting in = *post;
+    in.kind = "merge_in";
+    if (!rc && (points || pending)) rc = journal(db, into, points, pending, 0, &in);
+    if (rc) return rc;
+    /* The lots now hold both members' spendable points; a negative balance on
+     * either side consumes them down to max(0, combined balance). */
+    int64_t lots_total;
+    rc = fd_db_one_i64(db,
+                       "SELECT COALESCE(SUM(remaining), 0) FROM lots WHERE member_id = $1"
+                       " AND status = 'active'",
+                       FD_PARAMS(FD_I(into->id)), &lots_total);
+    int64_t target = into->balance > 0 ? into->balance : 0, taken;
+    if (!rc && lots_total > target) rc = take_lots(db, into->id, lots_total - target, 0, &taken);
+    return rc;
+}
+
+/* Small cache of programs for the jobs, which walk lots of many programs. */
+typedef struct {
+    fd_program p[8];
+    int n;
+} program_cache;
+
+static int cached_program(fd_db *db, program_cache *c, int64_t id, const fd_program **out)
+{
+    for (int i = 0; i < c->n; i++) {
+        if (c->p[i].id == id) {
+            *out = &c->p[i];
+            return FD_OK;
+        }
+    }
+    int slot = c->n < 8 ? c->n++ : (int)(id % 8);
+    int rc = fd_program_load(db, id, &c->p[slot]);
+    if (!rc) *out = &c->p[slot];
+    return rc;
+}
+
+typedef struct {
+    int64_t lot, program, member, remaining, earned_at, matures_at;
+} due_lot;
+
+/* Loads at most limit lots selected by sql ($1 = now, $2 = limit). */
+static int load_due(fd_db *db, const char *sql, int64_t now, int limit, due_lot **out, int *n)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db, sql, FD_PARAMS(FD_I(now), FD_I(limit)), &st);
+    if (rc) return rc;
+    due_lot *v = fd_calloc((size_t)limit, sizeof *v);
+    int k = 0;
+    while (k < limit && (rc = fd_stmt_next(st)) == 1) {
+        v[k++] = (due_lot){fd_stmt_i64(st, 0), fd_stmt_i64(st, 1), fd_stmt_i64(st, 2),
+                           fd_stmt_i64(st, 3), fd_stmt_i64(st, 4), fd_stmt_i64(st, 5)};
+    }
+    fd_stmt_done(st);
+    if (rc < 0) {
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *n = k;
+    return FD_OK;
+}
+
+int fd_ledger_mature_due(fd_db *db, int64_t now, int limit, int64_t *count)
+{
+    due_lot *due;
+    int n, rc = load_due(db,
+                         "SELECT id, program_id, member_id, remaining, earned_at, matures_at"
+                         " FROM lots WHERE status = 'pending' AND matures_at <= $1"
+                         " ORDER BY matures_at, id LIMIT $2",
+                         now, limit, &due, &n);
+    if (rc) return rc;
+    program_cache cache = {.n = 0};
+    for (int i = 0; i < n && !rc; i++) {
+        const fd_program *p;
+        fd_member m = {0};
+        if ((rc = cached_program(db, &cache, due[i].program, &p))) break;
+        if ((rc = fd_member_get(db, due[i].program, due[i].member, &m))) break;
+        int64_t points = due[i].remaining;
+        int64_t keep = fd_credit_lot_points(m.balance, points);
+        int64_t expires_at = fd_lot_expiry(p, due[i].earned_at, due[i].matures_at);
+        rc = fd_db_run(db,
+                       "UPDATE lots SET status = $2, remaining = $3, expires_at = $4 WHERE id = $1",
+                       FD_PARAMS(FD_I(due[i].lot), FD_S(keep ? "active" : "closed"), FD_I(keep),
+                                 FD_I(expires_at)),
+                       NULL);
+        fd_posting post = {"mature", "return window ended", NULL, NULL, "system", now};
+        if (!rc && points) rc = journal(db, &m, points, -points, due[i].lot, &post);
+        fd_member_clear(&m);
+    }
+    free(due);
+    if (!rc) *count = n;
+    return rc;
+}
+
+int fd_ledger_expire_due(fd_db *db, int64_t now, int limit, int64_t *count)
+{
+    due_lot *due;
+    int n, rc = load_due(db,
+                         "SELECT id, program_id, member_id, remaining, earned_at, matures_at"
+                         " FROM lots WHERE status = 'active' AND expires_at <= $1"
+                         " ORDER BY expires_at, id LIMIT $2",
+                         now, limit, &due, &n);
+    if (rc) return rc;
+    for (int i = 0; i < n && !rc; i++) {
+        fd_member m = {0};
+        if ((rc = fd_member_get(db, due[i].program, due[i].member, &m))) break;
+        rc = fd_db_run(db, "UPDATE lots SET status = 'closed', remaining = 0 WHERE id = $1",
+                       FD_PARAMS(FD_I(due[i].lot)), NULL);
+        fd_posting post = {"expire", "points expired", NULL, NULL, "system", now};
+        if (!rc && due[i].remaining) rc = journal(db, &m, -due[i].remaining, 0, due[i].lot, &post);
+        fd_member_clear(&m);
+    }
+    free(due);
+    if (!rc) *count = n;
+    return rc;
+}
+
+__attribute__((format(printf, 4, 0))) static void
+violation(void (*report)(const char *, void *), void *arg, int64_t *count, const char *fmt,
+          long long a, long long b, long long c)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, fmt, a, b, c);
+    report(msg, arg);
+    (*count)++;
+}
+
+int fd_ledger_check(fd_db *db, void (*report)(const char *msg, void *arg), void *arg,
+                    int64_t *members, int64_t *violations)
+{
+    fd_stmt *st;
+    int64_t bad = 0, nmembers = 0;
+    int rc = fd_db_query(
+        db,
+        "SELECT m.id, m.balance, m.pending,"
+        " COALESCE((SELECT SUM(j.points) FROM journal j WHERE j.member_id = m.id), 0),"
+        " COALESCE((SELECT SUM(j.pending) FROM journal j WHERE j.member_id = m.id), 0),"
+        " COALESCE((SELECT SUM(l.remaining) FROM lots l WHERE l.member_id = m.id"
+        "   AND l.status = 'active'), 0),"
+        " COALESCE((SELECT SUM(l.remaining) FROM lots l WHERE l.member_id = m.id"
+        "   AND l.status = 'pending'), 0),"
+        " COALESCE((SELECT j.balance_after FROM journal j WHERE j.member_id = m.id"
+        "   ORDER BY j.id DESC LIMIT 1), 0)"
+        " FROM members m ORDER BY m.id",
+        FD_NOPARAMS, &st);
+    if (rc) return rc;
+    while ((rc = fd_stmt_next(st)) == 1) {
+        long long id = fd_stmt_i64(st, 0), bal = fd_stmt_i64(st, 1), pen = fd_stmt_i64(st, 2);
+        long long jbal = fd_stmt_i64(st, 3), jpen = fd_stmt_i64(st, 4);
+        long long lact = fd_stmt_i64(st, 5), lpen = fd_stmt_i64(st, 6), last = fd_stmt_i64(st, 7);
+        nmembers++;
+        if (bal != jbal)
+            violation(report, arg, &bad, "member %lld: balance %lld != journal sum %lld", id, bal, jbal);
+        if (bal != last)
+            violation(report, arg, &bad, "member %lld: balance %lld != last balance_after %lld", id,
+                      bal, last);
+        if (pen != jpen || pen != lpen)
+            violation(report, arg, &bad, "member %lld: pending %lld != journal %lld or lots", id, pen,
+                      jpen);
+        if ((bal >= 0 && lact != bal) || (bal < 0 && lact != 0))
+            violation(report, arg, &bad, "member %lld: open lots hold %lld, balance is %lld", id, lact,
+                      bal);
+    }
+    fd_stmt_done(st);
+    if (rc < 0) return rc;
+    int64_t badlots = 0;
+    rc = fd_db_one_i64(db,
+                       "SELECT COUNT(*) FROM lots WHERE remaining < 0 OR remaining > points"
+                       " OR (status = 'closed' AND remaining <> 0)",
+                       FD_NOPARAMS, &badlots);
+    if (rc) return rc;
+    if (badlots) violation(report, arg, &bad, "%lld lots hold impossible remaining points",
+                           badlots, 0, 0);
+    *members = nmembers;
+    *violations = bad;
+    return FD_OK;
+}

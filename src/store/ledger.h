@@ -1,0 +1,60 @@
+/*
+ * ledger.h - the points journal and lots in storage. Every balance change
+ * goes through here, inside the caller's transaction, and writes exactly one
+ * journal entry; the decisions come from core/ledger.h.
+ */
+#ifndef FD_STORE_LEDGER_H
+#define FD_STORE_LEDGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/member.h"
+#include "core/program.h"
+#include "store/db.h"
+
+/* What a journal entry records besides the amounts. Strings are borrowed. */
+typedef struct fd_posting {
+    const char *kind; /* earn, adjust, redeem, reverse, mature, expire, merge_in, merge_out */
+    const char *reason;
+    const char *event_id;
+    const char *order_id;
+    const char *actor;
+    int64_t now;
+} fd_posting;
+
+/* Credits points to m: a pending lot (spendable at the end of the program's
+ * pending window) or a spendable lot that first repays a negative balance.
+ * Updates m's balances and row; *lot_id (may be NULL) receives the lot. */
+int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t points, bool pending,
+                     const fd_posting *post, int64_t *lot_id);
+
+/* Debits points from m's spendable lots, FIFO by expiry, lot first_lot_id
+ * first when non-zero. When the lots hold less: FD_ENOFUNDS, unless
+ * allow_negative, in which case the balance goes below zero. */
+int fd_ledger_debit(fd_db *db, fd_member *m, int64_t points, int64_t first_lot_id,
+                    bool allow_negative, const fd_posting *post);
+
+/* Cancels points of pending lot lot_id (a refund inside the return window). */
+int fd_ledger_cancel_pending(fd_db *db, fd_member *m, int64_t lot_id, int64_t points,
+                             const fd_posting *post);
+
+/* Status ("pending", "active", "closed") and remaining points of a lot. */
+int fd_ledger_lot_state(fd_db *db, int64_t lot_id, char status[16], int64_t *remaining);
+
+/* Moves from's points, pending points and open lots into `into`, with a
+ * merge_out and a merge_in journal entry; from's history stays with from. */
+int fd_ledger_merge(fd_db *db, fd_member *into, fd_member *from, const fd_posting *post);
+
+/* Jobs: activate pending lots whose window ended, and expire lots whose date
+ * came, across all programs, at most `limit` lots per call; *count receives
+ * how many were processed (call again while it equals limit). */
+int fd_ledger_mature_due(fd_db *db, int64_t now, int limit, int64_t *count);
+int fd_ledger_expire_due(fd_db *db, int64_t now, int limit, int64_t *count);
+
+/* Verifies every ledger invariant (ledger.h in core) for every member;
+ * calls report for each violation; *violations receives their number. */
+int fd_ledger_check(fd_db *db, void (*report)(const char *msg, void *arg), void *arg,
+                    int64_t *members, int64_t *violations);
+
+#endif

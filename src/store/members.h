@@ -1,0 +1,46 @@
+/*
+ * members.h - persistence of members (core/member.h). Every function is
+ * scoped by program: a member of another program is FD_ENOTFOUND.
+ */
+#ifndef FD_STORE_MEMBERS_H
+#define FD_STORE_MEMBERS_H
+
+#include <stdint.h>
+
+#include "core/member.h"
+#include "store/db.h"
+
+typedef enum {
+    FD_LOOKUP_EXTERNAL_ID,
+    FD_LOOKUP_EMAIL, /* by normalised email */
+    FD_LOOKUP_PHONE, /* by normalised phone */
+    FD_LOOKUP_CARD,
+    FD_LOOKUP_QR,
+} fd_lookup;
+
+/* Loads member id of program_id into *out (caller calls fd_member_clear). */
+int fd_member_get(fd_db *db, int64_t program_id, int64_t id, fd_member *out);
+/* Finds a member by one identifier (already normalised). */
+int fd_member_find(fd_db *db, int64_t program_id, fd_lookup by, const char *value, fd_member *out);
+
+/* Inserts m (identifiers normalised by the caller), generating its QR token;
+ * sets m->id. FD_ECONFLICT when an identifier is taken. */
+int fd_member_insert(fd_db *db, fd_member *m, int64_t now);
+/* Saves identifiers, attributes, state and consent of m. FD_ECONFLICT when an
+ * identifier is taken by another member. */
+int fd_member_save(fd_db *db, const fd_member *m, int64_t now);
+/* Saves m's balance and pending points. */
+int fd_member_save_balance(fd_db *db, const fd_member *m);
+
+/* Pages through members with id > after, at most limit, calling fn for each
+ * (the member is valid only during the call). */
+int fd_member_list(fd_db *db, int64_t program_id, int64_t after, int limit,
+                   void (*fn)(const fd_member *m, void *arg), void *arg);
+
+/* Sets a consent confirmation token's hash (NULL clears it). */
+int fd_member_set_consent_token(fd_db *db, int64_t member_id, const char *token_hash);
+/* Finds the member holding a consent token hash. */
+int fd_member_find_by_consent_token(fd_db *db, int64_t program_id, const char *token_hash,
+                                    fd_member *out);
+
+#endif

@@ -1,0 +1,183 @@
+/*
+ * schema.c - the migrations. Never edit a released migration: add a new one.
+ *
+ * Portable SQL only (db.h): BIGINT and TEXT, epoch seconds, no SQLite-only
+ * functions. Every table carries program_id; every query filters on it.
+ * A lot that never expires has expires_at = 9223372036854775807 (FD_NEVER).
+ */
+#include "store/schema.h"
+
+#include "base/fd.h"
+
+static const char *const MIGRATIONS[] = {
+    /* 1: programs, keys, members, ledger, orders, events, audit */
+    "CREATE TABLE programs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  currency TEXT NOT NULL,"
+    "  exponent BIGINT NOT NULL,"
+    "  timezone TEXT NOT NULL,"
+    "  point_value_micros BIGINT NOT NULL,"
+    "  earn_rate_milli BIGINT NOT NULL,"
+    "  earn_rounding TEXT NOT NULL,"
+    "  pending_days BIGINT NOT NULL,"
+    "  expiry_mode TEXT NOT NULL,"
+    "  expiry_days BIGINT NOT NULL,"
+    "  expiry_from TEXT NOT NULL,"
+    "  refund_policy TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL);"
+
+    "CREATE TABLE api_keys ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL REFERENCES programs(id),"
+    "  key_id TEXT NOT NULL UNIQUE,"
+    "  secret_hash TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  member_id BIGINT,"
+    "  label TEXT,"
+    "  created_by TEXT,"
+    "  created_at BIGINT NOT NULL,"
+    "  revoked_at BIGINT);"
+
+    "CREATE TABLE members ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL REFERENCES programs(id),"
+    "  external_id TEXT,"
+    "  email TEXT,"
+    "  email_norm TEXT,"
+    "  phone TEXT,"
+    "  card_number TEXT,"
+    "  qr_token TEXT,"
+    "  attributes TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  consent TEXT NOT NULL,"
+    "  consent_token_hash TEXT,"
+    "  consent_at BIGINT,"
+    "  balance BIGINT NOT NULL,"
+    "  pending BIGINT NOT NULL,"
+    "  merged_into BIGINT,"
+    "  erased_at BIGINT,"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL);"
+    "CREATE UNIQUE INDEX members_external ON members(program_id, external_id);"
+    "CREATE UNIQUE INDEX members_email ON members(program_id, email_norm);"
+    "CREATE UNIQUE INDEX members_phone ON members(program_id, phone);"
+    "CREATE UNIQUE INDEX members_card ON members(program_id, card_number);"
+    "CREATE UNIQUE INDEX members_qr ON members(program_id, qr_token);"
+    "CREATE UNIQUE INDEX members_consent_token ON members(consent_token_hash);"
+
+    "CREATE TABLE lots ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL,"
+    "  member_id BIGINT NOT NULL REFERENCES members(id),"
+    "  points BIGINT NOT NULL,"
+    "  remaining BIGINT NOT NULL,"
+    "  status TEXT NOT NULL," /* pending, active, closed */
+    "  order_ref TEXT,"
+    "  earned_at BIGINT NOT NULL,"
+    "  matures_at BIGINT NOT NULL,"
+    "  expires_at BIGINT NOT NULL);"
+    "CREATE INDEX lots_member ON lots(member_id, status, expires_at);"
+    "CREATE INDEX lots_expiry ON lots(status, expires_at);"
+    "CREATE INDEX lots_maturity ON lots(status, matures_at);"
+
+    "CREATE TABLE journal ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL,"
+    "  member_id BIGINT NOT NULL REFERENCES members(id),"
+    "  kind TEXT NOT NULL,"
+    "  points BIGINT NOT NULL,"  /* change of the spendable balance */
+    "  pending BIGINT NOT NULL," /* change of pending points */
+    "  balance_after BIGINT NOT NULL,"
+    "  lot_id BIGINT,"
+    "  event_id TEXT,"
+    "  order_id TEXT,"
+    "  reason TEXT,"
+    "  actor TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE INDEX journal_member ON journal(member_id, id);"
+    "CREATE INDEX journal_program ON journal(program_id, created_at);"
+
+    "CREATE TABLE orders ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL,"
+    "  member_id BIGINT NOT NULL REFERENCES members(id),"
+    "  order_id TEXT NOT NULL,"
+    "  total BIGINT NOT NULL,"
+    "  refunded BIGINT NOT NULL,"
+    "  points BIGINT NOT NULL,"
+    "  reversed BIGINT NOT NULL,"
+    "  lot_id BIGINT,"
+    "  channel TEXT,"
+    "  occurred_at BIGINT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE UNIQUE INDEX orders_order ON orders(program_id, order_id);"
+    "CREATE INDEX orders_member ON orders(member_id, occurred_at);"
+
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL,"
+    "  event_id TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  member_id BIGINT,"
+    "  body_hash TEXT NOT NULL,"
+    "  result TEXT NOT NULL,"
+    "  channel TEXT,"
+    "  occurred_at BIGINT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE UNIQUE INDEX events_event ON events(program_id, event_id);"
+    "CREATE INDEX events_member ON events(member_id, id);"
+
+    "CREATE TABLE audit_log ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  object_type TEXT NOT NULL,"
+    "  object_id TEXT,"
+    "  before_json TEXT,"
+    "  after_json TEXT,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE INDEX audit_program ON audit_log(program_id, id);",
+};
+
+#define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
+
+int64_t fd_schema_latest(void)
+{
+    return N_MIGRATIONS;
+}
+
+int fd_schema_migrate(fd_db *db, int64_t *version)
+{
+    int rc = fd_db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                            "version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)");
+    if (rc) return rc;
+    int64_t current = 0;
+    for (;;) {
+        if ((rc = fd_db_begin(db))) return rc;
+        rc = fd_db_one_i64(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                           FD_NOPARAMS, &current);
+        if (rc || current >= N_MIGRATIONS) break;
+        rc = fd_db_exec(db, MIGRATIONS[current]);
+        if (!rc)
+            rc = fd_db_run(db, "INSERT INTO schema_migrations(version, applied_at) VALUES ($1, $2)",
+                           FD_PARAMS(FD_I(current + 1), FD_I(fd_now())), NULL);
+        if (rc) break;
+        if ((rc = fd_db_commit(db))) return rc;
+        fd_log("info", "msg=\"schema migrated\" version=%lld", (long long)(current + 1));
+    }
+    if (rc) {
+        fd_db_rollback(db);
+        return rc;
+    }
+    fd_db_commit(db);
+    if (current > N_MIGRATIONS) {
+        fd_log("error", "msg=\"database schema %lld is newer than this binary (%lld)\"",
+               (long long)current, (long long)N_MIGRATIONS);
+        return FD_ECONFLICT;
+    }
+    *version = current;
+    return FD_OK;
+}

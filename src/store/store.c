@@ -1,0 +1,171 @@
+/*
+ * store.c - group-commit writer and reader pool (store.h).
+ */
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "base/fd.h"
+#include "base/metrics.h"
+#include "store/schema.h"
+
+#define BATCH_MAX 4096 /* jobs in one transaction */
+
+typedef struct job {
+    fd_write_fn fn;
+    void *ctx;
+    int rc;
+    int done;
+    struct job *next;
+} job;
+
+struct fd_store {
+    fd_db *writer_db;
+    pthread_t writer;
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv; /* jobs queued, or stop */
+    pthread_cond_t done_cv; /* some jobs finished */
+    job *head, *tail;
+    int queued;
+    int stopping;
+
+    pthread_mutex_t pool_mu;
+    pthread_cond_t pool_cv;
+    fd_db **readers;
+    int nreaders, nfree;
+};
+
+static void run_batch(fd_store *s, job *batch, int n)
+{
+    int64_t t0 = fd_monotonic_us();
+    fd_db *db = s->writer_db;
+    int rc = fd_db_begin(db);
+    for (job *j = batch; j && !rc; j = j->next) {
+        if ((rc = fd_db_savepoint(db, "job"))) break;
+        j->rc = j->fn(db, j->ctx);
+        if (j->rc < 0) rc = fd_db_rollback_to(db, "job");
+        if (!rc) rc = fd_db_release(db, "job");
+    }
+    if (!rc) rc = fd_db_commit(db);
+    if (rc) {
+        fd_log("error", "msg=\"group commit failed\" jobs=%d rc=%d", n, rc);
+        fd_db_rollback(db);
+        for (job *j = batch; j; j = j->next) j->rc = FD_EIO;
+    }
+    fd_metrics_commit(n, fd_monotonic_us() - t0);
+}
+
+static void *writer_main(void *arg)
+{
+    fd_store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->head && !s->stopping) pthread_cond_wait(&s->work_cv, &s->mu);
+        if (!s->head && s->stopping) break;
+        job *batch = s->head, *last = batch;
+        int n = 1;
+        while (last->next && n < BATCH_MAX) {
+            last = last->next;
+            n++;
+        }
+        s->head = last->next;
+        if (!s->head) s->tail = NULL;
+        last->next = NULL;
+        s->queued -= n;
+        pthread_mutex_unlock(&s->mu);
+
+        run_batch(s, batch, n);
+
+        pthread_mutex_lock(&s->mu);
+        for (job *j = batch; j;) {
+            job *next = j->next; /* j lives on its submitter's stack: read next first */
+            j->done = 1;
+            j = next;
+        }
+        pthread_cond_broadcast(&s->done_cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+int fd_store_write(fd_store *s, fd_write_fn fn, void *ctx)
+{
+    job j = {fn, ctx, 0, 0, NULL};
+    pthread_mutex_lock(&s->mu);
+    if (s->queued >= FD_WRITER_QUEUE_MAX || s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        return FD_EBUSY;
+    }
+    if (s->tail) s->tail->next = &j;
+    else s->head = &j;
+    s->tail = &j;
+    s->queued++;
+    pthread_cond_signal(&s->work_cv);
+    while (!j.done) pthread_cond_wait(&s->done_cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    return j.rc;
+}
+
+int fd_store_open(const char *url, int readers, fd_store **out)
+{
+    fd_store *s = fd_calloc(1, sizeof *s);
+    int64_t version;
+    int rc = fd_db_open(url, &s->writer_db);
+    if (rc) goto fail;
+    if ((rc = fd_schema_migrate(s->writer_db, &version))) goto fail;
+    s->readers = fd_calloc((size_t)readers, sizeof *s->readers);
+    for (int i = 0; i < readers; i++) {
+        if ((rc = fd_db_open(url, &s->readers[i]))) goto fail;
+        s->nreaders++;
+    }
+    s->nfree = s->nreaders;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->work_cv, NULL);
+    pthread_cond_init(&s->done_cv, NULL);
+    pthread_mutex_init(&s->pool_mu, NULL);
+    pthread_cond_init(&s->pool_cv, NULL);
+    if (pthread_create(&s->writer, NULL, writer_main, s)) {
+        rc = FD_EIO;
+        goto fail;
+    }
+    *out = s;
+    return FD_OK;
+fail:
+    for (int i = 0; i < s->nreaders; i++) fd_db_close(s->readers[i]);
+    free(s->readers);
+    fd_db_close(s->writer_db);
+    free(s);
+    return rc;
+}
+
+void fd_store_close(fd_store *s)
+{
+    if (!s) return;
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_cond_signal(&s->work_cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->writer, NULL);
+    for (int i = 0; i < s->nreaders; i++) fd_db_close(s->readers[i]);
+    free(s->readers);
+    fd_db_close(s->writer_db);
+    free(s);
+}
+
+fd_db *fd_store_reader(fd_store *s)
+{
+    pthread_mutex_lock(&s->pool_mu);
+    while (s->nfree == 0) pthread_cond_wait(&s->pool_cv, &s->pool_mu);
+    fd_db *db = s->readers[--s->nfree];
+    pthread_mutex_unlock(&s->pool_mu);
+    return db;
+}
+
+void fd_store_release(fd_store *s, fd_db *db)
+{
+    pthread_mutex_lock(&s->pool_mu);
+    s->readers[s->nfree++] = db;
+    pthread_cond_signal(&s->pool_cv);
+    pthread_mutex_unlock(&s->pool_mu);
+}

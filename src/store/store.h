@@ -1,0 +1,36 @@
+/*
+ * store.h - the storage handle the server runs on: one writer thread that
+ * group-commits write jobs, and a pool of reader connections.
+ *
+ * Write path (durable first, reply after): a request thread submits a job and
+ * blocks; the writer takes every queued job, runs each inside its own
+ * SAVEPOINT of one transaction (a failing job rolls back only itself), then
+ * COMMITs once (one fsync) and wakes all their submitters. Readers use WAL
+ * snapshots and never wait on the writer.
+ */
+#ifndef FD_STORE_H
+#define FD_STORE_H
+
+#include "store/db.h"
+
+typedef struct fd_store fd_store;
+
+/* A write job: runs on the writer thread inside a transaction. Returns FD_OK
+ * or a negative code (its writes are then rolled back). ctx is the caller's. */
+typedef int (*fd_write_fn)(fd_db *db, void *ctx);
+
+/* Opens the database at url, applies migrations, starts the writer thread
+ * and `readers` reader connections. */
+int fd_store_open(const char *url, int readers, fd_store **out);
+/* Stops the writer after the queued jobs and closes every connection. */
+void fd_store_close(fd_store *s);
+
+/* Runs fn(db, ctx) in the next group commit and returns once it is durable:
+ * fn's code, FD_EIO when the commit failed, FD_EBUSY when the queue is full. */
+int fd_store_write(fd_store *s, fd_write_fn fn, void *ctx);
+
+/* Borrows a reader connection (blocks while all are in use); give it back. */
+fd_db *fd_store_reader(fd_store *s);
+void fd_store_release(fd_store *s, fd_db *db);
+
+#endif
