@@ -12,6 +12,7 @@
 #define READ FD_ROLES_READ
 #define FRONT FD_ROLES_FRONT
 #define LOOKUP (FD_ROLES_READ | FD_ROLE_BIT(FD_ROLE_POS))
+#define SELF (LOOKUP | FD_ROLE_BIT(FD_ROLE_MEMBER)) /* members: their own only */
 
 const fd_route fd_routes[] = {
     {"GET", "/healthz", 0, ROUTE_PUBLIC, h_healthz},
@@ -32,15 +33,15 @@ const fd_route fd_routes[] = {
     {"POST", "/v1/members", FRONT, 0, h_members_upsert},
     {"GET", "/v1/members", READ, 0, h_members_list},
     {"GET", "/v1/members/lookup", LOOKUP, 0, h_members_lookup},
-    {"GET", "/v1/members/{}", LOOKUP, ROUTE_SELF, h_member_get},
+    {"GET", "/v1/members/{}", SELF, ROUTE_SELF, h_member_get},
     {"PATCH", "/v1/members/{}", STAFF, 0, h_member_patch},
     {"POST", "/v1/members/{}/consent", FRONT, 0, h_member_consent},
     {"POST", "/v1/consent/confirm", FRONT, 0, h_consent_confirm},
     {"POST", "/v1/members/{}/erase", ADMIN, 0, h_member_erase},
     {"POST", "/v1/members/{}/merge", STAFF, 0, h_member_merge},
     {"POST", "/v1/members/{}/token", FRONT, 0, h_member_token},
-    {"GET", "/v1/members/{}/ledger", LOOKUP, ROUTE_SELF, h_member_ledger},
-    {"GET", "/v1/members/{}/lots", LOOKUP, ROUTE_SELF, h_member_lots},
+    {"GET", "/v1/members/{}/ledger", SELF, ROUTE_SELF, h_member_ledger},
+    {"GET", "/v1/members/{}/lots", SELF, ROUTE_SELF, h_member_lots},
     {"POST", "/v1/members/{}/adjustments", STAFF, 0, h_member_adjust},
 
     {"POST", "/v1/events", FRONT, 0, h_events_post},

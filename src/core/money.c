@@ -46,7 +46,7 @@ int fd_currency_exponent(const char *code, int *exponent)
 
 int fd_amount_parse(const char *s, int exponent, int64_t *minor)
 {
-    if (!s || !*s || exponent < 0 || exponent > 4) return FD_EINVAL;
+    if (!s || !*s || exponent < 0 || exponent > 6) return FD_EINVAL;
     int64_t v = 0;
     int ndigits = 0, decimals = -1;
     for (const char *p = s; *p; p++) {

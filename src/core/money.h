@@ -18,7 +18,7 @@ typedef enum { FD_ROUND_FLOOR = 0, FD_ROUND_HALF_UP = 1, FD_ROUND_CEIL = 2 } fd_
 int fd_currency_exponent(const char *code, int *exponent);
 
 /* Parses a non-negative decimal string in major units ("105.99", "7", "0.5")
- * into minor units. More decimals than the currency has, signs, spaces,
+ * into minor units (exponent 0..6). More decimals than the currency has, signs, spaces,
  * exponents or empty input are FD_EINVAL; values above 10^15 minor units are
  * FD_EOVERFLOW. */
 int fd_amount_parse(const char *s, int exponent, int64_t *minor);

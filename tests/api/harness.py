@@ -1,0 +1,158 @@
+"""Black-box harness: starts a real `fidelis serve` on an ephemeral loopback
+port with a fresh database and talks HTTP to it. Standard library only."""
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BINARY = None  # set by main() from argv[1]
+
+
+class Server:
+    def __init__(self, db_dir=None, threads=4):
+        self.dir = db_dir or tempfile.mkdtemp(prefix="fidelis-api-")
+        self.db = os.path.join(self.dir, "fidelis.db")
+        self.threads = threads
+        self.proc = None
+        self.admin_key = None
+        self.start()
+
+    def start(self):
+        with open(os.path.join(self.dir, "server.log"), "a") as log:
+            self.proc = subprocess.Popen(
+                [BINARY, "serve", "--db", self.db, "--listen", "127.0.0.1:0", "--demo",
+                 "--threads", str(self.threads), "--job-interval", "3600"],
+                stdout=subprocess.PIPE, stderr=log, text=True)
+        self.port = None
+        for line in self.proc.stdout:
+            if line.startswith("admin key: "):
+                key = line.split(": ", 1)[1].strip()
+                self.admin_key = self.admin_key or key
+                self.last_key = key
+            if "listening on" in line:
+                self.port = int(line.rsplit(":", 1)[1].split()[0])
+                break
+        if not self.port:
+            raise RuntimeError("server did not start; see %s/server.log" % self.dir)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=30)
+        self.proc.stdout.close()
+        rc = self.proc.returncode
+        self.proc = None
+        return rc
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.proc.stdout.close()
+        self.proc = None
+
+    def close(self):
+        if self.proc:
+            rc = self.stop()
+            if rc not in (0, None):
+                raise RuntimeError("server exited with %s; see %s/server.log" % (rc, self.dir))
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def cli(self, *args):
+        """Runs a `fidelis` command against this server's database."""
+        r = subprocess.run([BINARY, *args, "--db", self.db], capture_output=True, text=True,
+                           timeout=120)
+        return r.returncode, r.stdout, r.stderr
+
+    def raw(self, method, path, body=b"", headers=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, data, r.getheader("Content-Type")
+
+    def req(self, method, path, body=None, key="admin"):
+        headers = {}
+        if key == "admin":
+            key = self.admin_key
+        if key:
+            headers["Authorization"] = "Bearer " + key
+        payload = b""
+        if body is not None:
+            payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        status, data, ctype = self.raw(method, path, payload, headers)
+        try:
+            doc = json.loads(data) if data else None
+        except ValueError:
+            doc = data.decode(errors="replace")
+        return status, doc
+
+    # conveniences
+    def member(self, external_id, key="admin", **fields):
+        s, m = self.req("POST", "/v1/members", dict(external_id=external_id, **fields), key=key)
+        assert s in (200, 201), (s, m)
+        return m
+
+    def purchase(self, event_id, external_id, total, order_id=None, key="admin", **extra):
+        body = {"id": event_id, "type": "purchase", "external_id": external_id,
+                "order": {"id": order_id or "order-" + event_id, "total": total,
+                          "currency": "EUR"}}
+        body.update(extra)
+        return self.req("POST", "/v1/events", body, key=key)
+
+    def refund(self, event_id, order_id, amount=None):
+        body = {"id": event_id, "type": "refund", "order_id": order_id}
+        if amount is not None:
+            body["amount"] = amount
+        return self.req("POST", "/v1/events", body)
+
+    def set_clock(self, iso):
+        s, doc = self.req("POST", "/v1/_test/clock", {"now": iso})
+        assert s == 200, (s, doc)
+
+    def balance(self, member_id):
+        s, m = self.req("GET", "/v1/members/%d" % member_id)
+        assert s == 200, (s, m)
+        return m["balance"], m["pending"]
+
+    def key(self, role, **extra):
+        s, doc = self.req("POST", "/v1/keys", dict(role=role, **extra))
+        assert s == 201, (s, doc)
+        return doc["key"]
+
+
+class ServerTest(unittest.TestCase):
+    """One fresh server and database per test class."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.close()
+
+    def assertError(self, result, status, code=None, field=None):
+        s, doc = result
+        self.assertEqual(s, status, doc)
+        self.assertIsInstance(doc, dict, doc)
+        self.assertIn("error", doc)
+        self.assertIn("message", doc["error"])
+        if code:
+            self.assertEqual(doc["error"]["code"], code, doc)
+        if field:
+            self.assertEqual(doc["error"]["field"], field, doc)
+
+
+def main():
+    global BINARY
+    if len(sys.argv) < 2:
+        sys.exit("usage: test_x.py PATH_TO_FIDELIS")
+    BINARY = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)

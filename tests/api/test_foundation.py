@@ -1,0 +1,397 @@
+"""The foundation end to end, as a shop and a marketer would use it."""
+import harness
+from harness import ServerTest
+
+
+class Walkthrough(ServerTest):
+    def test_readme_walkthrough(self):
+        """The README's five minutes: earn, replay, refund half, expire."""
+        srv = self.srv
+        m = srv.member("cust-42", email="Ana.Lopez@example.com")
+        self.assertEqual(m["balance"], 0)
+        s, e = srv.purchase("evt-1", "cust-42", "105.00", order_id="A-1001")
+        self.assertEqual(s, 201, e)
+        self.assertEqual(e["points"], 105)
+        self.assertEqual(e["balance"], 105)
+        self.assertFalse(e["duplicate"])
+        # the same event again: nothing more, the first result back
+        s, again = srv.purchase("evt-1", "cust-42", "105.00", order_id="A-1001")
+        self.assertEqual(s, 200)
+        self.assertTrue(again["duplicate"])
+        self.assertEqual(again["points"], 105)
+        self.assertEqual(srv.balance(m["id"]), (105, 0))
+        # refund half: keeps floor(105 * 0.5) = 52
+        s, r = srv.refund("evt-2", "A-1001", "52.50")
+        self.assertEqual(s, 201, r)
+        self.assertEqual(r["points_reversed"], 53)
+        self.assertEqual(r["balance"], 52)
+        self.assertFalse(r["fully_refunded"])
+        # expiry: 30 days after earning
+        s, p = srv.req("PATCH", "/v1/program", {"expiry": {"mode": "days", "days": 30}})
+        self.assertEqual(s, 200, p)
+        srv.set_clock("2030-01-01T00:00:00Z")
+        s, e = srv.purchase("evt-3", "cust-42", "20.00")
+        self.assertEqual(e["points"], 20)
+        s, lots = srv.req("GET", "/v1/members/%d/lots" % m["id"])
+        dated = [l for l in lots["data"] if l["expires_at"]]
+        self.assertEqual(dated[0]["expires_at"], "2030-01-31T00:00:00Z")
+        srv.set_clock("2030-01-30T23:59:59Z")
+        s, j = srv.req("POST", "/v1/jobs/expire")
+        self.assertEqual(j["expired_lots"], 0)
+        srv.set_clock("2030-01-31T00:00:00Z")
+        s, j = srv.req("POST", "/v1/jobs/expire")
+        self.assertEqual(j["expired_lots"], 1)
+        self.assertEqual(srv.balance(m["id"]), (52, 0))  # the older lot never expires
+        s, ledger = srv.req("GET", "/v1/members/%d/ledger" % m["id"])
+        kinds = [e["kind"] for e in ledger["data"]]
+        self.assertEqual(kinds, ["expire", "earn", "reverse", "earn"])
+        self.assertEqual(ledger["data"][0]["points"], -20)
+        srv.set_clock(None) if False else srv.req("POST", "/v1/_test/clock", {})
+        srv.req("PATCH", "/v1/program", {"expiry": {"mode": "none"}})
+        rc, out, err = srv.cli("check")
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("0 violations", out)
+
+
+class Events(ServerTest):
+    def test_idempotency_conflict_changes_nothing(self):
+        srv = self.srv
+        m = srv.member("idem-1")
+        s, e = srv.purchase("idem-evt", "idem-1", "10.00")
+        self.assertEqual(s, 201)
+        self.assertError(srv.purchase("idem-evt", "idem-1", "99.00"), 409, "idempotency_conflict", "id")
+        self.assertEqual(srv.balance(m["id"]), (10, 0))
+        s, stored = srv.req("GET", "/v1/events/idem-evt")
+        self.assertEqual(s, 200)
+        self.assertEqual(stored["points"], 10)
+
+    def test_same_order_twice_refused(self):
+        srv = self.srv
+        srv.member("order-twice")
+        srv.purchase("ot-1", "order-twice", "10.00", order_id="OT")
+        self.assertError(srv.purchase("ot-2", "order-twice", "10.00", order_id="OT"), 409,
+                         "order_exists")
+
+    def test_partial_refunds_add_up_and_stop(self):
+        srv = self.srv
+        m = srv.member("refunds")
+        srv.purchase("rf-0", "refunds", "99.99", order_id="RF")
+        self.assertEqual(srv.balance(m["id"]), (99, 0))
+        total = 0
+        for i, amount in enumerate(["10.00", "0.01", "33.33", "40.00"]):
+            s, r = srv.refund("rf-%d" % (i + 1), "RF", amount)
+            self.assertEqual(s, 201, r)
+            total += r["points_reversed"]
+        self.assertError(srv.refund("rf-x", "RF", "16.66"), 422, "refund_exceeds_order", "amount")
+        s, r = srv.refund("rf-5", "RF")  # the rest: 16.65
+        self.assertEqual(r["refunded"], "16.65")
+        self.assertTrue(r["fully_refunded"])
+        total += r["points_reversed"]
+        self.assertEqual(total, 99)
+        self.assertEqual(srv.balance(m["id"]), (0, 0))
+        self.assertError(srv.refund("rf-6", "RF"), 409, "already_refunded")
+        self.assertError(srv.refund("rf-7", "NOPE", "1.00"), 404, "order_not_found")
+        s, o = srv.req("GET", "/v1/orders/RF")
+        self.assertEqual((o["total"], o["refunded"], o["points"], o["points_reversed"]),
+                         ("99.99", "99.99", 99, 99))
+
+    def test_custom_event_is_recorded_once(self):
+        srv = self.srv
+        srv.member("custom-1")
+        body = {"id": "cu-1", "type": "review_written", "external_id": "custom-1",
+                "channel": "app", "attributes": {"stars": 5}}
+        s, e = srv.req("POST", "/v1/events", body)
+        self.assertEqual(s, 201, e)
+        self.assertEqual(e["points"], 0)
+        s, e = srv.req("POST", "/v1/events", body)
+        self.assertEqual(s, 200)
+        self.assertTrue(e["duplicate"])
+
+    def test_suspended_member_does_not_earn(self):
+        srv = self.srv
+        m = srv.member("susp")
+        s, _ = srv.req("PATCH", "/v1/members/%d" % m["id"], {"state": "suspended"})
+        self.assertEqual(s, 200)
+        self.assertError(srv.purchase("susp-1", "susp", "10.00"), 409, "member_not_active")
+        srv.req("PATCH", "/v1/members/%d" % m["id"], {"state": "active"})
+        self.assertEqual(srv.purchase("susp-1", "susp", "10.00")[0], 201)
+
+
+class Policies(ServerTest):
+    def tearDown(self):
+        self.srv.req("POST", "/v1/_test/clock", {})
+        self.srv.req("PATCH", "/v1/program", {"pending_days": 0, "refund_policy": "allow_negative"})
+
+    def test_pending_points_refund_and_maturity(self):
+        srv = self.srv
+        self.assertEqual(srv.req("PATCH", "/v1/program", {"pending_days": 14})[0], 200)
+        m = srv.member("pend")
+        srv.set_clock("2031-03-01T12:00:00Z")
+        s, e = srv.purchase("pd-1", "pend", "80.00", order_id="PD")
+        self.assertEqual(e["points_status"], "pending")
+        self.assertEqual(e["matures_at"], "2031-03-15T12:00:00Z")
+        self.assertEqual(srv.balance(m["id"]), (0, 80))
+        # a return inside the window takes pending points only (SPEC 15.1)
+        s, r = srv.refund("pd-2", "PD", "30.00")
+        self.assertEqual((r["from_pending"], r["from_balance"]), (30, 0))
+        self.assertEqual(srv.balance(m["id"]), (0, 50))
+        srv.set_clock("2031-03-15T11:59:59Z")
+        self.assertEqual(srv.req("POST", "/v1/jobs/expire")[1]["matured_lots"], 0)
+        srv.set_clock("2031-03-15T12:00:00Z")
+        self.assertEqual(srv.req("POST", "/v1/jobs/expire")[1]["matured_lots"], 1)
+        self.assertEqual(srv.balance(m["id"]), (50, 0))
+        # the job run twice changes nothing more
+        self.assertEqual(srv.req("POST", "/v1/jobs/expire")[1]["matured_lots"], 0)
+        self.assertEqual(srv.balance(m["id"]), (50, 0))
+
+    def test_refund_of_spent_points_cap_at_zero(self):
+        srv = self.srv
+        srv.req("PATCH", "/v1/program", {"refund_policy": "cap_at_zero"})
+        m = srv.member("cap")
+        srv.purchase("cap-1", "cap", "100.00", order_id="CAP")
+        s, a = srv.req("POST", "/v1/members/%d/adjustments" % m["id"],
+                       {"points": -90, "reason": "redeemed in store"})
+        self.assertEqual(s, 201, a)
+        s, r = srv.refund("cap-2", "CAP")
+        self.assertEqual((r["points_reversed"], r["from_balance"], r["waived"]), (100, 10, 90))
+        self.assertEqual(srv.balance(m["id"]), (0, 0))
+
+    def test_refund_of_spent_points_goes_negative_then_repaid(self):
+        srv = self.srv
+        m = srv.member("neg")
+        srv.purchase("neg-1", "neg", "100.00", order_id="NEG")
+        srv.req("POST", "/v1/members/%d/adjustments" % m["id"], {"points": -90, "reason": "spent"})
+        s, r = srv.refund("neg-2", "NEG")
+        self.assertEqual(r["balance"], -90)
+        s, e = srv.purchase("neg-3", "neg", "120.00")
+        self.assertEqual(e["balance"], 30)
+        s, lots = srv.req("GET", "/v1/members/%d/lots" % m["id"])
+        self.assertEqual([l["remaining"] for l in lots["data"]], [30])
+        rc, out, err = srv.cli("check")
+        self.assertEqual(rc, 0, out)
+
+    def test_adjustments(self):
+        srv = self.srv
+        m = srv.member("adj")
+        self.assertError(srv.req("POST", "/v1/members/%d/adjustments" % m["id"],
+                                 {"points": -1, "reason": "x"}), 422, "insufficient_points")
+        s, a = srv.req("POST", "/v1/members/%d/adjustments" % m["id"],
+                       {"points": 500, "reason": "goodwill"})
+        self.assertEqual(a["balance"], 500)
+        s, ledger = srv.req("GET", "/v1/members/%d/ledger" % m["id"])
+        entry = ledger["data"][0]
+        self.assertEqual((entry["kind"], entry["points"], entry["reason"]), ("adjust", 500, "goodwill"))
+        self.assertTrue(entry["actor"].startswith("key:"))
+
+
+class Members(ServerTest):
+    def test_upsert_and_email_normalisation(self):
+        srv = self.srv
+        s, m = srv.req("POST", "/v1/members", {"external_id": "u-1", "email": "Jo.Doe+shop@Gmail.com",
+                                              "attributes": {"country": "DE", "vip": True}})
+        self.assertEqual(s, 201)
+        s, m2 = srv.req("POST", "/v1/members", {"external_id": "u-1", "attributes": {"vip": None,
+                                                                                     "city": "Bonn"}})
+        self.assertEqual(s, 200)
+        self.assertEqual(m2["id"], m["id"])
+        self.assertEqual(m2["attributes"], {"country": "DE", "city": "Bonn"})
+        self.assertError(srv.req("POST", "/v1/members", {"external_id": "u-2", "email": "jodoe@gmail.com"}),
+                         409, "identifier_taken", "email")
+        s, found = srv.req("GET", "/v1/members/lookup?email=J.O.DOE%2Bother@googlemail.com")
+        self.assertEqual((s, found["id"]), (200, m["id"]))
+
+    def test_lookup_by_every_identifier(self):
+        srv = self.srv
+        m = srv.member("pos-1", phone="+49 30 1234567", card_number="CARD-0001")
+        for q in ["external_id=pos-1", "phone=%2B49301234567", "card_number=CARD-0001",
+                  "qr_token=" + m["qr_token"]]:
+            s, f = srv.req("GET", "/v1/members/lookup?" + q)
+            self.assertEqual((s, f["id"]), (200, m["id"]), q)
+        self.assertError(srv.req("GET", "/v1/members/lookup?card_number=NOPE"), 404)
+        self.assertError(srv.req("GET", "/v1/members/lookup?card_number=A&phone=1"), 422)
+
+    def test_double_opt_in(self):
+        srv = self.srv
+        m = srv.member("consent-1")
+        s, c = srv.req("POST", "/v1/members/%d/consent" % m["id"], {"marketing": "opt_in"})
+        self.assertEqual(c["consent"]["marketing"], "pending")
+        token = c["confirmation_token"]
+        self.assertError(srv.req("POST", "/v1/consent/confirm", {"token": "wrong"}), 404, "invalid_token")
+        s, c = srv.req("POST", "/v1/consent/confirm", {"token": token})
+        self.assertEqual((s, c["consent"]["marketing"]), (200, "opted_in"))
+        self.assertError(srv.req("POST", "/v1/consent/confirm", {"token": token}), 404)
+        s, c = srv.req("POST", "/v1/members/%d/consent" % m["id"], {"marketing": "opt_out"})
+        self.assertEqual(c["consent"]["marketing"], "opted_out")
+
+    def test_erase_keeps_ledger_totals(self):
+        srv = self.srv
+        m = srv.member("gdpr-1", email="erase.me@example.com", phone="0123456789",
+                       attributes={"birthday": "1990-01-01"})
+        srv.purchase("gd-1", "gdpr-1", "42.00")
+        s, e = srv.req("POST", "/v1/members/%d/erase" % m["id"])
+        self.assertEqual(s, 200, e)
+        self.assertEqual((e["email"], e["phone"], e["external_id"], e["attributes"], e["state"]),
+                         (None, None, None, {}, "closed"))
+        self.assertEqual(e["balance"], 42)
+        self.assertError(srv.req("GET", "/v1/members/lookup?email=erase.me@example.com"), 404)
+        s, ledger = srv.req("GET", "/v1/members/%d/ledger" % m["id"])
+        self.assertEqual(ledger["data"][0]["points"], 42)
+        # the audit log of the erase holds no personal data
+        s, audit = srv.req("GET", "/v1/audit?limit=1")
+        self.assertEqual(audit["data"][0]["action"], "member.erase")
+        self.assertNotIn("erase.me", str(audit["data"][0]))
+
+    def test_merge_keeps_both_histories(self):
+        srv = self.srv
+        a = srv.member("merge-a", email="a@example.com")
+        b = srv.member("merge-b", card_number="POS-CARD-9")
+        srv.purchase("mg-1", "merge-a", "30.00")
+        srv.purchase("mg-2", "merge-b", "12.00", order_id="MG-B")
+        s, merged = srv.req("POST", "/v1/members/%d/merge" % a["id"], {"from_member_id": b["id"]})
+        self.assertEqual(s, 200, merged)
+        self.assertEqual(merged["balance"], 42)
+        s, gone = srv.req("GET", "/v1/members/%d" % b["id"])
+        self.assertEqual((gone["state"], gone["merged_into"], gone["balance"]), ("closed", a["id"], 0))
+        s, lb = srv.req("GET", "/v1/members/%d/ledger" % b["id"])
+        self.assertEqual([e["kind"] for e in lb["data"]], ["merge_out", "earn"])
+        # events sent with the merged member's id reach the survivor
+        s, e = srv.purchase("mg-3", "merge-b", "8.00")
+        self.assertEqual((e["member_id"], e["balance"]), (a["id"], 50))
+        # and a refund of b's old order reverses from the survivor
+        s, r = srv.refund("mg-4", "MG-B")
+        self.assertEqual((r["member_id"], r["balance"]), (a["id"], 38))
+        self.assertError(srv.req("POST", "/v1/members/%d/merge" % a["id"], {"from_member_id": b["id"]}),
+                         409, "member_closed")
+        self.assertError(srv.req("POST", "/v1/members/%d/merge" % a["id"], {"from_member_id": a["id"]}),
+                         422)
+        rc, out, err = srv.cli("check")
+        self.assertEqual(rc, 0, out)
+
+    def test_pagination(self):
+        srv = self.srv
+        for i in range(7):
+            srv.member("page-%d" % i)
+        seen, cursor, pages = [], None, 0
+        while True:
+            q = "/v1/members?limit=3" + ("&cursor=" + cursor if cursor else "")
+            s, page = srv.req("GET", q)
+            self.assertEqual(s, 200)
+            seen += [m["id"] for m in page["data"]]
+            pages += 1
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        self.assertEqual(len(seen), len(set(seen)))
+        self.assertEqual(seen, sorted(seen))
+        self.assertGreaterEqual(len([i for i in seen]), 7)
+
+
+class Security(ServerTest):
+    def test_keys_and_roles(self):
+        srv = self.srv
+        m = srv.member("sec-1")
+        other = srv.member("sec-2")
+        analyst, pos = srv.key("analyst"), srv.key("pos")
+        member_key = srv.key("member", member_id=m["id"])
+        self.assertError(srv.req("GET", "/v1/members", key=None), 401, "unauthenticated")
+        self.assertError(srv.req("GET", "/v1/members", key="fk_0000000000000000_" + "A" * 43), 401)
+        self.assertError(srv.req("GET", "/v1/members", key="garbage"), 401)
+        # analyst reads, never writes
+        self.assertEqual(srv.req("GET", "/v1/members", key=analyst)[0], 200)
+        self.assertError(srv.purchase("sec-e1", "sec-1", "1.00", key=analyst), 403, "forbidden")
+        self.assertError(srv.req("GET", "/v1/audit", key=analyst), 403)
+        # pos: lookup, enroll, earn; no audit, no keys, no adjustments
+        self.assertEqual(srv.purchase("sec-e2", "sec-1", "5.00", key=pos)[0], 201)
+        self.assertEqual(srv.req("POST", "/v1/members", {"external_id": "pos-enrolled"}, key=pos)[0], 201)
+        self.assertError(srv.req("POST", "/v1/keys", {"role": "admin"}, key=pos), 403)
+        self.assertError(srv.req("POST", "/v1/members/%d/adjustments" % m["id"],
+                                 {"points": 5, "reason": "x"}, key=pos), 403)
+        # a member key sees its own member only
+        self.assertEqual(srv.req("GET", "/v1/members/%d" % m["id"], key=member_key)[0], 200)
+        self.assertEqual(srv.req("GET", "/v1/members/%d/ledger" % m["id"], key=member_key)[0], 200)
+        self.assertError(srv.req("GET", "/v1/members/%d" % other["id"], key=member_key), 403)
+        self.assertError(srv.req("GET", "/v1/members", key=member_key), 403)
+        self.assertError(srv.purchase("sec-e3", "sec-1", "5.00", key=member_key), 403)
+        # revocation is immediate
+        s, keys = srv.req("GET", "/v1/keys?limit=500")
+        pos_id = pos.split("_")[1]
+        self.assertIn(pos_id, [k["key_id"] for k in keys["data"]])
+        self.assertNotIn("secret_hash", str(keys))
+        self.assertEqual(srv.req("DELETE", "/v1/keys/" + pos_id)[0], 200)
+        self.assertError(srv.req("GET", "/v1/members/%d" % m["id"], key=pos), 401)
+        self.assertError(srv.req("DELETE", "/v1/keys/" + pos_id), 404)
+
+    def test_member_token_route(self):
+        srv = self.srv
+        m = srv.member("tok-1")
+        s, k = srv.req("POST", "/v1/members/%d/token" % m["id"], {"label": "member page"})
+        self.assertEqual((s, k["role"], k["member_id"]), (201, "member", m["id"]))
+        self.assertEqual(srv.req("GET", "/v1/members/%d" % m["id"], key=k["key"])[0], 200)
+
+    def test_programs_are_isolated(self):
+        srv = self.srv
+        srv.member("iso-1", email="iso@example.com")
+        rc, out, err = srv.cli("init", "--name", "Brand B", "--currency", "USD")
+        self.assertEqual(rc, 0, err)
+        key_b = out.split("admin key: ")[1].strip()
+        s, prog = srv.req("GET", "/v1/program", key=key_b)
+        self.assertEqual((prog["name"], prog["currency"]), ("Brand B", "USD"))
+        self.assertError(srv.req("GET", "/v1/members/lookup?external_id=iso-1", key=key_b), 404)
+        self.assertError(srv.req("GET", "/v1/members/1", key=key_b), 404)
+        s, page = srv.req("GET", "/v1/members", key=key_b)
+        self.assertEqual(page["data"], [])
+        body = {"id": "iso-e", "type": "purchase", "external_id": "iso-1",
+                "order": {"id": "ISO", "total": "10.00", "currency": "USD"}}
+        self.assertError(srv.req("POST", "/v1/events", body, key=key_b), 404, "member_not_found")
+        # the same external id and email may exist in both programs
+        s, m = srv.req("POST", "/v1/members", {"external_id": "iso-1", "email": "iso@example.com"},
+                       key=key_b)
+        self.assertEqual(s, 201, m)
+        self.assertEqual(srv.req("POST", "/v1/events", body, key=key_b)[0], 201)
+        s, audit = srv.req("GET", "/v1/audit?limit=500")
+        self.assertNotIn("Brand B", str(audit))
+
+
+class Operations(ServerTest):
+    def test_health_metrics_audit(self):
+        srv = self.srv
+        self.assertEqual(srv.req("GET", "/healthz", key=None), (200, {"status": "ok"}))
+        self.assertEqual(srv.req("GET", "/readyz", key=None), (200, {"status": "ready"}))
+        self.assertError(srv.req("GET", "/metrics", key=None), 401)
+        srv.member("ops-1")
+        srv.purchase("ops-e", "ops-1", "3.00")
+        status, text, ctype = srv.raw("GET", "/metrics", headers={"Authorization": "Bearer " + srv.admin_key})
+        text = text.decode()
+        self.assertEqual(status, 200)
+        self.assertTrue(ctype.startswith("text/plain"))
+        self.assertIn('fidelis_http_requests_total{route="POST /v1/events",status="201"} 1', text)
+        self.assertIn('fidelis_events_total{type="purchase"} 1', text)
+        self.assertIn("fidelis_commit_batch_size_bucket", text)
+        self.assertIn("fidelis_http_request_duration_seconds_count", text)
+        s, p = srv.req("PATCH", "/v1/program", {"name": "Renamed", "point_value": "0.005"})
+        self.assertEqual((p["name"], p["point_value"]), ("Renamed", "0.005000"))
+        s, audit = srv.req("GET", "/v1/audit?limit=2")
+        a = audit["data"][0]
+        self.assertEqual(a["action"], "program.update")
+        self.assertEqual((a["before"]["name"], a["after"]["name"]), ("Demo", "Renamed"))
+        self.assertIsNotNone(audit["next_cursor"])
+
+    def test_cli(self):
+        srv = self.srv
+        for cmd in (["serve"], ["init"], ["migrate"], ["key", "create"], ["check"], ["expire"]):
+            rc, out, err = srv.cli(*cmd, "--help")
+            self.assertEqual(rc, 0, cmd)
+            self.assertIn("usage: fidelis", out)
+        rc, out, err = srv.cli("migrate")
+        self.assertEqual((rc, out.strip()), (0, "schema version 1"))
+        rc, out, err = srv.cli("key", "create", "--role", "marketer")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(srv.req("GET", "/v1/members", key=out.strip())[0], 200)
+        rc, out, err = srv.cli("key", "create", "--role", "wizard")
+        self.assertEqual(rc, 2)
+        rc, out, err = srv.cli("expire")
+        self.assertEqual(rc, 0, err)
+
+
+if __name__ == "__main__":
+    harness.main()

@@ -1,0 +1,254 @@
+/*
+ * test_store_ledger.c - the ledger against a real SQLite database
+ * (store/ledger.c): FIFO spending across lots, expiry at the boundary
+ * second, pending lots maturing, refunds after spending, negative balances
+ * repaid, merges; `check` must find no violation after each.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/fd.h"
+#include "core/ledger.h"
+#include "store/db.h"
+#include "store/ledger.h"
+#include "store/members.h"
+#include "store/programs.h"
+#include "store/schema.h"
+
+#define DAY 86400
+#define T0 INT64_C(1767225600) /* 2026-01-01T00:00:00Z */
+
+typedef struct fixture {
+    char path[64];
+    fd_db *db;
+    fd_program p;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->path, sizeof f->path, "/tmp/fidelis-unit-%d.db", getpid());
+    unlink(f->path);
+    int64_t version;
+    if (fd_db_open(f->path, &f->db) || fd_schema_migrate(f->db, &version)) return -1;
+    fd_program_defaults(&f->p);
+    f->p.expiry_mode = FD_EXPIRY_DAYS;
+    f->p.expiry_days = 30;
+    if (fd_program_insert(f->db, &f->p, T0)) return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    fd_db_close(f->db);
+    char wal[80], shm[80];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    snprintf(shm, sizeof shm, "%s-shm", f->path);
+    unlink(f->path);
+    unlink(wal);
+    unlink(shm);
+    free(f);
+    return 0;
+}
+
+static void new_member(fixture *f, const char *ext, fd_member *m)
+{
+    memset(m, 0, sizeof *m);
+    m->program_id = f->p.id;
+    snprintf(m->external_id, sizeof m->external_id, "%s", ext);
+    m->state = FD_STATE_ACTIVE;
+    m->attributes = fd_strdup("{}");
+    assert_int_equal(fd_member_insert(f->db, m, T0), FD_OK);
+}
+
+static fd_posting at(const char *kind, int64_t now)
+{
+    return (fd_posting){kind, "test", NULL, NULL, "test", now};
+}
+
+static void report(const char *msg, void *arg)
+{
+    (void)arg;
+    fprintf(stderr, "violation: %s\n", msg);
+}
+
+static void assert_ledger_ok(fixture *f)
+{
+    int64_t members, violations;
+    assert_int_equal(fd_ledger_check(f->db, report, NULL, &members, &violations), FD_OK);
+    assert_int_equal(violations, 0);
+}
+
+static int64_t lot_remaining(fixture *f, int64_t lot)
+{
+    char status[16];
+    int64_t remaining = -1;
+    assert_int_equal(fd_ledger_lot_state(f->db, lot, status, &remaining), FD_OK);
+    return remaining;
+}
+
+static void fifo_spend_and_expiry_boundary(void **state)
+{
+    fixture *f = *state;
+    fd_member m;
+    new_member(f, "fifo", &m);
+    int64_t a, b, c;
+    fd_posting pa = at("earn", T0), pb = at("earn", T0 + 5 * DAY), pc = at("earn", T0 + 10 * DAY);
+    assert_int_equal(fd_ledger_credit(f->db, &f->p, &m, 100, false, &pa, &a), FD_OK);
+    assert_int_equal(fd_ledger_credit(f->db, &f->p, &m, 100, false, &pb, &b), FD_OK);
+    assert_int_equal(fd_ledger_credit(f->db, &f->p, &m, 100, false, &pc, &c), FD_OK);
+    assert_int_equal(m.balance, 300);
+
+    /* 150 spent: lot a (oldest expiry) emptied, lot b halved, c untouched */
+    fd_posting spend = at("redeem", T0 + 11 * DAY);
+    assert_int_equal(fd_ledger_debit(f->db, &m, 150, 0, false, &spend), FD_OK);
+    assert_int_equal(lot_remaining(f, a), 0);
+    assert_int_equal(lot_remaining(f, b), 50);
+    assert_int_equal(lot_remaining(f, c), 100);
+    assert_int_equal(m.balance, 150);
+    assert_int_equal(fd_ledger_debit(f->db, &m, 151, 0, false, &spend), FD_ENOFUNDS);
+
+    /* lot b expires at T0 + 35 days: not one second earlier */
+    int64_t n = -1;
+    assert_int_equal(fd_ledger_expire_due(f->db, T0 + 35 * DAY - 1, 100, &n), FD_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(fd_ledger_expire_due(f->db, T0 + 35 * DAY, 100, &n), FD_OK);
+    assert_int_equal(n, 1);
+    fd_member_clear(&m);
+    assert_int_equal(fd_member_get(f->db, f->p.id, m.id, &m), FD_OK);
+    assert_int_equal(m.balance, 100);
+    assert_int_equal(lot_remaining(f, b), 0);
+    /* running the job again at the same time changes nothing */
+    assert_int_equal(fd_ledger_expire_due(f->db, T0 + 35 * DAY, 100, &n), FD_OK);
+    assert_int_equal(n, 0);
+    assert_ledger_ok(f);
+    fd_member_clear(&m);
+}
+
+static void pending_lot_matures(void **state)
+{
+    fixture *f = *state;
+    f->p.pending_days = 14;
+    fd_member m;
+    new_member(f, "pending", &m);
+    int64_t lot, n;
+    fd_posting p = at("earn", T0);
+    assert_int_equal(fd_ledger_credit(f->db, &f->p, &m, 80, true, &p, &lot), FD_OK);
+    assert_int_equal(m.balance, 0);
+    assert_int_equal(m.pending, 80);
+    /* pending points cannot be spent */
+    fd_posting spend = at("redeem", T0 + DAY);
+    assert_int_equal(fd_ledger_debit(f->db, &m, 10, 0, false, &spend), FD_ENOFUNDS);
+    /* a partial return inside the window cancels pending points only */
+    fd_posting ret = at("reverse", T0 + 2 * DAY);
+    assert_int_equal(fd_ledger_cancel_pending(f->db, &m, lot, 30, &ret), FD_OK);
+    assert_int_equal(m.pending, 50);
+    assert_int_equal(fd_ledger_mature_due(f->db, T0 + 14 * DAY - 1, 100, &n), FD_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(fd_ledger_mature_due(f->db, T0 + 14 * DAY, 100, &n), FD_OK);
+    assert_int_equal(n, 1);
+    fd_member_clear(&m);
+    assert_int_equal(fd_member_get(f->db, f->p.id, m.id, &m), FD_OK);
+    assert_int_equal(m.balance, 50);
+    assert_int_equal(m.pending, 0);
+    /* expiry counts from activation by default: 14 + 30 days after earning */
+    assert_int_equal(fd_ledger_expire_due(f->db, T0 + 44 * DAY - 1, 100, &n), FD_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(fd_ledger_expire_due(f->db, T0 + 44 * DAY, 100, &n), FD_OK);
+    assert_int_equal(n, 1);
+    assert_ledger_ok(f);
+    fd_member_clear(&m);
+}
+
+static void refund_after_spending_goes_negative_then_repaid(void **state)
+{
+    fixture *f = *state;
+    fd_member m;
+    new_member(f, "negative", &m);
+    int64_t lot;
+    fd_posting earn = at("earn", T0);
+    assert_int_equal(fd_ledger_credit(f->db, &f->p, &m, 100, false, &earn, &lot), FD_OK);
+    fd_posting spend = at("redeem", T0 + DAY);
+    assert_int_equal(fd_ledger_debit(f->db, &m, 90, 0, false, &spend), FD_OK);
+    /* the order is refunded in full: 100 points reversed, 10 left in lots */
+    fd_posting rev = at("reverse", T0 + 2 * DAY);
+    assert_int_equal(fd_ledger_debit(f->db, &m, 100, lot, true, &rev), FD_OK);
+    assert_int_equal(m.balance, -90);
+    assert_int_equal(lot_remaining(f, lot), 0);
+    assert_ledger_ok(f);
+    /* the next 120 points repay the 90 first: the new lot holds 30 */
+    int64_t lot2;
+    fd_posting earn2 = at("earn", T0 + 3 * DAY);
+    assert_int_equal(fd_ledger_credit(f->db, &f->p, &m, 120, false, &earn2, &lot2), FD_OK);
+    assert_int_equal(m.balance, 30);
+    assert_int_equal(lot_remaining(f, lot2), 30);
+    assert_ledger_ok(f);
+    fd_member_clear(&m);
+}
+
+static void merge_keeps_both_histories(void **state)
+{
+    fixture *f = *state;
+    fd_member a, b;
+    new_member(f, "merge-a", &a);
+    new_member(f, "merge-b", &b);
+    fd_posting earn = at("earn", T0);
+    assert_int_equal(fd_ledger_credit(f->db, &f->p, &a, 70, false, &earn, NULL), FD_OK);
+    assert_int_equal(fd_ledger_credit(f->db, &f->p, &b, 40, false, &earn, NULL), FD_OK);
+    fd_posting spend = at("reverse", T0 + DAY);
+    assert_int_equal(fd_ledger_debit(f->db, &b, 60, 0, true, &spend), FD_OK); /* b at -20 */
+    fd_posting merge = at("merge_out", T0 + 2 * DAY);
+    assert_int_equal(fd_ledger_merge(f->db, &a, &b, &merge), FD_OK);
+    assert_int_equal(a.balance, 50);
+    assert_int_equal(b.balance, 0);
+    int64_t entries;
+    assert_int_equal(fd_db_one_i64(f->db, "SELECT COUNT(*) FROM journal WHERE member_id = $1",
+                                   FD_PARAMS(FD_I(b.id)), &entries),
+                     FD_OK);
+    assert_int_equal(entries, 3); /* earn, reverse, merge_out stay with b */
+    assert_ledger_ok(f);
+    fd_member_clear(&a);
+    fd_member_clear(&b);
+}
+
+static void check_detects_tampering(void **state)
+{
+    fixture *f = *state;
+    fd_member m;
+    new_member(f, "tamper", &m);
+    fd_posting earn = at("earn", T0);
+    assert_int_equal(fd_ledger_credit(f->db, &f->p, &m, 10, false, &earn, NULL), FD_OK);
+    assert_int_equal(fd_db_run(f->db, "UPDATE members SET balance = 11 WHERE id = $1",
+                               FD_PARAMS(FD_I(m.id)), NULL),
+                     FD_OK);
+    int64_t members, violations;
+    assert_int_equal(fd_ledger_check(f->db, report, NULL, &members, &violations), FD_OK);
+    assert_true(violations >= 1);
+    assert_int_equal(fd_db_run(f->db, "UPDATE members SET balance = 10 WHERE id = $1",
+                               FD_PARAMS(FD_I(m.id)), NULL),
+                     FD_OK);
+    assert_ledger_ok(f);
+    fd_member_clear(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(fifo_spend_and_expiry_boundary, setup, teardown),
+        cmocka_unit_test_setup_teardown(pending_lot_matures, setup, teardown),
+        cmocka_unit_test_setup_teardown(refund_after_spending_goes_negative_then_repaid, setup, teardown),
+        cmocka_unit_test_setup_teardown(merge_keeps_both_histories, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_detects_tampering, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
