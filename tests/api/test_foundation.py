@@ -95,6 +95,16 @@ class Events(ServerTest):
         self.assertEqual((o["total"], o["refunded"], o["points"], o["points_reversed"]),
                          ("99.99", "99.99", 99, 99))
 
+    def test_json_numbers_are_exact_or_refused(self):
+        srv = self.srv
+        m = srv.member("numbers")
+        s, e = srv.purchase("num-1", "numbers", 105.99)
+        self.assertEqual((s, e["points"]), (201, 105))
+        s, e = srv.purchase("num-2", "numbers", 7)  # an integer is whole currency units
+        self.assertEqual((s, e["points"]), (201, 7))
+        self.assertError(srv.purchase("num-3", "numbers", 1.005), 422, "invalid_field", "order.total")
+        self.assertEqual(srv.balance(m["id"]), (112, 0))
+
     def test_custom_event_is_recorded_once(self):
         srv = self.srv
         srv.member("custom-1")
