@@ -46,7 +46,8 @@ typedef struct fd_req {
 /* Replies with JSON value v (reference stolen). */
 void fd_reply(fd_req *r, int status, json_t *v);
 /* Replies {"error":{"code","message","field"}}; field may be NULL. */
-void fd_reply_error(fd_req *r, int status, const char *code, const char *message, const char *field);
+void fd_reply_error(fd_req *r, int status, const char *code, const char *message,
+                    const char *field);
 /* Replies with the HTTP status and code of an fd_status value. */
 void fd_reply_status(fd_req *r, int rc, const char *message);
 /* The HTTP status for an fd_status value. */

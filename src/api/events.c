@@ -115,7 +115,8 @@ static int input_or_reply(fd_req *r, event_input *in)
         return FD_EINVAL;
     }
     bool present;
-    if (body_ident_or_reply(r, "id", true, &in->id) || body_str_or_reply(r, "type", true, &in->type) ||
+    if (body_ident_or_reply(r, "id", true, &in->id) ||
+        body_str_or_reply(r, "type", true, &in->type) ||
         body_ident_or_reply(r, "external_id", false, &in->external_id) ||
         body_int_or_reply(r, "member_id", false, 1, INT64_MAX, &in->member_id, NULL) ||
         body_str_or_reply(r, "channel", false, &in->channel) ||
@@ -125,7 +126,8 @@ static int input_or_reply(fd_req *r, event_input *in)
     if (!is_type_name(in->type))
         return bad(r, "type", "type must be purchase, refund or a custom name [a-z][a-z0-9_.-]*");
     json_t *attrs = json_object_get(r->body, "attributes");
-    if (attrs && !json_is_object(attrs)) return bad(r, "attributes", "attributes must be an object");
+    if (attrs && !json_is_object(attrs))
+        return bad(r, "attributes", "attributes must be an object");
     bool refund = !strcmp(in->type, "refund");
     if (!refund && !in->member_id && !in->external_id)
         return bad(r, "external_id", "name the member with external_id or member_id");
@@ -137,7 +139,8 @@ static int input_or_reply(fd_req *r, event_input *in)
         if (!rc)
             rc = json_amount_or_reply(r, r->body, "amount", "amount", r->program.exponent, false,
                                       &in->amount, &in->has_amount);
-        if (!rc && in->has_amount && in->amount == 0) rc = bad(r, "amount", "amount must be above 0");
+        if (!rc && in->has_amount && in->amount == 0)
+            rc = bad(r, "amount", "amount must be above 0");
     }
     if (rc) return rc;
     char *canon = json_canonical(r->body);
@@ -175,11 +178,13 @@ static int follow_merges(fd_db *db, int64_t program_id, fd_member *m)
 static int resolve_member(fd_db *db, event_job *j, bool need_active, fd_member *m)
 {
     const event_input *in = j->in;
-    int rc = in->member_id ? fd_member_get(db, j->p->id, in->member_id, m)
-                           : fd_member_find(db, j->p->id, FD_LOOKUP_EXTERNAL_ID, in->external_id, m);
+    int rc = in->member_id
+                 ? fd_member_get(db, j->p->id, in->member_id, m)
+                 : fd_member_find(db, j->p->id, FD_LOOKUP_EXTERNAL_ID, in->external_id, m);
     if (!rc) rc = follow_merges(db, j->p->id, m);
     if (rc == FD_ENOTFOUND)
-        return job_fail(&j->err, rc, "member_not_found", in->member_id ? "member_id" : "external_id",
+        return job_fail(&j->err, rc, "member_not_found",
+                        in->member_id ? "member_id" : "external_id",
                         "no such member: enroll it with POST /v1/members first");
     if (!rc && need_active && !fd_member_can_earn(m))
         return job_fail(&j->err, FD_ECONFLICT, "member_not_active", NULL, "the member is %s",
@@ -213,7 +218,9 @@ static int purchase(fd_db *db, event_job *j, fd_member *m, json_t *out)
     json_object_set_new(out, "order_id", json_string(in->order_id));
     json_object_set_new(out, "points", json_integer(points));
     json_object_set_new(out, "points_status",
-                        json_string(points == 0 ? "none" : pending ? "pending" : "credited"));
+                        json_string(points == 0 ? "none"
+                                    : pending   ? "pending"
+                                                : "credited"));
     if (pending && points)
         json_object_set_new(out, "matures_at", json_time(fd_lot_matures_at(j->p, now)));
     return FD_OK;
@@ -298,9 +305,12 @@ static int event_job_run(fd_db *db, void *arg)
     bool is_refund = !strcmp(in->type, "refund");
     rc = is_refund ? FD_OK : resolve_member(db, j, true, &m);
     if (!rc) {
-        if (is_refund) rc = refund(db, j, &m, out);
-        else if (!strcmp(in->type, "purchase")) rc = purchase(db, j, &m, out);
-        else json_object_set_new(out, "points", json_integer(0)); /* custom: rules decide (later) */
+        if (is_refund)
+            rc = refund(db, j, &m, out);
+        else if (!strcmp(in->type, "purchase"))
+            rc = purchase(db, j, &m, out);
+        else
+            json_object_set_new(out, "points", json_integer(0)); /* custom: rules decide (later) */
     }
     if (!rc) {
         json_object_set_new(out, "member_id", json_integer(m.id));
@@ -308,8 +318,8 @@ static int event_job_run(fd_db *db, void *arg)
         json_object_set_new(out, "pending", json_integer(m.pending));
         json_object_set_new(out, "occurred_at", json_time(in->occurred_at));
         j->result = json_canonical(out);
-        rc = fd_event_insert(db, j->p->id, in->id, in->type, m.id, in->hash, j->result,
-                             in->channel, in->occurred_at, fd_now());
+        rc = fd_event_insert(db, j->p->id, in->id, in->type, m.id, in->hash, j->result, in->channel,
+                             in->occurred_at, fd_now());
     }
     if (rc == FD_EOVERFLOW && !j->err.code)
         rc = job_fail(&j->err, rc, "out_of_range", NULL, "a balance would leave its range");
@@ -336,9 +346,12 @@ void h_event_get(fd_req *r)
 {
     char hash[65], *result = NULL;
     int rc = fd_event_get(r->db, r->program.id, r->params[0], hash, &result);
-    if (rc == FD_ENOTFOUND) fd_reply_error(r, 404, "event_not_found", "no such event", NULL);
-    else if (rc) fd_reply_status(r, rc, NULL);
-    else fd_reply(r, 200, json_loads(result, 0, NULL));
+    if (rc == FD_ENOTFOUND)
+        fd_reply_error(r, 404, "event_not_found", "no such event", NULL);
+    else if (rc)
+        fd_reply_status(r, rc, NULL);
+    else
+        fd_reply(r, 200, json_loads(result, 0, NULL));
     free(result);
 }
 
@@ -355,9 +368,10 @@ void h_order_get(fd_req *r)
         return;
     }
     int e = r->program.exponent;
-    fd_reply(r, 200, json_pack("{s:s, s:I, s:o, s:o, s:I, s:I, s:o}", "order_id", o.order_id,
-                               "member_id", (json_int_t)o.member_id, "total", json_amount(o.total, e),
-                               "refunded", json_amount(o.refunded, e), "points",
-                               (json_int_t)o.points, "points_reversed", (json_int_t)o.reversed,
-                               "occurred_at", json_time(o.occurred_at)));
+    fd_reply(r, 200,
+             json_pack("{s:s, s:I, s:o, s:o, s:I, s:I, s:o}", "order_id", o.order_id, "member_id",
+                       (json_int_t)o.member_id, "total", json_amount(o.total, e), "refunded",
+                       json_amount(o.refunded, e), "points", (json_int_t)o.points,
+                       "points_reversed", (json_int_t)o.reversed, "occurred_at",
+                       json_time(o.occurred_at)));
 }

@@ -59,13 +59,15 @@ static int input_or_reply(fd_req *r, bool require_external, member_input *in)
         return FD_EINVAL;
     }
     if (in->card_number && strlen(in->card_number) > FD_CARD_MAX) {
-        fd_reply_error(r, 422, "invalid_field", "card_number is longer than 64 bytes", "card_number");
+        fd_reply_error(r, 422, "invalid_field", "card_number is longer than 64 bytes",
+                       "card_number");
         return FD_EINVAL;
     }
     if (state) {
         if (fd_member_state_parse(state, &in->state) || in->state == FD_STATE_CLOSED) {
-            fd_reply_error(r, 422, "invalid_field", "state must be pending, active or suspended "
-                                                    "(closing is done by erase or merge)",
+            fd_reply_error(r, 422, "invalid_field",
+                           "state must be pending, active or suspended "
+                           "(closing is done by erase or merge)",
                            "state");
             return FD_EINVAL;
         }
@@ -74,14 +76,16 @@ static int input_or_reply(fd_req *r, bool require_external, member_input *in)
     json_t *attrs = json_object_get(r->body, "attributes");
     if (attrs && !json_is_null(attrs)) {
         if (!json_is_object(attrs)) {
-            fd_reply_error(r, 422, "invalid_field", "attributes must be a JSON object", "attributes");
+            fd_reply_error(r, 422, "invalid_field", "attributes must be a JSON object",
+                           "attributes");
             return FD_EINVAL;
         }
         char *text = json_dumps(attrs, JSON_COMPACT);
         size_t n = text ? strlen(text) : 0;
         free(text);
         if (n > FD_ATTRS_MAX) {
-            fd_reply_error(r, 413, "attributes_too_large", "attributes exceed 16 KiB", "attributes");
+            fd_reply_error(r, 413, "attributes_too_large", "attributes exceed 16 KiB",
+                           "attributes");
             return FD_ETOOBIG;
         }
         in->attributes = attrs;
@@ -100,7 +104,8 @@ typedef struct member_job {
 } member_job;
 
 /* FD_ECONFLICT with the field when another member holds this identifier. */
-static int check_unique(fd_db *db, member_job *j, fd_lookup by, const char *value, const char *field)
+static int check_unique(fd_db *db, member_job *j, fd_lookup by, const char *value,
+                        const char *field)
 {
     if (!value || !*value) return FD_OK;
     fd_member other = {0};
@@ -124,8 +129,10 @@ static void merge_attributes(fd_member *m, json_t *patch)
     json_t *v;
     json_object_foreach(patch, k, v)
     {
-        if (json_is_null(v)) json_object_del(cur, k);
-        else json_object_set(cur, k, v);
+        if (json_is_null(v))
+            json_object_del(cur, k);
+        else
+            json_object_set(cur, k, v);
     }
     free(m->attributes);
     m->attributes = json_dumps(cur, JSON_COMPACT);
@@ -141,10 +148,14 @@ static void apply_input(fd_member *m, const member_input *in)
     } else if (in->clear_email) {
         m->email[0] = m->email_norm[0] = 0;
     }
-    if (in->phone) snprintf(m->phone, sizeof m->phone, "%s", in->phone_norm);
-    else if (in->clear_phone) m->phone[0] = 0;
-    if (in->card_number) snprintf(m->card_number, sizeof m->card_number, "%s", in->card_number);
-    else if (in->clear_card) m->card_number[0] = 0;
+    if (in->phone)
+        snprintf(m->phone, sizeof m->phone, "%s", in->phone_norm);
+    else if (in->clear_phone)
+        m->phone[0] = 0;
+    if (in->card_number)
+        snprintf(m->card_number, sizeof m->card_number, "%s", in->card_number);
+    else if (in->clear_card)
+        m->card_number[0] = 0;
     if (in->has_state) m->state = in->state;
     if (in->attributes) merge_attributes(m, in->attributes);
 }
@@ -154,9 +165,11 @@ static int member_write_job(fd_db *db, void *arg)
     member_job *j = arg;
     const member_input *in = j->in;
     int64_t now = fd_now();
-    int rc = j->id ? fd_member_get(db, j->program_id, j->id, &j->m)
-                   : fd_member_find(db, j->program_id, FD_LOOKUP_EXTERNAL_ID, in->external_id, &j->m);
-    if (rc == FD_ENOTFOUND && j->id) return job_fail(&j->err, rc, "member_not_found", NULL, "no such member");
+    int rc = j->id
+                 ? fd_member_get(db, j->program_id, j->id, &j->m)
+                 : fd_member_find(db, j->program_id, FD_LOOKUP_EXTERNAL_ID, in->external_id, &j->m);
+    if (rc == FD_ENOTFOUND && j->id)
+        return job_fail(&j->err, rc, "member_not_found", NULL, "no such member");
     if (rc && rc != FD_ENOTFOUND) return rc;
     j->created = rc == FD_ENOTFOUND;
     char *before = j->created ? NULL : fd_member_json_text(&j->m);
@@ -180,8 +193,9 @@ static int member_write_job(fd_db *db, void *arg)
     if (!rc) {
         char *after = fd_member_json_text(&j->m), id[24];
         snprintf(id, sizeof id, "%lld", (long long)j->m.id);
-        rc = fd_audit_add(db, j->program_id, j->actor, j->created ? "member.create" : "member.update",
-                          "member", id, before, after, now);
+        rc = fd_audit_add(db, j->program_id, j->actor,
+                          j->created ? "member.create" : "member.update", "member", id, before,
+                          after, now);
         free(after);
     }
     free(before);
@@ -216,8 +230,10 @@ static int member_or_reply(fd_req *r, fd_member *m)
     int64_t id;
     if (param_id_or_reply(r, 0, &id)) return FD_ENOTFOUND;
     int rc = fd_member_get(r->db, r->program.id, id, m);
-    if (rc == FD_ENOTFOUND) fd_reply_error(r, 404, "member_not_found", "no such member", NULL);
-    else if (rc) fd_reply_status(r, rc, NULL);
+    if (rc == FD_ENOTFOUND)
+        fd_reply_error(r, 404, "member_not_found", "no such member", NULL);
+    else if (rc)
+        fd_reply_status(r, rc, NULL);
     return rc;
 }
 
@@ -234,8 +250,10 @@ void h_members_lookup(fd_req *r)
     static const struct {
         const char *key;
         fd_lookup by;
-    } KEYS[] = {{"external_id", FD_LOOKUP_EXTERNAL_ID}, {"email", FD_LOOKUP_EMAIL},
-                {"phone", FD_LOOKUP_PHONE},             {"card_number", FD_LOOKUP_CARD},
+    } KEYS[] = {{"external_id", FD_LOOKUP_EXTERNAL_ID},
+                {"email", FD_LOOKUP_EMAIL},
+                {"phone", FD_LOOKUP_PHONE},
+                {"card_number", FD_LOOKUP_CARD},
                 {"qr_token", FD_LOOKUP_QR}};
     const char *value = NULL;
     fd_lookup by = FD_LOOKUP_EXTERNAL_ID;
@@ -250,7 +268,8 @@ void h_members_lookup(fd_req *r)
     }
     if (given != 1 || !*value || strlen(value) > FD_TEXT_MAX) {
         fd_reply_error(r, 422, "invalid_query",
-                       "give exactly one of external_id, email, phone, card_number, qr_token", NULL);
+                       "give exactly one of external_id, email, phone, card_number, qr_token",
+                       NULL);
         return;
     }
     char norm[FD_EMAIL_MAX + 1];
@@ -265,9 +284,12 @@ void h_members_lookup(fd_req *r)
     }
     fd_member m = {0};
     int rc = fd_member_find(r->db, r->program.id, by, value, &m);
-    if (rc == FD_ENOTFOUND) fd_reply_error(r, 404, "member_not_found", "no member matches", NULL);
-    else if (rc) fd_reply_status(r, rc, NULL);
-    else fd_reply(r, 200, fd_member_json(&m, &r->program));
+    if (rc == FD_ENOTFOUND)
+        fd_reply_error(r, 404, "member_not_found", "no member matches", NULL);
+    else if (rc)
+        fd_reply_status(r, rc, NULL);
+    else
+        fd_reply(r, 200, fd_member_json(&m, &r->program));
     fd_member_clear(&m);
 }
 
@@ -372,7 +394,8 @@ static int consent_job_run(fd_db *db, void *arg)
                           : fd_member_get(db, j->program_id, j->id, &j->m);
     if (rc == FD_ENOTFOUND)
         return job_fail(&j->err, rc, j->op == 'c' ? "invalid_token" : "member_not_found", NULL,
-                        j->op == 'c' ? "unknown or already used confirmation token" : "no such member");
+                        j->op == 'c' ? "unknown or already used confirmation token"
+                                     : "no such member");
     if (rc) return rc;
     if (j->m.state == FD_STATE_CLOSED && j->op != 'e')
         return job_fail(&j->err, FD_ECONFLICT, "member_closed", NULL,
@@ -429,7 +452,8 @@ void h_member_consent(fd_req *r)
 {
     consent_job j = {0};
     const char *marketing;
-    if (param_id_or_reply(r, 0, &j.id) || body_str_or_reply(r, "marketing", true, &marketing)) return;
+    if (param_id_or_reply(r, 0, &j.id) || body_str_or_reply(r, "marketing", true, &marketing))
+        return;
     json_t *extra = NULL;
     if (!strcmp(marketing, "opt_in")) {
         unsigned char raw[24];

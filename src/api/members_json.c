@@ -18,9 +18,9 @@ json_t *fd_member_json(const fd_member *m, const fd_program *p)
     json_t *attrs = json_loads(m->attributes ? m->attributes : "{}", 0, NULL);
     json_t *o = json_pack(
         "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:{s:s, s:o}, s:I, s:I, s:o, s:o, s:o, s:o}",
-        "id", (json_int_t)m->id, "external_id", opt_str(m->external_id), "email",
-        opt_str(m->email), "phone", opt_str(m->phone), "card_number", opt_str(m->card_number),
-        "qr_token", opt_str(m->qr_token), "attributes", attrs ? attrs : json_object(), "state",
+        "id", (json_int_t)m->id, "external_id", opt_str(m->external_id), "email", opt_str(m->email),
+        "phone", opt_str(m->phone), "card_number", opt_str(m->card_number), "qr_token",
+        opt_str(m->qr_token), "attributes", attrs ? attrs : json_object(), "state",
         fd_member_state_name(m->state), "consent", "marketing", fd_consent_name(m->consent), "at",
         json_time(m->consent_at), "balance", (json_int_t)m->balance, "pending",
         (json_int_t)m->pending, "merged_into",

@@ -17,8 +17,10 @@ static int member_exists_or_reply(fd_req *r, int64_t *id)
     int64_t found;
     int rc = fd_db_one_i64(r->db, "SELECT id FROM members WHERE program_id = $1 AND id = $2",
                            FD_PARAMS(FD_I(r->program.id), FD_I(*id)), &found);
-    if (rc == FD_ENOTFOUND) fd_reply_error(r, 404, "member_not_found", "no such member", NULL);
-    else if (rc) fd_reply_status(r, rc, NULL);
+    if (rc == FD_ENOTFOUND)
+        fd_reply_error(r, 404, "member_not_found", "no such member", NULL);
+    else if (rc)
+        fd_reply_status(r, rc, NULL);
     return rc;
 }
 
@@ -42,16 +44,15 @@ void h_member_ledger(fd_req *r)
     int64_t last = 0;
     while ((rc = fd_stmt_next(st)) == 1) {
         last = fd_stmt_i64(st, 0);
-        json_t *e = json_pack("{s:I, s:s, s:I, s:I, s:I, s:s?, s:s?, s:s?, s:s, s:o}", "id",
-                              (json_int_t)last, "kind", fd_stmt_text(st, 1), "points",
-                              (json_int_t)fd_stmt_i64(st, 2), "pending",
-                              (json_int_t)fd_stmt_i64(st, 3), "balance_after",
-                              (json_int_t)fd_stmt_i64(st, 4), "event_id", fd_stmt_text(st, 6),
-                              "order_id", fd_stmt_text(st, 7), "reason", fd_stmt_text(st, 8),
-                              "actor", fd_stmt_text(st, 9), "created_at",
-                              json_time(fd_stmt_i64(st, 10)));
-        json_object_set_new(e, "lot_id",
-                            fd_stmt_is_null(st, 5) ? json_null() : json_integer(fd_stmt_i64(st, 5)));
+        json_t *e = json_pack(
+            "{s:I, s:s, s:I, s:I, s:I, s:s?, s:s?, s:s?, s:s, s:o}", "id", (json_int_t)last, "kind",
+            fd_stmt_text(st, 1), "points", (json_int_t)fd_stmt_i64(st, 2), "pending",
+            (json_int_t)fd_stmt_i64(st, 3), "balance_after", (json_int_t)fd_stmt_i64(st, 4),
+            "event_id", fd_stmt_text(st, 6), "order_id", fd_stmt_text(st, 7), "reason",
+            fd_stmt_text(st, 8), "actor", fd_stmt_text(st, 9), "created_at",
+            json_time(fd_stmt_i64(st, 10)));
+        json_object_set_new(
+            e, "lot_id", fd_stmt_is_null(st, 5) ? json_null() : json_integer(fd_stmt_i64(st, 5)));
         json_array_append_new(data, e);
     }
     fd_stmt_done(st);
@@ -82,14 +83,12 @@ void h_member_lots(fd_req *r)
     json_t *data = json_array();
     while ((rc = fd_stmt_next(st)) == 1) {
         int64_t expires = fd_stmt_i64(st, 7);
-        json_t *l = json_pack("{s:I, s:I, s:I, s:s, s:s?, s:o, s:o, s:o}", "id",
-                              (json_int_t)fd_stmt_i64(st, 0), "points",
-                              (json_int_t)fd_stmt_i64(st, 1), "remaining",
-                              (json_int_t)fd_stmt_i64(st, 2), "status", fd_stmt_text(st, 3),
-                              "order_id", fd_stmt_text(st, 4), "earned_at",
-                              json_time(fd_stmt_i64(st, 5)), "matures_at",
-                              json_time(fd_stmt_i64(st, 6)), "expires_at",
-                              expires == FD_NEVER ? json_null() : json_time(expires));
+        json_t *l = json_pack(
+            "{s:I, s:I, s:I, s:s, s:s?, s:o, s:o, s:o}", "id", (json_int_t)fd_stmt_i64(st, 0),
+            "points", (json_int_t)fd_stmt_i64(st, 1), "remaining", (json_int_t)fd_stmt_i64(st, 2),
+            "status", fd_stmt_text(st, 3), "order_id", fd_stmt_text(st, 4), "earned_at",
+            json_time(fd_stmt_i64(st, 5)), "matures_at", json_time(fd_stmt_i64(st, 6)),
+            "expires_at", expires == FD_NEVER ? json_null() : json_time(expires));
         json_array_append_new(data, l);
     }
     fd_stmt_done(st);
@@ -114,7 +113,8 @@ static int adjust_job_run(fd_db *db, void *arg)
     adjust_job *j = arg;
     int64_t now = fd_now();
     int rc = fd_member_get(db, j->program->id, j->id, &j->m);
-    if (rc == FD_ENOTFOUND) return job_fail(&j->err, rc, "member_not_found", NULL, "no such member");
+    if (rc == FD_ENOTFOUND)
+        return job_fail(&j->err, rc, "member_not_found", NULL, "no such member");
     if (rc) return rc;
     if (j->m.state == FD_STATE_CLOSED)
         return job_fail(&j->err, FD_ECONFLICT, "member_closed", NULL,
@@ -123,8 +123,8 @@ static int adjust_job_run(fd_db *db, void *arg)
     rc = j->points > 0 ? fd_ledger_credit(db, j->program, &j->m, j->points, false, &post, NULL)
                        : fd_ledger_debit(db, &j->m, -j->points, 0, false, &post);
     if (rc == FD_ENOFUNDS)
-        return job_fail(&j->err, rc, "insufficient_points", "points",
-                        "the member has %lld points", (long long)j->m.balance);
+        return job_fail(&j->err, rc, "insufficient_points", "points", "the member has %lld points",
+                        (long long)j->m.balance);
     if (rc == FD_EOVERFLOW)
         return job_fail(&j->err, rc, "out_of_range", "points", "the balance would leave its range");
     if (rc) return rc;
@@ -132,7 +132,8 @@ static int adjust_job_run(fd_db *db, void *arg)
     snprintf(id, sizeof id, "%lld", (long long)j->id);
     snprintf(after, sizeof after, "{\"points\":%lld,\"balance\":%lld}", (long long)j->points,
              (long long)j->m.balance);
-    return fd_audit_add(db, j->program->id, j->actor, "points.adjust", "member", id, NULL, after, now);
+    return fd_audit_add(db, j->program->id, j->actor, "points.adjust", "member", id, NULL, after,
+                        now);
 }
 
 void h_member_adjust(fd_req *r)
@@ -147,8 +148,9 @@ void h_member_adjust(fd_req *r)
         return;
     }
     if (!write_or_reply(r, adjust_job_run, &j, &j.err))
-        fd_reply(r, 201, json_pack("{s:I, s:I, s:I, s:I}", "member_id", (json_int_t)j.id, "points",
-                                   (json_int_t)j.points, "balance", (json_int_t)j.m.balance,
-                                   "pending", (json_int_t)j.m.pending));
+        fd_reply(r, 201,
+                 json_pack("{s:I, s:I, s:I, s:I}", "member_id", (json_int_t)j.id, "points",
+                           (json_int_t)j.points, "balance", (json_int_t)j.m.balance, "pending",
+                           (json_int_t)j.m.pending));
     fd_member_clear(&j.m);
 }

@@ -18,11 +18,16 @@ static const struct {
     int rc, http;
     const char *code;
 } STATUS_MAP[] = {
-    {FD_EINVAL, 422, "invalid"},          {FD_ENOTFOUND, 404, "not_found"},
-    {FD_ECONFLICT, 409, "conflict"},      {FD_ENOFUNDS, 422, "insufficient_points"},
-    {FD_EBUSY, 503, "busy"},              {FD_EIO, 500, "storage_error"},
-    {FD_EOVERFLOW, 422, "out_of_range"},  {FD_EAUTH, 401, "unauthenticated"},
-    {FD_EFORBIDDEN, 403, "forbidden"},    {FD_ETOOBIG, 413, "too_large"},
+    {FD_EINVAL, 422, "invalid"},
+    {FD_ENOTFOUND, 404, "not_found"},
+    {FD_ECONFLICT, 409, "conflict"},
+    {FD_ENOFUNDS, 422, "insufficient_points"},
+    {FD_EBUSY, 503, "busy"},
+    {FD_EIO, 500, "storage_error"},
+    {FD_EOVERFLOW, 422, "out_of_range"},
+    {FD_EAUTH, 401, "unauthenticated"},
+    {FD_EFORBIDDEN, 403, "forbidden"},
+    {FD_ETOOBIG, 413, "too_large"},
 };
 
 int fd_http_status(int rc)
@@ -75,8 +80,10 @@ int write_or_reply(fd_req *r, fd_write_fn fn, void *ctx, const fd_job_error *e)
 {
     int rc = fd_store_write(r->store, fn, ctx);
     if (rc >= 0) return FD_OK;
-    if (e && e->code) fd_reply_error(r, fd_http_status(rc), e->code, e->message, e->field);
-    else fd_reply_status(r, rc, NULL);
+    if (e && e->code)
+        fd_reply_error(r, fd_http_status(rc), e->code, e->message, e->field);
+    else
+        fd_reply_status(r, rc, NULL);
     return rc;
 }
 
@@ -142,11 +149,11 @@ int json_amount_or_reply(fd_req *r, json_t *o, const char *key, const char *fiel
     } else if (json_is_real(v)) {
         /* Accepted only when it is exactly a number of minor units. */
         double d = json_real_value(v), scaled = d;
-        for (int k = 0; k < exponent; k++) scaled *= 10;
+        for (int k = 0; k < exponent; k++)
+            scaled *= 10;
         double rounded = nearbyint(scaled);
-        rc = (!isfinite(d) || d < 0 || scaled > 1e15 || fabs(scaled - rounded) > 1e-6)
-                 ? FD_EINVAL
-                 : FD_OK;
+        rc = (!isfinite(d) || d < 0 || scaled > 1e15 || fabs(scaled - rounded) > 1e-6) ? FD_EINVAL
+                                                                                       : FD_OK;
         if (!rc) *out = (int64_t)rounded;
     } else {
         rc = FD_EINVAL;

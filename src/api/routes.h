@@ -6,8 +6,8 @@
 
 #include "api/api.h"
 
-#define ROUTE_PUBLIC 0x1u     /* no key needed */
-#define ROUTE_SELF 0x2u       /* member keys may call it for their own member ({id} first) */
+#define ROUTE_PUBLIC 0x1u /* no key needed */
+#define ROUTE_SELF 0x2u   /* member keys may call it for their own member ({id} first) */
 
 typedef struct fd_route {
     const char *method;

@@ -90,8 +90,8 @@ static int authorize_or_reply(fd_req *r, const fd_route *route)
 {
     const char *key = api_key(r->conn);
     if (!key) {
-        fd_reply_error(r, 401, "unauthenticated", "an API key is required (Authorization: Bearer <key>)",
-                       NULL);
+        fd_reply_error(r, 401, "unauthenticated",
+                       "an API key is required (Authorization: Bearer <key>)", NULL);
         return FD_EAUTH;
     }
     int rc = fd_key_authenticate(r->db, key, &r->who);
@@ -147,8 +147,10 @@ static void dispatch(fd_server *s, fd_req *r, const conn_state *cs, int *route_i
     int i = match_route(r->method, r->path, r, &path_known);
     *route_index = i;
     if (i < 0) {
-        if (path_known) fd_reply_error(r, 405, "method_not_allowed", "method not allowed here", NULL);
-        else fd_reply_error(r, 404, "not_found", "no such route", NULL);
+        if (path_known)
+            fd_reply_error(r, 405, "method_not_allowed", "method not allowed here", NULL);
+        else
+            fd_reply_error(r, 404, "not_found", "no such route", NULL);
         return;
     }
     if (cs->too_big) {
@@ -173,7 +175,8 @@ static void count(fd_server *s, int route, int status, int64_t us)
         if (COUNTED[k] == status) col = k;
     atomic_fetch_add(&s->hits[row][col], 1);
     int b = 0;
-    while (b < FD_LATENCY_BUCKETS && us > fd_latency_bounds_us[b]) b++;
+    while (b < FD_LATENCY_BUCKETS && us > fd_latency_bounds_us[b])
+        b++;
     atomic_fetch_add(&s->latency[b], 1);
     atomic_fetch_add(&s->latency_sum_us, us);
     atomic_fetch_add(&s->requests, 1);
@@ -193,8 +196,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, fd_req *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     (void)version;
     fd_server *s = cls;
@@ -231,7 +234,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     dispatch(s, &r, cs, &route);
     enum MHD_Result ret = send_reply(c, &r);
     count(s, route, r.status, fd_monotonic_us() - cs->t0_us);
-    for (int k = 0; k < 4; k++) free((void *)r.params[k]);
+    for (int k = 0; k < 4; k++)
+        free((void *)r.params[k]);
     json_decref(r.body);
     free(r.reply);
     return ret;
@@ -283,12 +287,12 @@ int fd_server_start(const fd_server_config *cfg, fd_store *store, fd_server **ou
     if (rc) return rc;
     fd_server *s = fd_calloc(1, sizeof *s);
     s->store = store;
-    s->mhd = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-        on_request, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 4096u,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+    s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+                              0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
+                              MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                              MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT,
+                              4096u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!s->mhd) {
         fd_log("error", "msg=\"libmicrohttpd failed to start\"");
         close(fd);
@@ -319,13 +323,15 @@ char *fd_server_metrics(fd_server *s)
             int64_t v = s->hits[row][k];
             if (!v || n + 256 > cap) continue;
             char status[8];
-            if (k < NCOUNTED) snprintf(status, sizeof status, "%d", COUNTED[k]);
-            else strcpy(status, "other");
-            n += (size_t)snprintf(out + n, cap - n,
-                                  "fidelis_http_requests_total{route=\"%s %s\",status=\"%s\"} %lld\n",
-                                  i < fd_nroutes ? fd_routes[i].method : "ANY",
-                                  i < fd_nroutes ? fd_routes[i].pattern : "unmatched", status,
-                                  (long long)v);
+            if (k < NCOUNTED)
+                snprintf(status, sizeof status, "%d", COUNTED[k]);
+            else
+                strcpy(status, "other");
+            n += (size_t)snprintf(
+                out + n, cap - n,
+                "fidelis_http_requests_total{route=\"%s %s\",status=\"%s\"} %lld\n",
+                i < fd_nroutes ? fd_routes[i].method : "ANY",
+                i < fd_nroutes ? fd_routes[i].pattern : "unmatched", status, (long long)v);
         }
     }
     n += (size_t)snprintf(out + n, cap - n,
@@ -335,8 +341,10 @@ char *fd_server_metrics(fd_server *s)
     for (int b = 0; b <= FD_LATENCY_BUCKETS; b++) {
         cum += s->latency[b];
         char le[32];
-        if (b < FD_LATENCY_BUCKETS) snprintf(le, sizeof le, "%g", fd_latency_bounds_us[b] / 1e6);
-        else strcpy(le, "+Inf");
+        if (b < FD_LATENCY_BUCKETS)
+            snprintf(le, sizeof le, "%g", fd_latency_bounds_us[b] / 1e6);
+        else
+            strcpy(le, "+Inf");
         n += (size_t)snprintf(out + n, cap - n,
                               "fidelis_http_request_duration_seconds_bucket{le=\"%s\"} %lld\n", le,
                               (long long)cum);

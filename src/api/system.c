@@ -24,8 +24,10 @@ void h_readyz(fd_req *r)
 {
     int64_t one;
     int rc = fd_db_one_i64(r->db, "SELECT 1", FD_NOPARAMS, &one);
-    if (rc) fd_reply_error(r, 503, "not_ready", "the database does not answer", NULL);
-    else fd_reply(r, 200, json_pack("{s:s}", "status", "ready"));
+    if (rc)
+        fd_reply_error(r, 503, "not_ready", "the database does not answer", NULL);
+    else
+        fd_reply(r, 200, json_pack("{s:s}", "status", "ready"));
 }
 
 void h_metrics(fd_req *r)
@@ -40,17 +42,15 @@ void h_metrics(fd_req *r)
 
 static json_t *program_json(const fd_program *p)
 {
-    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:{s:s, s:I, s:s}, s:s, s:o}",
-                          "id", (json_int_t)p->id, "name", p->name, "currency", p->currency,
-                          "timezone", p->timezone, "point_value",
-                          json_amount(p->point_value_micros, 6), "earn_rate",
-                          json_amount(p->earn_rate_milli, 3), "earn_rounding",
-                          fd_rounding_name(p->earn_rounding), "pending_days",
-                          (json_int_t)p->pending_days, "expiry", "mode",
-                          fd_expiry_mode_name(p->expiry_mode), "days", (json_int_t)p->expiry_days,
-                          "from", fd_expiry_from_name(p->expiry_from), "refund_policy",
-                          fd_refund_policy_name(p->refund_policy), "created_at",
-                          json_time(p->created_at));
+    json_t *o = json_pack(
+        "{s:I, s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:{s:s, s:I, s:s}, s:s, s:o}", "id",
+        (json_int_t)p->id, "name", p->name, "currency", p->currency, "timezone", p->timezone,
+        "point_value", json_amount(p->point_value_micros, 6), "earn_rate",
+        json_amount(p->earn_rate_milli, 3), "earn_rounding", fd_rounding_name(p->earn_rounding),
+        "pending_days", (json_int_t)p->pending_days, "expiry", "mode",
+        fd_expiry_mode_name(p->expiry_mode), "days", (json_int_t)p->expiry_days, "from",
+        fd_expiry_from_name(p->expiry_from), "refund_policy",
+        fd_refund_policy_name(p->refund_policy), "created_at", json_time(p->created_at));
     return o;
 }
 
@@ -80,11 +80,15 @@ static int program_apply_or_reply(fd_req *r, fd_program *p)
     if (body_str_or_reply(r, "name", false, &s)) return FD_EINVAL;
     if (s) snprintf(p->name, sizeof p->name, "%s", s);
     if (body_str_or_reply(r, "currency", false, &s)) return FD_EINVAL;
-    if (s && (strlen(s) != 3 || fd_currency_exponent(s, &p->exponent))) bad = "currency";
-    else if (s) memcpy(p->currency, s, 4);
+    if (s && (strlen(s) != 3 || fd_currency_exponent(s, &p->exponent)))
+        bad = "currency";
+    else if (s)
+        memcpy(p->currency, s, 4);
     if (!bad && body_str_or_reply(r, "timezone", false, &s)) return FD_EINVAL;
-    if (!bad && s && !timezone_valid(s)) bad = "timezone";
-    else if (!bad && s) snprintf(p->timezone, sizeof p->timezone, "%s", s);
+    if (!bad && s && !timezone_valid(s))
+        bad = "timezone";
+    else if (!bad && s)
+        snprintf(p->timezone, sizeof p->timezone, "%s", s);
     if (!bad && json_amount_or_reply(r, r->body, "point_value", "point_value", 6, false,
                                      &p->point_value_micros, NULL))
         return FD_EINVAL;
@@ -101,7 +105,8 @@ static int program_apply_or_reply(fd_req *r, fd_program *p)
     if (!bad && exp) {
         json_t *mode = json_object_get(exp, "mode"), *days = json_object_get(exp, "days"),
                *from = json_object_get(exp, "from");
-        if (!json_is_object(exp)) bad = "expiry";
+        if (!json_is_object(exp))
+            bad = "expiry";
         else if (mode && fd_expiry_mode_parse(json_string_value(mode), &p->expiry_mode))
             bad = "expiry.mode";
         else if (days && (!json_is_integer(days) || json_integer_value(days) < 0 ||
@@ -138,7 +143,8 @@ static int program_save_job(fd_db *db, void *arg)
 void h_program_patch(fd_req *r)
 {
     if (!r->body) {
-        fd_reply_error(r, 400, "body_required", "send the settings to change as a JSON object", NULL);
+        fd_reply_error(r, 400, "body_required", "send the settings to change as a JSON object",
+                       NULL);
         return;
     }
     program_job j = {r->program, r->who.actor, NULL, NULL};
@@ -157,8 +163,10 @@ void h_program_patch(fd_req *r)
     j.before = json_canonical(before);
     j.after = json_canonical(after);
     json_decref(before);
-    if (!write_or_reply(r, program_save_job, &j, NULL)) fd_reply(r, 200, after);
-    else json_decref(after);
+    if (!write_or_reply(r, program_save_job, &j, NULL))
+        fd_reply(r, 200, after);
+    else
+        json_decref(after);
     free(j.before);
     free(j.after);
 }
@@ -177,10 +185,11 @@ static int key_create_job(fd_db *db, void *arg)
     int rc = fd_key_create(db, j->program_id, j->role, j->member_id, j->label, j->actor, now,
                            j->key, j->key_id);
     char after[160];
-    snprintf(after, sizeof after, "{\"key_id\":\"%s\",\"role\":\"%s\",\"member_id\":%lld}", j->key_id,
-             fd_role_name(j->role), (long long)j->member_id);
-    if (!rc) rc = fd_audit_add(db, j->program_id, j->actor, "key.create", "key", j->key_id, NULL,
-                               after, now);
+    snprintf(after, sizeof after, "{\"key_id\":\"%s\",\"role\":\"%s\",\"member_id\":%lld}",
+             j->key_id, fd_role_name(j->role), (long long)j->member_id);
+    if (!rc)
+        rc = fd_audit_add(db, j->program_id, j->actor, "key.create", "key", j->key_id, NULL, after,
+                          now);
     return rc;
 }
 
@@ -201,7 +210,8 @@ void h_keys_create(fd_req *r)
     const char *role_name, *label;
     int64_t member_id = 0;
     fd_role role;
-    if (body_str_or_reply(r, "role", true, &role_name) || body_str_or_reply(r, "label", false, &label) ||
+    if (body_str_or_reply(r, "role", true, &role_name) ||
+        body_str_or_reply(r, "label", false, &label) ||
         body_int_or_reply(r, "member_id", false, 1, INT64_MAX, &member_id, NULL))
         return;
     if (fd_role_parse(role_name, &role)) {
@@ -210,8 +220,8 @@ void h_keys_create(fd_req *r)
         return;
     }
     if ((role == FD_ROLE_MEMBER) != (member_id > 0)) {
-        fd_reply_error(r, 422, "invalid_field", "member_id is required for, and only for, role member",
-                       "member_id");
+        fd_reply_error(r, 422, "invalid_field",
+                       "member_id is required for, and only for, role member", "member_id");
         return;
     }
     if (member_id) {
@@ -244,13 +254,14 @@ void h_keys_list(fd_req *r)
     int64_t last = 0;
     while ((rc = fd_stmt_next(st)) == 1) {
         last = fd_stmt_i64(st, 0);
-        json_t *k = json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:o}", "key_id", fd_stmt_text(st, 1),
-                              "role", fd_stmt_text(st, 2), "label", fd_stmt_text(st, 4),
-                              "created_by", fd_stmt_text(st, 5), "created_at",
-                              json_time(fd_stmt_i64(st, 6)), "revoked_at",
-                              json_time(fd_stmt_i64(st, 7)));
+        json_t *k =
+            json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:o}", "key_id", fd_stmt_text(st, 1), "role",
+                      fd_stmt_text(st, 2), "label", fd_stmt_text(st, 4), "created_by",
+                      fd_stmt_text(st, 5), "created_at", json_time(fd_stmt_i64(st, 6)),
+                      "revoked_at", json_time(fd_stmt_i64(st, 7)));
         json_object_set_new(k, "member_id",
-                            fd_stmt_is_null(st, 3) ? json_null() : json_integer(fd_stmt_i64(st, 3)));
+                            fd_stmt_is_null(st, 3) ? json_null()
+                                                   : json_integer(fd_stmt_i64(st, 3)));
         json_array_append_new(data, k);
     }
     fd_stmt_done(st);
@@ -272,8 +283,9 @@ static int key_revoke_job(fd_db *db, void *arg)
     revoke_job *j = arg;
     int64_t now = fd_now();
     int rc = fd_key_revoke(db, j->program_id, j->key_id, now);
-    if (!rc) rc = fd_audit_add(db, j->program_id, j->actor, "key.revoke", "key", j->key_id, NULL,
-                               NULL, now);
+    if (!rc)
+        rc = fd_audit_add(db, j->program_id, j->actor, "key.revoke", "key", j->key_id, NULL, NULL,
+                          now);
     return rc;
 }
 
@@ -296,11 +308,12 @@ void h_audit_list(fd_req *r)
     if (page_or_reply(r, &limit, &after)) return;
     /* Newest first: the cursor is the last id seen, 0 for the first page. */
     fd_stmt *st;
-    int rc = fd_db_query(r->db,
-                         "SELECT id, actor, action, object_type, object_id, before_json, after_json,"
-                         " created_at FROM audit_log WHERE program_id = $1 AND ($2 = 0 OR id < $2)"
-                         " ORDER BY id DESC LIMIT $3",
-                         FD_PARAMS(FD_I(r->program.id), FD_I(after), FD_I(limit)), &st);
+    int rc =
+        fd_db_query(r->db,
+                    "SELECT id, actor, action, object_type, object_id, before_json, after_json,"
+                    " created_at FROM audit_log WHERE program_id = $1 AND ($2 = 0 OR id < $2)"
+                    " ORDER BY id DESC LIMIT $3",
+                    FD_PARAMS(FD_I(r->program.id), FD_I(after), FD_I(limit)), &st);
     if (rc) {
         fd_reply_status(r, rc, NULL);
         return;
@@ -335,8 +348,9 @@ void h_jobs_expire(fd_req *r)
         fd_reply_status(r, rc, NULL);
         return;
     }
-    fd_reply(r, 200, json_pack("{s:I, s:I}", "matured_lots", (json_int_t)matured, "expired_lots",
-                               (json_int_t)expired));
+    fd_reply(r, 200,
+             json_pack("{s:I, s:I}", "matured_lots", (json_int_t)matured, "expired_lots",
+                       (json_int_t)expired));
 }
 
 #ifdef FIDELIS_TESTING

@@ -13,17 +13,28 @@
 const char *fd_strerror(int rc)
 {
     switch (rc) {
-    case FD_OK: return "ok";
-    case FD_EINVAL: return "invalid input";
-    case FD_ENOTFOUND: return "not found";
-    case FD_ECONFLICT: return "conflict";
-    case FD_ENOFUNDS: return "insufficient points";
-    case FD_EBUSY: return "busy, retry later";
-    case FD_EIO: return "storage error";
-    case FD_EOVERFLOW: return "number out of range";
-    case FD_EAUTH: return "authentication required";
-    case FD_EFORBIDDEN: return "forbidden";
-    case FD_ETOOBIG: return "too large";
+    case FD_OK:
+        return "ok";
+    case FD_EINVAL:
+        return "invalid input";
+    case FD_ENOTFOUND:
+        return "not found";
+    case FD_ECONFLICT:
+        return "conflict";
+    case FD_ENOFUNDS:
+        return "insufficient points";
+    case FD_EBUSY:
+        return "busy, retry later";
+    case FD_EIO:
+        return "storage error";
+    case FD_EOVERFLOW:
+        return "number out of range";
+    case FD_EAUTH:
+        return "authentication required";
+    case FD_EFORBIDDEN:
+        return "forbidden";
+    case FD_ETOOBIG:
+        return "too large";
     }
     return "unknown error";
 }
@@ -130,7 +141,8 @@ int fd_time_parse(const char *s, int64_t *out)
     if (*p == '.') {
         p++;
         if (*p < '0' || *p > '9') return FD_EINVAL;
-        while (*p >= '0' && *p <= '9') p++;
+        while (*p >= '0' && *p <= '9')
+            p++;
     }
     int sign = 0;
     if (*p == 'Z') {
@@ -141,8 +153,8 @@ int fd_time_parse(const char *s, int64_t *out)
     } else {
         return FD_EINVAL;
     }
-    if (*p || y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-        mi > 59 || se > 60 || oh > 23 || om > 59)
+    if (*p || y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+        se > 60 || oh > 23 || om > 59)
         return FD_EINVAL;
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;

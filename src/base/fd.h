@@ -30,13 +30,13 @@ enum fd_status {
 const char *fd_strerror(int rc);
 
 /* Limits (docs/architecture.md lists them all). */
-#define FD_BODY_MAX (1024 * 1024)  /* bytes of a request body */
-#define FD_PAGE_MAX 500            /* items per list page */
+#define FD_BODY_MAX (1024 * 1024) /* bytes of a request body */
+#define FD_PAGE_MAX 500           /* items per list page */
 #define FD_PAGE_DEFAULT 50
-#define FD_ORDER_LINES_MAX 1000    /* lines per order */
-#define FD_ATTRS_MAX 16384         /* bytes of custom attributes, serialised */
-#define FD_TEXT_MAX 256            /* ids, names, references */
-#define FD_WRITER_QUEUE_MAX 20000  /* write jobs waiting for the group commit */
+#define FD_ORDER_LINES_MAX 1000                 /* lines per order */
+#define FD_ATTRS_MAX 16384                      /* bytes of custom attributes, serialised */
+#define FD_TEXT_MAX 256                         /* ids, names, references */
+#define FD_WRITER_QUEUE_MAX 20000               /* write jobs waiting for the group commit */
 #define FD_POINTS_MAX INT64_C(1000000000000000) /* 10^15: any single balance or posting */
 
 /* Allocation that aborts on out-of-memory, so call sites stay readable. */
@@ -53,7 +53,7 @@ int fd_mul_i64(int64_t a, int64_t b, int64_t *out);
  * moved by fd_clock_set(); release builds have no way to change it. */
 int64_t fd_now(void);
 #ifdef FIDELIS_TESTING
-void fd_clock_set(int64_t now);  /* 0 returns to the real clock */
+void fd_clock_set(int64_t now); /* 0 returns to the real clock */
 #endif
 
 /* Monotonic microseconds, for latency measurement. */

@@ -23,48 +23,55 @@ void fd_metrics_commit(int64_t jobs, int64_t duration_us)
     atomic_fetch_add(&commit_jobs, jobs);
     atomic_fetch_add(&commit_us, duration_us);
     int b = 0;
-    while (b < FD_BATCH_BUCKETS && jobs > fd_batch_bounds[b]) b++;
+    while (b < FD_BATCH_BUCKETS && jobs > fd_batch_bounds[b])
+        b++;
     atomic_fetch_add(&batch_hist[b], 1);
 }
 
 void fd_metrics_event(const char *type, int duplicate)
 {
-    if (duplicate) atomic_fetch_add(&events_duplicate, 1);
-    else if (!strcmp(type, "purchase")) atomic_fetch_add(&events_purchase, 1);
-    else if (!strcmp(type, "refund")) atomic_fetch_add(&events_refund, 1);
-    else atomic_fetch_add(&events_custom, 1);
+    if (duplicate)
+        atomic_fetch_add(&events_duplicate, 1);
+    else if (!strcmp(type, "purchase"))
+        atomic_fetch_add(&events_purchase, 1);
+    else if (!strcmp(type, "refund"))
+        atomic_fetch_add(&events_refund, 1);
+    else
+        atomic_fetch_add(&events_custom, 1);
 }
 
 char *fd_metrics_render_core(void)
 {
     size_t cap = 4096;
     char *out = fd_malloc(cap);
-    int n = snprintf(out, cap,
-                     "# HELP fidelis_events_total Events accepted, by type; duplicates are replays.\n"
-                     "# TYPE fidelis_events_total counter\n"
-                     "fidelis_events_total{type=\"purchase\"} %lld\n"
-                     "fidelis_events_total{type=\"refund\"} %lld\n"
-                     "fidelis_events_total{type=\"custom\"} %lld\n"
-                     "fidelis_events_total{type=\"duplicate\"} %lld\n"
-                     "# HELP fidelis_commits_total Group commits (one fsync each).\n"
-                     "# TYPE fidelis_commits_total counter\n"
-                     "fidelis_commits_total %lld\n"
-                     "# HELP fidelis_commit_seconds_total Time spent committing.\n"
-                     "# TYPE fidelis_commit_seconds_total counter\n"
-                     "fidelis_commit_seconds_total %.6f\n"
-                     "# HELP fidelis_commit_batch_size Write jobs per group commit.\n"
-                     "# TYPE fidelis_commit_batch_size histogram\n",
-                     (long long)events_purchase, (long long)events_refund,
-                     (long long)events_custom, (long long)events_duplicate, (long long)commits,
-                     (double)commit_us / 1e6);
+    int n =
+        snprintf(out, cap,
+                 "# HELP fidelis_events_total Events accepted, by type; duplicates are replays.\n"
+                 "# TYPE fidelis_events_total counter\n"
+                 "fidelis_events_total{type=\"purchase\"} %lld\n"
+                 "fidelis_events_total{type=\"refund\"} %lld\n"
+                 "fidelis_events_total{type=\"custom\"} %lld\n"
+                 "fidelis_events_total{type=\"duplicate\"} %lld\n"
+                 "# HELP fidelis_commits_total Group commits (one fsync each).\n"
+                 "# TYPE fidelis_commits_total counter\n"
+                 "fidelis_commits_total %lld\n"
+                 "# HELP fidelis_commit_seconds_total Time spent committing.\n"
+                 "# TYPE fidelis_commit_seconds_total counter\n"
+                 "fidelis_commit_seconds_total %.6f\n"
+                 "# HELP fidelis_commit_batch_size Write jobs per group commit.\n"
+                 "# TYPE fidelis_commit_batch_size histogram\n",
+                 (long long)events_purchase, (long long)events_refund, (long long)events_custom,
+                 (long long)events_duplicate, (long long)commits, (double)commit_us / 1e6);
     int64_t cum = 0;
     for (int b = 0; b <= FD_BATCH_BUCKETS; b++) {
         cum += batch_hist[b];
         char le[32];
-        if (b < FD_BATCH_BUCKETS) snprintf(le, sizeof le, "%lld", (long long)fd_batch_bounds[b]);
-        else strcpy(le, "+Inf");
-        n += snprintf(out + n, cap - (size_t)n, "fidelis_commit_batch_size_bucket{le=\"%s\"} %lld\n",
-                      le, (long long)cum);
+        if (b < FD_BATCH_BUCKETS)
+            snprintf(le, sizeof le, "%lld", (long long)fd_batch_bounds[b]);
+        else
+            strcpy(le, "+Inf");
+        n += snprintf(out + n, cap - (size_t)n,
+                      "fidelis_commit_batch_size_bucket{le=\"%s\"} %lld\n", le, (long long)cum);
     }
     snprintf(out + n, cap - (size_t)n,
              "fidelis_commit_batch_size_sum %lld\nfidelis_commit_batch_size_count %lld\n",

@@ -47,7 +47,7 @@ static int parse_opts(int argc, char **argv, opts *o)
     const char *listen = getenv("FIDELIS_LISTEN");
     *o = (opts){.db = env && *env ? env : "fidelis.db",
                 .listen = listen && *listen ? listen : "127.0.0.1:8080",
-                .threads = 4,
+                .threads = 16,
                 .job_interval = 60,
                 .program = 1,
                 .name = "Demo",
@@ -57,23 +57,37 @@ static int parse_opts(int argc, char **argv, opts *o)
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool takes = true;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) o->help = true, takes = false;
-        else if (!strcmp(a, "--demo")) o->demo = true, takes = false;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            o->help = true, takes = false;
+        else if (!strcmp(a, "--demo"))
+            o->demo = true, takes = false;
         else if (!v) {
             fprintf(stderr, "fidelis: %s needs a value (or is unknown)\n", a);
             return FD_EINVAL;
-        } else if (!strcmp(a, "--db")) o->db = v;
-        else if (!strcmp(a, "--listen")) o->listen = v;
-        else if (!strcmp(a, "--name")) o->name = v;
-        else if (!strcmp(a, "--currency")) o->currency = v;
-        else if (!strcmp(a, "--timezone")) o->timezone = v;
-        else if (!strcmp(a, "--role")) o->role = v;
-        else if (!strcmp(a, "--label")) o->label = v;
-        else if (!strcmp(a, "--now")) o->now = v;
-        else if (!strcmp(a, "--threads")) o->threads = atoi(v);
-        else if (!strcmp(a, "--job-interval")) o->job_interval = atoi(v);
-        else if (!strcmp(a, "--program")) o->program = atoll(v);
-        else if (!strcmp(a, "--member")) o->member = atoll(v);
+        } else if (!strcmp(a, "--db"))
+            o->db = v;
+        else if (!strcmp(a, "--listen"))
+            o->listen = v;
+        else if (!strcmp(a, "--name"))
+            o->name = v;
+        else if (!strcmp(a, "--currency"))
+            o->currency = v;
+        else if (!strcmp(a, "--timezone"))
+            o->timezone = v;
+        else if (!strcmp(a, "--role"))
+            o->role = v;
+        else if (!strcmp(a, "--label"))
+            o->label = v;
+        else if (!strcmp(a, "--now"))
+            o->now = v;
+        else if (!strcmp(a, "--threads"))
+            o->threads = atoi(v);
+        else if (!strcmp(a, "--job-interval"))
+            o->job_interval = atoi(v);
+        else if (!strcmp(a, "--program"))
+            o->program = atoll(v);
+        else if (!strcmp(a, "--member"))
+            o->member = atoll(v);
         else {
             fprintf(stderr, "fidelis: unknown option %s\n", a);
             return FD_EINVAL;
@@ -109,12 +123,16 @@ static int setup_job_run(fd_db *db, void *arg)
     setup_job *j = arg;
     int64_t now = fd_now();
     int rc = FD_OK;
-    if (j->create_program) rc = fd_program_insert(db, &j->program, now);
-    else rc = fd_program_load(db, j->program.id, &j->program);
-    if (!rc) rc = fd_key_create(db, j->program.id, j->role, j->member, j->label, "cli", now, j->key,
-                                j->key_id);
-    if (!rc) rc = fd_audit_add(db, j->program.id, "cli", "key.create", "key", j->key_id, NULL,
-                               NULL, now);
+    if (j->create_program)
+        rc = fd_program_insert(db, &j->program, now);
+    else
+        rc = fd_program_load(db, j->program.id, &j->program);
+    if (!rc)
+        rc = fd_key_create(db, j->program.id, j->role, j->member, j->label, "cli", now, j->key,
+                           j->key_id);
+    if (!rc)
+        rc =
+            fd_audit_add(db, j->program.id, "cli", "key.create", "key", j->key_id, NULL, NULL, now);
     return rc;
 }
 
@@ -153,8 +171,8 @@ static int cmd_init(const opts *o)
     int rc = run_setup(s, &j);
     fd_store_close(s);
     if (rc) return 1;
-    printf("program %lld created (%s, %s)\nadmin key: %s\n", (long long)j.program.id, j.program.name,
-           j.program.currency, j.key);
+    printf("program %lld created (%s, %s)\nadmin key: %s\n", (long long)j.program.id,
+           j.program.name, j.program.currency, j.key);
     return 0;
 }
 
@@ -277,8 +295,8 @@ static int demo_key(fd_store *s)
     int rc = fd_program_count(db, &programs);
     fd_store_release(s, db);
     if (rc) return rc;
-    setup_job j = {.program.id = 1, .create_program = programs == 0, .role = FD_ROLE_ADMIN,
-                   .label = "demo"};
+    setup_job j = {
+        .program.id = 1, .create_program = programs == 0, .role = FD_ROLE_ADMIN, .label = "demo"};
     if (j.create_program) fd_program_defaults(&j.program);
     if ((rc = run_setup(s, &j))) return rc;
     printf("%s program %lld \"%s\" (%s)\nadmin key: %s\n",

@@ -11,9 +11,11 @@
 int fd_email_normalize(const char *email, char *out)
 {
     if (!email) return FD_EINVAL;
-    while (*email == ' ') email++;
+    while (*email == ' ')
+        email++;
     size_t n = strlen(email);
-    while (n && email[n - 1] == ' ') n--;
+    while (n && email[n - 1] == ' ')
+        n--;
     if (n == 0 || n > FD_EMAIL_MAX) return FD_EINVAL;
 
     char buf[FD_EMAIL_MAX + 1];
@@ -53,11 +55,13 @@ int fd_phone_normalize(const char *phone, char *out)
     if (!phone) return FD_EINVAL;
     size_t o = 0, digits = 0;
     for (const char *p = phone; *p; p++) {
-        if (*p == '+' && o == 0 && digits == 0) out[o++] = '+';
+        if (*p == '+' && o == 0 && digits == 0)
+            out[o++] = '+';
         else if (*p >= '0' && *p <= '9') {
             if (++digits > 20) return FD_EINVAL;
             out[o++] = *p;
-        } else if (!strchr(" .-()/", *p)) return FD_EINVAL;
+        } else if (!strchr(" .-()/", *p))
+            return FD_EINVAL;
     }
     out[o] = 0;
     return digits >= 5 ? FD_OK : FD_EINVAL;

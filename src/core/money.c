@@ -10,7 +10,8 @@
 
 /* ISO 4217 active codes by minor-unit exponent. Codes not listed as 0, 3 or 4
  * have exponent 2. */
-static const char CUR_EXP0[] = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF";
+static const char CUR_EXP0[] =
+    "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF";
 static const char CUR_EXP3[] = "BHD IQD JOD KWD LYD OMR TND";
 static const char CUR_EXP4[] = "CLF UYW";
 static const char CUR_EXP2[] =
@@ -36,11 +37,16 @@ int fd_currency_exponent(const char *code, int *exponent)
     if (!code || strlen(code) != 3) return FD_EINVAL;
     for (int i = 0; i < 3; i++)
         if (code[i] < 'A' || code[i] > 'Z') return FD_EINVAL;
-    if (in_list(CUR_EXP2, code)) *exponent = 2;
-    else if (in_list(CUR_EXP0, code)) *exponent = 0;
-    else if (in_list(CUR_EXP3, code)) *exponent = 3;
-    else if (in_list(CUR_EXP4, code)) *exponent = 4;
-    else return FD_EINVAL;
+    if (in_list(CUR_EXP2, code))
+        *exponent = 2;
+    else if (in_list(CUR_EXP0, code))
+        *exponent = 0;
+    else if (in_list(CUR_EXP3, code))
+        *exponent = 3;
+    else if (in_list(CUR_EXP4, code))
+        *exponent = 4;
+    else
+        return FD_EINVAL;
     return FD_OK;
 }
 
@@ -71,23 +77,28 @@ int fd_amount_parse(const char *s, int exponent, int64_t *minor)
 void fd_amount_format(int64_t minor, int exponent, char *buf, size_t n)
 {
     int64_t scale = 1;
-    for (int i = 0; i < exponent; i++) scale *= 10;
+    for (int i = 0; i < exponent; i++)
+        scale *= 10;
     const char *sign = minor < 0 ? "-" : "";
     uint64_t m = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
     if (exponent == 0)
         snprintf(buf, n, "%s%llu", sign, (unsigned long long)m);
     else
-        snprintf(buf, n, "%s%llu.%0*llu", sign, (unsigned long long)(m / (uint64_t)scale),
-                 exponent, (unsigned long long)(m % (uint64_t)scale));
+        snprintf(buf, n, "%s%llu.%0*llu", sign, (unsigned long long)(m / (uint64_t)scale), exponent,
+                 (unsigned long long)(m % (uint64_t)scale));
 }
 
 int fd_rounding_parse(const char *s, fd_rounding *out)
 {
     if (!s) return FD_EINVAL;
-    if (!strcmp(s, "floor")) *out = FD_ROUND_FLOOR;
-    else if (!strcmp(s, "round")) *out = FD_ROUND_HALF_UP;
-    else if (!strcmp(s, "ceil")) *out = FD_ROUND_CEIL;
-    else return FD_EINVAL;
+    if (!strcmp(s, "floor"))
+        *out = FD_ROUND_FLOOR;
+    else if (!strcmp(s, "round"))
+        *out = FD_ROUND_HALF_UP;
+    else if (!strcmp(s, "ceil"))
+        *out = FD_ROUND_CEIL;
+    else
+        return FD_EINVAL;
     return FD_OK;
 }
 
@@ -107,12 +118,13 @@ int fd_div_round(__int128 num, int64_t den, fd_rounding mode, int64_t *out)
     return FD_OK;
 }
 
-int fd_points_for_amount(int64_t amount_minor, int exponent, int64_t rate_milli,
-                         fd_rounding mode, int64_t *points)
+int fd_points_for_amount(int64_t amount_minor, int exponent, int64_t rate_milli, fd_rounding mode,
+                         int64_t *points)
 {
     if (amount_minor < 0 || rate_milli < 0 || exponent < 0 || exponent > 4) return FD_EINVAL;
     int64_t den = 1000;
-    for (int i = 0; i < exponent; i++) den *= 10;
+    for (int i = 0; i < exponent; i++)
+        den *= 10;
     int64_t p;
     int rc = fd_div_round((__int128)amount_minor * rate_milli, den, mode, &p);
     if (rc) return rc;

@@ -36,7 +36,7 @@ int fd_div_round(__int128 num, int64_t den, fd_rounding mode, int64_t *out);
 
 /* Points earned by amount_minor at rate_milli (thousandths of a point per one
  * major unit), rounded by mode: points = amount * rate / (1000 * 10^exponent). */
-int fd_points_for_amount(int64_t amount_minor, int exponent, int64_t rate_milli,
-                         fd_rounding mode, int64_t *points);
+int fd_points_for_amount(int64_t amount_minor, int exponent, int64_t rate_milli, fd_rounding mode,
+                         int64_t *points);
 
 #endif

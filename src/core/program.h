@@ -20,15 +20,15 @@ typedef struct fd_program {
     int64_t id;
     char name[FD_NAME_MAX];
     char currency[4];
-    int exponent;                /* minor-unit digits of currency */
-    char timezone[FD_TZ_MAX];    /* IANA name, e.g. "Europe/Berlin" */
-    int64_t point_value_micros;  /* value of one point in millionths of a major unit */
-    int64_t earn_rate_milli;     /* base earning: thousandths of a point per major unit */
+    int exponent;               /* minor-unit digits of currency */
+    char timezone[FD_TZ_MAX];   /* IANA name, e.g. "Europe/Berlin" */
+    int64_t point_value_micros; /* value of one point in millionths of a major unit */
+    int64_t earn_rate_milli;    /* base earning: thousandths of a point per major unit */
     fd_rounding earn_rounding;
-    int64_t pending_days;        /* return window before earned points become spendable */
+    int64_t pending_days; /* return window before earned points become spendable */
     fd_expiry_mode expiry_mode;
-    int64_t expiry_days;         /* with FD_EXPIRY_DAYS */
-    fd_expiry_from expiry_from;  /* pending points: expiry counts from activation or earning */
+    int64_t expiry_days;        /* with FD_EXPIRY_DAYS */
+    fd_expiry_from expiry_from; /* pending points: expiry counts from activation or earning */
     fd_refund_policy refund_policy;
     int64_t created_at;
 } fd_program;

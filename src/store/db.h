@@ -30,7 +30,7 @@ typedef struct fd_param {
 #define FD_S(x) ((fd_param){'s', 0, (x)})
 #define FD_NULL ((fd_param){'n', 0, NULL})
 /* FD_PARAMS(a, b, c) expands to the array and its length. */
-#define FD_PARAMS(...)                                                                      \
+#define FD_PARAMS(...)                                                                             \
     (const fd_param[]){__VA_ARGS__}, (sizeof((fd_param[]){__VA_ARGS__}) / sizeof(fd_param))
 #define FD_NOPARAMS NULL, 0
 

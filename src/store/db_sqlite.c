@@ -37,11 +37,15 @@ static int map_rc(sq_db *d, int rc, const char *what)
 {
     switch (rc & 0xff) {
     case SQLITE_OK:
-    case SQLITE_DONE: return FD_OK;
-    case SQLITE_ROW: return 1;
-    case SQLITE_CONSTRAINT: return FD_ECONFLICT;
+    case SQLITE_DONE:
+        return FD_OK;
+    case SQLITE_ROW:
+        return 1;
+    case SQLITE_CONSTRAINT:
+        return FD_ECONFLICT;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return FD_EBUSY;
+    case SQLITE_LOCKED:
+        return FD_EBUSY;
     }
     fd_log("error", "db=sqlite op=%s rc=%d msg=\"%s\"", what, rc, sqlite3_errmsg(d->h));
     return FD_EIO;
@@ -80,7 +84,8 @@ static int prepare(sq_db *d, const char *sql, sq_stmt **out)
         const char *name = sqlite3_bind_parameter_name(raw, i);
         int k = name && name[0] == '$' ? atoi(name + 1) : 0;
         if (k < 1 || k > PARAMS_MAX) {
-            fd_log("error", "db=sqlite msg=\"bad placeholder %s\" sql=\"%s\"", name ? name : "?", sql);
+            fd_log("error", "db=sqlite msg=\"bad placeholder %s\" sql=\"%s\"", name ? name : "?",
+                   sql);
             sqlite3_finalize(raw);
             free(s);
             return FD_EIO;
@@ -120,9 +125,12 @@ static int sq_query(fd_db *db, const char *sql, const fd_param *params, size_t n
         int idx = k <= PARAMS_MAX ? s->map[k] : 0;
         if (!idx) continue; /* parameter not used by this statement */
         const fd_param *p = &params[k - 1];
-        if (p->type == 'i') rc = sqlite3_bind_int64(s->st, idx, p->i);
-        else if (p->type == 's' && p->s) rc = sqlite3_bind_text(s->st, idx, p->s, -1, SQLITE_TRANSIENT);
-        else rc = sqlite3_bind_null(s->st, idx);
+        if (p->type == 'i')
+            rc = sqlite3_bind_int64(s->st, idx, p->i);
+        else if (p->type == 's' && p->s)
+            rc = sqlite3_bind_text(s->st, idx, p->s, -1, SQLITE_TRANSIENT);
+        else
+            rc = sqlite3_bind_null(s->st, idx);
     }
     *out = &s->base;
     if (rc != SQLITE_OK) {
@@ -171,7 +179,8 @@ static int64_t sq_changes(fd_db *db)
 }
 
 static const fd_db_driver sqlite_driver = {
-    "sqlite", sq_close, sq_exec, sq_query, sq_next, sq_i64, sq_text, sq_is_null, sq_done, sq_changes,
+    "sqlite", sq_close, sq_exec,    sq_query, sq_next,
+    sq_i64,   sq_text,  sq_is_null, sq_done,  sq_changes,
 };
 
 int fd_sqlite_open(const char *path, fd_db **out)
@@ -188,7 +197,7 @@ int fd_sqlite_open(const char *path, fd_db **out)
     sqlite3_busy_timeout(d->h, 10000);
     rc = sq_exec(&d->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                            "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-                           "PRAGMA cache_size=-65536;");
+                           "PRAGMA cache_size=-16384;");
     if (rc) goto fail;
     *out = &d->base;
     return FD_OK;

@@ -76,11 +76,12 @@ int fd_event_insert(fd_db *db, int64_t program_id, const char *event_id, const c
                     int64_t member_id, const char *body_hash, const char *result,
                     const char *channel, int64_t occurred_at, int64_t now)
 {
-    return fd_db_run(db,
-                     "INSERT INTO events(program_id, event_id, type, member_id, body_hash, result,"
-                     " channel, occurred_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                     FD_PARAMS(FD_I(program_id), FD_S(event_id), FD_S(type),
-                               member_id ? FD_I(member_id) : FD_NULL, FD_S(body_hash),
-                               FD_S(result), FD_S(channel), FD_I(occurred_at), FD_I(now)),
-                     NULL);
+    return fd_db_run(
+        db,
+        "INSERT INTO events(program_id, event_id, type, member_id, body_hash, result,"
+        " channel, occurred_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        FD_PARAMS(FD_I(program_id), FD_S(event_id), FD_S(type),
+                  member_id ? FD_I(member_id) : FD_NULL, FD_S(body_hash), FD_S(result),
+                  FD_S(channel), FD_I(occurred_at), FD_I(now)),
+        NULL);
 }

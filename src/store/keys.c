@@ -18,9 +18,9 @@ static void hash_secret(const char *secret, char hex[65])
     sodium_bin2hex(hex, 65, h, sizeof h);
 }
 
-int fd_key_create(fd_db *db, int64_t program_id, fd_role role, int64_t member_id,
-                  const char *label, const char *created_by, int64_t now,
-                  char key_out[FD_KEY_MAX], char key_id_out[24])
+int fd_key_create(fd_db *db, int64_t program_id, fd_role role, int64_t member_id, const char *label,
+                  const char *created_by, int64_t now, char key_out[FD_KEY_MAX],
+                  char key_id_out[24])
 {
     if ((role == FD_ROLE_MEMBER) != (member_id > 0)) return FD_EINVAL;
     unsigned char idb[8], sec[SECRET_BYTES];

@@ -26,9 +26,9 @@ typedef struct fd_principal {
 
 /* Creates a key; writes its full text (shown once) into key_out. member_id is
  * required for FD_ROLE_MEMBER and must be 0 otherwise (FD_EINVAL). */
-int fd_key_create(fd_db *db, int64_t program_id, fd_role role, int64_t member_id,
-                  const char *label, const char *created_by, int64_t now,
-                  char key_out[FD_KEY_MAX], char key_id_out[24]);
+int fd_key_create(fd_db *db, int64_t program_id, fd_role role, int64_t member_id, const char *label,
+                  const char *created_by, int64_t now, char key_out[FD_KEY_MAX],
+                  char key_id_out[24]);
 
 /* Authenticates a key's text. FD_EAUTH when malformed, unknown, revoked or
  * wrong; fills *out otherwise. */

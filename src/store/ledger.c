@@ -24,11 +24,10 @@ static int journal(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpending, i
                        "INSERT INTO journal(program_id, member_id, kind, points, pending,"
                        " balance_after, lot_id, event_id, order_id, reason, actor, created_at)"
                        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                       FD_PARAMS(FD_I(m->program_id), FD_I(m->id), FD_S(post->kind),
-                                 FD_I(dpoints), FD_I(dpending), FD_I(balance),
-                                 lot_id ? FD_I(lot_id) : FD_NULL, FD_S(post->event_id),
-                                 FD_S(post->order_id), FD_S(post->reason), FD_S(post->actor),
-                                 FD_I(post->now)),
+                       FD_PARAMS(FD_I(m->program_id), FD_I(m->id), FD_S(post->kind), FD_I(dpoints),
+                                 FD_I(dpending), FD_I(balance), lot_id ? FD_I(lot_id) : FD_NULL,
+                                 FD_S(post->event_id), FD_S(post->order_id), FD_S(post->reason),
+                                 FD_S(post->actor), FD_I(post->now)),
                        NULL);
     if (rc) return rc;
     m->balance = balance;
@@ -67,11 +66,12 @@ static int take_lots(fd_db *db, int64_t member_id, int64_t amount, int64_t first
                      int64_t *taken)
 {
     fd_stmt *st;
-    int rc = fd_db_query(db,
-                         "SELECT id, remaining, expires_at, earned_at FROM lots WHERE member_id = $1"
-                         " AND status = 'active' AND remaining > 0"
-                         " ORDER BY expires_at, earned_at, id",
-                         FD_PARAMS(FD_I(member_id)), &st);
+    int rc =
+        fd_db_query(db,
+                    "SELECT id, remaining, expires_at, earned_at FROM lots WHERE member_id = $1"
+                    " AND status = 'active' AND remaining > 0"
+                    " ORDER BY expires_at, earned_at, id",
+                    FD_PARAMS(FD_I(member_id)), &st);
     if (rc) return rc;
     size_t n = 0, cap = 16;
     fd_lot *lots = fd_malloc(cap * sizeof *lots);
@@ -92,9 +92,9 @@ static int take_lots(fd_db *db, int64_t member_id, int64_t amount, int64_t first
         for (size_t i = 0; i < n && !rc; i++) {
             if (!take[i]) continue;
             int64_t left = lots[i].remaining - take[i];
-            rc = fd_db_run(db, "UPDATE lots SET remaining = $2, status = $3 WHERE id = $1",
-                           FD_PARAMS(FD_I(lots[i].id), FD_I(left), FD_S(left ? "active" : "closed")),
-                           NULL);
+            rc = fd_db_run(
+                db, "UPDATE lots SET remaining = $2, status = $3 WHERE id = $1",
+                FD_PARAMS(FD_I(lots[i].id), FD_I(left), FD_S(left ? "active" : "closed")), NULL);
         }
     }
     free(take);
@@ -110,7 +110,8 @@ int fd_ledger_debit(fd_db *db, fd_member *m, int64_t points, int64_t first_lot_i
     int64_t taken;
     int rc = take_lots(db, m->id, points, first_lot_id, &taken);
     if (rc) return rc;
-    if (taken < points && !allow_negative) return FD_ENOFUNDS; /* lots disagree: caller rolls back */
+    if (taken < points && !allow_negative)
+        return FD_ENOFUNDS; /* lots disagree: caller rolls back */
     return journal(db, m, -points, 0, 0, post);
 }
 
@@ -273,9 +274,10 @@ int fd_ledger_expire_due(fd_db *db, int64_t now, int limit, int64_t *count)
     return rc;
 }
 
-__attribute__((format(printf, 4, 0))) static void
-violation(void (*report)(const char *, void *), void *arg, int64_t *count, const char *fmt,
-          long long a, long long b, long long c)
+__attribute__((format(printf, 4, 0))) static void violation(void (*report)(const char *, void *),
+                                                            void *arg, int64_t *count,
+                                                            const char *fmt, long long a,
+                                                            long long b, long long c)
 {
     char msg[256];
     snprintf(msg, sizeof msg, fmt, a, b, c);
@@ -288,19 +290,19 @@ int fd_ledger_check(fd_db *db, void (*report)(const char *msg, void *arg), void 
 {
     fd_stmt *st;
     int64_t bad = 0, nmembers = 0;
-    int rc = fd_db_query(
-        db,
-        "SELECT m.id, m.balance, m.pending,"
-        " COALESCE((SELECT SUM(j.points) FROM journal j WHERE j.member_id = m.id), 0),"
-        " COALESCE((SELECT SUM(j.pending) FROM journal j WHERE j.member_id = m.id), 0),"
-        " COALESCE((SELECT SUM(l.remaining) FROM lots l WHERE l.member_id = m.id"
-        "   AND l.status = 'active'), 0),"
-        " COALESCE((SELECT SUM(l.remaining) FROM lots l WHERE l.member_id = m.id"
-        "   AND l.status = 'pending'), 0),"
-        " COALESCE((SELECT j.balance_after FROM journal j WHERE j.member_id = m.id"
-        "   ORDER BY j.id DESC LIMIT 1), 0)"
-        " FROM members m ORDER BY m.id",
-        FD_NOPARAMS, &st);
+    int rc =
+        fd_db_query(db,
+                    "SELECT m.id, m.balance, m.pending,"
+                    " COALESCE((SELECT SUM(j.points) FROM journal j WHERE j.member_id = m.id), 0),"
+                    " COALESCE((SELECT SUM(j.pending) FROM journal j WHERE j.member_id = m.id), 0),"
+                    " COALESCE((SELECT SUM(l.remaining) FROM lots l WHERE l.member_id = m.id"
+                    "   AND l.status = 'active'), 0),"
+                    " COALESCE((SELECT SUM(l.remaining) FROM lots l WHERE l.member_id = m.id"
+                    "   AND l.status = 'pending'), 0),"
+                    " COALESCE((SELECT j.balance_after FROM journal j WHERE j.member_id = m.id"
+                    "   ORDER BY j.id DESC LIMIT 1), 0)"
+                    " FROM members m ORDER BY m.id",
+                    FD_NOPARAMS, &st);
     if (rc) return rc;
     while ((rc = fd_stmt_next(st)) == 1) {
         long long id = fd_stmt_i64(st, 0), bal = fd_stmt_i64(st, 1), pen = fd_stmt_i64(st, 2);
@@ -308,16 +310,17 @@ int fd_ledger_check(fd_db *db, void (*report)(const char *msg, void *arg), void 
         long long lact = fd_stmt_i64(st, 5), lpen = fd_stmt_i64(st, 6), last = fd_stmt_i64(st, 7);
         nmembers++;
         if (bal != jbal)
-            violation(report, arg, &bad, "member %lld: balance %lld != journal sum %lld", id, bal, jbal);
+            violation(report, arg, &bad, "member %lld: balance %lld != journal sum %lld", id, bal,
+                      jbal);
         if (bal != last)
             violation(report, arg, &bad, "member %lld: balance %lld != last balance_after %lld", id,
                       bal, last);
         if (pen != jpen || pen != lpen)
-            violation(report, arg, &bad, "member %lld: pending %lld != journal %lld or lots", id, pen,
-                      jpen);
+            violation(report, arg, &bad, "member %lld: pending %lld != journal %lld or lots", id,
+                      pen, jpen);
         if ((bal >= 0 && lact != bal) || (bal < 0 && lact != 0))
-            violation(report, arg, &bad, "member %lld: open lots hold %lld, balance is %lld", id, lact,
-                      bal);
+            violation(report, arg, &bad, "member %lld: open lots hold %lld, balance is %lld", id,
+                      lact, bal);
     }
     fd_stmt_done(st);
     if (rc < 0) return rc;
@@ -327,8 +330,8 @@ int fd_ledger_check(fd_db *db, void (*report)(const char *msg, void *arg), void 
                        " OR (status = 'closed' AND remaining <> 0)",
                        FD_NOPARAMS, &badlots);
     if (rc) return rc;
-    if (badlots) violation(report, arg, &bad, "%lld lots hold impossible remaining points",
-                           badlots, 0, 0);
+    if (badlots)
+        violation(report, arg, &bad, "%lld lots hold impossible remaining points", badlots, 0, 0);
     *members = nmembers;
     *violations = bad;
     return FD_OK;

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MEMBER_COLS                                                                         \
-    "id, program_id, external_id, email, email_norm, phone, card_number, qr_token,"       \
-    " attributes, state, consent, consent_at, balance, pending, merged_into, erased_at,"  \
+#define MEMBER_COLS                                                                                \
+    "id, program_id, external_id, email, email_norm, phone, card_number, qr_token,"                \
+    " attributes, state, consent, consent_at, balance, pending, merged_into, erased_at,"           \
     " created_at, updated_at"
 
 static void copy_text(char *dst, size_t n, const char *src)
@@ -109,12 +109,11 @@ int fd_member_save(fd_db *db, const fd_member *m, int64_t now)
         " card_number = $7, qr_token = $8, attributes = $9, state = $10, consent = $11,"
         " consent_at = $12, merged_into = $13, erased_at = $14, updated_at = $15"
         " WHERE program_id = $1 AND id = $2",
-        FD_PARAMS(FD_I(m->program_id), FD_I(m->id), FD_S(opt(m->external_id)),
-                  FD_S(opt(m->email)), FD_S(opt(m->email_norm)), FD_S(opt(m->phone)),
-                  FD_S(opt(m->card_number)), FD_S(opt(m->qr_token)),
-                  FD_S(m->attributes ? m->attributes : "{}"), FD_S(fd_member_state_name(m->state)),
-                  FD_S(fd_consent_name(m->consent)), FD_I(m->consent_at),
-                  m->merged_into ? FD_I(m->merged_into) : FD_NULL,
+        FD_PARAMS(FD_I(m->program_id), FD_I(m->id), FD_S(opt(m->external_id)), FD_S(opt(m->email)),
+                  FD_S(opt(m->email_norm)), FD_S(opt(m->phone)), FD_S(opt(m->card_number)),
+                  FD_S(opt(m->qr_token)), FD_S(m->attributes ? m->attributes : "{}"),
+                  FD_S(fd_member_state_name(m->state)), FD_S(fd_consent_name(m->consent)),
+                  FD_I(m->consent_at), m->merged_into ? FD_I(m->merged_into) : FD_NULL,
                   m->erased_at ? FD_I(m->erased_at) : FD_NULL, FD_I(now)),
         NULL);
 }

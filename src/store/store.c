@@ -51,7 +51,8 @@ static void run_batch(fd_store *s, job *batch, int n)
     if (rc) {
         fd_log("error", "msg=\"group commit failed\" jobs=%d rc=%d", n, rc);
         fd_db_rollback(db);
-        for (job *j = batch; j; j = j->next) j->rc = FD_EIO;
+        for (job *j = batch; j; j = j->next)
+            j->rc = FD_EIO;
     }
     fd_metrics_commit(n, fd_monotonic_us() - t0);
 }
@@ -61,7 +62,8 @@ static void *writer_main(void *arg)
     fd_store *s = arg;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->head && !s->stopping) pthread_cond_wait(&s->work_cv, &s->mu);
+        while (!s->head && !s->stopping)
+            pthread_cond_wait(&s->work_cv, &s->mu);
         if (!s->head && s->stopping) break;
         job *batch = s->head, *last = batch;
         int n = 1;
@@ -97,12 +99,15 @@ int fd_store_write(fd_store *s, fd_write_fn fn, void *ctx)
         pthread_mutex_unlock(&s->mu);
         return FD_EBUSY;
     }
-    if (s->tail) s->tail->next = &j;
-    else s->head = &j;
+    if (s->tail)
+        s->tail->next = &j;
+    else
+        s->head = &j;
     s->tail = &j;
     s->queued++;
     pthread_cond_signal(&s->work_cv);
-    while (!j.done) pthread_cond_wait(&s->done_cv, &s->mu);
+    while (!j.done)
+        pthread_cond_wait(&s->done_cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
     return j.rc;
 }
@@ -132,7 +137,8 @@ int fd_store_open(const char *url, int readers, fd_store **out)
     *out = s;
     return FD_OK;
 fail:
-    for (int i = 0; i < s->nreaders; i++) fd_db_close(s->readers[i]);
+    for (int i = 0; i < s->nreaders; i++)
+        fd_db_close(s->readers[i]);
     free(s->readers);
     fd_db_close(s->writer_db);
     free(s);
@@ -147,7 +153,8 @@ void fd_store_close(fd_store *s)
     pthread_cond_signal(&s->work_cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->writer, NULL);
-    for (int i = 0; i < s->nreaders; i++) fd_db_close(s->readers[i]);
+    for (int i = 0; i < s->nreaders; i++)
+        fd_db_close(s->readers[i]);
     free(s->readers);
     fd_db_close(s->writer_db);
     free(s);
@@ -156,7 +163,8 @@ void fd_store_close(fd_store *s)
 fd_db *fd_store_reader(fd_store *s)
 {
     pthread_mutex_lock(&s->pool_mu);
-    while (s->nfree == 0) pthread_cond_wait(&s->pool_cv, &s->pool_mu);
+    while (s->nfree == 0)
+        pthread_cond_wait(&s->pool_cv, &s->pool_mu);
     fd_db *db = s->readers[--s->nfree];
     pthread_mutex_unlock(&s->pool_mu);
     return db;

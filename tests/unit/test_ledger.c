@@ -25,8 +25,10 @@ static void fifo_across_many_lots(void **state)
     /* lot i holds i+1 points; expiries shuffled; every 10th never expires */
     for (int i = 0; i < N; i++) {
         int64_t exp = (int64_t)((i * 7919) % N) * DAY + 1000;
-        lots[i] = (fd_lot){.id = i + 1, .remaining = i + 1,
-                           .expires_at = i % 10 == 0 ? FD_NEVER : exp, .earned_at = i};
+        lots[i] = (fd_lot){.id = i + 1,
+                           .remaining = i + 1,
+                           .expires_at = i % 10 == 0 ? FD_NEVER : exp,
+                           .earned_at = i};
     }
     fd_lots_sort_fifo(lots, N);
     for (int i = 1; i < N; i++) {
@@ -37,18 +39,21 @@ static void fifo_across_many_lots(void **state)
     assert_int_equal(lots[N - 1].expires_at, FD_NEVER);
 
     int64_t total = 0;
-    for (int i = 0; i < N; i++) total += lots[i].remaining;
+    for (int i = 0; i < N; i++)
+        total += lots[i].remaining;
     int64_t want = total / 3;
     int64_t got = fd_lots_take(lots, N, want, take);
     assert_int_equal(got, want);
     /* a prefix is emptied, at most one lot is cut, the rest untouched */
     int i = 0;
     int64_t sum = 0;
-    while (i < N && take[i] == lots[i].remaining) sum += take[i++];
+    while (i < N && take[i] == lots[i].remaining)
+        sum += take[i++];
     if (i < N) {
         sum += take[i];
         assert_true(take[i] < lots[i].remaining);
-        for (int k = i + 1; k < N; k++) assert_int_equal(take[k], 0);
+        for (int k = i + 1; k < N; k++)
+            assert_int_equal(take[k], 0);
     }
     assert_int_equal(sum, want);
 
@@ -124,8 +129,8 @@ static void many_partial_refunds_add_up(void **state)
     /* 99.99 at 1 point per unit = 99 points; refunded 0.01 at a time */
     int64_t earned = 99, total = 9999, refunded = 0, reversed = 0, r;
     while (refunded < total) {
-        assert_int_equal(fd_refund_reversal(earned, total, refunded, 1, reversed, FD_ROUND_FLOOR, &r),
-                         FD_OK);
+        assert_int_equal(
+            fd_refund_reversal(earned, total, refunded, 1, reversed, FD_ROUND_FLOOR, &r), FD_OK);
         assert_true(r >= 0 && r <= 1);
         refunded += 1;
         reversed += r;

@@ -105,8 +105,9 @@ static void points_rounding(void **state)
     /* zero and extremes */
     assert_int_equal(fd_points_for_amount(0, 2, 1000, FD_ROUND_CEIL, &p), FD_OK);
     assert_int_equal(p, 0);
-    assert_int_equal(fd_points_for_amount(INT64_C(1000000000000000), 0, 1000000000, FD_ROUND_FLOOR, &p),
-                     FD_EOVERFLOW);
+    assert_int_equal(
+        fd_points_for_amount(INT64_C(1000000000000000), 0, 1000000000, FD_ROUND_FLOOR, &p),
+        FD_EOVERFLOW);
     assert_int_equal(fd_points_for_amount(-1, 2, 1000, FD_ROUND_FLOOR, &p), FD_EINVAL);
 }
 

@@ -246,7 +246,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(fifo_spend_and_expiry_boundary, setup, teardown),
         cmocka_unit_test_setup_teardown(pending_lot_matures, setup, teardown),
-        cmocka_unit_test_setup_teardown(refund_after_spending_goes_negative_then_repaid, setup, teardown),
+        cmocka_unit_test_setup_teardown(refund_after_spending_goes_negative_then_repaid, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(merge_keeps_both_histories, setup, teardown),
         cmocka_unit_test_setup_teardown(check_detects_tampering, setup, teardown),
     };
