@@ -39,7 +39,7 @@ const char *fd_strerror(int rc)
     return "unknown error";
 }
 
-static void *oom(size_t n)
+__attribute__((noreturn)) static void oom(size_t n)
 {
     fprintf(stderr, "fidelis: out of memory allocating %zu bytes\n", n);
     abort();
@@ -48,19 +48,22 @@ static void *oom(size_t n)
 void *fd_malloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
-    return p ? p : oom(n);
+    if (!p) oom(n);
+    return p;
 }
 
 void *fd_calloc(size_t count, size_t size)
 {
     void *p = calloc(count ? count : 1, size ? size : 1);
-    return p ? p : oom(count * size);
+    if (!p) oom(count * size);
+    return p;
 }
 
 void *fd_realloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);
-    return q ? q : oom(n);
+    if (!q) oom(n);
+    return q;
 }
 
 char *fd_strdup(const char *s)
