@@ -16,6 +16,7 @@
 #include "core/identity.h"
 #include "core/ledger.h"
 #include "core/money.h"
+#include "store/earning.h"
 #include "store/events.h"
 #include "store/ledger.h"
 #include "store/members.h"
@@ -27,7 +28,8 @@ typedef struct event_input {
     const char *id, *type, *external_id, *channel;
     int64_t member_id, occurred_at;
     const char *order_id; /* purchase: order.id; refund: order_id */
-    int64_t total;        /* purchase: order.total */
+    int64_t total;        /* purchase: order.total, paid for goods */
+    int64_t shipping;     /* purchase: order.shipping */
     int64_t amount;       /* refund: amount, when has_amount */
     bool has_amount;
     char hash[65];
@@ -102,7 +104,9 @@ static int purchase_or_reply(fd_req *r, event_input *in)
         fd_reply_error(r, 422, "currency_mismatch", msg, "order.currency");
         return FD_EINVAL;
     }
-    if (json_amount_or_reply(r, order, "total", "order.total", exponent, true, &in->total, NULL))
+    if (json_amount_or_reply(r, order, "total", "order.total", exponent, true, &in->total, NULL) ||
+        json_amount_or_reply(r, order, "shipping", "order.shipping", exponent, false, &in->shipping,
+                             NULL))
         return FD_EINVAL;
     return lines_or_reply(r, json_object_get(order, "lines"), exponent);
 }
@@ -153,6 +157,8 @@ static int input_or_reply(fd_req *r, event_input *in)
 
 typedef struct event_job {
     const fd_program *p;
+    const fd_ruleset *rs;
+    const json_t *body;
     const event_input *in;
     const char *actor;
     char *result; /* stored JSON text of the outcome */
@@ -192,38 +198,48 @@ static int resolve_member(fd_db *db, event_job *j, bool need_active, fd_member *
     return rc;
 }
 
-static int purchase(fd_db *db, event_job *j, fd_member *m, json_t *out)
+/* Purchases and custom events: the earning rules decide. */
+static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
 {
     const event_input *in = j->in;
-    int64_t now = fd_now(), points;
+    bool purchase = !strcmp(in->type, "purchase");
+    int64_t now = fd_now();
     fd_order o = {0};
-    int rc = fd_order_get(db, j->p->id, in->order_id, &o);
-    if (rc == FD_OK)
-        return job_fail(&j->err, FD_ECONFLICT, "order_exists", "order.id",
-                        "order %s was already posted by another event", in->order_id);
-    if (rc != FD_ENOTFOUND) return rc;
-    rc = fd_points_for_amount(in->total, j->p->exponent, j->p->earn_rate_milli, j->p->earn_rounding,
-                              &points);
-    if (rc) return job_fail(&j->err, rc, "out_of_range", "order.total", "order.total is too large");
-    bool pending = j->p->pending_days > 0;
-    fd_posting post = {"earn", "purchase", in->id, in->order_id, j->actor, now};
-    if (points > 0 && (rc = fd_ledger_credit(db, j->p, m, points, pending, &post, &o.lot_id)))
-        return rc;
-    o.member_id = m->id;
-    snprintf(o.order_id, sizeof o.order_id, "%s", in->order_id);
-    o.total = in->total;
-    o.points = points;
-    o.occurred_at = in->occurred_at;
-    if ((rc = fd_order_insert(db, j->p->id, &o, in->channel, now))) return rc;
-    json_object_set_new(out, "order_id", json_string(in->order_id));
-    json_object_set_new(out, "points", json_integer(points));
-    json_object_set_new(out, "points_status",
-                        json_string(points == 0 ? "none"
-                                    : pending   ? "pending"
-                                                : "credited"));
-    if (pending && points)
-        json_object_set_new(out, "matures_at", json_time(fd_lot_matures_at(j->p, now)));
-    return FD_OK;
+    int rc = FD_OK;
+    if (purchase) {
+        rc = fd_order_get(db, j->p->id, in->order_id, &o);
+        if (rc == FD_OK)
+            return job_fail(&j->err, FD_ECONFLICT, "order_exists", "order.id",
+                            "order %s was already posted by another event", in->order_id);
+        if (rc != FD_ENOTFOUND) return rc;
+    }
+    fd_earning e = {.p = j->p, .rs = j->rs, .m = m, .event = j->body, .type = in->type,
+                    .occurred_at = in->occurred_at, .total = in->total, .shipping = in->shipping};
+    rc = fd_earning_evaluate(db, &e);
+    if (rc == FD_EOVERFLOW)
+        rc = job_fail(&j->err, rc, "out_of_range", "order.total", "the points would leave their range");
+    bool pending = purchase && j->p->pending_days > 0;
+    fd_posting post = {"earn", NULL, in->id, purchase ? in->order_id : NULL, j->actor, now, 0, 0};
+    if (!rc) rc = fd_earning_apply(db, &e, m, pending, post);
+    if (!rc && purchase) {
+        o.member_id = m->id;
+        snprintf(o.order_id, sizeof o.order_id, "%s", in->order_id);
+        o.total = in->total;
+        o.points = e.points;
+        o.occurred_at = in->occurred_at;
+        rc = fd_order_insert(db, j->p->id, &o, in->channel, now);
+    }
+    if (!rc) {
+        if (purchase) json_object_set_new(out, "order_id", json_string(in->order_id));
+        json_object_set_new(out, "points", json_integer(e.points));
+        json_object_set_new(out, "points_status",
+                            json_string(e.points == 0 ? "none" : pending ? "pending" : "credited"));
+        if (pending && e.points)
+            json_object_set_new(out, "matures_at", json_time(fd_lot_matures_at(j->p, now)));
+        json_object_set_new(out, "rules", fd_earning_breakdown(&e, false));
+    }
+    fd_earning_clear(&e);
+    return rc;
 }
 
 static int refund(fd_db *db, event_job *j, fd_member *m, json_t *out)
@@ -261,16 +277,15 @@ static int refund(fd_db *db, event_job *j, fd_member *m, json_t *out)
     rc = fd_refund_reversal(o.points, o.total, o.refunded, amount, o.reversed, j->p->earn_rounding,
                             &reverse);
     if (rc) return rc;
-    char status[16] = "closed";
-    int64_t lot_remaining = 0;
-    if (o.lot_id && (rc = fd_ledger_lot_state(db, o.lot_id, status, &lot_remaining))) return rc;
+    int64_t order_pending = 0;
+    if ((rc = fd_ledger_order_pending(db, m, in->order_id, &order_pending))) return rc;
     fd_reversal plan;
-    fd_reversal_plan(reverse, strcmp(status, "pending") ? 0 : lot_remaining, m->balance,
-                     j->p->refund_policy, &plan);
-    fd_posting post = {"reverse", "refund", in->id, in->order_id, j->actor, now};
-    if (plan.from_pending) rc = fd_ledger_cancel_pending(db, m, o.lot_id, plan.from_pending, &post);
+    fd_reversal_plan(reverse, order_pending, m->balance, j->p->refund_policy, &plan);
+    fd_posting post = {"reverse", "refund", in->id, in->order_id, j->actor, now, 0, 0};
+    if (plan.from_pending)
+        rc = fd_ledger_cancel_pending(db, m, in->order_id, plan.from_pending, &post);
     if (!rc && plan.from_available)
-        rc = fd_ledger_debit(db, m, plan.from_available, o.lot_id, true, &post);
+        rc = fd_ledger_debit(db, m, plan.from_available, in->order_id, true, &post);
     if (rc) return rc;
     o.refunded += amount;
     o.reversed += reverse;
@@ -304,14 +319,7 @@ static int event_job_run(fd_db *db, void *arg)
     json_t *out = json_pack("{s:s, s:s}", "event_id", in->id, "type", in->type);
     bool is_refund = !strcmp(in->type, "refund");
     rc = is_refund ? FD_OK : resolve_member(db, j, true, &m);
-    if (!rc) {
-        if (is_refund)
-            rc = refund(db, j, &m, out);
-        else if (!strcmp(in->type, "purchase"))
-            rc = purchase(db, j, &m, out);
-        else
-            json_object_set_new(out, "points", json_integer(0)); /* custom: rules decide (later) */
-    }
+    if (!rc) rc = is_refund ? refund(db, j, &m, out) : earn(db, j, &m, out);
     if (!rc) {
         json_object_set_new(out, "member_id", json_integer(m.id));
         json_object_set_new(out, "balance", json_integer(m.balance));
@@ -332,13 +340,20 @@ void h_events_post(fd_req *r)
 {
     event_input in;
     if (input_or_reply(r, &in)) return;
-    event_job j = {.p = &r->program, .in = &in, .actor = r->who.actor};
+    fd_ruleset *rs;
+    int rc = fd_ruleset_get(r->db, r->program.id, r->program.rules_version, &rs);
+    if (rc) {
+        fd_reply_status(r, rc, NULL);
+        return;
+    }
+    event_job j = {.p = &r->program, .rs = rs, .body = r->body, .in = &in, .actor = r->who.actor};
     if (!write_or_reply(r, event_job_run, &j, &j.err)) {
         json_t *o = json_loads(j.result, 0, NULL);
         json_object_set_new(o, "duplicate", json_boolean(j.duplicate));
         fd_metrics_event(in.type, j.duplicate);
         fd_reply(r, j.duplicate ? 200 : 201, o);
     }
+    fd_ruleset_release(rs);
     free(j.result);
 }
 

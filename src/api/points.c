@@ -119,9 +119,9 @@ static int adjust_job_run(fd_db *db, void *arg)
     if (j->m.state == FD_STATE_CLOSED)
         return job_fail(&j->err, FD_ECONFLICT, "member_closed", NULL,
                         "the member is closed (erased or merged)");
-    fd_posting post = {"adjust", j->reason, NULL, NULL, j->actor, now};
+    fd_posting post = {"adjust", j->reason, NULL, NULL, j->actor, now, 0, 0};
     rc = j->points > 0 ? fd_ledger_credit(db, j->program, &j->m, j->points, false, &post, NULL)
-                       : fd_ledger_debit(db, &j->m, -j->points, 0, false, &post);
+                       : fd_ledger_debit(db, &j->m, -j->points, NULL, false, &post);
     if (rc == FD_ENOFUNDS)
         return job_fail(&j->err, rc, "insufficient_points", "points", "the member has %lld points",
                         (long long)j->m.balance);

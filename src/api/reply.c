@@ -1,7 +1,6 @@
 /*
  * reply.c - replies, error mapping and input helpers for handlers (api.h).
  */
-#include <math.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -138,26 +137,7 @@ int json_amount_or_reply(fd_req *r, json_t *o, const char *key, const char *fiel
     json_t *v = o ? json_object_get(o, key) : NULL;
     if (present) *present = false;
     if (!v || json_is_null(v)) return required ? field_error(r, field, "is required") : FD_OK;
-    int rc;
-    if (json_is_string(v)) {
-        rc = fd_amount_parse(json_string_value(v), exponent, out);
-    } else if (json_is_integer(v)) {
-        json_int_t i = json_integer_value(v);
-        char buf[32];
-        snprintf(buf, sizeof buf, "%lld", (long long)i);
-        rc = i < 0 ? FD_EINVAL : fd_amount_parse(buf, exponent, out);
-    } else if (json_is_real(v)) {
-        /* Accepted only when it is exactly a number of minor units. */
-        double d = json_real_value(v), scaled = d;
-        for (int k = 0; k < exponent; k++)
-            scaled *= 10;
-        double rounded = nearbyint(scaled);
-        rc = (!isfinite(d) || d < 0 || scaled > 1e15 || fabs(scaled - rounded) > 1e-6) ? FD_EINVAL
-                                                                                       : FD_OK;
-        if (!rc) *out = (int64_t)rounded;
-    } else {
-        rc = FD_EINVAL;
-    }
+    int rc = fd_amount_from_json(v, exponent, out);
     if (rc == FD_EOVERFLOW) return field_error(r, field, "is too large");
     if (rc) {
         char what[128];

@@ -3,6 +3,8 @@
  */
 #include "core/money.h"
 
+#include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -130,5 +132,23 @@ int fd_points_for_amount(int64_t amount_minor, int exponent, int64_t rate_milli,
     if (rc) return rc;
     if (p > FD_POINTS_MAX) return FD_EOVERFLOW;
     *points = p;
+    return FD_OK;
+}
+
+int fd_amount_from_json(const json_t *v, int exponent, int64_t *minor)
+{
+    if (json_is_string(v)) return fd_amount_parse(json_string_value(v), exponent, minor);
+    if (json_is_integer(v)) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+        return json_integer_value(v) < 0 ? FD_EINVAL : fd_amount_parse(buf, exponent, minor);
+    }
+    if (!json_is_real(v)) return FD_EINVAL;
+    double d = json_real_value(v), scaled = d;
+    for (int k = 0; k < exponent; k++) scaled *= 10;
+    double rounded = nearbyint(scaled);
+    if (!isfinite(d) || d < 0 || fabs(scaled - rounded) > 1e-6) return FD_EINVAL;
+    if (scaled > 1e15) return FD_EOVERFLOW;
+    *minor = (int64_t)rounded;
     return FD_OK;
 }

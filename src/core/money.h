@@ -23,6 +23,12 @@ int fd_currency_exponent(const char *code, int *exponent);
  * FD_EOVERFLOW. */
 int fd_amount_parse(const char *s, int exponent, int64_t *minor);
 
+/* Reads an amount from JSON: a decimal string ("105.99"), an integer (whole
+ * major units) or a real exactly representable in minor units (105.99 with
+ * exponent 2). FD_EINVAL otherwise, FD_EOVERFLOW above 10^15 minor units. */
+struct json_t;
+int fd_amount_from_json(const struct json_t *v, int exponent, int64_t *minor);
+
 /* Formats minor units as a decimal string in major units into buf. */
 void fd_amount_format(int64_t minor, int exponent, char *buf, size_t n);
 

@@ -61,28 +61,27 @@ int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t point
 }
 
 /* Takes up to amount points from m's spendable lots, FIFO by expiry with
- * first_lot_id in front; *taken receives what the lots gave. */
-static int take_lots(fd_db *db, int64_t member_id, int64_t amount, int64_t first_lot_id,
+ * the lots of first_order in front; *taken receives what the lots gave. */
+static int take_lots(fd_db *db, int64_t member_id, int64_t amount, const char *first_order,
                      int64_t *taken)
 {
     fd_stmt *st;
-    int rc =
-        fd_db_query(db,
-                    "SELECT id, remaining, expires_at, earned_at FROM lots WHERE member_id = $1"
-                    " AND status = 'active' AND remaining > 0"
-                    " ORDER BY expires_at, earned_at, id",
-                    FD_PARAMS(FD_I(member_id)), &st);
+    int rc = fd_db_query(db,
+                         "SELECT id, remaining, expires_at, earned_at, order_ref FROM lots"
+                         " WHERE member_id = $1 AND status = 'active' AND remaining > 0"
+                         " ORDER BY expires_at, earned_at, id",
+                         FD_PARAMS(FD_I(member_id)), &st);
     if (rc) return rc;
-    size_t n = 0, cap = 16;
+    size_t n = 0, cap = 16, front = 0;
     fd_lot *lots = fd_malloc(cap * sizeof *lots);
     while ((rc = fd_stmt_next(st)) == 1) {
         if (n == cap) lots = fd_realloc(lots, (cap *= 2) * sizeof *lots);
         fd_lot l = {fd_stmt_i64(st, 0), fd_stmt_i64(st, 1), fd_stmt_i64(st, 2), fd_stmt_i64(st, 3)};
-        if (l.id == first_lot_id && n > 0) { /* the order's own lot goes first */
-            lots[n++] = lots[0];
-            lots[0] = l;
-        } else {
-            lots[n++] = l;
+        const char *ref = fd_stmt_text(st, 4);
+        lots[n++] = l;
+        if (first_order && ref && !strcmp(ref, first_order)) { /* the order's own lots first */
+            memmove(lots + front + 1, lots + front, (n - 1 - front) * sizeof *lots);
+            lots[front++] = l;
         }
     }
     fd_stmt_done(st);
@@ -102,13 +101,13 @@ static int take_lots(fd_db *db, int64_t member_id, int64_t amount, int64_t first
     return rc;
 }
 
-int fd_ledger_debit(fd_db *db, fd_member *m, int64_t points, int64_t first_lot_id,
+int fd_ledger_debit(fd_db *db, fd_member *m, int64_t points, const char *first_order,
                     bool allow_negative, const fd_posting *post)
 {
     if (points <= 0 || points > FD_POINTS_MAX) return FD_EINVAL;
     if (!allow_negative && m->balance < points) return FD_ENOFUNDS;
     int64_t taken;
-    int rc = take_lots(db, m->id, points, first_lot_id, &taken);
+    int rc = take_lots(db, m->id, points, first_order, &taken);
     if (rc) return rc;
     if (taken < points && !allow_negative)
         return FD_ENOFUNDS; /* lots disagree: caller rolls back */
@@ -133,19 +132,42 @@ int fd_ledger_lot_state(fd_db *db, int64_t lot_id, char status[16], int64_t *rem
     return rc;
 }
 
-int fd_ledger_cancel_pending(fd_db *db, fd_member *m, int64_t lot_id, int64_t points,
+int fd_ledger_order_pending(fd_db *db, const fd_member *m, const char *order_id, int64_t *points)
+{
+    return fd_db_one_i64(db,
+                         "SELECT COALESCE(SUM(remaining), 0) FROM lots WHERE member_id = $1"
+                         " AND order_ref = $2 AND status = 'pending'",
+                         FD_PARAMS(FD_I(m->id), FD_S(order_id)), points);
+}
+
+int fd_ledger_cancel_pending(fd_db *db, fd_member *m, const char *order_id, int64_t points,
                              const fd_posting *post)
 {
-    char status[16];
-    int64_t remaining;
-    int rc = fd_ledger_lot_state(db, lot_id, status, &remaining);
+    fd_stmt *st;
+    int rc = fd_db_query(db,
+                         "SELECT id, remaining FROM lots WHERE member_id = $1 AND order_ref = $2"
+                         " AND status = 'pending' AND remaining > 0 ORDER BY id",
+                         FD_PARAMS(FD_I(m->id), FD_S(order_id)), &st);
     if (rc) return rc;
-    if (strcmp(status, "pending") || points <= 0 || points > remaining) return FD_EINVAL;
-    int64_t left = remaining - points;
-    rc = fd_db_run(db, "UPDATE lots SET remaining = $2, status = $3 WHERE id = $1",
-                   FD_PARAMS(FD_I(lot_id), FD_I(left), FD_S(left ? "pending" : "closed")), NULL);
-    if (rc) return rc;
-    return journal(db, m, 0, -points, lot_id, post);
+    size_t n = 0, cap = 8;
+    fd_lot *lots = fd_malloc(cap * sizeof *lots);
+    while ((rc = fd_stmt_next(st)) == 1) {
+        if (n == cap) lots = fd_realloc(lots, (cap *= 2) * sizeof *lots);
+        lots[n++] = (fd_lot){.id = fd_stmt_i64(st, 0), .remaining = fd_stmt_i64(st, 1)};
+    }
+    fd_stmt_done(st);
+    int64_t *take = fd_calloc(n ? n : 1, sizeof *take);
+    if (rc == 0 && (points <= 0 || fd_lots_take(lots, n, points, take) != points)) rc = FD_EINVAL;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (!take[i]) continue;
+        int64_t left = lots[i].remaining - take[i];
+        rc = fd_db_run(db, "UPDATE lots SET remaining = $2, status = $3 WHERE id = $1",
+                       FD_PARAMS(FD_I(lots[i].id), FD_I(left), FD_S(left ? "pending" : "closed")),
+                       NULL);
+    }
+    free(take);
+    free(lots);
+    return rc ? rc : journal(db, m, 0, -points, 0, post);
 }
 
 int fd_ledger_merge(fd_db *db, fd_member *into, fd_member *from, const fd_posting *post)
@@ -169,7 +191,7 @@ int fd_ledger_merge(fd_db *db, fd_member *into, fd_member *from, const fd_postin
                        " AND status = 'active'",
                        FD_PARAMS(FD_I(into->id)), &lots_total);
     int64_t target = into->balance > 0 ? into->balance : 0, taken;
-    if (!rc && lots_total > target) rc = take_lots(db, into->id, lots_total - target, 0, &taken);
+    if (!rc && lots_total > target) rc = take_lots(db, into->id, lots_total - target, NULL, &taken);
     return rc;
 }
 
@@ -242,7 +264,7 @@ int fd_ledger_mature_due(fd_db *db, int64_t now, int limit, int64_t *count)
                        FD_PARAMS(FD_I(due[i].lot), FD_S(keep ? "active" : "closed"), FD_I(keep),
                                  FD_I(expires_at)),
                        NULL);
-        fd_posting post = {"mature", "return window ended", NULL, NULL, "system", now};
+        fd_posting post = {"mature", "return window ended", NULL, NULL, "system", now, 0, 0};
         if (!rc && points) rc = journal(db, &m, points, -points, due[i].lot, &post);
         fd_member_clear(&m);
     }
@@ -265,7 +287,7 @@ int fd_ledger_expire_due(fd_db *db, int64_t now, int limit, int64_t *count)
         if ((rc = fd_member_get(db, due[i].program, due[i].member, &m))) break;
         rc = fd_db_run(db, "UPDATE lots SET status = 'closed', remaining = 0 WHERE id = $1",
                        FD_PARAMS(FD_I(due[i].lot)), NULL);
-        fd_posting post = {"expire", "points expired", NULL, NULL, "system", now};
+        fd_posting post = {"expire", "points expired", NULL, NULL, "system", now, 0, 0};
         if (!rc && due[i].remaining) rc = journal(db, &m, -due[i].remaining, 0, due[i].lot, &post);
         fd_member_clear(&m);
     }

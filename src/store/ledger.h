@@ -21,6 +21,7 @@ typedef struct fd_posting {
     const char *order_id;
     const char *actor;
     int64_t now;
+    int64_t rule_id, rule_version; /* the earning rule that produced it, or 0 */
 } fd_posting;
 
 /* Credits points to m: a pending lot (spendable at the end of the program's
@@ -29,14 +30,18 @@ typedef struct fd_posting {
 int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t points, bool pending,
                      const fd_posting *post, int64_t *lot_id);
 
-/* Debits points from m's spendable lots, FIFO by expiry, lot first_lot_id
- * first when non-zero. When the lots hold less: FD_ENOFUNDS, unless
- * allow_negative, in which case the balance goes below zero. */
-int fd_ledger_debit(fd_db *db, fd_member *m, int64_t points, int64_t first_lot_id,
+/* Debits points from m's spendable lots, FIFO by expiry, the lots of order
+ * first_order first when not NULL. When the lots hold less: FD_ENOFUNDS,
+ * unless allow_negative, in which case the balance goes below zero. */
+int fd_ledger_debit(fd_db *db, fd_member *m, int64_t points, const char *first_order,
                     bool allow_negative, const fd_posting *post);
 
-/* Cancels points of pending lot lot_id (a refund inside the return window). */
-int fd_ledger_cancel_pending(fd_db *db, fd_member *m, int64_t lot_id, int64_t points,
+/* Points of order_id still pending for m (inside the return window). */
+int fd_ledger_order_pending(fd_db *db, const fd_member *m, const char *order_id, int64_t *points);
+
+/* Cancels points of order_id's pending lots (a refund inside the return
+ * window): at most what they hold, FD_EINVAL beyond. */
+int fd_ledger_cancel_pending(fd_db *db, fd_member *m, const char *order_id, int64_t points,
                              const fd_posting *post);
 
 /* Status ("pending", "active", "closed") and remaining points of a lot. */

@@ -73,7 +73,14 @@ static void new_member(fixture *f, const char *ext, fd_member *m)
 
 static fd_posting at(const char *kind, int64_t now)
 {
-    return (fd_posting){kind, "test", NULL, NULL, "test", now};
+    return (fd_posting){kind, "test", NULL, NULL, "test", now, 0, 0};
+}
+
+static fd_posting for_order(const char *kind, int64_t now, const char *order)
+{
+    fd_posting p = at(kind, now);
+    p.order_id = order;
+    return p;
 }
 
 static void report(const char *msg, void *arg)
@@ -111,12 +118,12 @@ static void fifo_spend_and_expiry_boundary(void **state)
 
     /* 150 spent: lot a (oldest expiry) emptied, lot b halved, c untouched */
     fd_posting spend = at("redeem", T0 + 11 * DAY);
-    assert_int_equal(fd_ledger_debit(f->db, &m, 150, 0, false, &spend), FD_OK);
+    assert_int_equal(fd_ledger_debit(f->db, &m, 150, NULL, false, &spend), FD_OK);
     assert_int_equal(lot_remaining(f, a), 0);
     assert_int_equal(lot_remaining(f, b), 50);
     assert_int_equal(lot_remaining(f, c), 100);
     assert_int_equal(m.balance, 150);
-    assert_int_equal(fd_ledger_debit(f->db, &m, 151, 0, false, &spend), FD_ENOFUNDS);
+    assert_int_equal(fd_ledger_debit(f->db, &m, 151, NULL, false, &spend), FD_ENOFUNDS);
 
     /* lot b expires at T0 + 35 days: not one second earlier */
     int64_t n = -1;
@@ -142,16 +149,16 @@ static void pending_lot_matures(void **state)
     fd_member m;
     new_member(f, "pending", &m);
     int64_t lot, n;
-    fd_posting p = at("earn", T0);
+    fd_posting p = for_order("earn", T0, "P1");
     assert_int_equal(fd_ledger_credit(f->db, &f->p, &m, 80, true, &p, &lot), FD_OK);
     assert_int_equal(m.balance, 0);
     assert_int_equal(m.pending, 80);
     /* pending points cannot be spent */
     fd_posting spend = at("redeem", T0 + DAY);
-    assert_int_equal(fd_ledger_debit(f->db, &m, 10, 0, false, &spend), FD_ENOFUNDS);
+    assert_int_equal(fd_ledger_debit(f->db, &m, 10, NULL, false, &spend), FD_ENOFUNDS);
     /* a partial return inside the window cancels pending points only */
     fd_posting ret = at("reverse", T0 + 2 * DAY);
-    assert_int_equal(fd_ledger_cancel_pending(f->db, &m, lot, 30, &ret), FD_OK);
+    assert_int_equal(fd_ledger_cancel_pending(f->db, &m, "P1", 30, &ret), FD_OK);
     assert_int_equal(m.pending, 50);
     assert_int_equal(fd_ledger_mature_due(f->db, T0 + 14 * DAY - 1, 100, &n), FD_OK);
     assert_int_equal(n, 0);
@@ -176,13 +183,13 @@ static void refund_after_spending_goes_negative_then_repaid(void **state)
     fd_member m;
     new_member(f, "negative", &m);
     int64_t lot;
-    fd_posting earn = at("earn", T0);
+    fd_posting earn = for_order("earn", T0, "N1");
     assert_int_equal(fd_ledger_credit(f->db, &f->p, &m, 100, false, &earn, &lot), FD_OK);
     fd_posting spend = at("redeem", T0 + DAY);
-    assert_int_equal(fd_ledger_debit(f->db, &m, 90, 0, false, &spend), FD_OK);
+    assert_int_equal(fd_ledger_debit(f->db, &m, 90, NULL, false, &spend), FD_OK);
     /* the order is refunded in full: 100 points reversed, 10 left in lots */
     fd_posting rev = at("reverse", T0 + 2 * DAY);
-    assert_int_equal(fd_ledger_debit(f->db, &m, 100, lot, true, &rev), FD_OK);
+    assert_int_equal(fd_ledger_debit(f->db, &m, 100, "N1", true, &rev), FD_OK);
     assert_int_equal(m.balance, -90);
     assert_int_equal(lot_remaining(f, lot), 0);
     assert_ledger_ok(f);
@@ -206,7 +213,7 @@ static void merge_keeps_both_histories(void **state)
     assert_int_equal(fd_ledger_credit(f->db, &f->p, &a, 70, false, &earn, NULL), FD_OK);
     assert_int_equal(fd_ledger_credit(f->db, &f->p, &b, 40, false, &earn, NULL), FD_OK);
     fd_posting spend = at("reverse", T0 + DAY);
-    assert_int_equal(fd_ledger_debit(f->db, &b, 60, 0, true, &spend), FD_OK); /* b at -20 */
+    assert_int_equal(fd_ledger_debit(f->db, &b, 60, NULL, true, &spend), FD_OK); /* b at -20 */
     fd_posting merge = at("merge_out", T0 + 2 * DAY);
     assert_int_equal(fd_ledger_merge(f->db, &a, &b, &merge), FD_OK);
     assert_int_equal(a.balance, 50);

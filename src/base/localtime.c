@@ -1,0 +1,92 @@
+/*
+ * localtime.c - timezone conversion with ICU (localtime.h).
+ */
+#include "base/localtime.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicode/ucal.h>
+#include <unicode/ustring.h>
+
+#include "base/fd.h"
+
+typedef struct cal_cache {
+    UCalendar *cal;
+    char tz[64];
+} cal_cache;
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_free(void *p)
+{
+    cal_cache *c = p;
+    if (c->cal) ucal_close(c->cal);
+    free(c);
+}
+
+static void cache_init(void)
+{
+    pthread_key_create(&cache_key, cache_free);
+}
+
+static UCalendar *calendar(const char *tz)
+{
+    pthread_once(&cache_once, cache_init);
+    cal_cache *c = pthread_getspecific(cache_key);
+    if (!c) {
+        c = fd_calloc(1, sizeof *c);
+        pthread_setspecific(cache_key, c);
+    }
+    if (c->cal && !strcmp(c->tz, tz)) return c->cal;
+    if (c->cal) ucal_close(c->cal);
+    c->cal = NULL;
+    if (strlen(tz) >= sizeof c->tz) return NULL;
+    UChar utz[64];
+    u_uastrcpy(utz, tz);
+    UErrorCode st = U_ZERO_ERROR;
+    UCalendar *cal = ucal_open(utz, -1, "en_US", UCAL_GREGORIAN, &st);
+    if (U_FAILURE(st)) return NULL;
+    /* ICU falls back to GMT for unknown zones; refuse them instead. */
+    UChar got[64];
+    ucal_getTimeZoneID(cal, got, 64, &st);
+    char back[64];
+    u_austrcpy(back, got);
+    if (U_FAILURE(st) || (strcmp(back, tz) && !strcmp(back, "Etc/Unknown"))) {
+        ucal_close(cal);
+        return NULL;
+    }
+    c->cal = cal;
+    snprintf(c->tz, sizeof c->tz, "%s", tz);
+    return cal;
+}
+
+int fd_localtime(const char *tz, int64_t t, fd_local *out)
+{
+    UCalendar *cal = calendar(tz);
+    if (!cal) return FD_EINVAL;
+    UErrorCode st = U_ZERO_ERROR;
+    ucal_setMillis(cal, (UDate)t * 1000.0, &st);
+    out->year = ucal_get(cal, UCAL_YEAR, &st);
+    out->month = ucal_get(cal, UCAL_MONTH, &st) + 1;
+    out->day = ucal_get(cal, UCAL_DATE, &st);
+    out->hour = ucal_get(cal, UCAL_HOUR_OF_DAY, &st);
+    out->minute = ucal_get(cal, UCAL_MINUTE, &st);
+    int dow = ucal_get(cal, UCAL_DAY_OF_WEEK, &st); /* 1 = Sunday */
+    out->weekday = dow == UCAL_SUNDAY ? 7 : dow - 1;
+    out->utc_offset_s =
+        (ucal_get(cal, UCAL_ZONE_OFFSET, &st) + ucal_get(cal, UCAL_DST_OFFSET, &st)) / 1000;
+    return U_FAILURE(st) ? FD_EINVAL : FD_OK;
+}
+
+int64_t fd_days_from_civil(int y, int m, int d)
+{
+    int yy = y - (m <= 2);
+    int era = (yy >= 0 ? yy : yy - 399) / 400;
+    int yoe = yy - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int64_t)era * 146097 + doe - 719468;
+}

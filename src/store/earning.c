@@ -1,0 +1,246 @@
+/*
+ * earning.c - events against earning rules (earning.h).
+ */
+#include "store/earning.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fd.h"
+#include "base/localtime.h"
+#include "core/money.h"
+
+/* One JSONLogic scratch arena per thread, reused by every evaluation. */
+static pthread_key_t ctx_key;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+
+static void ctx_free(void *p)
+{
+    jl_ctx_free(p);
+}
+
+static void ctx_init(void)
+{
+    pthread_key_create(&ctx_key, ctx_free);
+}
+
+static jl_ctx *thread_ctx(void)
+{
+    pthread_once(&ctx_once, ctx_init);
+    jl_ctx *c = pthread_getspecific(ctx_key);
+    if (!c) {
+        c = jl_ctx_new();
+        pthread_setspecific(ctx_key, c);
+    }
+    return c;
+}
+
+static double major(int64_t minor, int exponent)
+{
+    double d = (double)minor;
+    for (int i = 0; i < exponent; i++) d /= 10;
+    return d;
+}
+
+/* Reads the order's lines (validated by the API) and prorates the total. */
+static int read_lines(const fd_earning *e, fd_earn_line **out, size_t *n)
+{
+    const json_t *lines = json_object_get(json_object_get(e->event, "order"), "lines");
+    size_t count = json_array_size(lines);
+    fd_earn_line *v = fd_calloc(count ? count : 1, sizeof *v);
+    for (size_t i = 0; i < count; i++) {
+        const json_t *l = json_array_get(lines, i);
+        int64_t price = 0;
+        v[i].sku = json_string_value(json_object_get(l, "sku"));
+        v[i].category = json_string_value(json_object_get(l, "category"));
+        v[i].quantity = json_integer_value(json_object_get(l, "quantity"));
+        if (fd_amount_from_json(json_object_get(l, "unit_price"), e->p->exponent, &price) ||
+            fd_mul_i64(price, v[i].quantity, &v[i].gross)) {
+            free(v);
+            return FD_EOVERFLOW;
+        }
+    }
+    fd_prorate_lines(v, count, e->total);
+    *out = v;
+    *n = count;
+    return FD_OK;
+}
+
+static json_t *order_context(const fd_earning *e, const fd_earn_line *lines, size_t n)
+{
+    const json_t *order = json_object_get(e->event, "order");
+    int x = e->p->exponent;
+    json_t *jl = json_array();
+    int64_t items = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *l = json_pack("{s:s, s:I, s:f, s:f, s:f}", "sku", lines[i].sku, "quantity",
+                              (json_int_t)lines[i].quantity, "unit_price",
+                              major(lines[i].gross, x) / (double)lines[i].quantity, "amount",
+                              major(lines[i].gross, x), "paid", major(lines[i].paid, x));
+        json_object_set_new(l, "category", lines[i].category ? json_string(lines[i].category)
+                                                             : json_null());
+        json_array_append_new(jl, l);
+        items += lines[i].quantity;
+    }
+    return json_pack("{s:O?, s:f, s:f, s:s, s:o, s:I, s:I}", "id", json_object_get(order, "id"),
+                     "total", major(e->total, x), "shipping", major(e->shipping, x), "currency",
+                     e->p->currency, "lines", jl, "line_count", (json_int_t)n, "item_count",
+                     (json_int_t)items);
+}
+
+static json_t *member_context(const fd_earning *e)
+{
+    if (!e->m) return json_pack("{s:n, s:{}, s:n, s:[], s:I}", "id", "attributes", "tier",
+                                "segments", "orders_before", (json_int_t)e->orders_before);
+    json_t *attrs = json_loads(e->m->attributes ? e->m->attributes : "{}", 0, NULL);
+    return json_pack("{s:I, s:s, s:s, s:o, s:n, s:[], s:I, s:I}", "id", (json_int_t)e->m->id,
+                     "external_id", e->m->external_id, "state", fd_member_state_name(e->m->state),
+                     "attributes", attrs ? attrs : json_object(), "tier", "segments",
+                     "orders_before", (json_int_t)e->orders_before, "days_since_enrolment",
+                     (json_int_t)((e->occurred_at - e->m->created_at) / 86400));
+}
+
+static json_t *context(const fd_earning *e, const fd_local *lt, const fd_earn_line *lines, size_t n)
+{
+    char date[16];
+    snprintf(date, sizeof date, "%04d-%02d-%02d", lt->year & 0x3fff, lt->month & 15, lt->day & 31);
+    json_t *attrs = json_object_get(e->event, "attributes");
+    json_t *c = json_pack("{s:{s:O?, s:s, s:O?, s:o, s:O?}, s:o, s:{s:i, s:i, s:i, s:s, s:i, s:i, s:i}}",
+                          "event", "id", json_object_get(e->event, "id"), "type", e->type,
+                          "channel", json_object_get(e->event, "channel"), "occurred_at",
+                          json_integer(e->occurred_at), "attributes", attrs, "member",
+                          member_context(e), "time", "weekday", lt->weekday, "hour", lt->hour,
+                          "minute", lt->minute, "date", date, "day", lt->day, "month", lt->month,
+                          "year", lt->year);
+    if (!strcmp(e->type, "purchase")) json_object_set_new(c, "order", order_context(e, lines, n));
+    return c;
+}
+
+/* Loads each rule's usage for its limits in the periods of the event's local date. */
+static int load_usage(fd_db *db, fd_earning *e, const fd_local *lt, fd_rule_usage *usage)
+{
+    for (size_t i = 0; i < e->rs->n; i++) {
+        const fd_rule *r = e->rs->sorted[i];
+        int64_t ignored, rc = FD_OK;
+        fd_period_key(r->member_points_period, lt->year, lt->month, lt->day, e->points_period[i]);
+        fd_period_key(r->member_triggers_period, lt->year, lt->month, lt->day, e->triggers_period[i]);
+        if (e->m && r->member_points_max)
+            rc = fd_rule_usage_get(db, r->id, e->m->id, e->points_period[i],
+                                   &usage[i].member_points, &ignored);
+        if (!rc && e->m && r->member_triggers_max)
+            rc = fd_rule_usage_get(db, r->id, e->m->id, e->triggers_period[i], &ignored,
+                                   &usage[i].member_triggers);
+        if (!rc && r->budget_points) rc = fd_rule_budget_used(db, r->id, &usage[i].budget_used);
+        if (rc) return (int)rc;
+    }
+    return FD_OK;
+}
+
+int fd_earning_evaluate(fd_db *db, fd_earning *e)
+{
+    fd_local lt;
+    int rc = fd_localtime(e->p->timezone, e->occurred_at, &lt);
+    if (rc) return rc;
+    bool purchase = !strcmp(e->type, "purchase");
+    if (e->m && purchase)
+        rc = fd_db_one_i64(db, "SELECT COUNT(*) FROM orders WHERE member_id = $1",
+                           FD_PARAMS(FD_I(e->m->id)), &e->orders_before);
+    if (rc) return rc;
+    size_t n = e->rs->n;
+    e->outcomes = fd_calloc(n ? n : 1, sizeof *e->outcomes);
+    e->points_period = fd_calloc(n ? n : 1, sizeof *e->points_period);
+    e->triggers_period = fd_calloc(n ? n : 1, sizeof *e->triggers_period);
+    if (e->rs->defined == 0) { /* no rules yet: the program's base rate on purchases */
+        e->base_rate = true;
+        return purchase ? fd_points_for_amount(e->total, e->p->exponent, e->p->earn_rate_milli,
+                                               e->p->earn_rounding, &e->points)
+                        : FD_OK;
+    }
+    fd_earn_line *lines = NULL;
+    size_t nlines = 0;
+    fd_rule_usage *usage = fd_calloc(n ? n : 1, sizeof *usage);
+    rc = purchase ? read_lines(e, &lines, &nlines) : FD_OK;
+    if (!rc) rc = load_usage(db, e, &lt, usage);
+    if (!rc) {
+        json_t *data = context(e, &lt, lines, nlines);
+        fd_earn_input in = {
+            .type = e->type, .now = e->occurred_at, .local_minute = lt.hour * 60 + lt.minute,
+            .env = {e->occurred_at, lt.weekday, lt.hour, lt.utc_offset_s}, .data = data,
+            .exponent = e->p->exponent, .total = e->total, .shipping = e->shipping,
+            .lines = lines, .nlines = nlines, .tier = NULL, .order_count = e->orders_before + 1};
+        rc = fd_rules_evaluate(e->rs->sorted, n, &in, usage, thread_ctx(), e->outcomes, &e->points);
+        json_decref(data);
+    }
+    free(usage);
+    free(lines);
+    return rc;
+}
+
+static int count_usage(fd_db *db, const fd_earning *e, size_t i, int64_t member_id, int64_t points)
+{
+    const fd_rule *r = e->rs->sorted[i];
+    int rc = FD_OK;
+    if (r->member_points_max)
+        rc = fd_rule_usage_add(db, e->p->id, r->id, member_id, e->points_period[i], points, 1);
+    if (!rc && r->member_triggers_max &&
+        (!r->member_points_max || strcmp(e->points_period[i], e->triggers_period[i])))
+        rc = fd_rule_usage_add(db, e->p->id, r->id, member_id, e->triggers_period[i], points, 1);
+    return rc ? rc : fd_rule_award(db, r->id, points);
+}
+
+int fd_earning_apply(fd_db *db, fd_earning *e, fd_member *m, bool pending, fd_posting post)
+{
+    if (e->base_rate) {
+        post.reason = "program base rate";
+        return e->points ? fd_ledger_credit(db, e->p, m, e->points, pending, &post, NULL) : FD_OK;
+    }
+    for (size_t i = 0; i < e->rs->n; i++) {
+        const fd_rule_outcome *o = &e->outcomes[i];
+        if (o->points <= 0) continue;
+        post.reason = o->rule->name;
+        post.rule_id = o->rule->id;
+        post.rule_version = o->rule->version;
+        int rc = fd_ledger_credit(db, e->p, m, o->points, pending, &post, NULL);
+        if (!rc) rc = count_usage(db, e, i, m->id, o->points);
+        if (rc) return rc;
+    }
+    return FD_OK;
+}
+
+json_t *fd_earning_breakdown(const fd_earning *e, bool everything)
+{
+    json_t *a = json_array();
+    if (e->base_rate) {
+        if (e->points || everything)
+            json_array_append_new(a, json_pack("{s:n, s:s, s:I, s:b, s:s}", "rule_id", "name",
+                                               "program base rate", "points", (json_int_t)e->points,
+                                               "fired", e->points > 0, "reason",
+                                               e->points ? "awarded" : "zero_points"));
+        return a;
+    }
+    for (size_t i = 0; i < e->rs->n; i++) {
+        const fd_rule_outcome *o = &e->outcomes[i];
+        if (!everything && o->points <= 0) continue;
+        json_t *x = json_pack("{s:I, s:I, s:s, s:I}", "rule_id", (json_int_t)o->rule->id, "version",
+                              (json_int_t)o->rule->version, "name", o->rule->name, "points",
+                              (json_int_t)o->points);
+        if (everything) {
+            json_object_set_new(x, "fired", json_boolean(o->fired));
+            json_object_set_new(x, "reason", json_string(o->reason ? o->reason : "awarded"));
+            json_object_set_new(x, "detail", json_string(o->detail));
+        }
+        json_array_append_new(a, x);
+    }
+    return a;
+}
+
+void fd_earning_clear(fd_earning *e)
+{
+    free(e->outcomes);
+    free(e->points_period);
+    free(e->triggers_period);
+    e->outcomes = NULL;
+    e->points_period = e->triggers_period = NULL;
+}

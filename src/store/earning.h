@@ -1,0 +1,54 @@
+/*
+ * earning.h - how an event earns: builds the rule context (event, order,
+ * member, local time), loads each rule's usage, runs core/rules.c, and
+ * writes the outcome (one lot and journal entry per awarding rule, usage
+ * and budget counters). Used by POST /v1/events inside the writer's
+ * transaction, so limits and budgets are exact, and by POST /v1/simulate on
+ * a reader connection, which writes nothing.
+ */
+#ifndef FD_STORE_EARNING_H
+#define FD_STORE_EARNING_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/member.h"
+#include "core/program.h"
+#include "core/rules.h"
+#include "store/db.h"
+#include "store/ledger.h"
+#include "store/rules.h"
+
+typedef struct fd_earning {
+    /* inputs, borrowed */
+    const fd_program *p;
+    const fd_ruleset *rs;
+    const fd_member *m;  /* NULL: an anonymous simulation */
+    const json_t *event; /* the validated event body */
+    const char *type;
+    int64_t occurred_at;
+    int64_t total, shipping; /* purchases, minor units */
+    /* outputs */
+    fd_rule_outcome *outcomes; /* one per rule of rs */
+    char (*points_period)[16];
+    char (*triggers_period)[16];
+    int64_t points;       /* total awarded */
+    bool base_rate;       /* no rules defined: the program's base rate applied */
+    int64_t orders_before;
+} fd_earning;
+
+/* Evaluates e against the rules; reads usage and order count from db. */
+int fd_earning_evaluate(fd_db *db, fd_earning *e);
+
+/* Credits what e awarded to m (pending when the program holds points), one
+ * lot and journal entry per rule, and counts usage and budgets. post gives
+ * the event, order and actor; its rule fields are set here. */
+int fd_earning_apply(fd_db *db, fd_earning *e, fd_member *m, bool pending, fd_posting post);
+
+/* The rules that awarded points ([{rule_id, version, name, points}]), or with
+ * everything, every rule with fired, reason and detail (simulation). */
+json_t *fd_earning_breakdown(const fd_earning *e, bool everything);
+
+void fd_earning_clear(fd_earning *e);
+
+#endif

@@ -1,0 +1,308 @@
+/*
+ * rules.c - earning rules in storage and the compiled-rules cache (rules.h).
+ */
+#include "store/rules.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fd.h"
+
+void fd_rule_row_clear(fd_rule_row *r)
+{
+    free(r->definition);
+    r->definition = NULL;
+}
+
+static int bump_version(fd_db *db, int64_t program_id)
+{
+    return fd_db_run(db, "UPDATE programs SET rules_version = rules_version + 1 WHERE id = $1",
+                     FD_PARAMS(FD_I(program_id)), NULL);
+}
+
+static int add_version(fd_db *db, int64_t program_id, int64_t id, int64_t version,
+                       const char *change, const char *definition, bool active, const char *actor,
+                       int64_t now)
+{
+    int rc = fd_db_run(db,
+                       "INSERT INTO earning_rule_versions(program_id, rule_id, version, change,"
+                       " definition, active, changed_by, changed_at)"
+                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                       FD_PARAMS(FD_I(program_id), FD_I(id), FD_I(version), FD_S(change),
+                                 FD_S(definition), FD_I(active), FD_S(actor), FD_I(now)),
+                       NULL);
+    return rc ? rc : bump_version(db, program_id);
+}
+
+int fd_rule_insert(fd_db *db, int64_t program_id, const char *name, const char *definition,
+                   bool active, const char *actor, int64_t now, int64_t *id)
+{
+    int64_t live;
+    int rc = fd_db_one_i64(db,
+                           "SELECT COUNT(*) FROM earning_rules WHERE program_id = $1"
+                           " AND deleted_at IS NULL",
+                           FD_PARAMS(FD_I(program_id)), &live);
+    if (rc) return rc;
+    if (live >= FD_RULES_MAX) return FD_ETOOBIG;
+    rc = fd_db_one_i64(db,
+                       "INSERT INTO earning_rules(program_id, version, name, definition, active,"
+                       " points_awarded, created_at, updated_at, updated_by)"
+                       " VALUES ($1, 1, $2, $3, $4, 0, $5, $5, $6) RETURNING id",
+                       FD_PARAMS(FD_I(program_id), FD_S(name), FD_S(definition), FD_I(active),
+                                 FD_I(now), FD_S(actor)),
+                       id);
+    return rc ? rc : add_version(db, program_id, *id, 1, "create", definition, active, actor, now);
+}
+
+int fd_rule_update(fd_db *db, int64_t program_id, int64_t id, const char *name,
+                   const char *definition, bool active, const char *actor, int64_t now,
+                   int64_t *version)
+{
+    int rc = fd_db_one_i64(db,
+                           "UPDATE earning_rules SET version = version + 1, name = $3,"
+                           " definition = $4, active = $5, updated_at = $6, updated_by = $7"
+                           " WHERE program_id = $1 AND id = $2 AND deleted_at IS NULL"
+                           " RETURNING version",
+                           FD_PARAMS(FD_I(program_id), FD_I(id), FD_S(name), FD_S(definition),
+                                     FD_I(active), FD_I(now), FD_S(actor)),
+                           version);
+    return rc ? rc
+              : add_version(db, program_id, id, *version, "update", definition, active, actor, now);
+}
+
+int fd_rule_delete(fd_db *db, int64_t program_id, int64_t id, const char *actor, int64_t now)
+{
+    fd_rule_row row = {0};
+    int rc = fd_rule_get(db, program_id, id, &row);
+    int64_t version = 0;
+    if (!rc)
+        rc = fd_db_one_i64(db,
+                           "UPDATE earning_rules SET version = version + 1, active = 0,"
+                           " deleted_at = $3, updated_at = $3, updated_by = $4"
+                           " WHERE program_id = $1 AND id = $2 RETURNING version",
+                           FD_PARAMS(FD_I(program_id), FD_I(id), FD_I(now), FD_S(actor)), &version);
+    if (!rc) rc = add_version(db, program_id, id, version, "delete", row.definition, false, actor, now);
+    fd_rule_row_clear(&row);
+    return rc;
+}
+
+#define RULE_COLS                                                                               \
+    "id, version, definition, active, points_awarded, created_at, updated_at, updated_by"
+
+static void read_row(fd_stmt *st, fd_rule_row *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = fd_stmt_i64(st, 0);
+    r->version = fd_stmt_i64(st, 1);
+    r->definition = fd_strdup(fd_stmt_text(st, 2));
+    r->active = fd_stmt_i64(st, 3) != 0;
+    r->points_awarded = fd_stmt_i64(st, 4);
+    r->created_at = fd_stmt_i64(st, 5);
+    r->updated_at = fd_stmt_i64(st, 6);
+    snprintf(r->updated_by, sizeof r->updated_by, "%s", fd_stmt_text(st, 7));
+}
+
+int fd_rule_get(fd_db *db, int64_t program_id, int64_t id, fd_rule_row *out)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db,
+                         "SELECT " RULE_COLS " FROM earning_rules WHERE program_id = $1 AND id = $2"
+                         " AND deleted_at IS NULL",
+                         FD_PARAMS(FD_I(program_id), FD_I(id)), &st);
+    if (rc) return rc;
+    rc = fd_stmt_next(st);
+    if (rc == 1) {
+        read_row(st, out);
+        rc = FD_OK;
+    } else if (rc == 0) {
+        rc = FD_ENOTFOUND;
+    }
+    fd_stmt_done(st);
+    return rc;
+}
+
+int fd_rule_list(fd_db *db, int64_t program_id, int64_t after, int limit,
+                 void (*fn)(const fd_rule_row *r, void *arg), void *arg)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db,
+                         "SELECT " RULE_COLS " FROM earning_rules WHERE program_id = $1"
+                         " AND deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3",
+                         FD_PARAMS(FD_I(program_id), FD_I(after), FD_I(limit)), &st);
+    if (rc) return rc;
+    while ((rc = fd_stmt_next(st)) == 1) {
+        fd_rule_row r;
+        read_row(st, &r);
+        fn(&r, arg);
+        fd_rule_row_clear(&r);
+    }
+    fd_stmt_done(st);
+    return rc;
+}
+
+int fd_rule_versions(fd_db *db, int64_t program_id, int64_t id,
+                     void (*fn)(int64_t version, const char *change, const char *definition,
+                                bool active, const char *by, int64_t at, void *arg),
+                     void *arg)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db,
+                         "SELECT version, change, definition, active, changed_by, changed_at"
+                         " FROM earning_rule_versions WHERE program_id = $1 AND rule_id = $2"
+                         " ORDER BY version",
+                         FD_PARAMS(FD_I(program_id), FD_I(id)), &st);
+    if (rc) return rc;
+    int rows = 0;
+    while ((rc = fd_stmt_next(st)) == 1) {
+        rows++;
+        fn(fd_stmt_i64(st, 0), fd_stmt_text(st, 1), fd_stmt_text(st, 2), fd_stmt_i64(st, 3) != 0,
+           fd_stmt_text(st, 4), fd_stmt_i64(st, 5), arg);
+    }
+    fd_stmt_done(st);
+    return rc < 0 ? rc : rows ? FD_OK : FD_ENOTFOUND;
+}
+
+int fd_rule_usage_get(fd_db *db, int64_t rule_id, int64_t member_id, const char *period,
+                      int64_t *points, int64_t *triggers)
+{
+    fd_stmt *st;
+    *points = *triggers = 0;
+    int rc = fd_db_query(db,
+                         "SELECT points, triggers FROM rule_usage WHERE rule_id = $1"
+                         " AND member_id = $2 AND period = $3",
+                         FD_PARAMS(FD_I(rule_id), FD_I(member_id), FD_S(period)), &st);
+    if (rc) return rc;
+    rc = fd_stmt_next(st);
+    if (rc == 1) {
+        *points = fd_stmt_i64(st, 0);
+        *triggers = fd_stmt_i64(st, 1);
+    }
+    fd_stmt_done(st);
+    return rc < 0 ? rc : FD_OK;
+}
+
+int fd_rule_usage_add(fd_db *db, int64_t program_id, int64_t rule_id, int64_t member_id,
+                      const char *period, int64_t points, int64_t triggers)
+{
+    return fd_db_run(db,
+                     "INSERT INTO rule_usage(program_id, rule_id, member_id, period, points, triggers)"
+                     " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (rule_id, member_id, period)"
+                     " DO UPDATE SET points = rule_usage.points + $5,"
+                     " triggers = rule_usage.triggers + $6",
+                     FD_PARAMS(FD_I(program_id), FD_I(rule_id), FD_I(member_id), FD_S(period),
+                               FD_I(points), FD_I(triggers)),
+                     NULL);
+}
+
+int fd_rule_budget_used(fd_db *db, int64_t rule_id, int64_t *used)
+{
+    return fd_db_one_i64(db, "SELECT points_awarded FROM earning_rules WHERE id = $1",
+                         FD_PARAMS(FD_I(rule_id)), used);
+}
+
+int fd_rule_award(fd_db *db, int64_t rule_id, int64_t points)
+{
+    return fd_db_run(db, "UPDATE earning_rules SET points_awarded = points_awarded + $2 WHERE id = $1",
+                     FD_PARAMS(FD_I(rule_id), FD_I(points)), NULL);
+}
+
+/* ---------- compiled rule sets ---------- */
+
+#define CACHE_PROGRAMS 64
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static fd_ruleset *cache[CACHE_PROGRAMS];
+
+static void ruleset_free(fd_ruleset *rs)
+{
+    for (size_t i = 0; i < rs->n; i++) fd_rule_clear(&rs->rules[i]);
+    free(rs->rules);
+    free(rs->sorted);
+    free(rs);
+}
+
+static int load_ruleset(fd_db *db, int64_t program_id, int64_t version, fd_ruleset **out)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db,
+                         "SELECT id, version, definition, active FROM earning_rules"
+                         " WHERE program_id = $1 AND deleted_at IS NULL ORDER BY id",
+                         FD_PARAMS(FD_I(program_id)), &st);
+    if (rc) return rc;
+    fd_ruleset *rs = fd_calloc(1, sizeof *rs);
+    rs->program_id = program_id;
+    rs->version = version;
+    rs->rules = fd_calloc(FD_RULES_MAX, sizeof *rs->rules);
+    while ((rc = fd_stmt_next(st)) == 1) {
+        rs->defined++;
+        if (!fd_stmt_i64(st, 3) || rs->n == FD_RULES_MAX) continue;
+        json_t *def = json_loads(fd_stmt_text(st, 2), 0, NULL);
+        char field[128], msg[160];
+        fd_rule *r = &rs->rules[rs->n];
+        if (def && fd_rule_parse(def, r, field, msg) == FD_OK) {
+            r->id = fd_stmt_i64(st, 0);
+            r->version = fd_stmt_i64(st, 1);
+            rs->n++;
+        } else { /* validated when saved: only a bug or a hand edit gets here */
+            fd_log("error", "msg=\"stored rule does not parse\" rule=%lld field=%s",
+                   (long long)fd_stmt_i64(st, 0), field);
+        }
+        json_decref(def);
+    }
+    fd_stmt_done(st);
+    if (rc < 0) {
+        ruleset_free(rs);
+        return rc;
+    }
+    rs->sorted = fd_calloc(rs->n ? rs->n : 1, sizeof *rs->sorted);
+    for (size_t i = 0; i < rs->n; i++) rs->sorted[i] = &rs->rules[i];
+    fd_rules_sort(rs->sorted, rs->n);
+    *out = rs;
+    return FD_OK;
+}
+
+int fd_ruleset_get(fd_db *db, int64_t program_id, int64_t rules_version, fd_ruleset **out)
+{
+    size_t slot = (size_t)program_id % CACHE_PROGRAMS;
+    pthread_mutex_lock(&cache_mu);
+    fd_ruleset *rs = cache[slot];
+    if (rs && rs->program_id == program_id && rs->version == rules_version) {
+        rs->refs++;
+        pthread_mutex_unlock(&cache_mu);
+        *out = rs;
+        return FD_OK;
+    }
+    int rc = load_ruleset(db, program_id, rules_version, &rs);
+    if (rc) {
+        pthread_mutex_unlock(&cache_mu);
+        return rc;
+    }
+    if (cache[slot] && --cache[slot]->refs == 0) ruleset_free(cache[slot]);
+    rs->refs = 2; /* the cache's and the caller's */
+    cache[slot] = rs;
+    pthread_mutex_unlock(&cache_mu);
+    *out = rs;
+    return FD_OK;
+}
+
+void fd_ruleset_release(fd_ruleset *rs)
+{
+    if (!rs) return;
+    pthread_mutex_lock(&cache_mu);
+    bool last = --rs->refs == 0;
+    pthread_mutex_unlock(&cache_mu);
+    if (last) ruleset_free(rs);
+}
+
+void fd_ruleset_cache_clear(void)
+{
+    pthread_mutex_lock(&cache_mu);
+    for (size_t i = 0; i < CACHE_PROGRAMS; i++) {
+        if (cache[i] && --cache[i]->refs == 0) ruleset_free(cache[i]);
+        cache[i] = NULL;
+    }
+    pthread_mutex_unlock(&cache_mu);
+}
