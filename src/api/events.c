@@ -111,7 +111,8 @@ static int purchase_or_reply(fd_req *r, event_input *in)
     return lines_or_reply(r, json_object_get(order, "lines"), exponent);
 }
 
-static int input_or_reply(fd_req *r, event_input *in)
+/* Reads and validates an event body. A simulation needs no id and no member. */
+static int input_or_reply(fd_req *r, event_input *in, bool simulation)
 {
     memset(in, 0, sizeof *in);
     if (!r->body) {
@@ -119,7 +120,7 @@ static int input_or_reply(fd_req *r, event_input *in)
         return FD_EINVAL;
     }
     bool present;
-    if (body_ident_or_reply(r, "id", true, &in->id) ||
+    if (body_ident_or_reply(r, "id", !simulation, &in->id) ||
         body_str_or_reply(r, "type", true, &in->type) ||
         body_ident_or_reply(r, "external_id", false, &in->external_id) ||
         body_int_or_reply(r, "member_id", false, 1, INT64_MAX, &in->member_id, NULL) ||
@@ -133,8 +134,9 @@ static int input_or_reply(fd_req *r, event_input *in)
     if (attrs && !json_is_object(attrs))
         return bad(r, "attributes", "attributes must be an object");
     bool refund = !strcmp(in->type, "refund");
-    if (!refund && !in->member_id && !in->external_id)
+    if (!refund && !simulation && !in->member_id && !in->external_id)
         return bad(r, "external_id", "name the member with external_id or member_id");
+    if (refund && simulation) return bad(r, "type", "simulate purchases and custom events");
     int rc = FD_OK;
     if (!strcmp(in->type, "purchase")) {
         rc = purchase_or_reply(r, in);
@@ -339,7 +341,7 @@ static int event_job_run(fd_db *db, void *arg)
 void h_events_post(fd_req *r)
 {
     event_input in;
-    if (input_or_reply(r, &in)) return;
+    if (input_or_reply(r, &in, false)) return;
     fd_ruleset *rs;
     int rc = fd_ruleset_get(r->db, r->program.id, r->program.rules_version, &rs);
     if (rc) {
@@ -389,4 +391,48 @@ void h_order_get(fd_req *r)
                        json_amount(o.refunded, e), "points", (json_int_t)o.points,
                        "points_reversed", (json_int_t)o.reversed, "occurred_at",
                        json_time(o.occurred_at)));
+}
+
+/* POST /v1/simulate: what the event would earn, rule by rule, writing nothing.
+ * Reads usage and budgets as they are now, so caps and budgets show. */
+void h_simulate(fd_req *r)
+{
+    event_input in;
+    if (input_or_reply(r, &in, true)) return;
+    fd_member m = {0};
+    bool has_member = in.member_id || in.external_id;
+    int rc = FD_OK;
+    if (has_member) {
+        rc = in.member_id ? fd_member_get(r->db, r->program.id, in.member_id, &m)
+                          : fd_member_find(r->db, r->program.id, FD_LOOKUP_EXTERNAL_ID, in.external_id, &m);
+        if (!rc) rc = follow_merges(r->db, r->program.id, &m);
+        if (rc == FD_ENOTFOUND) {
+            fd_reply_error(r, 404, "member_not_found", "no such member",
+                           in.member_id ? "member_id" : "external_id");
+            fd_member_clear(&m);
+            return;
+        }
+    }
+    fd_ruleset *rs = NULL;
+    if (!rc) rc = fd_ruleset_get(r->db, r->program.id, r->program.rules_version, &rs);
+    fd_earning e = {.p = &r->program, .rs = rs, .m = has_member ? &m : NULL, .event = r->body,
+                    .type = in.type, .occurred_at = in.occurred_at, .total = in.total,
+                    .shipping = in.shipping};
+    if (!rc) rc = fd_earning_evaluate(r->db, &e);
+    if (rc) {
+        fd_reply_status(r, rc, NULL);
+    } else {
+        bool pending = !strcmp(in.type, "purchase") && r->program.pending_days > 0;
+        json_t *o = json_pack("{s:s, s:I, s:s, s:b, s:I, s:o, s:o}", "type", in.type, "points",
+                              (json_int_t)e.points, "points_status",
+                              e.points == 0 ? "none" : pending ? "pending" : "credited",
+                              "base_rate", e.base_rate, "orders_before",
+                              (json_int_t)e.orders_before, "occurred_at", json_time(in.occurred_at),
+                              "rules", fd_earning_breakdown(&e, true));
+        json_object_set_new(o, "member_id", has_member ? json_integer(m.id) : json_null());
+        fd_reply(r, 200, o);
+    }
+    fd_earning_clear(&e);
+    fd_ruleset_release(rs);
+    fd_member_clear(&m);
 }

@@ -20,6 +20,18 @@ void h_audit_list(fd_req *r);
 void h_jobs_expire(fd_req *r);
 #ifdef FIDELIS_TESTING
 void h_test_clock(fd_req *r);
+/* rules.c */
+void h_rules_create(fd_req *r);
+void h_rules_list(fd_req *r);
+void h_rule_get(fd_req *r);
+void h_rule_replace(fd_req *r);
+void h_rule_patch(fd_req *r);
+void h_rule_delete(fd_req *r);
+void h_rule_versions(fd_req *r);
+
+/* events.c: simulation shares the event parser */
+void h_simulate(fd_req *r);
+
 #endif
 
 /* members.c */
@@ -43,5 +55,17 @@ void h_member_adjust(fd_req *r);
 void h_events_post(fd_req *r);
 void h_event_get(fd_req *r);
 void h_order_get(fd_req *r);
+
+/* rules.c */
+void h_rules_create(fd_req *r);
+void h_rules_list(fd_req *r);
+void h_rule_get(fd_req *r);
+void h_rule_replace(fd_req *r);
+void h_rule_patch(fd_req *r);
+void h_rule_delete(fd_req *r);
+void h_rule_versions(fd_req *r);
+
+/* events.c: simulation shares the event parser */
+void h_simulate(fd_req *r);
 
 #endif

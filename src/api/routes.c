@@ -44,6 +44,15 @@ const fd_route fd_routes[] = {
     {"GET", "/v1/members/{}/lots", SELF, ROUTE_SELF, h_member_lots},
     {"POST", "/v1/members/{}/adjustments", STAFF, 0, h_member_adjust},
 
+    {"POST", "/v1/earning-rules", STAFF, 0, h_rules_create},
+    {"GET", "/v1/earning-rules", READ, 0, h_rules_list},
+    {"GET", "/v1/earning-rules/{}", READ, 0, h_rule_get},
+    {"PUT", "/v1/earning-rules/{}", STAFF, 0, h_rule_replace},
+    {"PATCH", "/v1/earning-rules/{}", STAFF, 0, h_rule_patch},
+    {"DELETE", "/v1/earning-rules/{}", STAFF, 0, h_rule_delete},
+    {"GET", "/v1/earning-rules/{}/versions", READ, 0, h_rule_versions},
+    {"POST", "/v1/simulate", LOOKUP, 0, h_simulate},
+
     {"POST", "/v1/events", FRONT, 0, h_events_post},
     {"GET", "/v1/events/{}", LOOKUP, 0, h_event_get},
     {"GET", "/v1/orders/{}", LOOKUP, 0, h_order_get},

@@ -1,0 +1,302 @@
+"""Earning rules (issue 3): the examples marketers rely on, end to end."""
+import threading
+
+import harness
+from harness import ServerTest
+
+
+class RuleTest(ServerTest):
+    """Each test runs in a program of its own, so rules never meet."""
+
+    def setUp(self):
+        rc, out, err = self.srv.cli("init", "--name", self._testMethodName)
+        self.assertEqual(rc, 0, err)
+        self.key = out.split("admin key: ")[1].strip()
+
+    def req(self, method, path, body=None):
+        return self.srv.req(method, path, body, key=self.key)
+
+    def rule(self, **definition):
+        s, r = self.req("POST", "/v1/earning-rules", definition)
+        self.assertEqual(s, 201, r)
+        return r
+
+    def member(self, ext, **fields):
+        s, m = self.req("POST", "/v1/members", dict(external_id=ext, **fields))
+        self.assertEqual(s, 201, m)
+        return m
+
+    def buy(self, eid, ext, total, lines=None, at=None, **order):
+        o = {"id": "o-" + eid, "total": total, "currency": "EUR"}
+        if lines:
+            o["lines"] = lines
+        o.update(order)
+        body = {"id": eid, "type": "purchase", "external_id": ext, "order": o}
+        if at:
+            body["occurred_at"] = at
+        s, e = self.req("POST", "/v1/events", body)
+        self.assertIn(s, (200, 201), e)
+        return e
+
+    def event(self, eid, ext, type_, **extra):
+        body = dict(id=eid, type=type_, external_id=ext, **extra)
+        return self.req("POST", "/v1/events", body)
+
+    def balance(self, m):
+        return self.req("GET", "/v1/members/%d" % m["id"])[1]["balance"]
+
+
+PER_EURO = {"type": "per_amount", "rate": "1", "rounding": "floor"}
+DE = {"==": [{"var": "member.attributes.country"}, "DE"]}
+
+
+class Earning(RuleTest):
+    def test_one_point_per_euro_floor(self):
+        self.rule(name="base", trigger="purchase", effect=PER_EURO)
+        self.member("c1")
+        e = self.buy("e1", "c1", "105.99")
+        self.assertEqual(e["points"], 105)
+        self.assertEqual(e["rules"][0]["name"], "base")
+
+    def test_german_members_double_on_mondays_in_berlin_time(self):
+        self.rule(name="base", trigger="purchase", effect=PER_EURO)
+        self.rule(name="DE Monday", trigger="purchase", condition=DE,
+                  schedule={"days": ["mon"]}, effect={"type": "multiplier", "factor": "2"})
+        self.member("de", attributes={"country": "DE"})
+        self.member("fr", attributes={"country": "FR"})
+        # winter (CET, UTC+1): Monday 00:30 Berlin is Sunday 23:30 UTC
+        self.assertEqual(self.buy("w1", "de", "10.00", at="2026-11-22T23:30:00Z")["points"], 20)
+        self.assertEqual(self.buy("w2", "de", "10.00", at="2026-11-22T22:30:00Z")["points"], 10)
+        self.assertEqual(self.buy("w3", "fr", "10.00", at="2026-11-22T23:30:00Z")["points"], 10)
+        # summer (CEST, UTC+2): Monday 00:30 Berlin is Sunday 22:30 UTC
+        self.assertEqual(self.buy("s1", "de", "10.00", at="2026-07-05T22:30:00Z")["points"], 20)
+        self.assertEqual(self.buy("s2", "de", "10.00", at="2026-07-05T21:30:00Z")["points"], 10)
+
+    def test_category_rates_sum_by_line(self):
+        self.rule(name="shoes x3", trigger="purchase", lines={"categories": ["shoes"]},
+                  effect={"type": "per_amount", "rate": "3"})
+        self.rule(name="others x1", trigger="purchase", exclude={"categories": ["shoes"]},
+                  effect=PER_EURO)
+        self.member("c2")
+        e = self.buy("e2", "c2", "70.00", lines=[
+            {"sku": "RUN-1", "category": "shoes", "quantity": 1, "unit_price": "50.00"},
+            {"sku": "TEE-1", "category": "shirts", "quantity": 2, "unit_price": "10.00"}])
+        self.assertEqual(e["points"], 170)
+        by_rule = {r["name"]: r["points"] for r in e["rules"]}
+        self.assertEqual(by_rule, {"shoes x3": 150, "others x1": 20})
+
+    def happy_hour_and_monday(self, stacking):
+        self.rule(name="base", trigger="purchase", effect=PER_EURO)
+        self.rule(name="DE Monday", trigger="purchase", condition=DE, schedule={"days": ["mon"]},
+                  effect={"type": "multiplier", "factor": "2", "stacking": stacking})
+        self.rule(name="happy hour", trigger="purchase",
+                  schedule={"hours": {"from": "18:00", "to": "20:00"}},
+                  effect={"type": "multiplier", "factor": "1.5", "stacking": stacking})
+        self.member("hh", attributes={"country": "DE"})
+        # Monday 2026-11-23 18:30 Berlin = 17:30 UTC
+        return self.buy("hh1", "hh", "100.00", at="2026-11-23T17:30:00Z")["points"]
+
+    def test_multipliers_stack(self):
+        self.assertEqual(self.happy_hour_and_monday("stack"), 300)
+
+    def test_multipliers_best_wins(self):
+        self.assertEqual(self.happy_hour_and_monday("best"), 200)
+
+    def test_happy_hour_boundaries(self):
+        self.rule(name="happy hour", trigger="purchase",
+                  schedule={"hours": {"from": "18:00", "to": "20:00"}}, effect=PER_EURO)
+        self.member("hb")
+        self.assertEqual(self.buy("b1", "hb", "10.00", at="2026-11-23T16:59:59Z")["points"], 0)
+        self.assertEqual(self.buy("b2", "hb", "10.00", at="2026-11-23T17:00:00Z")["points"], 10)
+        self.assertEqual(self.buy("b3", "hb", "10.00", at="2026-11-23T18:59:59Z")["points"], 10)
+        self.assertEqual(self.buy("b4", "hb", "10.00", at="2026-11-23T19:00:00Z")["points"], 0)
+
+    def test_social_like_cap_is_exact_under_concurrency(self):
+        self.rule(name="social like", trigger="social_like", effect={"type": "fixed", "points": 7},
+                  limits={"member_points": {"max": 100, "period": "lifetime"}})
+        m = self.member("social")
+        results = []
+
+        def like(i):
+            results.append(self.event("like-%d" % i, "social", "social_like")[0])
+
+        threads = [threading.Thread(target=like, args=(i,)) for i in range(50)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(results.count(201), 50)
+        self.assertEqual(self.balance(m), 100)  # 14 x 7 = 98, then the last 2
+        s, sim = self.req("POST", "/v1/simulate", {"type": "social_like", "external_id": "social"})
+        self.assertEqual(sim["points"], 0)
+        self.assertEqual(sim["rules"][0]["reason"], "member_cap")
+
+    def test_newsletter_once_and_reviews_per_month(self):
+        self.rule(name="newsletter", trigger="newsletter_signup", effect={"type": "fixed", "points": 50},
+                  limits={"member_triggers": {"max": 1, "period": "lifetime"}})
+        self.rule(name="review", trigger="review_written", effect={"type": "fixed", "points": 20},
+                  limits={"member_triggers": {"max": 5, "period": "month"}})
+        m = self.member("news")
+        self.assertEqual(self.event("n1", "news", "newsletter_signup")[1]["points"], 50)
+        self.assertEqual(self.event("n2", "news", "newsletter_signup")[1]["points"], 0)
+        got = [self.event("r%d" % i, "news", "review_written", occurred_at="2026-10-0%dT12:00:00Z" % (i + 1))[1]["points"]
+               for i in range(7)]
+        self.assertEqual(got, [20] * 5 + [0, 0])
+        e = self.event("r-nov", "news", "review_written", occurred_at="2026-11-02T12:00:00Z")[1]
+        self.assertEqual(e["points"], 20)
+        self.assertEqual(self.balance(m), 50 + 6 * 20)
+
+    def test_budget_refuse_and_partial(self):
+        refuse = self.rule(name="launch", trigger="app_install", effect={"type": "fixed", "points": 10},
+                           limits={"budget_points": 25})
+        for ext in ("a", "b", "c"):
+            self.member(ext)
+        self.assertEqual(self.event("i1", "a", "app_install")[1]["points"], 10)
+        self.assertEqual(self.event("i2", "b", "app_install")[1]["points"], 10)
+        self.assertEqual(self.event("i3", "c", "app_install")[1]["points"], 0)
+        d = {k: refuse[k] for k in ("name", "trigger", "effect")}
+        d["limits"] = {"budget_points": 25, "budget_mode": "partial"}
+        s, r = self.req("PUT", "/v1/earning-rules/%d" % refuse["id"], d)
+        self.assertEqual((s, r["version"], r["points_awarded"]), (200, 2, 20))
+        self.assertEqual(self.event("i4", "c", "app_install")[1]["points"], 5)
+        s, r = self.req("GET", "/v1/earning-rules/%d" % refuse["id"])
+        self.assertEqual(r["points_awarded"], 25)
+
+    def test_nth_order_bonus(self):
+        self.rule(name="third order", trigger="purchase",
+                  effect={"type": "nth_order", "n": 3, "points": 100})
+        self.member("nth")
+        got = [self.buy("n%d" % i, "nth", "1.00")["points"] for i in range(4)]
+        self.assertEqual(got, [0, 0, 100, 0])
+
+    def test_earning_base_and_exclusions(self):
+        lines = [{"sku": "GIFT-50", "category": "gift_cards", "quantity": 1, "unit_price": "50.00"},
+                 {"sku": "BAG-1", "category": "bags", "quantity": 1, "unit_price": "50.00"}]
+        self.rule(name="paid", trigger="purchase", exclude={"skus": ["GIFT-50"]}, effect=PER_EURO)
+        self.rule(name="gross", trigger="purchase", base="gross", exclude={"categories": ["gift_cards"]},
+                  effect={"type": "per_amount", "rate": "10"})
+        self.rule(name="shipping", trigger="purchase", base="paid_with_shipping",
+                  effect={"type": "per_amount", "rate": "100"})
+        self.member("base")
+        # 100.00 of goods with a 20 % discount: paid 80.00, prorated 40.00 per line; shipping 5.00
+        e = self.buy("b1", "base", "80.00", lines=lines, shipping="5.00")
+        by_rule = {r["name"]: r["points"] for r in e["rules"]}
+        self.assertEqual(by_rule, {"paid": 40, "gross": 500, "shipping": 8500})
+
+    def test_rounding_per_line_or_per_order(self):
+        lines = [{"sku": "A", "quantity": 1, "unit_price": "0.60"},
+                 {"sku": "B", "quantity": 1, "unit_price": "0.60"}]
+        self.rule(name="per order", trigger="purchase", effect=PER_EURO)
+        self.rule(name="per line", trigger="purchase", effect={"type": "per_amount", "rate": "1", "per": "line"})
+        self.rule(name="per line ceil", trigger="purchase",
+                  effect={"type": "per_amount", "rate": "1", "per": "line", "rounding": "ceil"})
+        self.member("round")
+        e = self.buy("r1", "round", "1.20", lines=lines)
+        by_rule = {r["name"]: r["points"] for r in e["rules"]}
+        self.assertEqual(by_rule, {"per order": 1, "per line ceil": 2})
+
+    def test_exclusive_rule_stops_lower_priorities(self):
+        self.rule(name="vip only", trigger="purchase", priority=10, exclusive=True,
+                  condition={"==": [{"var": "member.attributes.vip"}, True]},
+                  effect={"type": "per_amount", "rate": "5"})
+        self.rule(name="base", trigger="purchase", priority=1, effect=PER_EURO)
+        self.member("vip", attributes={"vip": True})
+        self.member("normal")
+        self.assertEqual(self.buy("v1", "vip", "10.00")["points"], 50)
+        self.assertEqual(self.buy("v2", "normal", "10.00")["points"], 10)
+
+    def test_refund_reverses_points_of_every_rule(self):
+        self.rule(name="base", trigger="purchase", effect=PER_EURO)
+        self.rule(name="bonus", trigger="purchase", effect={"type": "fixed", "points": 10})
+        m = self.member("ref")
+        e = self.buy("p1", "ref", "40.00")
+        self.assertEqual(e["points"], 50)
+        s, r = self.req("POST", "/v1/events", {"id": "p1-r", "type": "refund", "order_id": "o-p1"})
+        self.assertEqual((s, r["points_reversed"]), (201, 50))
+        self.assertEqual(self.balance(m), 0)
+
+
+class Management(RuleTest):
+    def test_versions_journal_and_kill_switch(self):
+        r = self.rule(name="base", trigger="purchase", effect=PER_EURO)
+        self.assertEqual((r["version"], r["active"]), (1, True))
+        m = self.member("v")
+        self.buy("k1", "v", "10.00")
+        d = {"name": "base x2", "trigger": "purchase", "effect": {"type": "per_amount", "rate": "2"}}
+        s, r2 = self.req("PUT", "/v1/earning-rules/%d" % r["id"], d)
+        self.assertEqual((s, r2["version"], r2["name"]), (200, 2, "base x2"))
+        self.assertEqual(self.buy("k2", "v", "10.00")["points"], 20)  # next event, no restart
+        s, ledger = self.req("GET", "/v1/members/%d/ledger" % m["id"])
+        self.assertEqual([(e["reason"], e["points"]) for e in ledger["data"]],
+                         [("base x2", 20), ("base", 10)])
+        s, off = self.req("PATCH", "/v1/earning-rules/%d" % r["id"], {"active": False})
+        self.assertEqual((s, off["active"], off["version"]), (200, False, 3))
+        self.assertEqual(self.buy("k3", "v", "10.00")["points"], 0)
+        s, versions = self.req("GET", "/v1/earning-rules/%d/versions" % r["id"])
+        self.assertEqual([v["version"] for v in versions["data"]], [1, 2, 3])
+        self.assertTrue(versions["data"][1]["changed_by"].startswith("key:"))
+        self.assertEqual(versions["data"][0]["definition"]["name"], "base")
+        s, audit = self.req("GET", "/v1/audit?limit=1")
+        self.assertEqual(audit["data"][0]["action"], "rule.switch")
+        s, gone = self.req("DELETE", "/v1/earning-rules/%d" % r["id"])
+        self.assertEqual(s, 200)
+        self.assertError(self.req("GET", "/v1/earning-rules/%d" % r["id"]), 404, "rule_not_found")
+
+    def test_invalid_rules_name_the_bad_node(self):
+        cases = [
+            ({"trigger": "purchase", "effect": PER_EURO}, "name"),
+            ({"name": "x", "trigger": "refund", "effect": PER_EURO}, "trigger"),
+            ({"name": "x", "trigger": "purchase"}, "effect"),
+            ({"name": "x", "trigger": "purchase", "effect": {"type": "per_amount", "rate": "-1"}}, "effect.rate"),
+            ({"name": "x", "trigger": "purchase", "effect": {"type": "multiplier", "factor": "0.5"}}, "effect.factor"),
+            ({"name": "x", "trigger": "purchase", "effect": PER_EURO,
+              "condition": {"and": [True, {"frobnicate": [1]}]}}, "condition/and/1/frobnicate"),
+            ({"name": "x", "trigger": "purchase", "effect": PER_EURO,
+              "condition": {"==": [1]}}, "condition/=="),
+            ({"name": "x", "trigger": "purchase", "effect": PER_EURO,
+              "schedule": {"hours": {"from": "25:00", "to": "26:00"}}}, "schedule.hours"),
+            ({"name": "x", "trigger": "purchase", "effect": PER_EURO,
+              "schedule": {"days": ["someday"]}}, "schedule.days"),
+            ({"name": "x", "trigger": "purchase", "effect": PER_EURO,
+              "limits": {"member_points": {"max": 0}}}, "limits.member_points"),
+        ]
+        for body, field in cases:
+            self.assertError(self.req("POST", "/v1/earning-rules", body), 422, "invalid_rule", field)
+        deep = True
+        for _ in range(100):
+            deep = {"!": [deep]}
+        self.assertError(self.req("POST", "/v1/earning-rules",
+                                  {"name": "deep", "trigger": "purchase", "effect": PER_EURO,
+                                   "condition": deep}), 422, "invalid_rule")
+        s, page = self.req("GET", "/v1/earning-rules")
+        self.assertEqual(page["data"], [])
+
+    def test_simulation_explains_and_writes_nothing(self):
+        self.rule(name="base", trigger="purchase", effect=PER_EURO)
+        self.rule(name="shoes", trigger="purchase", lines={"categories": ["shoes"]},
+                  effect={"type": "per_amount", "rate": "2"})
+        self.rule(name="DE only", trigger="purchase", condition=DE, effect={"type": "fixed", "points": 5})
+        self.rule(name="reviews", trigger="review_written", effect={"type": "fixed", "points": 5})
+        m = self.member("sim", attributes={"country": "FR"})
+        body = {"type": "purchase", "external_id": "sim",
+                "order": {"id": "S1", "total": "30.00", "currency": "EUR",
+                          "lines": [{"sku": "X", "category": "shoes", "quantity": 1, "unit_price": "30.00"}]}}
+        s, sim = self.req("POST", "/v1/simulate", body)
+        self.assertEqual((s, sim["points"]), (200, 90))
+        reasons = {r["name"]: r["reason"] for r in sim["rules"]}
+        self.assertEqual(reasons, {"base": "awarded", "shoes": "awarded", "DE only": "condition_false",
+                                   "reviews": "other_trigger"})
+        self.assertEqual(self.balance(m), 0)
+        self.assertError(self.req("GET", "/v1/orders/S1"), 404)
+        s, anon = self.req("POST", "/v1/simulate", {"type": "purchase", "order": body["order"]})
+        self.assertEqual((s, anon["points"], anon["member_id"]), (200, 90, None))
+
+    def test_without_rules_the_program_base_rate_applies(self):
+        self.member("plain")
+        e = self.buy("p1", "plain", "12.34")
+        self.assertEqual(e["points"], 12)
+        self.assertEqual(e["rules"][0]["name"], "program base rate")
+
+
+if __name__ == "__main__":
+    harness.main()
