@@ -3,7 +3,7 @@ JOBS ?= 2
 LISTEN ?= 127.0.0.1:8080
 DB ?= fidelis.db
 
-.PHONY: run test build deps clean format
+.PHONY: run test bench build deps clean format
 
 deps:
 	@./scripts/deps.sh
@@ -23,6 +23,10 @@ test: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFIDELIS_TESTING=ON -DFIDELIS_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+# Benchmarks (not part of the tests): optimised build, real processes on loopback.
+bench: build
+	./bench/run.sh
 
 format:
 	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c

@@ -33,7 +33,8 @@ void h_member_ledger(fd_req *r)
     fd_stmt *st;
     int rc = fd_db_query(r->db,
                          "SELECT id, kind, points, pending, balance_after, lot_id, event_id,"
-                         " order_id, reason, actor, created_at FROM journal WHERE member_id = $1"
+                         " order_id, reason, actor, created_at, rule_id, rule_version FROM journal"
+                         " WHERE member_id = $1"
                          " AND program_id = $2 AND ($3 = 0 OR id < $3) ORDER BY id DESC LIMIT $4",
                          FD_PARAMS(FD_I(id), FD_I(r->program.id), FD_I(after), FD_I(limit)), &st);
     if (rc) {

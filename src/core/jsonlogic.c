@@ -141,7 +141,7 @@ static int compile_children(compiler *c, const json_t *items, const char *path, 
             e->kids = fd_realloc(e->kids, c->cap_kids * sizeof *e->kids);
         }
         *first = e->nkids;
-        memcpy(e->kids + e->nkids, tmp, n * sizeof *tmp);
+        if (n) memcpy(e->kids + e->nkids, tmp, n * sizeof *tmp);
         e->nkids += (uint32_t)n;
         *count = (uint32_t)n;
     }

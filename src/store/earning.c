@@ -140,14 +140,7 @@ static int load_usage(fd_db *db, fd_earning *e, const fd_local *lt, fd_rule_usag
 
 int fd_earning_evaluate(fd_db *db, fd_earning *e)
 {
-    fd_local lt;
-    int rc = fd_localtime(e->p->timezone, e->occurred_at, &lt);
-    if (rc) return rc;
     bool purchase = !strcmp(e->type, "purchase");
-    if (e->m && purchase)
-        rc = fd_db_one_i64(db, "SELECT COUNT(*) FROM orders WHERE member_id = $1",
-                           FD_PARAMS(FD_I(e->m->id)), &e->orders_before);
-    if (rc) return rc;
     size_t n = e->rs->n;
     e->outcomes = fd_calloc(n ? n : 1, sizeof *e->outcomes);
     e->points_period = fd_calloc(n ? n : 1, sizeof *e->points_period);
@@ -158,6 +151,12 @@ int fd_earning_evaluate(fd_db *db, fd_earning *e)
                                                e->p->earn_rounding, &e->points)
                         : FD_OK;
     }
+    fd_local lt;
+    int rc = fd_localtime(e->p->timezone, e->occurred_at, &lt);
+    if (!rc && e->m && purchase)
+        rc = fd_db_one_i64(db, "SELECT COUNT(*) FROM orders WHERE member_id = $1",
+                           FD_PARAMS(FD_I(e->m->id)), &e->orders_before);
+    if (rc) return rc;
     fd_earn_line *lines = NULL;
     size_t nlines = 0;
     fd_rule_usage *usage = fd_calloc(n ? n : 1, sizeof *usage);

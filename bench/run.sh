@@ -1,0 +1,49 @@
+#!/bin/sh
+# make bench: every benchmark against real processes on loopback. Prints one
+# "name: value unit" line per figure and writes them as JSON to build/bench/results.json.
+# Needs a release build in build/ (make bench builds it) and wrk (installed if missing).
+set -e
+cd "$(dirname "$0")/.."
+OUT=build/bench
+mkdir -p "$OUT"
+: > "$OUT/results.txt"
+command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk >/dev/null; }
+
+./build/bench_rules 200000 2>/dev/null | tee -a "$OUT/results.txt"
+
+# Earn events over HTTP: 32 keep-alive connections, 1,000 members, durable (fsync per group commit).
+DB="$OUT/bench.db"
+rm -f "$DB" "$DB-wal" "$DB-shm"
+./build/fidelis serve --db "$DB" --listen 127.0.0.1:0 --demo --threads 32 > "$OUT/server.out" 2> "$OUT/server.err" &
+PID=$!
+trap 'kill $PID 2>/dev/null || true' EXIT
+for i in $(seq 1 50); do grep -q "listening on" "$OUT/server.out" 2>/dev/null && break; sleep 0.1; done
+KEY=$(sed -n 's/^admin key: //p' "$OUT/server.out")
+PORT=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$OUT/server.out" | head -1)
+python3 - "$PORT" "$KEY" <<'PY'
+import sys, http.client, json
+port, key = int(sys.argv[1]), sys.argv[2]
+c = http.client.HTTPConnection("127.0.0.1", port)
+for i in range(1, 1001):
+    c.request("POST", "/v1/members", json.dumps({"external_id": "m%d" % i}),
+              {"Authorization": "Bearer " + key})
+    c.getresponse().read()
+PY
+wrk -t2 -c32 -d10s -s bench/earn.lua "http://127.0.0.1:$PORT" -- 1000 "$KEY" > "$OUT/wrk.txt"
+RPS=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk.txt")
+LAT=$(awk '/Latency/ {print $2}' "$OUT/wrk.txt")
+echo "earn_http_32conn: $RPS events/s" | tee -a "$OUT/results.txt"
+echo "earn_http_32conn_latency_avg: $LAT" | tee -a "$OUT/results.txt"
+kill $PID; wait $PID 2>/dev/null || true
+./build/fidelis check --db "$DB" | tail -1
+
+python3 - "$OUT/results.txt" "$OUT/results.json" "$(git rev-parse --short HEAD)" <<'PY'
+import json, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, rest = line.split(":", 1)
+    value, _, unit = rest.strip().partition(" ")
+    rows[name] = {"value": value, "unit": unit}
+json.dump({"commit": sys.argv[3], "results": rows}, open(sys.argv[2], "w"), indent=2)
+PY
+echo "results: $OUT/results.json"
