@@ -181,8 +181,16 @@ static int follow_merges(fd_db *db, int64_t program_id, fd_member *m)
     return rc;
 }
 
-/* Finds the event's member (by member_id or external_id); with need_active,
- * refuses members that may not earn. */
+/* Reloads m with its row locked for the rest of the transaction. */
+static int lock_reload(fd_db *db, int64_t program_id, fd_member *m)
+{
+    int64_t id = m->id;
+    fd_member_clear(m);
+    return fd_member_get_locked(db, program_id, id, m);
+}
+
+/* Finds the event's member (by member_id or external_id) and locks it; with
+ * need_active, refuses members that may not earn. */
 static int resolve_member(fd_db *db, event_job *j, bool need_active, fd_member *m)
 {
     const event_input *in = j->in;
@@ -230,6 +238,7 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
         o.points = e.points;
         o.occurred_at = in->occurred_at;
         rc = fd_order_insert(db, j->p->id, &o, in->channel, now);
+        if (rc == FD_ECONFLICT) rc = FD_EBUSY; /* raced by another process: retry, then see it */
     }
     if (!rc) {
         if (purchase) json_object_set_new(out, "order_id", json_string(in->order_id));
@@ -253,7 +262,8 @@ static int refund(fd_db *db, event_job *j, fd_member *m, json_t *out)
     if (rc == FD_ENOTFOUND)
         return job_fail(&j->err, rc, "order_not_found", "order_id", "no order %s", in->order_id);
     if (rc) return rc;
-    if ((rc = fd_member_get(db, j->p->id, o.member_id, m)) || (rc = follow_merges(db, j->p->id, m)))
+    if ((rc = fd_member_get(db, j->p->id, o.member_id, m)) || (rc = follow_merges(db, j->p->id, m)) ||
+        (rc = lock_reload(db, j->p->id, m)))
         return rc;
     if (in->member_id || in->external_id) { /* if named, it must be the order's member */
         fd_member named = {0};
@@ -320,7 +330,10 @@ static int event_job_run(fd_db *db, void *arg)
     fd_member m = {0};
     json_t *out = json_pack("{s:s, s:s}", "event_id", in->id, "type", in->type);
     bool is_refund = !strcmp(in->type, "refund");
-    rc = is_refund ? FD_OK : resolve_member(db, j, true, &m);
+    /* Budgeted rules are locked before the member, in every process, so that
+     * concurrent events queue on the budget instead of deadlocking. */
+    rc = is_refund ? FD_OK : fd_earning_lock_budgets(db, j->rs, in->type);
+    if (!rc && !is_refund) rc = resolve_member(db, j, true, &m);
     if (!rc) rc = is_refund ? refund(db, j, &m, out) : earn(db, j, &m, out);
     if (!rc) {
         json_object_set_new(out, "member_id", json_integer(m.id));

@@ -166,8 +166,13 @@ static int member_write_job(fd_db *db, void *arg)
     const member_input *in = j->in;
     int64_t now = fd_now();
     int rc = j->id
-                 ? fd_member_get(db, j->program_id, j->id, &j->m)
+                 ? fd_member_get_locked(db, j->program_id, j->id, &j->m)
                  : fd_member_find(db, j->program_id, FD_LOOKUP_EXTERNAL_ID, in->external_id, &j->m);
+    if (!rc && !j->id) { /* lock the row found by its external id */
+        int64_t id = j->m.id;
+        fd_member_clear(&j->m);
+        rc = fd_member_get_locked(db, j->program_id, id, &j->m);
+    }
     if (rc == FD_ENOTFOUND && j->id)
         return job_fail(&j->err, rc, "member_not_found", NULL, "no such member");
     if (rc && rc != FD_ENOTFOUND) return rc;
@@ -189,6 +194,8 @@ static int member_write_job(fd_db *db, void *arg)
         !(rc = check_unique(db, j, FD_LOOKUP_PHONE, j->m.phone, "phone")) &&
         !(rc = check_unique(db, j, FD_LOOKUP_CARD, j->m.card_number, "card_number"))) {
         rc = j->created ? fd_member_insert(db, &j->m, now) : fd_member_save(db, &j->m, now);
+        /* another process enrolled the same member meanwhile: run again as an update */
+        if (rc == FD_ECONFLICT && j->created) rc = FD_EBUSY;
     }
     if (!rc) {
         char *after = fd_member_json_text(&j->m), id[24];
@@ -368,7 +375,7 @@ static int merge(fd_db *db, consent_job *j, int64_t now)
     if (j->other_id == j->id)
         return job_fail(&j->err, FD_EINVAL, "invalid_field", "from_member_id",
                         "a member cannot be merged into itself");
-    int rc = fd_member_get(db, j->program_id, j->other_id, &from);
+    int rc = fd_member_get_locked(db, j->program_id, j->other_id, &from);
     if (rc == FD_ENOTFOUND)
         return job_fail(&j->err, rc, "member_not_found", "from_member_id", "no such member");
     if (!rc && from.state == FD_STATE_CLOSED)
@@ -391,7 +398,7 @@ static int consent_job_run(fd_db *db, void *arg)
     consent_job *j = arg;
     int64_t now = fd_now();
     int rc = j->op == 'c' ? fd_member_find_by_consent_token(db, j->program_id, j->token_hash, &j->m)
-                          : fd_member_get(db, j->program_id, j->id, &j->m);
+                          : fd_member_get_locked(db, j->program_id, j->id, &j->m);
     if (rc == FD_ENOTFOUND)
         return job_fail(&j->err, rc, j->op == 'c' ? "invalid_token" : "member_not_found", NULL,
                         j->op == 'c' ? "unknown or already used confirmation token"

@@ -113,7 +113,7 @@ static int adjust_job_run(fd_db *db, void *arg)
 {
     adjust_job *j = arg;
     int64_t now = fd_now();
-    int rc = fd_member_get(db, j->program->id, j->id, &j->m);
+    int rc = fd_member_get_locked(db, j->program->id, j->id, &j->m);
     if (rc == FD_ENOTFOUND)
         return job_fail(&j->err, rc, "member_not_found", NULL, "no such member");
     if (rc) return rc;

@@ -10,10 +10,7 @@
 int fd_db_open(const char *url, fd_db **out)
 {
     if (!strncmp(url, "sqlite:", 7)) url += 7;
-    if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13)) {
-        fd_log("error", "msg=\"PostgreSQL driver not built in this version\"");
-        return FD_EINVAL;
-    }
+    if (fd_db_is_postgres(url)) return fd_pg_open(url, out);
     return fd_sqlite_open(url, out);
 }
 
@@ -83,6 +80,16 @@ int fd_db_one_i64(fd_db *db, const char *sql, const fd_param *params, size_t n, 
     }
     fd_stmt_done(st);
     return rc;
+}
+
+int fd_db_is_postgres(const char *url)
+{
+    return !strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13);
+}
+
+int fd_db_begin_exclusive(fd_db *db)
+{
+    return db->drv->begin_exclusive(db);
 }
 
 int fd_db_begin(fd_db *db)

@@ -34,9 +34,12 @@ typedef struct fd_param {
     (const fd_param[]){__VA_ARGS__}, (sizeof((fd_param[]){__VA_ARGS__}) / sizeof(fd_param))
 #define FD_NOPARAMS NULL, 0
 
-/* Opens a connection. url is a SQLite file path (or "sqlite:PATH"). Creates
- * the file if needed. FD_EIO with a log line on failure. */
+/* Opens a connection: a PostgreSQL URL ("postgres://user@host:port/db") or
+ * a SQLite file path (or "sqlite:PATH", created if needed). FD_EIO with a
+ * log line on failure. */
 int fd_db_open(const char *url, fd_db **out);
+/* True for postgres:// and postgresql:// URLs. */
+int fd_db_is_postgres(const char *url);
 void fd_db_close(fd_db *db);
 
 /* Runs SQL text without parameters (may hold several statements). */
@@ -66,6 +69,8 @@ int fd_db_one_i64(fd_db *db, const char *sql, const fd_param *params, size_t n, 
 
 /* Transactions. savepoint/release/rollback_to take a short name. */
 int fd_db_begin(fd_db *db);
+/* A transaction no other process can run at the same time (migrations). */
+int fd_db_begin_exclusive(fd_db *db);
 int fd_db_commit(fd_db *db);
 int fd_db_rollback(fd_db *db);
 int fd_db_savepoint(fd_db *db, const char *name);

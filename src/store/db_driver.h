@@ -18,6 +18,9 @@ typedef struct fd_db_driver {
     int (*is_null)(fd_stmt *st, int col);
     void (*done)(fd_stmt *st);
     int64_t (*changes)(fd_db *db);
+    /* Begins a transaction that excludes every other process doing the same
+     * (schema migrations): SQLite BEGIN IMMEDIATE, PostgreSQL an advisory lock. */
+    int (*begin_exclusive)(fd_db *db);
 } fd_db_driver;
 
 struct fd_db {
@@ -29,5 +32,6 @@ struct fd_stmt {
 };
 
 int fd_sqlite_open(const char *path, fd_db **out);
+int fd_pg_open(const char *url, fd_db **out);
 
 #endif

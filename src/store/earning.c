@@ -138,6 +138,19 @@ static int load_usage(fd_db *db, fd_earning *e, const fd_local *lt, fd_rule_usag
     return FD_OK;
 }
 
+int fd_earning_lock_budgets(fd_db *db, const fd_ruleset *rs, const char *type)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        const fd_rule *r = &rs->rules[i]; /* id order: every process locks alike */
+        if (!r->budget_points || strcmp(r->trigger, type)) continue;
+        int rc = fd_db_run(db,
+                           "UPDATE earning_rules SET points_awarded = points_awarded WHERE id = $1",
+                           FD_PARAMS(FD_I(r->id)), NULL);
+        if (rc) return rc;
+    }
+    return FD_OK;
+}
+
 int fd_earning_evaluate(fd_db *db, fd_earning *e)
 {
     bool purchase = !strcmp(e->type, "purchase");

@@ -37,6 +37,10 @@ typedef struct fd_earning {
     int64_t orders_before;
 } fd_earning;
 
+/* Locks the rows of the rules with a budget that an event of this type can
+ * trigger, for the rest of the transaction (call first, before the member). */
+int fd_earning_lock_budgets(fd_db *db, const fd_ruleset *rs, const char *type);
+
 /* Evaluates e against the rules; reads usage and order count from db. */
 int fd_earning_evaluate(fd_db *db, fd_earning *e);
 

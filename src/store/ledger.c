@@ -255,7 +255,7 @@ int fd_ledger_mature_due(fd_db *db, int64_t now, int limit, int64_t *count)
         const fd_program *p;
         fd_member m = {0};
         if ((rc = cached_program(db, &cache, due[i].program, &p))) break;
-        if ((rc = fd_member_get(db, due[i].program, due[i].member, &m))) break;
+        if ((rc = fd_member_get_locked(db, due[i].program, due[i].member, &m))) break;
         int64_t points = due[i].remaining;
         int64_t keep = fd_credit_lot_points(m.balance, points);
         int64_t expires_at = fd_lot_expiry(p, due[i].earned_at, due[i].matures_at);
@@ -284,7 +284,7 @@ int fd_ledger_expire_due(fd_db *db, int64_t now, int limit, int64_t *count)
     if (rc) return rc;
     for (int i = 0; i < n && !rc; i++) {
         fd_member m = {0};
-        if ((rc = fd_member_get(db, due[i].program, due[i].member, &m))) break;
+        if ((rc = fd_member_get_locked(db, due[i].program, due[i].member, &m))) break;
         rc = fd_db_run(db, "UPDATE lots SET status = 'closed', remaining = 0 WHERE id = $1",
                        FD_PARAMS(FD_I(due[i].lot)), NULL);
         fd_posting post = {"expire", "points expired", NULL, NULL, "system", now, 0, 0};

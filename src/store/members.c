@@ -63,6 +63,16 @@ int fd_member_get(fd_db *db, int64_t program_id, int64_t id, fd_member *out)
                       FD_PARAMS(FD_I(program_id), FD_I(id)), out);
 }
 
+int fd_member_get_locked(fd_db *db, int64_t program_id, int64_t id, fd_member *out)
+{
+    int64_t n = 0;
+    int rc = fd_db_run(db,
+                       "UPDATE members SET updated_at = updated_at WHERE program_id = $1 AND id = $2",
+                       FD_PARAMS(FD_I(program_id), FD_I(id)), &n);
+    if (!rc && n == 0) rc = FD_ENOTFOUND;
+    return rc ? rc : fd_member_get(db, program_id, id, out);
+}
+
 int fd_member_find(fd_db *db, int64_t program_id, fd_lookup by, const char *value, fd_member *out)
 {
     static const char *const SQL[] = {

@@ -20,6 +20,12 @@ typedef enum {
 
 /* Loads member id of program_id into *out (caller calls fd_member_clear). */
 int fd_member_get(fd_db *db, int64_t program_id, int64_t id, fd_member *out);
+/* Locks member id's row for the rest of the transaction (a no-op UPDATE, the
+ * same SQL on every backend) and loads it fresh into *out. Call before any
+ * change of its ledger, so that processes sharing a PostgreSQL database
+ * never lose an update. */
+int fd_member_get_locked(fd_db *db, int64_t program_id, int64_t id, fd_member *out);
+
 /* Finds a member by one identifier (already normalised). */
 int fd_member_find(fd_db *db, int64_t program_id, fd_lookup by, const char *value, fd_member *out);
 

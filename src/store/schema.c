@@ -190,14 +190,17 @@ int64_t fd_schema_latest(void)
 
 int fd_schema_migrate(fd_db *db, int64_t *version)
 {
-    int rc = fd_db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                            "version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)");
-    if (rc) return rc;
     int64_t current = 0;
+    int rc;
+    /* One migration per exclusive transaction: two processes starting at once
+     * take turns, and the second finds the work done. */
     for (;;) {
-        if ((rc = fd_db_begin(db))) return rc;
-        rc = fd_db_one_i64(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                           FD_NOPARAMS, &current);
+        if ((rc = fd_db_begin_exclusive(db))) return rc;
+        rc = fd_db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                            "version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)");
+        if (!rc)
+            rc = fd_db_one_i64(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                               FD_NOPARAMS, &current);
         if (rc || current >= N_MIGRATIONS) break;
         rc = fd_db_exec(db, MIGRATIONS[current]);
         if (!rc)

@@ -11,12 +11,14 @@
 #include "store/schema.h"
 
 #define BATCH_MAX 4096 /* jobs in one transaction */
+#define RETRIES_MAX 20 /* attempts of a job that hit a deadlock or serialization failure */
 
 typedef struct job {
     fd_write_fn fn;
     void *ctx;
     int rc;
     int done;
+    int attempts;
     struct job *next;
 } job;
 
@@ -57,6 +59,34 @@ static void run_batch(fd_store *s, job *batch, int n)
     fd_metrics_commit(n, fd_monotonic_us() - t0);
 }
 
+/* Called with the lock held after a group commit. Jobs that lost a deadlock
+ * or serialization race to another process (PostgreSQL) go back to the front
+ * of the queue for the next group; the others are done. */
+static void finish_batch(fd_store *s, job *batch)
+{
+    job *first = NULL, *last = NULL;
+    int nretry = 0;
+    for (job *j = batch; j;) {
+        job *next = j->next; /* j lives on its submitter's stack: read next first */
+        if (j->rc == FD_EBUSY && ++j->attempts < RETRIES_MAX) {
+            j->next = NULL;
+            if (last) last->next = j;
+            else first = j;
+            last = j;
+            nretry++;
+        } else {
+            j->done = 1;
+        }
+        j = next;
+    }
+    if (first) { /* ahead of the queue, keeping their order */
+        last->next = s->head;
+        if (!s->head) s->tail = last;
+        s->head = first;
+        s->queued += nretry;
+    }
+}
+
 static void *writer_main(void *arg)
 {
     fd_store *s = arg;
@@ -80,11 +110,7 @@ static void *writer_main(void *arg)
         run_batch(s, batch, n);
 
         pthread_mutex_lock(&s->mu);
-        for (job *j = batch; j;) {
-            job *next = j->next; /* j lives on its submitter's stack: read next first */
-            j->done = 1;
-            j = next;
-        }
+        finish_batch(s, batch);
         pthread_cond_broadcast(&s->done_cv);
     }
     pthread_mutex_unlock(&s->mu);
@@ -93,7 +119,7 @@ static void *writer_main(void *arg)
 
 int fd_store_write(fd_store *s, fd_write_fn fn, void *ctx)
 {
-    job j = {fn, ctx, 0, 0, NULL};
+    job j = {fn, ctx, 0, 0, 0, NULL};
     pthread_mutex_lock(&s->mu);
     if (s->queued >= FD_WRITER_QUEUE_MAX || s->stopping) {
         pthread_mutex_unlock(&s->mu);

@@ -3,6 +3,7 @@ port with a fresh database and talks HTTP to it. Standard library only."""
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -13,10 +14,24 @@ import unittest
 BINARY = None  # set by main() from argv[1]
 
 
+PG_PORT = os.environ.get("FIDELIS_TEST_PG_PORT")
+PG_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "pg-test.sh")
+
+
+def fresh_database(directory):
+    """A new empty database: a SQLite file, or with FIDELIS_TEST_PG_PORT set, a
+    new database in the throwaway PostgreSQL cluster the test run started."""
+    if not PG_PORT:
+        return os.path.join(directory, "fidelis.db")
+    name = "fidelis_" + os.path.basename(directory).replace("-", "_").lower()
+    subprocess.run(["sh", PG_SCRIPT, "createdb", PG_PORT, name], check=True)
+    return "postgres://postgres@127.0.0.1:%s/%s" % (PG_PORT, name)
+
+
 class Server:
-    def __init__(self, db_dir=None, threads=4):
+    def __init__(self, db_dir=None, threads=4, db=None):
         self.dir = db_dir or tempfile.mkdtemp(prefix="fidelis-api-")
-        self.db = os.path.join(self.dir, "fidelis.db")
+        self.db = db or fresh_database(self.dir)
         self.threads = threads
         self.proc = None
         self.admin_key = None
@@ -34,8 +49,9 @@ class Server:
                 key = line.split(": ", 1)[1].strip()
                 self.admin_key = self.admin_key or key
                 self.last_key = key
-            if "listening on" in line:
-                self.port = int(line.rsplit(":", 1)[1].split()[0])
+            m = re.search(r"listening on http://[^:]+:(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
                 break
         if not self.port:
             raise RuntimeError("server did not start; see %s/server.log" % self.dir)
