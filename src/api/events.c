@@ -208,6 +208,17 @@ static int resolve_member(fd_db *db, event_job *j, bool need_active, fd_member *
     return rc;
 }
 
+/* After waiting for the member's lock, the same event may have been applied
+ * by another process meanwhile: FD_EBUSY runs the job again, and the retry
+ * answers with the stored result. */
+static int applied_meanwhile(fd_db *db, const event_job *j)
+{
+    char hash[65], *result = NULL;
+    int rc = fd_event_get(db, j->p->id, j->in->id, hash, &result);
+    free(result);
+    return rc == FD_OK ? FD_EBUSY : rc == FD_ENOTFOUND ? FD_OK : rc;
+}
+
 /* Purchases and custom events: the earning rules decide. */
 static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
 {
@@ -215,7 +226,8 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
     bool purchase = !strcmp(in->type, "purchase");
     int64_t now = fd_now();
     fd_order o = {0};
-    int rc = FD_OK;
+    int rc = applied_meanwhile(db, j);
+    if (rc) return rc;
     if (purchase) {
         rc = fd_order_get(db, j->p->id, in->order_id, &o);
         if (rc == FD_OK)
@@ -263,8 +275,9 @@ static int refund(fd_db *db, event_job *j, fd_member *m, json_t *out)
         return job_fail(&j->err, rc, "order_not_found", "order_id", "no order %s", in->order_id);
     if (rc) return rc;
     if ((rc = fd_member_get(db, j->p->id, o.member_id, m)) || (rc = follow_merges(db, j->p->id, m)) ||
-        (rc = lock_reload(db, j->p->id, m)))
+        (rc = lock_reload(db, j->p->id, m)) || (rc = applied_meanwhile(db, j)))
         return rc;
+    if ((rc = fd_order_get(db, j->p->id, in->order_id, &o))) return rc; /* fresh, under the lock */
     if (in->member_id || in->external_id) { /* if named, it must be the order's member */
         fd_member named = {0};
         rc = resolve_member(db, j, false, &named);
