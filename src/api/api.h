@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/jsonx.h"
 #include "core/program.h"
 #include "store/db.h"
 #include "store/keys.h"
@@ -75,9 +76,6 @@ const char *fd_query(fd_req *r, const char *key);
 /* Reads ?limit= and ?cursor= (an id); 422 when malformed. */
 int page_or_reply(fd_req *r, int *limit, int64_t *after);
 
-/* JSON helpers: time as ISO 8601 (null for 0), amounts as decimal strings. */
-json_t *json_time(int64_t t);
-json_t *json_amount(int64_t minor, int exponent);
 /* A list page: {"data": data, "next_cursor": "<id>" or null} (data stolen). */
 json_t *fd_page_json(json_t *data, int64_t next_cursor);
 /* Creates a key of the caller's program and replies 201 with its text. */

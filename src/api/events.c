@@ -18,6 +18,8 @@
 #include "core/money.h"
 #include "store/earning.h"
 #include "store/events.h"
+#include "store/stats.h"
+#include "store/tiering.h"
 #include "store/ledger.h"
 #include "store/members.h"
 
@@ -160,6 +162,7 @@ static int input_or_reply(fd_req *r, event_input *in, bool simulation)
 typedef struct event_job {
     const fd_program *p;
     const fd_ruleset *rs;
+    const fd_config *cfg;
     const json_t *body;
     const event_input *in;
     const char *actor;
@@ -235,7 +238,7 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
                             "order %s was already posted by another event", in->order_id);
         if (rc != FD_ENOTFOUND) return rc;
     }
-    fd_earning e = {.p = j->p, .rs = j->rs, .m = m, .event = j->body, .type = in->type,
+    fd_earning e = {.p = j->p, .rs = j->rs, .cfg = j->cfg, .m = m, .event = j->body, .type = in->type,
                     .occurred_at = in->occurred_at, .total = in->total, .shipping = in->shipping};
     rc = fd_earning_evaluate(db, &e);
     if (rc == FD_EOVERFLOW)
@@ -243,6 +246,16 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
     bool pending = purchase && j->p->pending_days > 0;
     fd_posting post = {"earn", NULL, in->id, purchase ? in->order_id : NULL, j->actor, now, 0, 0};
     if (!rc) rc = fd_earning_apply(db, &e, m, pending, post);
+    fd_date day;
+    if (!rc) rc = fd_local_date(j->p, in->occurred_at, &day);
+    if (!rc) rc = fd_stats_add_day(db, j->p->id, m->id, fd_date_days(day), purchase ? in->total : 0,
+                                   purchase, e.points);
+    if (!rc && purchase)
+        rc = fd_stats_purchase(db, j->p->id, m->id, fd_date_days(day), in->total,
+                               json_object_get(json_object_get(j->body, "order"), "lines"), in->channel);
+    json_t *change = NULL;
+    if (!rc) rc = fd_tier_after_event(db, j->p, j->cfg, m, now, &change);
+    if (change) json_object_set_new(out, "tier_change", change);
     if (!rc && purchase) {
         o.member_id = m->id;
         snprintf(o.order_id, sizeof o.order_id, "%s", in->order_id);
@@ -258,7 +271,7 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
         json_object_set_new(out, "points_status",
                             json_string(e.points == 0 ? "none" : pending ? "pending" : "credited"));
         if (pending && e.points)
-            json_object_set_new(out, "matures_at", json_time(fd_lot_matures_at(j->p, now)));
+            json_object_set_new(out, "matures_at", fd_json_time(fd_lot_matures_at(j->p, now)));
         json_object_set_new(out, "rules", fd_earning_breakdown(&e, false));
     }
     fd_earning_clear(&e);
@@ -315,9 +328,19 @@ static int refund(fd_db *db, event_job *j, fd_member *m, json_t *out)
     o.refunded += amount;
     o.reversed += reverse;
     if ((rc = fd_order_save_refund(db, &o))) return rc;
+    fd_date day;
+    bool full = o.refunded == o.total;
+    if ((rc = fd_local_date(j->p, o.occurred_at, &day)) ||
+        (rc = fd_stats_add_day(db, j->p->id, m->id, fd_date_days(day), -amount, full ? -1 : 0,
+                               -reverse)) ||
+        (rc = fd_stats_refund(db, m->id, amount, full)))
+        return rc;
+    json_t *change = NULL;
+    if ((rc = fd_tier_after_refund(db, j->p, j->cfg, m, now, &change))) return rc;
+    if (change) json_object_set_new(out, "tier_change", change);
     json_object_set_new(out, "order_id", json_string(in->order_id));
-    json_object_set_new(out, "refunded", json_amount(amount, j->p->exponent));
-    json_object_set_new(out, "order_refunded_total", json_amount(o.refunded, j->p->exponent));
+    json_object_set_new(out, "refunded", fd_json_amount(amount, j->p->exponent));
+    json_object_set_new(out, "order_refunded_total", fd_json_amount(o.refunded, j->p->exponent));
     json_object_set_new(out, "fully_refunded", json_boolean(o.refunded == o.total));
     json_object_set_new(out, "points_reversed", json_integer(reverse));
     json_object_set_new(out, "from_pending", json_integer(plan.from_pending));
@@ -352,7 +375,8 @@ static int event_job_run(fd_db *db, void *arg)
         json_object_set_new(out, "member_id", json_integer(m.id));
         json_object_set_new(out, "balance", json_integer(m.balance));
         json_object_set_new(out, "pending", json_integer(m.pending));
-        json_object_set_new(out, "occurred_at", json_time(in->occurred_at));
+        json_object_set_new(out, "tier", m.tier[0] ? json_string(m.tier) : json_null());
+        json_object_set_new(out, "occurred_at", fd_json_time(in->occurred_at));
         j->result = json_canonical(out);
         rc = fd_event_insert(db, j->p->id, in->id, in->type, m.id, in->hash, j->result, in->channel,
                              in->occurred_at, fd_now());
@@ -368,13 +392,17 @@ void h_events_post(fd_req *r)
 {
     event_input in;
     if (input_or_reply(r, &in, false)) return;
-    fd_ruleset *rs;
+    fd_ruleset *rs = NULL;
+    fd_config *cfg = NULL;
     int rc = fd_ruleset_get(r->db, r->program.id, r->program.rules_version, &rs);
+    if (!rc) rc = fd_config_get(r->db, &r->program, &cfg);
     if (rc) {
         fd_reply_status(r, rc, NULL);
+        fd_ruleset_release(rs);
         return;
     }
-    event_job j = {.p = &r->program, .rs = rs, .body = r->body, .in = &in, .actor = r->who.actor};
+    event_job j = {.p = &r->program, .rs = rs, .cfg = cfg, .body = r->body, .in = &in,
+                   .actor = r->who.actor};
     if (!write_or_reply(r, event_job_run, &j, &j.err)) {
         json_t *o = json_loads(j.result, 0, NULL);
         json_object_set_new(o, "duplicate", json_boolean(j.duplicate));
@@ -382,6 +410,7 @@ void h_events_post(fd_req *r)
         fd_reply(r, j.duplicate ? 200 : 201, o);
     }
     fd_ruleset_release(rs);
+    fd_config_release(cfg);
     free(j.result);
 }
 
@@ -413,10 +442,10 @@ void h_order_get(fd_req *r)
     int e = r->program.exponent;
     fd_reply(r, 200,
              json_pack("{s:s, s:I, s:o, s:o, s:I, s:I, s:o}", "order_id", o.order_id, "member_id",
-                       (json_int_t)o.member_id, "total", json_amount(o.total, e), "refunded",
-                       json_amount(o.refunded, e), "points", (json_int_t)o.points,
+                       (json_int_t)o.member_id, "total", fd_json_amount(o.total, e), "refunded",
+                       fd_json_amount(o.refunded, e), "points", (json_int_t)o.points,
                        "points_reversed", (json_int_t)o.reversed, "occurred_at",
-                       json_time(o.occurred_at)));
+                       fd_json_time(o.occurred_at)));
 }
 
 /* POST /v1/simulate: what the event would earn, rule by rule, writing nothing.
@@ -440,8 +469,10 @@ void h_simulate(fd_req *r)
         }
     }
     fd_ruleset *rs = NULL;
+    fd_config *cfg = NULL;
     if (!rc) rc = fd_ruleset_get(r->db, r->program.id, r->program.rules_version, &rs);
-    fd_earning e = {.p = &r->program, .rs = rs, .m = has_member ? &m : NULL, .event = r->body,
+    if (!rc) rc = fd_config_get(r->db, &r->program, &cfg);
+    fd_earning e = {.p = &r->program, .rs = rs, .cfg = cfg, .m = has_member ? &m : NULL, .event = r->body,
                     .type = in.type, .occurred_at = in.occurred_at, .total = in.total,
                     .shipping = in.shipping};
     if (!rc) rc = fd_earning_evaluate(r->db, &e);
@@ -453,12 +484,13 @@ void h_simulate(fd_req *r)
                               (json_int_t)e.points, "points_status",
                               e.points == 0 ? "none" : pending ? "pending" : "credited",
                               "base_rate", e.base_rate, "orders_before",
-                              (json_int_t)e.orders_before, "occurred_at", json_time(in.occurred_at),
+                              (json_int_t)e.orders_before, "occurred_at", fd_json_time(in.occurred_at),
                               "rules", fd_earning_breakdown(&e, true));
         json_object_set_new(o, "member_id", has_member ? json_integer(m.id) : json_null());
         fd_reply(r, 200, o);
     }
     fd_earning_clear(&e);
     fd_ruleset_release(rs);
+    fd_config_release(cfg);
     fd_member_clear(&m);
 }

@@ -22,15 +22,15 @@ json_t *fd_member_json(const fd_member *m, const fd_program *p)
         "phone", opt_str(m->phone), "card_number", opt_str(m->card_number), "qr_token",
         opt_str(m->qr_token), "attributes", attrs ? attrs : json_object(), "state",
         fd_member_state_name(m->state), "consent", "marketing", fd_consent_name(m->consent), "at",
-        json_time(m->consent_at), "balance", (json_int_t)m->balance, "pending",
+        fd_json_time(m->consent_at), "balance", (json_int_t)m->balance, "pending",
         (json_int_t)m->pending, "merged_into",
         m->merged_into ? json_integer(m->merged_into) : json_null(), "erased_at",
-        json_time(m->erased_at), "created_at", json_time(m->created_at), "updated_at",
-        json_time(m->updated_at));
+        fd_json_time(m->erased_at), "created_at", fd_json_time(m->created_at), "updated_at",
+        fd_json_time(m->updated_at));
     if (p) {
         int64_t liability;
         if (fd_program_liability(p, m->balance, &liability) == FD_OK)
-            json_object_set_new(o, "liability", json_amount(liability, p->exponent));
+            json_object_set_new(o, "liability", fd_json_amount(liability, p->exponent));
     }
     return o;
 }

@@ -51,7 +51,7 @@ void h_member_ledger(fd_req *r)
             (json_int_t)fd_stmt_i64(st, 3), "balance_after", (json_int_t)fd_stmt_i64(st, 4),
             "event_id", fd_stmt_text(st, 6), "order_id", fd_stmt_text(st, 7), "reason",
             fd_stmt_text(st, 8), "actor", fd_stmt_text(st, 9), "created_at",
-            json_time(fd_stmt_i64(st, 10)));
+            fd_json_time(fd_stmt_i64(st, 10)));
         json_object_set_new(
             e, "lot_id", fd_stmt_is_null(st, 5) ? json_null() : json_integer(fd_stmt_i64(st, 5)));
         json_array_append_new(data, e);
@@ -88,8 +88,8 @@ void h_member_lots(fd_req *r)
             "{s:I, s:I, s:I, s:s, s:s?, s:o, s:o, s:o}", "id", (json_int_t)fd_stmt_i64(st, 0),
             "points", (json_int_t)fd_stmt_i64(st, 1), "remaining", (json_int_t)fd_stmt_i64(st, 2),
             "status", fd_stmt_text(st, 3), "order_id", fd_stmt_text(st, 4), "earned_at",
-            json_time(fd_stmt_i64(st, 5)), "matures_at", json_time(fd_stmt_i64(st, 6)),
-            "expires_at", expires == FD_NEVER ? json_null() : json_time(expires));
+            fd_json_time(fd_stmt_i64(st, 5)), "matures_at", fd_json_time(fd_stmt_i64(st, 6)),
+            "expires_at", expires == FD_NEVER ? json_null() : fd_json_time(expires));
         json_array_append_new(data, l);
     }
     fd_stmt_done(st);

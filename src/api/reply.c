@@ -206,21 +206,6 @@ int page_or_reply(fd_req *r, int *limit, int64_t *after)
     return FD_OK;
 }
 
-json_t *json_time(int64_t t)
-{
-    if (!t) return json_null();
-    char buf[32];
-    fd_time_format(t, buf, sizeof buf);
-    return json_string(buf);
-}
-
-json_t *json_amount(int64_t minor, int exponent)
-{
-    char buf[40];
-    fd_amount_format(minor, exponent, buf, sizeof buf);
-    return json_string(buf);
-}
-
 char *json_canonical(const json_t *v)
 {
     char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);

@@ -25,8 +25,8 @@ static json_t *rule_json(const fd_rule_row *row)
     json_object_set_new(o, "version", json_integer(row->version));
     json_object_set_new(o, "active", json_boolean(row->active));
     json_object_set_new(o, "points_awarded", json_integer(row->points_awarded));
-    json_object_set_new(o, "created_at", json_time(row->created_at));
-    json_object_set_new(o, "updated_at", json_time(row->updated_at));
+    json_object_set_new(o, "created_at", fd_json_time(row->created_at));
+    json_object_set_new(o, "updated_at", fd_json_time(row->updated_at));
     json_object_set_new(o, "updated_by", json_string(row->updated_by));
     return o;
 }
@@ -225,7 +225,7 @@ static void add_version(int64_t version, const char *change, const char *definit
     json_array_append_new(arg, json_pack("{s:I, s:s, s:o, s:b, s:s, s:o}", "version",
                                          (json_int_t)version, "change", change, "definition",
                                          def ? def : json_null(), "active", active, "changed_by",
-                                         by, "changed_at", json_time(at)));
+                                         by, "changed_at", fd_json_time(at)));
 }
 
 void h_rule_versions(fd_req *r)

@@ -45,12 +45,12 @@ static json_t *program_json(const fd_program *p)
     json_t *o = json_pack(
         "{s:I, s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:{s:s, s:I, s:s}, s:s, s:o}", "id",
         (json_int_t)p->id, "name", p->name, "currency", p->currency, "timezone", p->timezone,
-        "point_value", json_amount(p->point_value_micros, 6), "earn_rate",
-        json_amount(p->earn_rate_milli, 3), "earn_rounding", fd_rounding_name(p->earn_rounding),
+        "point_value", fd_json_amount(p->point_value_micros, 6), "earn_rate",
+        fd_json_amount(p->earn_rate_milli, 3), "earn_rounding", fd_rounding_name(p->earn_rounding),
         "pending_days", (json_int_t)p->pending_days, "expiry", "mode",
         fd_expiry_mode_name(p->expiry_mode), "days", (json_int_t)p->expiry_days, "from",
         fd_expiry_from_name(p->expiry_from), "refund_policy",
-        fd_refund_policy_name(p->refund_policy), "created_at", json_time(p->created_at));
+        fd_refund_policy_name(p->refund_policy), "created_at", fd_json_time(p->created_at));
     return o;
 }
 
@@ -257,8 +257,8 @@ void h_keys_list(fd_req *r)
         json_t *k =
             json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:o}", "key_id", fd_stmt_text(st, 1), "role",
                       fd_stmt_text(st, 2), "label", fd_stmt_text(st, 4), "created_by",
-                      fd_stmt_text(st, 5), "created_at", json_time(fd_stmt_i64(st, 6)),
-                      "revoked_at", json_time(fd_stmt_i64(st, 7)));
+                      fd_stmt_text(st, 5), "created_at", fd_json_time(fd_stmt_i64(st, 6)),
+                      "revoked_at", fd_json_time(fd_stmt_i64(st, 7)));
         json_object_set_new(k, "member_id",
                             fd_stmt_is_null(st, 3) ? json_null()
                                                    : json_integer(fd_stmt_i64(st, 3)));
@@ -326,7 +326,7 @@ void h_audit_list(fd_req *r)
         json_t *a = json_pack("{s:I, s:s, s:s, s:s, s:s?, s:o}", "id", (json_int_t)last, "actor",
                               fd_stmt_text(st, 1), "action", fd_stmt_text(st, 2), "object_type",
                               fd_stmt_text(st, 3), "object_id", fd_stmt_text(st, 4), "created_at",
-                              json_time(fd_stmt_i64(st, 7)));
+                              fd_json_time(fd_stmt_i64(st, 7)));
         json_object_set_new(a, "before", before ? json_loads(before, 0, NULL) : json_null());
         json_object_set_new(a, "after", after_json ? json_loads(after_json, 0, NULL) : json_null());
         json_array_append_new(data, a);
@@ -360,6 +360,6 @@ void h_test_clock(fd_req *r)
     bool present;
     if (body_time_or_reply(r, "now", &now, &present)) return;
     fd_clock_set(present ? now : 0);
-    fd_reply(r, 200, json_pack("{s:o}", "now", json_time(fd_now())));
+    fd_reply(r, 200, json_pack("{s:o}", "now", fd_json_time(fd_now())));
 }
 #endif

@@ -81,12 +81,15 @@ int fd_localtime(const char *tz, int64_t t, fd_local *out)
     return U_FAILURE(st) ? FD_EINVAL : FD_OK;
 }
 
-int64_t fd_days_from_civil(int y, int m, int d)
+int fd_local_midnight(const char *tz, int y, int m, int d, int64_t *out)
 {
-    int yy = y - (m <= 2);
-    int era = (yy >= 0 ? yy : yy - 399) / 400;
-    int yoe = yy - era * 400;
-    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int64_t)era * 146097 + doe - 719468;
+    UCalendar *cal = calendar(tz);
+    if (!cal) return FD_EINVAL;
+    UErrorCode st = U_ZERO_ERROR;
+    ucal_clear(cal);
+    ucal_setDateTime(cal, y, m - 1, d, 0, 0, 0, &st);
+    UDate ms = ucal_getMillis(cal, &st);
+    if (U_FAILURE(st)) return FD_EINVAL;
+    *out = (int64_t)(ms / 1000.0);
+    return FD_OK;
 }

@@ -19,7 +19,8 @@ typedef struct fd_local {
  * when ICU does not know tz. */
 int fd_localtime(const char *tz, int64_t t, fd_local *out);
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-int64_t fd_days_from_civil(int y, int m, int d);
+/* The instant (epoch seconds) of local midnight starting date y-m-d in tz;
+ * FD_EINVAL when ICU does not know tz. */
+int fd_local_midnight(const char *tz, int y, int m, int d, int64_t *out);
 
 #endif

@@ -30,7 +30,8 @@ typedef struct fd_program {
     int64_t expiry_days;        /* with FD_EXPIRY_DAYS */
     fd_expiry_from expiry_from; /* pending points: expiry counts from activation or earning */
     fd_refund_policy refund_policy;
-    int64_t rules_version; /* moves on every earning-rule change (store/rules.h) */
+    int64_t rules_version;  /* moves on every earning-rule change (store/rules.h) */
+    int64_t config_version; /* moves on every tier, segment or offer change (store/config.h) */
     int64_t created_at;
 } fd_program;
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/localtime.h"
+#include "core/calendar.h"
 
 /* ---------- parsing ---------- */
 
@@ -104,6 +104,10 @@ static int parse_effect(const json_t *eff, fd_rule *r, perr *e)
         if (json_object_get(eff, "per") && (!per || (strcmp(per, "order") && strcmp(per, "line"))))
             return bad(e, "effect.per", "per must be order or line");
         r->per_line = per && !strcmp(per, "line");
+        const json_t *from_tier = json_object_get(eff, "rate_from_tier");
+        if (from_tier && !json_is_boolean(from_tier))
+            return bad(e, "effect.rate_from_tier", "rate_from_tier must be true or false");
+        r->rate_from_tier = json_is_true(from_tier);
         const json_t *tiers = json_object_get(eff, "tier_rates");
         if (tiers && (!json_is_object(tiers) || json_object_size(tiers) > FD_RULE_TIERS_MAX))
             return bad(e, "effect.tier_rates", "tier_rates must map at most 16 tier names to rates");
@@ -130,8 +134,13 @@ static int parse_effect(const json_t *eff, fd_rule *r, perr *e)
         }
     } else if (type && !strcmp(type, "multiplier")) {
         r->effect = FD_EFFECT_MULTIPLIER;
-        if (parse_milli(json_object_get(eff, "factor"), &r->factor_milli) || r->factor_milli < 1000 ||
-            r->factor_milli > 100000)
+        const json_t *from_tier = json_object_get(eff, "factor_from_tier");
+        if (from_tier && !json_is_boolean(from_tier))
+            return bad(e, "effect.factor_from_tier", "factor_from_tier must be true or false");
+        r->factor_from_tier = json_is_true(from_tier);
+        if (r->factor_from_tier && !json_object_get(eff, "factor")) r->factor_milli = 1000;
+        else if (parse_milli(json_object_get(eff, "factor"), &r->factor_milli) ||
+                 r->factor_milli < 1000 || r->factor_milli > 100000)
             return bad(e, "effect.factor", "factor must be a decimal from 1 to 100");
         const char *stacking = json_string_value(json_object_get(eff, "stacking"));
         if (json_object_get(eff, "stacking") &&
@@ -363,8 +372,10 @@ static bool line_counts(const fd_rule *r, const fd_earn_line *l)
     return !in_list(&r->exclude_skus, l->sku) && !in_list(&r->exclude_categories, l->category);
 }
 
-static int64_t rule_rate(const fd_rule *r, const char *tier)
+static int64_t rule_rate(const fd_rule *r, const fd_earn_input *in)
 {
+    const char *tier = in->tier;
+    if (r->rate_from_tier && in->tier_rate_milli) return in->tier_rate_milli;
     for (int i = 0; tier && i < r->ntier_rates; i++)
         if (!strcmp(r->tier_rates[i].tier, tier)) return r->tier_rates[i].rate_milli;
     return r->rate_milli;
@@ -373,7 +384,7 @@ static int64_t rule_rate(const fd_rule *r, const char *tier)
 /* Points of a per_amount rule: 0 when no line counts. */
 static int per_amount(const fd_rule *r, const fd_earn_input *in, int64_t *points)
 {
-    int64_t rate = rule_rate(r, in->tier), amount = 0, sum = 0, p;
+    int64_t rate = rule_rate(r, in), amount = 0, sum = 0, p;
     bool filtered = r->skus.n || r->categories.n || r->exclude_skus.n || r->exclude_categories.n;
     int rc;
     if (in->nlines == 0) {
@@ -489,6 +500,12 @@ static int64_t apply_limits(const fd_rule *r, const fd_rule_usage *u, int64_t po
     return points;
 }
 
+/* A multiplier's factor: its own, or the member's tier benefit. */
+static int64_t factor_of(const fd_rule *r, const fd_earn_input *in)
+{
+    return r->factor_from_tier ? in->tier_factor_milli : r->factor_milli;
+}
+
 int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input *in,
                       const fd_rule_usage *usage, jl_ctx *jc, fd_rule_outcome *out, int64_t *total)
 {
@@ -522,8 +539,8 @@ int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input
             break;
         case FD_EFFECT_MULTIPLIER:
             o->reason = "pending_multiplier";
-            if (r->best_wins && r->factor_milli > best_factor) {
-                best_factor = r->factor_milli;
+            if (r->best_wins && factor_of(r, in) > best_factor) {
+                best_factor = factor_of(r, in);
                 best = i;
             }
             continue;
@@ -550,8 +567,12 @@ int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input
             say(o, "no_base", "no points to multiply");
             continue;
         }
+        if (factor_of(r, in) <= 1000) {
+            say(o, "zero_points", "the member's tier has no earn_multiplier");
+            continue;
+        }
         int64_t scaled;
-        int rc = fd_div_round((__int128)running * r->factor_milli, 1000, r->rounding, &scaled);
+        int rc = fd_div_round((__int128)running * factor_of(r, in), 1000, r->rounding, &scaled);
         if (rc) return rc;
         int64_t bonus = apply_limits(r, &usage[i], scaled - running, o);
         o->points = bonus;
@@ -575,13 +596,13 @@ void fd_period_key(fd_period p, int year, int month, int day, char buf[16])
     case FD_PERIOD_LIFETIME: snprintf(buf, 16, "lifetime"); break;
     case FD_PERIOD_WEEK: {
         /* ISO week: the week with the year's first Thursday is week 1 */
-        int64_t days = fd_days_from_civil(year, month, day);
+        int64_t days = fd_date_days((fd_date){year, month, day});
         int wd = (int)((days % 7 + 10) % 7) + 1; /* 1970-01-01 was a Thursday: ISO 4 */
         int64_t thursday = days + (4 - wd);
         /* the ISO year is the civil year of that Thursday */
-        int y = year + (thursday < fd_days_from_civil(year, 1, 1) ? -1
-                        : thursday >= fd_days_from_civil(year + 1, 1, 1) ? 1 : 0);
-        int week = (int)((thursday - fd_days_from_civil(y, 1, 1)) / 7) + 1;
+        int y = year + (thursday < fd_date_days((fd_date){year, 1, 1}) ? -1
+                        : thursday >= fd_date_days((fd_date){year + 1, 1, 1}) ? 1 : 0);
+        int week = (int)((thursday - fd_date_days((fd_date){y, 1, 1})) / 7) + 1;
         snprintf(buf, 16, "%04d-W%02d", y & 0x3fff, week & 63);
         break;
     }

@@ -49,6 +49,8 @@ typedef struct fd_rule {
     int64_t rate_milli;   /* per_amount: thousandths of a point per major unit */
     fd_rounding rounding; /* per_amount and multiplier */
     bool per_line;        /* per_amount: round each line, then add */
+    bool rate_from_tier;  /* per_amount: the tier's earn_rate benefit when it has one */
+    bool factor_from_tier; /* multiplier: the tier's earn_multiplier benefit (none: no bonus) */
     fd_tier_rate tier_rates[FD_RULE_TIERS_MAX];
     int ntier_rates;
     int64_t points;       /* fixed, nth_order */
@@ -98,7 +100,9 @@ typedef struct fd_earn_input {
     int64_t total, shipping; /* paid for goods, shipping */
     const fd_earn_line *lines;
     size_t nlines;
-    const char *tier;    /* member's tier name or NULL */
+    const char *tier;          /* member's tier name or NULL */
+    int64_t tier_rate_milli;   /* the tier's earn_rate benefit, 0 if none */
+    int64_t tier_factor_milli; /* the tier's earn_multiplier benefit, 0 if none */
     int64_t order_count; /* the member's orders including this one */
 } fd_earn_input;
 

@@ -11,31 +11,7 @@
 #include "base/fd.h"
 #include "base/localtime.h"
 #include "core/money.h"
-
-/* One JSONLogic scratch arena per thread, reused by every evaluation. */
-static pthread_key_t ctx_key;
-static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
-
-static void ctx_free(void *p)
-{
-    jl_ctx_free(p);
-}
-
-static void ctx_init(void)
-{
-    pthread_key_create(&ctx_key, ctx_free);
-}
-
-static jl_ctx *thread_ctx(void)
-{
-    pthread_once(&ctx_once, ctx_init);
-    jl_ctx *c = pthread_getspecific(ctx_key);
-    if (!c) {
-        c = jl_ctx_new();
-        pthread_setspecific(ctx_key, c);
-    }
-    return c;
-}
+#include "store/context.h"
 
 static double major(int64_t minor, int exponent)
 {
@@ -90,32 +66,22 @@ static json_t *order_context(const fd_earning *e, const fd_earn_line *lines, siz
                      (json_int_t)items);
 }
 
-static json_t *member_context(const fd_earning *e)
+static int context(fd_db *db, const fd_earning *e, const fd_local *lt, const fd_earn_line *lines,
+                   size_t n, json_t **out, int *tier)
 {
-    if (!e->m) return json_pack("{s:n, s:{}, s:n, s:[], s:I}", "id", "attributes", "tier",
-                                "segments", "orders_before", (json_int_t)e->orders_before);
-    json_t *attrs = json_loads(e->m->attributes ? e->m->attributes : "{}", 0, NULL);
-    return json_pack("{s:I, s:s, s:s, s:o, s:n, s:[], s:I, s:I}", "id", (json_int_t)e->m->id,
-                     "external_id", e->m->external_id, "state", fd_member_state_name(e->m->state),
-                     "attributes", attrs ? attrs : json_object(), "tier", "segments",
-                     "orders_before", (json_int_t)e->orders_before, "days_since_enrolment",
-                     (json_int_t)((e->occurred_at - e->m->created_at) / 86400));
-}
-
-static json_t *context(const fd_earning *e, const fd_local *lt, const fd_earn_line *lines, size_t n)
-{
-    char date[16];
-    snprintf(date, sizeof date, "%04d-%02d-%02d", lt->year & 0x3fff, lt->month & 15, lt->day & 31);
+    json_t *member;
+    int rc = fd_member_context(db, e->p, e->cfg, e->m, lt, e->occurred_at, &member, tier);
+    if (rc) return rc;
+    json_object_set_new(member, "orders_before", json_integer(e->orders_before));
     json_t *attrs = json_object_get(e->event, "attributes");
-    json_t *c = json_pack("{s:{s:O?, s:s, s:O?, s:o, s:O?}, s:o, s:{s:i, s:i, s:i, s:s, s:i, s:i, s:i}}",
-                          "event", "id", json_object_get(e->event, "id"), "type", e->type,
-                          "channel", json_object_get(e->event, "channel"), "occurred_at",
-                          json_integer(e->occurred_at), "attributes", attrs, "member",
-                          member_context(e), "time", "weekday", lt->weekday, "hour", lt->hour,
-                          "minute", lt->minute, "date", date, "day", lt->day, "month", lt->month,
-                          "year", lt->year);
+    json_t *c = json_pack("{s:{s:O?, s:s, s:O?, s:o, s:O?}, s:o, s:o}", "event", "id",
+                          json_object_get(e->event, "id"), "type", e->type, "channel",
+                          json_object_get(e->event, "channel"), "occurred_at",
+                          json_integer(e->occurred_at), "attributes", attrs, "member", member,
+                          "time", fd_time_context(lt));
     if (!strcmp(e->type, "purchase")) json_object_set_new(c, "order", order_context(e, lines, n));
-    return c;
+    *out = c;
+    return FD_OK;
 }
 
 /* Loads each rule's usage for its limits in the periods of the event's local date. */
@@ -158,6 +124,7 @@ int fd_earning_evaluate(fd_db *db, fd_earning *e)
     e->outcomes = fd_calloc(n ? n : 1, sizeof *e->outcomes);
     e->points_period = fd_calloc(n ? n : 1, sizeof *e->points_period);
     e->triggers_period = fd_calloc(n ? n : 1, sizeof *e->triggers_period);
+    e->tier = -1;
     if (e->rs->defined == 0) { /* no rules yet: the program's base rate on purchases */
         e->base_rate = true;
         return purchase ? fd_points_for_amount(e->total, e->p->exponent, e->p->earn_rate_milli,
@@ -175,14 +142,20 @@ int fd_earning_evaluate(fd_db *db, fd_earning *e)
     fd_rule_usage *usage = fd_calloc(n ? n : 1, sizeof *usage);
     rc = purchase ? read_lines(e, &lines, &nlines) : FD_OK;
     if (!rc) rc = load_usage(db, e, &lt, usage);
+    json_t *data = NULL;
+    int tier = -1;
+    if (!rc) rc = context(db, e, &lt, lines, nlines, &data, &tier);
+    e->tier = tier;
     if (!rc) {
-        json_t *data = context(e, &lt, lines, nlines);
+        const fd_tier *t = tier >= 0 ? &e->cfg->tiers.tiers[tier] : NULL;
         fd_earn_input in = {
             .type = e->type, .now = e->occurred_at, .local_minute = lt.hour * 60 + lt.minute,
             .env = {e->occurred_at, lt.weekday, lt.hour, lt.utc_offset_s}, .data = data,
             .exponent = e->p->exponent, .total = e->total, .shipping = e->shipping,
-            .lines = lines, .nlines = nlines, .tier = NULL, .order_count = e->orders_before + 1};
-        rc = fd_rules_evaluate(e->rs->sorted, n, &in, usage, thread_ctx(), e->outcomes, &e->points);
+            .lines = lines, .nlines = nlines, .tier = t ? t->name : NULL,
+            .tier_rate_milli = t ? t->rate_milli : 0, .tier_factor_milli = t ? t->factor_milli : 0,
+            .order_count = e->orders_before + 1};
+        rc = fd_rules_evaluate(e->rs->sorted, n, &in, usage, fd_thread_jl_ctx(), e->outcomes, &e->points);
         json_decref(data);
     }
     free(usage);
@@ -204,9 +177,13 @@ static int count_usage(fd_db *db, const fd_earning *e, size_t i, int64_t member_
 
 int fd_earning_apply(fd_db *db, fd_earning *e, fd_member *m, bool pending, fd_posting post)
 {
+    /* A tier's longer expiry (benefit expiry_days) applies to the points it earns. */
+    fd_program p = *e->p;
+    if (!e->base_rate && e->tier >= 0 && e->cfg->tiers.tiers[e->tier].expiry_days)
+        p.expiry_days = e->cfg->tiers.tiers[e->tier].expiry_days;
     if (e->base_rate) {
         post.reason = "program base rate";
-        return e->points ? fd_ledger_credit(db, e->p, m, e->points, pending, &post, NULL) : FD_OK;
+        return e->points ? fd_ledger_credit(db, &p, m, e->points, pending, &post, NULL) : FD_OK;
     }
     for (size_t i = 0; i < e->rs->n; i++) {
         const fd_rule_outcome *o = &e->outcomes[i];
@@ -214,7 +191,7 @@ int fd_earning_apply(fd_db *db, fd_earning *e, fd_member *m, bool pending, fd_po
         post.reason = o->rule->name;
         post.rule_id = o->rule->id;
         post.rule_version = o->rule->version;
-        int rc = fd_ledger_credit(db, e->p, m, o->points, pending, &post, NULL);
+        int rc = fd_ledger_credit(db, &p, m, o->points, pending, &post, NULL);
         if (!rc) rc = count_usage(db, e, i, m->id, o->points);
         if (rc) return rc;
     }

@@ -15,6 +15,7 @@
 #include "core/member.h"
 #include "core/program.h"
 #include "core/rules.h"
+#include "store/config.h"
 #include "store/db.h"
 #include "store/ledger.h"
 #include "store/rules.h"
@@ -23,6 +24,7 @@ typedef struct fd_earning {
     /* inputs, borrowed */
     const fd_program *p;
     const fd_ruleset *rs;
+    const fd_config *cfg; /* tiers and segments */
     const fd_member *m;  /* NULL: an anonymous simulation */
     const json_t *event; /* the validated event body */
     const char *type;
@@ -34,6 +36,7 @@ typedef struct fd_earning {
     char (*triggers_period)[16];
     int64_t points;       /* total awarded */
     bool base_rate;       /* no rules defined: the program's base rate applied */
+    int tier;             /* the member's effective tier index, -1 for none */
     int64_t orders_before;
 } fd_earning;
 

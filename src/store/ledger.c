@@ -48,11 +48,12 @@ int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t point
     const char *status = pending ? "pending" : lot_points > 0 ? "active" : "closed";
     int rc = fd_db_one_i64(db,
                            "INSERT INTO lots(program_id, member_id, points, remaining, status,"
-                           " order_ref, earned_at, matures_at, expires_at)"
-                           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                           " order_ref, earned_at, matures_at, expires_at, expiry_days)"
+                           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
                            FD_PARAMS(FD_I(m->program_id), FD_I(m->id), FD_I(points),
                                      FD_I(lot_points), FD_S(status), FD_S(post->order_id),
-                                     FD_I(now), FD_I(matures_at), FD_I(expires_at)),
+                                     FD_I(now), FD_I(matures_at), FD_I(expires_at),
+                                     FD_I(p->expiry_days)),
                            &id);
     if (rc) return rc;
     rc = pending ? journal(db, m, 0, points, id, post) : journal(db, m, points, 0, id, post);
@@ -216,7 +217,7 @@ static int cached_program(fd_db *db, program_cache *c, int64_t id, const fd_prog
 }
 
 typedef struct {
-    int64_t lot, program, member, remaining, earned_at, matures_at;
+    int64_t lot, program, member, remaining, earned_at, matures_at, expiry_days;
 } due_lot;
 
 /* Loads at most limit lots selected by sql ($1 = now, $2 = limit). */
@@ -229,7 +230,8 @@ static int load_due(fd_db *db, const char *sql, int64_t now, int limit, due_lot 
     int k = 0;
     while (k < limit && (rc = fd_stmt_next(st)) == 1) {
         v[k++] = (due_lot){fd_stmt_i64(st, 0), fd_stmt_i64(st, 1), fd_stmt_i64(st, 2),
-                           fd_stmt_i64(st, 3), fd_stmt_i64(st, 4), fd_stmt_i64(st, 5)};
+                           fd_stmt_i64(st, 3), fd_stmt_i64(st, 4), fd_stmt_i64(st, 5),
+                           fd_stmt_i64(st, 6)};
     }
     fd_stmt_done(st);
     if (rc < 0) {
@@ -245,8 +247,8 @@ int fd_ledger_mature_due(fd_db *db, int64_t now, int limit, int64_t *count)
 {
     due_lot *due;
     int n, rc = load_due(db,
-                         "SELECT id, program_id, member_id, remaining, earned_at, matures_at"
-                         " FROM lots WHERE status = 'pending' AND matures_at <= $1"
+                         "SELECT id, program_id, member_id, remaining, earned_at, matures_at,"
+                         " expiry_days FROM lots WHERE status = 'pending' AND matures_at <= $1"
                          " ORDER BY matures_at, id LIMIT $2",
                          now, limit, &due, &n);
     if (rc) return rc;
@@ -258,7 +260,9 @@ int fd_ledger_mature_due(fd_db *db, int64_t now, int limit, int64_t *count)
         if ((rc = fd_member_get_locked(db, due[i].program, due[i].member, &m))) break;
         int64_t points = due[i].remaining;
         int64_t keep = fd_credit_lot_points(m.balance, points);
-        int64_t expires_at = fd_lot_expiry(p, due[i].earned_at, due[i].matures_at);
+        fd_program lp = *p; /* the lot keeps the expiry it was earned with (tier benefit) */
+        if (due[i].expiry_days) lp.expiry_days = due[i].expiry_days;
+        int64_t expires_at = fd_lot_expiry(&lp, due[i].earned_at, due[i].matures_at);
         rc = fd_db_run(db,
                        "UPDATE lots SET status = $2, remaining = $3, expires_at = $4 WHERE id = $1",
                        FD_PARAMS(FD_I(due[i].lot), FD_S(keep ? "active" : "closed"), FD_I(keep),
@@ -277,8 +281,8 @@ int fd_ledger_expire_due(fd_db *db, int64_t now, int limit, int64_t *count)
 {
     due_lot *due;
     int n, rc = load_due(db,
-                         "SELECT id, program_id, member_id, remaining, earned_at, matures_at"
-                         " FROM lots WHERE status = 'active' AND expires_at <= $1"
+                         "SELECT id, program_id, member_id, remaining, earned_at, matures_at,"
+                         " expiry_days FROM lots WHERE status = 'active' AND expires_at <= $1"
                          " ORDER BY expires_at, id LIMIT $2",
                          now, limit, &due, &n);
     if (rc) return rc;

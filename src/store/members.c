@@ -3,14 +3,16 @@
  */
 #include "store/members.h"
 
+#include <jansson.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #define MEMBER_COLS                                                                                \
     "id, program_id, external_id, email, email_norm, phone, card_number, qr_token,"                \
     " attributes, state, consent, consent_at, balance, pending, merged_into, erased_at,"           \
-    " created_at, updated_at"
+    " created_at, updated_at, tier, tier_since, tier_period_end, tier_review_at"
 
 static void copy_text(char *dst, size_t n, const char *src)
 {
@@ -39,6 +41,31 @@ static void read_row(fd_stmt *st, fd_member *m)
     m->erased_at = fd_stmt_i64(st, 15);
     m->created_at = fd_stmt_i64(st, 16);
     m->updated_at = fd_stmt_i64(st, 17);
+    copy_text(m->tier, sizeof m->tier, fd_stmt_text(st, 18));
+    m->tier_since = fd_stmt_i64(st, 19);
+    m->tier_period_end = fd_stmt_i64(st, 20);
+    m->tier_review_at = fd_stmt_i64(st, 21);
+}
+
+/* Month and day of attributes.birthday ("1990-05-17" or "05-17") as MMDD, 0 if none. */
+static int64_t birthday_md(const char *attributes)
+{
+    json_t *a = json_loads(attributes ? attributes : "{}", 0, NULL);
+    const char *b = json_string_value(json_object_get(a, "birthday"));
+    int y, m = 0, d = 0;
+    char tail;
+    if (b && sscanf(b, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 && sscanf(b, "%2d-%2d%c", &m, &d, &tail) != 2)
+        m = d = 0;
+    json_decref(a);
+    return m >= 1 && m <= 12 && d >= 1 && d <= 31 ? m * 100 + d : 0;
+}
+
+/* Month and day of an instant (UTC) as MMDD. */
+static int64_t instant_md(int64_t t)
+{
+    char buf[32];
+    fd_time_format(t, buf, sizeof buf);
+    return atoi(buf + 5) * 100 + atoi(buf + 8);
 }
 
 static int one_member(fd_db *db, const char *sql, const fd_param *p, size_t n, fd_member *out)
@@ -101,13 +128,15 @@ int fd_member_insert(fd_db *db, fd_member *m, int64_t now)
         db,
         "INSERT INTO members(program_id, external_id, email, email_norm, phone, card_number,"
         " qr_token, attributes, state, consent, consent_at, balance, pending, created_at,"
-        " updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 0, $12, $12)"
+        " updated_at, birthday_md, enrolled_md)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 0, $12, $12, $13, $14)"
         " RETURNING id",
         FD_PARAMS(FD_I(m->program_id), FD_S(opt(m->external_id)), FD_S(opt(m->email)),
                   FD_S(opt(m->email_norm)), FD_S(opt(m->phone)), FD_S(opt(m->card_number)),
                   FD_S(m->qr_token), FD_S(m->attributes ? m->attributes : "{}"),
                   FD_S(fd_member_state_name(m->state)), FD_S(fd_consent_name(m->consent)),
-                  FD_I(m->consent_at), FD_I(now)),
+                  FD_I(m->consent_at), FD_I(now), FD_I(birthday_md(m->attributes)),
+                  FD_I(instant_md(now))),
         &m->id);
 }
 
@@ -117,14 +146,15 @@ int fd_member_save(fd_db *db, const fd_member *m, int64_t now)
         db,
         "UPDATE members SET external_id = $3, email = $4, email_norm = $5, phone = $6,"
         " card_number = $7, qr_token = $8, attributes = $9, state = $10, consent = $11,"
-        " consent_at = $12, merged_into = $13, erased_at = $14, updated_at = $15"
-        " WHERE program_id = $1 AND id = $2",
+        " consent_at = $12, merged_into = $13, erased_at = $14, updated_at = $15,"
+        " birthday_md = $16 WHERE program_id = $1 AND id = $2",
         FD_PARAMS(FD_I(m->program_id), FD_I(m->id), FD_S(opt(m->external_id)), FD_S(opt(m->email)),
                   FD_S(opt(m->email_norm)), FD_S(opt(m->phone)), FD_S(opt(m->card_number)),
                   FD_S(opt(m->qr_token)), FD_S(m->attributes ? m->attributes : "{}"),
                   FD_S(fd_member_state_name(m->state)), FD_S(fd_consent_name(m->consent)),
                   FD_I(m->consent_at), m->merged_into ? FD_I(m->merged_into) : FD_NULL,
-                  m->erased_at ? FD_I(m->erased_at) : FD_NULL, FD_I(now)),
+                  m->erased_at ? FD_I(m->erased_at) : FD_NULL, FD_I(now),
+                  FD_I(birthday_md(m->attributes))),
         NULL);
 }
 
@@ -166,4 +196,15 @@ int fd_member_find_by_consent_token(fd_db *db, int64_t program_id, const char *t
                       "SELECT " MEMBER_COLS " FROM members WHERE program_id = $1"
                       " AND consent_token_hash = $2",
                       FD_PARAMS(FD_I(program_id), FD_S(token_hash)), out);
+}
+
+int fd_member_set_tier(fd_db *db, const fd_member *m)
+{
+    return fd_db_run(db,
+                     "UPDATE members SET tier = $2, tier_since = $3, tier_period_end = $4,"
+                     " tier_review_at = $5 WHERE id = $1",
+                     FD_PARAMS(FD_I(m->id), FD_S(m->tier[0] ? m->tier : NULL), FD_I(m->tier_since),
+                               FD_I(m->tier_period_end),
+                               m->tier_review_at ? FD_I(m->tier_review_at) : FD_NULL),
+                     NULL);
 }

@@ -35,6 +35,8 @@ int fd_member_insert(fd_db *db, fd_member *m, int64_t now);
 /* Saves identifiers, attributes, state and consent of m. FD_ECONFLICT when an
  * identifier is taken by another member. */
 int fd_member_save(fd_db *db, const fd_member *m, int64_t now);
+/* Saves m's tier, tier_since, tier_period_end and tier_review_at. */
+int fd_member_set_tier(fd_db *db, const fd_member *m);
 /* Saves m's balance and pending points. */
 int fd_member_save_balance(fd_db *db, const fd_member *m);
 

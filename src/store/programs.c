@@ -19,7 +19,7 @@ int fd_program_load(fd_db *db, int64_t id, fd_program *p)
     int rc = fd_db_query(db,
                          "SELECT id, name, currency, exponent, timezone, point_value_micros,"
                          " earn_rate_milli, earn_rounding, pending_days, expiry_mode, expiry_days,"
-                         " expiry_from, refund_policy, created_at, rules_version FROM programs"
+                         " expiry_from, refund_policy, created_at, rules_version, config_version FROM programs"
                          " WHERE id = $1",
                          FD_PARAMS(FD_I(id)), &st);
     if (rc) return rc;
@@ -41,6 +41,7 @@ int fd_program_load(fd_db *db, int64_t id, fd_program *p)
         fd_refund_policy_parse(fd_stmt_text(st, 12), &p->refund_policy);
         p->created_at = fd_stmt_i64(st, 13);
         p->rules_version = fd_stmt_i64(st, 14);
+        p->config_version = fd_stmt_i64(st, 15);
         rc = FD_OK;
     } else if (rc == 0) {
         rc = FD_ENOTFOUND;

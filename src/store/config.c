@@ -1,0 +1,196 @@
+/*
+ * config.c - the per-program configuration cache (config.h).
+ */
+#include "store/config.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fd.h"
+
+#define CACHE_PROGRAMS 64
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static fd_config *cache[CACHE_PROGRAMS];
+
+int fd_offer_parse(const json_t *def, fd_offer *o, char field[128], char msg[160])
+{
+    memset(o, 0, sizeof *o);
+    const json_t *name = json_object_get(def, "name"), *target = json_object_get(def, "target"),
+                 *prio = json_object_get(def, "priority"), *cond = json_object_get(def, "condition");
+#define BAD(f, m)                                                                                  \
+    do {                                                                                           \
+        snprintf(field, 128, "%s", f);                                                             \
+        snprintf(msg, 160, "%s", m);                                                               \
+        fd_offer_clear(o);                                                                         \
+        return FD_EINVAL;                                                                          \
+    } while (0)
+    if (!json_is_object(def)) BAD("", "an offer is a JSON object");
+    if (!json_is_string(name) || json_string_length(name) == 0 || json_string_length(name) >= sizeof o->name)
+        BAD("name", "name is required (at most 127 bytes)");
+    snprintf(o->name, sizeof o->name, "%s", json_string_value(name));
+    if (target && !json_is_object(target)) BAD("target", "target is {\"category\": ...} or {\"sku\": ...}");
+    const json_t *cat = json_object_get(target, "category"), *sku = json_object_get(target, "sku");
+    if ((cat && (!json_is_string(cat) || json_string_length(cat) >= sizeof o->target_category)) ||
+        (sku && (!json_is_string(sku) || json_string_length(sku) >= sizeof o->target_sku)))
+        BAD("target", "target category and sku are strings");
+    snprintf(o->target_category, sizeof o->target_category, "%s", cat ? json_string_value(cat) : "");
+    snprintf(o->target_sku, sizeof o->target_sku, "%s", sku ? json_string_value(sku) : "");
+    if (prio && (!json_is_integer(prio) || json_integer_value(prio) < -1000 || json_integer_value(prio) > 1000))
+        BAD("priority", "priority is an integer from -1000 to 1000");
+    o->priority = prio ? (int)json_integer_value(prio) : 0;
+    const json_t *content = json_object_get(def, "content");
+    if (content && !json_is_object(content)) BAD("content", "content is an object (message, code, discount...)");
+    if (cond && !json_is_null(cond)) {
+        char err[200];
+        if (jl_compile(cond, &o->condition, err, sizeof err)) {
+            char *colon = strstr(err, ": ");
+            if (colon) *colon = 0;
+            snprintf(field, 128, "condition%.100s", strcmp(err, "/") ? err : "");
+            snprintf(msg, 160, "%.150s", colon ? colon + 2 : err);
+            fd_offer_clear(o);
+            return FD_EINVAL;
+        }
+    }
+#undef BAD
+    o->definition = json_deep_copy(def);
+    return FD_OK;
+}
+
+void fd_offer_clear(fd_offer *o)
+{
+    jl_free(o->condition);
+    json_decref(o->definition);
+    o->condition = NULL;
+    o->definition = NULL;
+}
+
+static void config_free(fd_config *c)
+{
+    if (c->has_tiers) fd_tier_config_clear(&c->tiers);
+    for (size_t i = 0; i < c->nsegments; i++) jl_free(c->segments[i].condition);
+    for (size_t i = 0; i < c->noffers; i++) fd_offer_clear(&c->offers[i]);
+    free(c->segments);
+    free(c->offers);
+    free(c);
+}
+
+static int load_tiers(fd_db *db, const fd_program *p, fd_config *c)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db, "SELECT tiers FROM programs WHERE id = $1", FD_PARAMS(FD_I(p->id)), &st);
+    if (rc) return rc;
+    if (fd_stmt_next(st) == 1 && fd_stmt_text(st, 0)) {
+        json_t *def = json_loads(fd_stmt_text(st, 0), 0, NULL);
+        char field[64], msg[160];
+        c->has_tiers = def && fd_tier_config_parse(def, p->exponent, &c->tiers, field, msg) == FD_OK;
+        json_decref(def);
+    }
+    fd_stmt_done(st);
+    return FD_OK;
+}
+
+static int load_segments(fd_db *db, int64_t program_id, fd_config *c)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db,
+                         "SELECT id, name, condition FROM segments WHERE program_id = $1"
+                         " AND deleted_at IS NULL ORDER BY id",
+                         FD_PARAMS(FD_I(program_id)), &st);
+    if (rc) return rc;
+    c->segments = fd_calloc(FD_SEGMENTS_MAX, sizeof *c->segments);
+    while ((rc = fd_stmt_next(st)) == 1 && c->nsegments < FD_SEGMENTS_MAX) {
+        fd_segment *s = &c->segments[c->nsegments];
+        json_t *cond = json_loads(fd_stmt_text(st, 2), JSON_DECODE_ANY, NULL);
+        char err[200];
+        if (cond && jl_compile(cond, &s->condition, err, sizeof err) == FD_OK) {
+            s->id = fd_stmt_i64(st, 0);
+            snprintf(s->name, sizeof s->name, "%s", fd_stmt_text(st, 1));
+            c->nsegments++;
+        }
+        json_decref(cond);
+    }
+    fd_stmt_done(st);
+    return rc < 0 ? rc : FD_OK;
+}
+
+static int load_offers(fd_db *db, int64_t program_id, fd_config *c)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db,
+                         "SELECT id, definition FROM offers WHERE program_id = $1 AND active = 1"
+                         " AND deleted_at IS NULL ORDER BY id",
+                         FD_PARAMS(FD_I(program_id)), &st);
+    if (rc) return rc;
+    c->offers = fd_calloc(FD_OFFERS_MAX, sizeof *c->offers);
+    while ((rc = fd_stmt_next(st)) == 1 && c->noffers < FD_OFFERS_MAX) {
+        json_t *def = json_loads(fd_stmt_text(st, 1), 0, NULL);
+        char field[128], msg[160];
+        fd_offer *o = &c->offers[c->noffers];
+        if (def && fd_offer_parse(def, o, field, msg) == FD_OK) {
+            o->id = fd_stmt_i64(st, 0);
+            c->noffers++;
+        }
+        json_decref(def);
+    }
+    fd_stmt_done(st);
+    return rc < 0 ? rc : FD_OK;
+}
+
+int fd_config_get(fd_db *db, const fd_program *p, fd_config **out)
+{
+    size_t slot = (size_t)p->id % CACHE_PROGRAMS;
+    pthread_mutex_lock(&cache_mu);
+    fd_config *c = cache[slot];
+    if (c && c->program_id == p->id && c->version == p->config_version) {
+        c->refs++;
+        pthread_mutex_unlock(&cache_mu);
+        *out = c;
+        return FD_OK;
+    }
+    c = fd_calloc(1, sizeof *c);
+    c->program_id = p->id;
+    c->version = p->config_version;
+    int rc = load_tiers(db, p, c);
+    if (!rc) rc = load_segments(db, p->id, c);
+    if (!rc) rc = load_offers(db, p->id, c);
+    if (rc) {
+        pthread_mutex_unlock(&cache_mu);
+        config_free(c);
+        return rc;
+    }
+    if (cache[slot] && --cache[slot]->refs == 0) config_free(cache[slot]);
+    c->refs = 2;
+    cache[slot] = c;
+    pthread_mutex_unlock(&cache_mu);
+    *out = c;
+    return FD_OK;
+}
+
+void fd_config_release(fd_config *c)
+{
+    if (!c) return;
+    pthread_mutex_lock(&cache_mu);
+    bool last = --c->refs == 0;
+    pthread_mutex_unlock(&cache_mu);
+    if (last) config_free(c);
+}
+
+void fd_config_cache_clear(void)
+{
+    pthread_mutex_lock(&cache_mu);
+    for (size_t i = 0; i < CACHE_PROGRAMS; i++) {
+        if (cache[i] && --cache[i]->refs == 0) config_free(cache[i]);
+        cache[i] = NULL;
+    }
+    pthread_mutex_unlock(&cache_mu);
+}
+
+int fd_config_bump(fd_db *db, int64_t program_id)
+{
+    return fd_db_run(db, "UPDATE programs SET config_version = config_version + 1 WHERE id = $1",
+                     FD_PARAMS(FD_I(program_id)), NULL);
+}

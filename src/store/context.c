@@ -1,0 +1,91 @@
+/*
+ * context.c - the member context of conditions (context.h).
+ */
+#include "store/context.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/fd.h"
+#include "core/calendar.h"
+#include "store/stats.h"
+#include "store/tiering.h"
+
+static pthread_key_t ctx_key;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+
+static void ctx_free(void *p)
+{
+    jl_ctx_free(p);
+}
+
+static void ctx_init(void)
+{
+    pthread_key_create(&ctx_key, ctx_free);
+}
+
+jl_ctx *fd_thread_jl_ctx(void)
+{
+    pthread_once(&ctx_once, ctx_init);
+    jl_ctx *c = pthread_getspecific(ctx_key);
+    if (!c) {
+        c = jl_ctx_new();
+        pthread_setspecific(ctx_key, c);
+    }
+    return c;
+}
+
+json_t *fd_time_context(const fd_local *lt)
+{
+    char date[16];
+    snprintf(date, sizeof date, "%04d-%02d-%02d", lt->year & 0x3fff, lt->month & 15, lt->day & 31);
+    return json_pack("{s:i, s:i, s:i, s:s, s:i, s:i, s:i}", "weekday", lt->weekday, "hour", lt->hour,
+                     "minute", lt->minute, "date", date, "day", lt->day, "month", lt->month, "year",
+                     lt->year);
+}
+
+json_t *fd_segments_of(const fd_config *cfg, const json_t *data, const jl_env *env)
+{
+    json_t *names = json_array();
+    jl_ctx *jc = fd_thread_jl_ctx();
+    for (size_t i = 0; i < cfg->nsegments; i++)
+        if (jl_test(cfg->segments[i].condition, data, env, jc))
+            json_array_append_new(names, json_string(cfg->segments[i].name));
+    return names;
+}
+
+int fd_member_context(fd_db *db, const fd_program *p, const fd_config *cfg, const fd_member *m,
+                      const fd_local *lt, int64_t now, json_t **out, int *tier)
+{
+    *tier = -1;
+    if (!m) {
+        *out = json_pack("{s:n, s:{}, s:{}, s:n, s:{}, s:[], s:i}", "id", "attributes", "stats",
+                         "tier", "tier_benefits", "segments", "orders_before", 0);
+        return FD_OK;
+    }
+    json_t *stats;
+    int64_t today = fd_date_days((fd_date){lt->year, lt->month, lt->day});
+    int rc = fd_stats_json(db, m->id, today, p->exponent, &stats);
+    if (!rc) rc = fd_tier_effective(db, p, cfg, m, now, tier);
+    if (rc) return rc;
+    json_t *attrs = json_loads(m->attributes ? m->attributes : "{}", 0, NULL);
+    const fd_tier *t = *tier >= 0 ? &cfg->tiers.tiers[*tier] : NULL;
+    json_t *member = json_pack(
+        "{s:I, s:s, s:s, s:o, s:I, s:o, s:s?, s:o, s:I}", "id", (json_int_t)m->id, "external_id",
+        m->external_id, "state", fd_member_state_name(m->state), "attributes",
+        attrs ? attrs : json_object(), "days_since_enrolment",
+        (json_int_t)((now - m->created_at) / 86400), "stats", stats, "tier", t ? t->name : NULL,
+        "tier_benefits", t ? json_incref(t->benefits) : json_object(), "orders_before",
+        json_integer_value(json_object_get(stats, "orders_total")));
+    if (cfg->nsegments) {
+        json_t *data = json_pack("{s:O, s:o}", "member", member, "time", fd_time_context(lt));
+        jl_env env = {now, lt->weekday, lt->hour, lt->utc_offset_s};
+        json_object_set_new(member, "segments", fd_segments_of(cfg, data, &env));
+        json_decref(data);
+    } else {
+        json_object_set_new(member, "segments", json_array());
+    }
+    *out = member;
+    return FD_OK;
+}
