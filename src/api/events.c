@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/events.h"
 #include "api/handlers.h"
 #include "base/fd.h"
 #include "base/metrics.h"
@@ -493,4 +494,36 @@ void h_simulate(fd_req *r)
     fd_ruleset_release(rs);
     fd_config_release(cfg);
     fd_member_clear(&m);
+}
+
+int fd_event_apply_custom(fd_store *s, fd_db *reader, const fd_program *p, int64_t member_id,
+                          const char *type, const char *event_id, const json_t *attributes,
+                          int64_t *points, bool *duplicate)
+{
+    json_t *body = json_pack("{s:s, s:s, s:I}", "id", event_id, "type", type, "member_id",
+                             (json_int_t)member_id);
+    if (attributes) json_object_set(body, "attributes", (json_t *)attributes);
+    event_input in = {.id = event_id, .type = type, .member_id = member_id, .occurred_at = fd_now()};
+    char *canon = json_canonical(body);
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, (const unsigned char *)canon, strlen(canon), NULL, 0);
+    sodium_bin2hex(in.hash, sizeof in.hash, h, sizeof h);
+    free(canon);
+    fd_ruleset *rs = NULL;
+    fd_config *cfg = NULL;
+    int rc = fd_ruleset_get(reader, p->id, p->rules_version, &rs);
+    if (!rc) rc = fd_config_get(reader, p, &cfg);
+    event_job j = {.p = p, .rs = rs, .cfg = cfg, .body = body, .in = &in, .actor = "system"};
+    if (!rc) rc = fd_store_write(s, event_job_run, &j);
+    if (!rc) {
+        json_t *res = json_loads(j.result, 0, NULL);
+        *points = json_integer_value(json_object_get(res, "points"));
+        *duplicate = j.duplicate;
+        json_decref(res);
+    }
+    free(j.result);
+    fd_ruleset_release(rs);
+    fd_config_release(cfg);
+    json_decref(body);
+    return rc;
 }

@@ -27,6 +27,11 @@ json_t *fd_member_json(const fd_member *m, const fd_program *p)
         m->merged_into ? json_integer(m->merged_into) : json_null(), "erased_at",
         fd_json_time(m->erased_at), "created_at", fd_json_time(m->created_at), "updated_at",
         fd_json_time(m->updated_at));
+    json_object_set_new(o, "tier",
+                        m->tier[0] ? json_pack("{s:s, s:o, s:o}", "name", m->tier, "since",
+                                               fd_json_time(m->tier_since), "requalify_by",
+                                               fd_json_time(m->tier_review_at))
+                                   : json_null());
     if (p) {
         int64_t liability;
         if (fd_program_liability(p, m->balance, &liability) == FD_OK)

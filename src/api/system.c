@@ -10,6 +10,7 @@
 #include "api/handlers.h"
 #include "api/server.h"
 #include "base/fd.h"
+#include "jobs/birthdays.h"
 #include "jobs/expiry.h"
 #include "store/audit.h"
 #include "store/keys.h"
@@ -351,6 +352,22 @@ void h_jobs_expire(fd_req *r)
     fd_reply(r, 200,
              json_pack("{s:I, s:I}", "matured_lots", (json_int_t)matured, "expired_lots",
                        (json_int_t)expired));
+}
+
+void h_jobs_tiers(fd_req *r)
+{
+    int64_t reviewed = 0;
+    int rc = fd_jobs_tiers_run(r->store, fd_now(), &reviewed);
+    if (rc) fd_reply_status(r, rc, NULL);
+    else fd_reply(r, 200, json_pack("{s:I}", "reviewed_members", (json_int_t)reviewed));
+}
+
+void h_jobs_birthdays(fd_req *r)
+{
+    int64_t sent = 0;
+    int rc = fd_jobs_birthdays_run(r->store, fd_now(), &sent);
+    if (rc) fd_reply_status(r, rc, NULL);
+    else fd_reply(r, 200, json_pack("{s:I}", "events_sent", (json_int_t)sent));
 }
 
 #ifdef FIDELIS_TESTING

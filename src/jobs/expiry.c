@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include "base/fd.h"
+#include "jobs/birthdays.h"
 #include "store/ledger.h"
+#include "store/tiering.h"
 
 typedef struct {
     int64_t now;
@@ -31,6 +33,12 @@ static int run_all(fd_store *s, chunk_job *j, int64_t *total)
         *total += j->count;
     } while (j->count == FD_EXPIRY_CHUNK);
     return FD_OK;
+}
+
+int fd_jobs_tiers_run(fd_store *s, int64_t now, int64_t *reviewed)
+{
+    chunk_job review = {now, 0, fd_tier_review_due};
+    return run_all(s, &review, reviewed);
 }
 
 int fd_jobs_expiry_run(fd_store *s, int64_t now, int64_t *matured, int64_t *expired)
@@ -65,9 +73,13 @@ static void *thread_main(void *arg)
         pthread_cond_timedwait(&t->cv, &t->mu, &until);
         if (t->stop) break;
         pthread_mutex_unlock(&t->mu);
-        int64_t matured, expired;
-        int rc = fd_jobs_expiry_run(t->store, fd_now(), &matured, &expired);
+        int64_t matured, expired, reviewed, sent, now = fd_now();
+        int rc = fd_jobs_expiry_run(t->store, now, &matured, &expired);
         if (rc) fd_log("error", "job=expiry rc=%d msg=\"%s\"", rc, fd_strerror(rc));
+        if ((rc = fd_jobs_tiers_run(t->store, now, &reviewed)))
+            fd_log("error", "job=tiers rc=%d msg=\"%s\"", rc, fd_strerror(rc));
+        if ((rc = fd_jobs_birthdays_run(t->store, now, &sent)))
+            fd_log("error", "job=birthdays rc=%d msg=\"%s\"", rc, fd_strerror(rc));
         pthread_mutex_lock(&t->mu);
     }
     pthread_mutex_unlock(&t->mu);

@@ -17,6 +17,12 @@
 /* Runs the job once for time `now`; reports how many lots matured and expired. */
 int fd_jobs_expiry_run(fd_store *s, int64_t now, int64_t *matured, int64_t *expired);
 
+/* Reviews the members whose tier must be requalified (period end plus
+ * retention); *reviewed counts them. Running it twice changes nothing more. */
+int fd_jobs_tiers_run(fd_store *s, int64_t now, int64_t *reviewed);
+
+/* The background thread runs expiry, tier reviews and the birthday and
+ * anniversary triggers every interval. */
 typedef struct fd_expiry_thread fd_expiry_thread;
 
 /* Starts a background thread running the job every interval_s seconds. */

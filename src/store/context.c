@@ -55,22 +55,11 @@ json_t *fd_segments_of(const fd_config *cfg, const json_t *data, const jl_env *e
     return names;
 }
 
-int fd_member_context(fd_db *db, const fd_program *p, const fd_config *cfg, const fd_member *m,
-                      const fd_local *lt, int64_t now, json_t **out, int *tier)
+json_t *fd_member_context_from(const fd_config *cfg, const fd_member *m, json_t *stats, int tier,
+                               const fd_local *lt, int64_t now)
 {
-    *tier = -1;
-    if (!m) {
-        *out = json_pack("{s:n, s:{}, s:{}, s:n, s:{}, s:[], s:i}", "id", "attributes", "stats",
-                         "tier", "tier_benefits", "segments", "orders_before", 0);
-        return FD_OK;
-    }
-    json_t *stats;
-    int64_t today = fd_date_days((fd_date){lt->year, lt->month, lt->day});
-    int rc = fd_stats_json(db, m->id, today, p->exponent, &stats);
-    if (!rc) rc = fd_tier_effective(db, p, cfg, m, now, tier);
-    if (rc) return rc;
     json_t *attrs = json_loads(m->attributes ? m->attributes : "{}", 0, NULL);
-    const fd_tier *t = *tier >= 0 ? &cfg->tiers.tiers[*tier] : NULL;
+    const fd_tier *t = tier >= 0 ? &cfg->tiers.tiers[tier] : NULL;
     json_t *member = json_pack(
         "{s:I, s:s, s:s, s:o, s:I, s:o, s:s?, s:o, s:I}", "id", (json_int_t)m->id, "external_id",
         m->external_id, "state", fd_member_state_name(m->state), "attributes",
@@ -86,6 +75,23 @@ int fd_member_context(fd_db *db, const fd_program *p, const fd_config *cfg, cons
     } else {
         json_object_set_new(member, "segments", json_array());
     }
-    *out = member;
+    return member;
+}
+
+int fd_member_context(fd_db *db, const fd_program *p, const fd_config *cfg, const fd_member *m,
+                      const fd_local *lt, int64_t now, json_t **out, int *tier)
+{
+    *tier = -1;
+    if (!m) {
+        *out = json_pack("{s:n, s:{}, s:{}, s:n, s:{}, s:[], s:i}", "id", "attributes", "stats",
+                         "tier", "tier_benefits", "segments", "orders_before", 0);
+        return FD_OK;
+    }
+    json_t *stats;
+    int64_t today = fd_date_days((fd_date){lt->year, lt->month, lt->day});
+    int rc = fd_stats_json(db, m->id, today, p->exponent, &stats);
+    if (!rc) rc = fd_tier_effective(db, p, cfg, m, now, tier);
+    if (rc) return rc;
+    *out = fd_member_context_from(cfg, m, stats, *tier, lt, now);
     return FD_OK;
 }

@@ -23,6 +23,11 @@ json_t *fd_time_context(const fd_local *lt);
 int fd_member_context(fd_db *db, const fd_program *p, const fd_config *cfg, const fd_member *m,
                       const fd_local *lt, int64_t now, json_t **out, int *tier);
 
+/* The same from aggregates already loaded (stats is stolen; tier is the
+ * effective tier index), for scans over many members. */
+json_t *fd_member_context_from(const fd_config *cfg, const fd_member *m, json_t *stats, int tier,
+                               const fd_local *lt, int64_t now);
+
 /* Names of the segments whose condition holds for data {"member","time"}. */
 json_t *fd_segments_of(const fd_config *cfg, const json_t *data, const jl_env *env);
 

@@ -175,54 +175,140 @@ static json_t *top_keys(const json_t *counts)
     return out;
 }
 
-int fd_stats_json(fd_db *db, int64_t member_id, int64_t today, int exponent, json_t **out)
+static const int WINDOWS[] = {30, 90, 365};
+
+json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent)
 {
-    static const int WINDOWS[] = {30, 90, 365};
     json_t *o = json_object();
-    int rc = FD_OK;
-    for (int w = 0; w < 3 && !rc; w++) {
-        int64_t spend = 0, orders = 0, points = 0;
-        rc = fd_stats_window(db, member_id, today - WINDOWS[w] + 1, today + 1, &spend, &orders, &points);
+    for (int w = 0; w < 3; w++) {
         char key[32];
         snprintf(key, sizeof key, "spend_%dd", WINDOWS[w]);
-        json_object_set_new(o, key, json_real(major(spend, exponent)));
+        json_object_set_new(o, key, json_real(major(raw->spend[w], exponent)));
         snprintf(key, sizeof key, "orders_%dd", WINDOWS[w]);
-        json_object_set_new(o, key, json_integer(orders));
+        json_object_set_new(o, key, json_integer(raw->orders[w]));
         snprintf(key, sizeof key, "points_%dd", WINDOWS[w]);
-        json_object_set_new(o, key, json_integer(points));
+        json_object_set_new(o, key, json_integer(raw->points[w]));
     }
+    bool has = raw->has_orders;
+    json_t *cats = load_obj(raw->categories, false), *skus = load_obj(raw->skus, false),
+           *chans = load_obj(raw->channels, true);
+    json_object_set_new(o, "orders_total", json_integer(raw->orders_total));
+    json_object_set_new(o, "spend_total", json_real(major(raw->spend_total, exponent)));
+    json_object_set_new(o, "average_order_value",
+                        json_real(raw->orders_total > 0
+                                      ? major(raw->spend_total, exponent) / (double)raw->orders_total
+                                      : 0));
+    json_object_set_new(o, "first_order", date_json(raw->first_order_day, has));
+    json_object_set_new(o, "last_order", date_json(raw->last_order_day, has));
+    json_object_set_new(o, "days_since_last_order",
+                        has ? json_integer(today - raw->last_order_day) : json_null());
+    json_t *tc = top_keys(cats), *ts = top_keys(skus);
+    json_object_set_new(o, "favourite_category",
+                        json_array_size(tc) ? json_incref(json_array_get(tc, 0)) : json_null());
+    json_object_set_new(o, "top_categories", tc);
+    json_object_set_new(o, "top_skus", ts);
+    json_object_set_new(o, "category_counts", cats);
+    json_object_set_new(o, "sku_counts", skus);
+    json_object_set_new(o, "channels", chans);
+    return o;
+}
+
+int fd_stats_json(fd_db *db, int64_t member_id, int64_t today, int exponent, json_t **out)
+{
+    fd_stats_raw raw = {0};
+    int rc = FD_OK;
+    for (int w = 0; w < 3 && !rc; w++)
+        rc = fd_stats_window(db, member_id, today - WINDOWS[w] + 1, today + 1, &raw.spend[w],
+                             &raw.orders[w], &raw.points[w]);
     fd_stmt *st;
     if (!rc)
         rc = fd_db_query(db,
                          "SELECT orders_total, spend_total, first_order_day, last_order_day, categories,"
                          " skus, channels FROM member_stats WHERE member_id = $1",
                          FD_PARAMS(FD_I(member_id)), &st);
+    if (rc) return rc;
+    rc = fd_stmt_next(st);
+    if (rc == 1) {
+        raw.has_orders = true;
+        raw.orders_total = fd_stmt_i64(st, 0);
+        raw.spend_total = fd_stmt_i64(st, 1);
+        raw.first_order_day = fd_stmt_i64(st, 2);
+        raw.last_order_day = fd_stmt_i64(st, 3);
+        raw.categories = fd_stmt_text(st, 4);
+        raw.skus = fd_stmt_text(st, 5);
+        raw.channels = fd_stmt_text(st, 6);
+    }
+    if (rc >= 0) *out = fd_stats_build(&raw, today, exponent);
+    fd_stmt_done(st);
+    return rc < 0 ? rc : FD_OK;
+}
+
+int fd_stats_scan(fd_db *db, int64_t program_id, int64_t first_id, int64_t last_id, int64_t today,
+                  void (*fn)(int64_t member_id, const fd_stats_raw *raw, void *arg), void *arg)
+{
+    /* Windows of every member of the range in one grouped query, then the
+     * totals in a second; both walk their index in member order. */
+    size_t span = (size_t)(last_id - first_id + 1);
+    fd_stats_raw *raw = fd_calloc(span, sizeof *raw);
+    fd_stmt *st;
+    int rc = fd_db_query(db,
+                         "SELECT member_id,"
+                         " SUM(CASE WHEN day >= $4 THEN spend ELSE 0 END),"
+                         " SUM(CASE WHEN day >= $4 THEN orders ELSE 0 END),"
+                         " SUM(CASE WHEN day >= $4 THEN points ELSE 0 END),"
+                         " SUM(CASE WHEN day >= $5 THEN spend ELSE 0 END),"
+                         " SUM(CASE WHEN day >= $5 THEN orders ELSE 0 END),"
+                         " SUM(CASE WHEN day >= $5 THEN points ELSE 0 END),"
+                         " SUM(spend), SUM(orders), SUM(points)"
+                         " FROM member_days WHERE member_id >= $2 AND member_id <= $3"
+                         " AND program_id = $1 AND day >= $6 AND day <= $7 GROUP BY member_id",
+                         FD_PARAMS(FD_I(program_id), FD_I(first_id), FD_I(last_id),
+                                   FD_I(today - 29), FD_I(today - 89), FD_I(today - 364), FD_I(today)),
+                         &st);
     if (rc) {
-        json_decref(o);
+        free(raw);
         return rc;
     }
-    rc = fd_stmt_next(st);
-    bool has = rc == 1;
-    int64_t orders = has ? fd_stmt_i64(st, 0) : 0, spend = has ? fd_stmt_i64(st, 1) : 0;
-    int64_t last = has ? fd_stmt_i64(st, 3) : 0;
-    json_t *cats = load_obj(has ? fd_stmt_text(st, 4) : NULL, false);
-    json_t *skus = load_obj(has ? fd_stmt_text(st, 5) : NULL, false);
-    json_t *chans = load_obj(has ? fd_stmt_text(st, 6) : NULL, true);
-    json_object_set_new(o, "orders_total", json_integer(orders));
-    json_object_set_new(o, "spend_total", json_real(major(spend, exponent)));
-    json_object_set_new(o, "average_order_value",
-                        json_real(orders > 0 ? major(spend, exponent) / (double)orders : 0));
-    json_object_set_new(o, "first_order", date_json(has ? fd_stmt_i64(st, 2) : 0, has));
-    json_object_set_new(o, "last_order", date_json(last, has));
-    json_object_set_new(o, "days_since_last_order", has ? json_integer(today - last) : json_null());
+    while ((rc = fd_stmt_next(st)) == 1) {
+        fd_stats_raw *r = &raw[fd_stmt_i64(st, 0) - first_id];
+        for (int w = 0; w < 3; w++) {
+            r->spend[w] = fd_stmt_i64(st, 1 + 3 * w);
+            r->orders[w] = fd_stmt_i64(st, 2 + 3 * w);
+            r->points[w] = fd_stmt_i64(st, 3 + 3 * w);
+        }
+    }
     fd_stmt_done(st);
-    json_t *tc = top_keys(cats), *ts = top_keys(skus);
-    json_object_set_new(o, "favourite_category", json_array_size(tc) ? json_incref(json_array_get(tc, 0)) : json_null());
-    json_object_set_new(o, "top_categories", tc);
-    json_object_set_new(o, "top_skus", ts);
-    json_object_set_new(o, "category_counts", cats);
-    json_object_set_new(o, "sku_counts", skus);
-    json_object_set_new(o, "channels", chans);
-    *out = o;
+    if (rc < 0) {
+        free(raw);
+        return rc;
+    }
+    rc = fd_db_query(db,
+                     "SELECT member_id, orders_total, spend_total, first_order_day, last_order_day,"
+                     " categories, skus, channels FROM member_stats WHERE program_id = $1"
+                     " AND member_id >= $2 AND member_id <= $3 ORDER BY member_id",
+                     FD_PARAMS(FD_I(program_id), FD_I(first_id), FD_I(last_id)), &st);
+    if (rc) {
+        free(raw);
+        return rc;
+    }
+    int64_t next = first_id; /* members without totals come in order too */
+    while ((rc = fd_stmt_next(st)) == 1) {
+        int64_t id = fd_stmt_i64(st, 0);
+        for (; next < id; next++) fn(next, &raw[next - first_id], arg);
+        fd_stats_raw *r = &raw[id - first_id];
+        r->has_orders = true;
+        r->orders_total = fd_stmt_i64(st, 1);
+        r->spend_total = fd_stmt_i64(st, 2);
+        r->first_order_day = fd_stmt_i64(st, 3);
+        r->last_order_day = fd_stmt_i64(st, 4);
+        r->categories = fd_stmt_text(st, 5);
+        r->skus = fd_stmt_text(st, 6);
+        r->channels = fd_stmt_text(st, 7);
+        fn(id, r, arg);
+        next = id + 1;
+    }
+    fd_stmt_done(st);
+    for (; rc >= 0 && next <= last_id; next++) fn(next, &raw[next - first_id], arg);
+    free(raw);
     return rc < 0 ? rc : FD_OK;
 }

@@ -12,6 +12,7 @@
 #define FD_STATS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "store/db.h"
@@ -34,8 +35,22 @@ int fd_stats_refund(fd_db *db, int64_t member_id, int64_t amount, int64_t orders
 int fd_stats_window(fd_db *db, int64_t member_id, int64_t from_day, int64_t to_day, int64_t *spend,
                     int64_t *orders, int64_t *points);
 
+/* A member's aggregates as read from storage, before they become JSON. */
+typedef struct fd_stats_raw {
+    int64_t spend[3], orders[3], points[3]; /* last 30, 90, 365 days */
+    bool has_orders;
+    int64_t orders_total, spend_total, first_order_day, last_order_day;
+    const char *categories, *skus, *channels; /* JSON text, borrowed */
+} fd_stats_raw;
+
 /* The "stats" object of the rule and segment context, as of local day
  * `today` (exponent for amounts as numbers). New reference. */
 int fd_stats_json(fd_db *db, int64_t member_id, int64_t today, int exponent, json_t **out);
+json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent);
+
+/* Bulk form for scans (segment listing): calls fn for each member of
+ * program_id with first_id <= id <= last_id that has aggregates. */
+int fd_stats_scan(fd_db *db, int64_t program_id, int64_t first_id, int64_t last_id, int64_t today,
+                  void (*fn)(int64_t member_id, const fd_stats_raw *raw, void *arg), void *arg);
 
 #endif

@@ -1,0 +1,24 @@
+/*
+ * events.h - the event pipeline without HTTP, for background jobs that
+ * produce events (birthdays, anniversaries): the same idempotency, rules,
+ * tiers and aggregates as POST /v1/events.
+ */
+#ifndef FD_API_EVENTS_H
+#define FD_API_EVENTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/program.h"
+#include "store/db.h"
+#include "store/store.h"
+
+/* Applies custom event `type` with id event_id for member_id (attributes
+ * may be NULL). *points receives what it earned; *duplicate whether the id
+ * was already applied. reader is a reader connection for the rules. */
+int fd_event_apply_custom(fd_store *s, fd_db *reader, const fd_program *p, int64_t member_id,
+                          const char *type, const char *event_id, const json_t *attributes,
+                          int64_t *points, bool *duplicate);
+
+#endif
