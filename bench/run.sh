@@ -10,6 +10,7 @@ mkdir -p "$OUT"
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk >/dev/null; }
 
 ./build/bench_rules 200000 2>/dev/null | tee -a "$OUT/results.txt"
+./build/bench_segments 1000000 "$OUT/segments.db" 2>/dev/null | tee -a "$OUT/results.txt"
 
 # Earn events over HTTP: 32 keep-alive connections, 1,000 members, durable (fsync per group commit).
 DB="$OUT/bench.db"

@@ -416,7 +416,7 @@ void h_offers_list(fd_req *r)
 typedef struct ranked {
     const fd_offer *o;
     int64_t affinity;
-    char reason[160];
+    char reason[320];
 } ranked;
 
 static int cmp_ranked(const void *a, const void *b)

@@ -246,6 +246,9 @@ static const char *const MIGRATIONS[] = {
     "  deleted_at BIGINT);"
     "CREATE INDEX offers_program ON offers(program_id, id);"
     "ALTER TABLE lots ADD COLUMN expiry_days BIGINT NOT NULL DEFAULT 0;",
+
+    /* 4: members in id order per program (pages and segment scans walk it) */
+    "CREATE INDEX members_program ON members(program_id, id);",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

@@ -247,7 +247,9 @@ int fd_stats_scan(fd_db *db, int64_t program_id, int64_t first_id, int64_t last_
                   void (*fn)(int64_t member_id, const fd_stats_raw *raw, void *arg), void *arg)
 {
     /* Windows of every member of the range in one grouped query, then the
-     * totals in a second; both walk their index in member order. */
+     * totals in a second; both walk their index in member order. Member ids
+     * are unique across programs, so member_days needs no program filter (and
+     * with one, SQLite would walk the program's (program_id, day) index). */
     size_t span = (size_t)(last_id - first_id + 1);
     fd_stats_raw *raw = fd_calloc(span, sizeof *raw);
     fd_stmt *st;
@@ -261,7 +263,7 @@ int fd_stats_scan(fd_db *db, int64_t program_id, int64_t first_id, int64_t last_
                          " SUM(CASE WHEN day >= $5 THEN points ELSE 0 END),"
                          " SUM(spend), SUM(orders), SUM(points)"
                          " FROM member_days WHERE member_id >= $2 AND member_id <= $3"
-                         " AND program_id = $1 AND day >= $6 AND day <= $7 GROUP BY member_id",
+                         " AND day >= $6 AND day <= $7 GROUP BY member_id",
                          FD_PARAMS(FD_I(program_id), FD_I(first_id), FD_I(last_id),
                                    FD_I(today - 29), FD_I(today - 89), FD_I(today - 364), FD_I(today)),
                          &st);
