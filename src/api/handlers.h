@@ -20,44 +20,6 @@ void h_audit_list(fd_req *r);
 void h_jobs_expire(fd_req *r);
 #ifdef FIDELIS_TESTING
 void h_test_clock(fd_req *r);
-/* rules.c */
-void h_rules_create(fd_req *r);
-void h_rules_list(fd_req *r);
-void h_rule_get(fd_req *r);
-void h_rule_replace(fd_req *r);
-void h_rule_patch(fd_req *r);
-void h_rule_delete(fd_req *r);
-void h_rule_versions(fd_req *r);
-
-/* tiers.c */
-void h_tiers_get(fd_req *r);
-void h_tiers_put(fd_req *r);
-void h_member_progress(fd_req *r);
-void h_member_tier_history(fd_req *r);
-
-/* segments.c */
-void h_segments_create(fd_req *r);
-void h_segments_list(fd_req *r);
-void h_segment_get(fd_req *r);
-void h_segment_replace(fd_req *r);
-void h_segment_delete(fd_req *r);
-void h_segment_members(fd_req *r);
-void h_segment_count(fd_req *r);
-void h_segment_export(fd_req *r);
-void h_offers_create(fd_req *r);
-void h_offers_list(fd_req *r);
-void h_offer_get(fd_req *r);
-void h_offer_replace(fd_req *r);
-void h_offer_delete(fd_req *r);
-void h_member_offers(fd_req *r);
-
-/* system.c: jobs on demand */
-void h_jobs_tiers(fd_req *r);
-void h_jobs_birthdays(fd_req *r);
-
-/* events.c: simulation shares the event parser */
-void h_simulate(fd_req *r);
-
 #endif
 
 /* members.c */
