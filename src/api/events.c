@@ -19,6 +19,7 @@
 #include "core/money.h"
 #include "store/earning.h"
 #include "store/events.h"
+#include "store/outbox.h"
 #include "store/stats.h"
 #include "store/tiering.h"
 #include "store/ledger.h"
@@ -274,6 +275,15 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
         if (pending && e.points)
             json_object_set_new(out, "matures_at", fd_json_time(fd_lot_matures_at(j->p, now)));
         json_object_set_new(out, "rules", fd_earning_breakdown(&e, false));
+        if (e.points > 0) {
+            json_t *msg = json_pack("{s:s, s:s?, s:I, s:s, s:I, s:I, s:O}", "event_id", in->id,
+                                    "order_id", purchase ? in->order_id : NULL, "points",
+                                    (json_int_t)e.points, "status", pending ? "pending" : "credited",
+                                    "balance", (json_int_t)m->balance, "pending",
+                                    (json_int_t)m->pending, "rules", json_object_get(out, "rules"));
+            rc = fd_outbox_emit(db, j->p->id, "points.earned", m->id, msg, now);
+            json_decref(msg);
+        }
     }
     fd_earning_clear(&e);
     return rc;
@@ -336,6 +346,13 @@ static int refund(fd_db *db, event_job *j, fd_member *m, json_t *out)
                                -reverse)) ||
         (rc = fd_stats_refund(db, m->id, amount, full)))
         return rc;
+    json_t *msg = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "event_id", in->id, "order_id",
+                            in->order_id, "points_reversed", (json_int_t)reverse, "from_pending",
+                            (json_int_t)plan.from_pending, "waived", (json_int_t)plan.waived,
+                            "balance", (json_int_t)m->balance, "pending", (json_int_t)m->pending);
+    if (reverse > 0) rc = fd_outbox_emit(db, j->p->id, "points.reversed", m->id, msg, now);
+    json_decref(msg);
+    if (rc) return rc;
     json_t *change = NULL;
     if ((rc = fd_tier_after_refund(db, j->p, j->cfg, m, now, &change))) return rc;
     if (change) json_object_set_new(out, "tier_change", change);

@@ -79,6 +79,15 @@ void h_member_offers(fd_req *r);
 void h_jobs_tiers(fd_req *r);
 void h_jobs_birthdays(fd_req *r);
 
+/* webhooks.c */
+void h_webhooks_create(fd_req *r);
+void h_webhooks_list(fd_req *r);
+void h_webhook_get(fd_req *r);
+void h_webhook_patch(fd_req *r);
+void h_webhook_delete(fd_req *r);
+void h_webhook_deliveries(fd_req *r);
+void h_delivery_replay(fd_req *r);
+
 /* events.c: simulation shares the event parser */
 void h_simulate(fd_req *r);
 

@@ -15,6 +15,7 @@
 #include "store/audit.h"
 #include "store/ledger.h"
 #include "store/members.h"
+#include "store/outbox.h"
 
 /* Fields of a create/update request. A NULL pointer means "not sent"; the
  * clear_ flags mean "sent as null": remove the identifier. */
@@ -204,6 +205,11 @@ static int member_write_job(fd_db *db, void *arg)
                           j->created ? "member.create" : "member.update", "member", id, before,
                           after, now);
         free(after);
+        json_t *data = fd_member_json(&j->m, NULL);
+        if (!rc)
+            rc = fd_outbox_emit(db, j->program_id, j->created ? "member.enrolled" : "member.updated",
+                                j->m.id, data, now);
+        json_decref(data);
     }
     free(before);
     return rc;
@@ -346,6 +352,7 @@ static void hash_token(const char *token, char hex[65])
     sodium_bin2hex(hex, 65, h, sizeof h);
 }
 
+/* Audit entry plus the member.updated message. */
 static int audit_member(fd_db *db, const fd_member *m, const char *actor, const char *action,
                         const char *before, int64_t now)
 {
@@ -353,6 +360,10 @@ static int audit_member(fd_db *db, const fd_member *m, const char *actor, const 
     snprintf(id, sizeof id, "%lld", (long long)m->id);
     int rc = fd_audit_add(db, m->program_id, actor, action, "member", id, before, after, now);
     free(after);
+    json_t *data = fd_member_json(m, NULL);
+    json_object_set_new(data, "change", json_string(action));
+    if (!rc) rc = fd_outbox_emit(db, m->program_id, "member.updated", m->id, data, now);
+    json_decref(data);
     return rc;
 }
 

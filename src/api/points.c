@@ -10,6 +10,7 @@
 #include "store/audit.h"
 #include "store/ledger.h"
 #include "store/members.h"
+#include "store/outbox.h"
 
 static int member_exists_or_reply(fd_req *r, int64_t *id)
 {
@@ -133,8 +134,13 @@ static int adjust_job_run(fd_db *db, void *arg)
     snprintf(id, sizeof id, "%lld", (long long)j->id);
     snprintf(after, sizeof after, "{\"points\":%lld,\"balance\":%lld}", (long long)j->points,
              (long long)j->m.balance);
-    return fd_audit_add(db, j->program->id, j->actor, "points.adjust", "member", id, NULL, after,
-                        now);
+    rc = fd_audit_add(db, j->program->id, j->actor, "points.adjust", "member", id, NULL, after, now);
+    json_t *msg = json_pack("{s:I, s:s, s:I, s:I}", "points", (json_int_t)j->points, "reason",
+                            j->reason, "balance", (json_int_t)j->m.balance, "pending",
+                            (json_int_t)j->m.pending);
+    if (!rc) rc = fd_outbox_emit(db, j->program->id, "points.adjusted", j->m.id, msg, now);
+    json_decref(msg);
+    return rc;
 }
 
 void h_member_adjust(fd_req *r)

@@ -75,6 +75,14 @@ const fd_route fd_routes[] = {
     {"PUT", "/v1/offers/{}", STAFF, 0, h_offer_replace},
     {"DELETE", "/v1/offers/{}", STAFF, 0, h_offer_delete},
 
+    {"POST", "/v1/webhooks", ADMIN, 0, h_webhooks_create},
+    {"GET", "/v1/webhooks", ADMIN, 0, h_webhooks_list},
+    {"GET", "/v1/webhooks/{}", ADMIN, 0, h_webhook_get},
+    {"PATCH", "/v1/webhooks/{}", ADMIN, 0, h_webhook_patch},
+    {"DELETE", "/v1/webhooks/{}", ADMIN, 0, h_webhook_delete},
+    {"GET", "/v1/webhooks/{}/deliveries", ADMIN, 0, h_webhook_deliveries},
+    {"POST", "/v1/deliveries/{}/replay", ADMIN, 0, h_delivery_replay},
+
     {"POST", "/v1/events", FRONT, 0, h_events_post},
     {"GET", "/v1/events/{}", LOOKUP, 0, h_event_get},
     {"GET", "/v1/orders/{}", LOOKUP, 0, h_order_get},

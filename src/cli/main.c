@@ -2,7 +2,9 @@
  * main.c - the `fidelis` command: serve, init, migrate, key create, check,
  * expire. Each command has --help.
  */
+#include <curl/curl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include "core/program.h"
 #include "core/role.h"
 #include "jobs/expiry.h"
+#include "jobs/webhooks.h"
 #include "store/audit.h"
 #include "store/keys.h"
 #include "store/ledger.h"
@@ -37,9 +40,40 @@ static const char USAGE[] =
 typedef struct opts {
     const char *db, *listen, *name, *currency, *timezone, *role, *label, *now;
     int threads, job_interval;
+    fd_webhook_settings webhooks;
     int64_t program, member;
     bool demo, help;
 } opts;
+
+/* Every option, its kind and where it goes. */
+typedef struct option_spec {
+    const char *name;
+    char kind; /* 's' string, 'i' int, 'l' int64, 'f' flag */
+    size_t offset;
+} option_spec;
+
+#define OPT(name, kind, field) {name, kind, offsetof(opts, field)}
+static const option_spec OPTIONS[] = {
+    OPT("--help", 'f', help),
+    OPT("-h", 'f', help),
+    OPT("--demo", 'f', demo),
+    OPT("--db", 's', db),
+    OPT("--listen", 's', listen),
+    OPT("--name", 's', name),
+    OPT("--currency", 's', currency),
+    OPT("--timezone", 's', timezone),
+    OPT("--role", 's', role),
+    OPT("--label", 's', label),
+    OPT("--now", 's', now),
+    OPT("--threads", 'i', threads),
+    OPT("--job-interval", 'i', job_interval),
+    OPT("--program", 'l', program),
+    OPT("--member", 'l', member),
+    OPT("--webhook-timeout-ms", 'i', webhooks.timeout_ms),
+    OPT("--webhook-backoff-ms", 'i', webhooks.backoff_ms),
+    OPT("--webhook-max-attempts", 'i', webhooks.max_attempts),
+    OPT("--webhook-interval-ms", 'i', webhooks.interval_ms),
+};
 
 static int parse_opts(int argc, char **argv, opts *o)
 {
@@ -54,48 +88,36 @@ static int parse_opts(int argc, char **argv, opts *o)
                 .currency = "EUR",
                 .timezone = "Europe/Berlin",
                 .label = "cli"};
+    fd_webhook_settings_default(&o->webhooks);
     for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes = true;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
-            o->help = true, takes = false;
-        else if (!strcmp(a, "--demo"))
-            o->demo = true, takes = false;
-        else if (!v) {
-            fprintf(stderr, "fidelis: %s needs a value (or is unknown)\n", a);
-            return FD_EINVAL;
-        } else if (!strcmp(a, "--db"))
-            o->db = v;
-        else if (!strcmp(a, "--listen"))
-            o->listen = v;
-        else if (!strcmp(a, "--name"))
-            o->name = v;
-        else if (!strcmp(a, "--currency"))
-            o->currency = v;
-        else if (!strcmp(a, "--timezone"))
-            o->timezone = v;
-        else if (!strcmp(a, "--role"))
-            o->role = v;
-        else if (!strcmp(a, "--label"))
-            o->label = v;
-        else if (!strcmp(a, "--now"))
-            o->now = v;
-        else if (!strcmp(a, "--threads"))
-            o->threads = atoi(v);
-        else if (!strcmp(a, "--job-interval"))
-            o->job_interval = atoi(v);
-        else if (!strcmp(a, "--program"))
-            o->program = atoll(v);
-        else if (!strcmp(a, "--member"))
-            o->member = atoll(v);
-        else {
-            fprintf(stderr, "fidelis: unknown option %s\n", a);
+        const option_spec *spec = NULL;
+        for (size_t k = 0; k < sizeof OPTIONS / sizeof OPTIONS[0]; k++)
+            if (!strcmp(argv[i], OPTIONS[k].name)) spec = &OPTIONS[k];
+        if (!spec) {
+            fprintf(stderr, "fidelis: unknown option %s\n", argv[i]);
             return FD_EINVAL;
         }
-        if (takes) i++;
+        char *field = (char *)o + spec->offset;
+        if (spec->kind == 'f') {
+            *(bool *)field = true;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "fidelis: %s needs a value\n", argv[i]);
+            return FD_EINVAL;
+        }
+        const char *v = argv[++i];
+        if (spec->kind == 's') *(const char **)field = v;
+        else if (spec->kind == 'i') *(int *)field = atoi(v);
+        else *(int64_t *)field = atoll(v);
     }
     if (o->threads < 1 || o->threads > 256 || o->job_interval < 1) {
         fprintf(stderr, "fidelis: --threads must be 1..256 and --job-interval >= 1\n");
+        return FD_EINVAL;
+    }
+    if (o->webhooks.timeout_ms < 10 || o->webhooks.backoff_ms < 1 || o->webhooks.max_attempts < 1 ||
+        o->webhooks.interval_ms < 10) {
+        fprintf(stderr, "fidelis: webhook settings out of range\n");
         return FD_EINVAL;
     }
     return FD_OK;
@@ -310,6 +332,8 @@ static int cmd_serve(const opts *o)
     if (o->help) {
         printf("usage: fidelis serve [--db PATH] [--listen HOST:PORT] [--threads N]\n"
                "                     [--job-interval SECONDS] [--demo]\n"
+               "                     [--webhook-timeout-ms 5000] [--webhook-backoff-ms 1000]\n"
+               "                     [--webhook-max-attempts 15] [--webhook-interval-ms 1000]\n"
                "Serves the API (default 127.0.0.1:8080, $FIDELIS_LISTEN). --demo creates a demo\n"
                "program if the database has none and prints a new admin key.\n");
         return 0;
@@ -329,14 +353,17 @@ static int cmd_serve(const opts *o)
     }
     fd_server_config cfg = {o->listen, o->threads};
     fd_server *srv;
-    fd_expiry_thread *jobs;
+    fd_expiry_thread *jobs = NULL;
     int port;
     if (fd_server_start(&cfg, s, &srv, &port)) {
         fd_store_close(s);
         return 1;
     }
-    if (fd_expiry_thread_start(s, o->job_interval, &jobs)) {
+    fd_webhook_worker *hooks = NULL;
+    if (fd_expiry_thread_start(s, o->job_interval, &jobs) ||
+        fd_webhook_worker_start(s, &o->webhooks, &hooks)) {
         fd_server_stop(srv);
+        fd_expiry_thread_stop(jobs);
         fd_store_close(s);
         return 1;
     }
@@ -348,6 +375,7 @@ static int cmd_serve(const opts *o)
     sigwait(&set, &sig);
     fd_log("info", "msg=\"shutting down\" signal=%d", sig);
     fd_server_stop(srv);
+    fd_webhook_worker_stop(hooks);
     fd_expiry_thread_stop(jobs);
     fd_store_close(s);
     return 0;
@@ -355,6 +383,7 @@ static int cmd_serve(const opts *o)
 
 int main(int argc, char **argv)
 {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     if (sodium_init() < 0) {
         fprintf(stderr, "fidelis: libsodium failed to initialise\n");
         return 1;

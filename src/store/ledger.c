@@ -10,6 +10,7 @@
 #include "base/fd.h"
 #include "core/ledger.h"
 #include "store/members.h"
+#include "store/outbox.h"
 #include "store/programs.h"
 
 /* Appends one journal entry and applies it to m and its row. */
@@ -243,6 +244,17 @@ static int load_due(fd_db *db, const char *sql, int64_t now, int limit, due_lot 
     return FD_OK;
 }
 
+static int emit_lot(fd_db *db, const fd_member *m, const char *type, int64_t lot, int64_t points,
+                    int64_t now)
+{
+    json_t *data = json_pack("{s:I, s:I, s:I, s:I}", "lot_id", (json_int_t)lot, "points",
+                             (json_int_t)points, "balance", (json_int_t)m->balance, "pending",
+                             (json_int_t)m->pending);
+    int rc = fd_outbox_emit(db, m->program_id, type, m->id, data, now);
+    json_decref(data);
+    return rc;
+}
+
 int fd_ledger_mature_due(fd_db *db, int64_t now, int limit, int64_t *count)
 {
     due_lot *due;
@@ -270,6 +282,7 @@ int fd_ledger_mature_due(fd_db *db, int64_t now, int limit, int64_t *count)
                        NULL);
         fd_posting post = {"mature", "return window ended", NULL, NULL, "system", now, 0, 0};
         if (!rc && points) rc = journal(db, &m, points, -points, due[i].lot, &post);
+        if (!rc && points) rc = emit_lot(db, &m, "points.pending_matured", due[i].lot, points, now);
         fd_member_clear(&m);
     }
     free(due);
@@ -293,6 +306,8 @@ int fd_ledger_expire_due(fd_db *db, int64_t now, int limit, int64_t *count)
                        FD_PARAMS(FD_I(due[i].lot)), NULL);
         fd_posting post = {"expire", "points expired", NULL, NULL, "system", now, 0, 0};
         if (!rc && due[i].remaining) rc = journal(db, &m, -due[i].remaining, 0, due[i].lot, &post);
+        if (!rc && due[i].remaining)
+            rc = emit_lot(db, &m, "points.expired", due[i].lot, due[i].remaining, now);
         fd_member_clear(&m);
     }
     free(due);

@@ -249,6 +249,43 @@ static const char *const MIGRATIONS[] = {
 
     /* 4: members in id order per program (pages and segment scans walk it) */
     "CREATE INDEX members_program ON members(program_id, id);",
+
+    /* 5: webhooks: subscriptions, the transactional outbox and its deliveries */
+    "CREATE TABLE webhooks ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL REFERENCES programs(id),"
+    "  url TEXT NOT NULL,"
+    "  events TEXT NOT NULL,"
+    "  secret TEXT NOT NULL,"
+    "  active BIGINT NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL,"
+    "  deleted_at BIGINT);"
+    "CREATE INDEX webhooks_program ON webhooks(program_id, id);"
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  member_id BIGINT,"
+    "  payload TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE TABLE deliveries ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL,"
+    "  webhook_id BIGINT NOT NULL REFERENCES webhooks(id),"
+    "  outbox_id BIGINT NOT NULL REFERENCES outbox(id),"
+    "  delivery_id TEXT NOT NULL UNIQUE,"
+    "  member_id BIGINT NOT NULL,"
+    "  status TEXT NOT NULL," /* pending, delivered, dead */
+    "  attempts BIGINT NOT NULL,"
+    "  next_attempt_at BIGINT NOT NULL,"
+    "  last_status BIGINT,"
+    "  last_error TEXT,"
+    "  created_at BIGINT NOT NULL,"
+    "  delivered_at BIGINT);"
+    "CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);"
+    "CREATE INDEX deliveries_order ON deliveries(webhook_id, member_id, status, id);"
+    "CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id);",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

@@ -12,6 +12,7 @@
 #include "core/jsonx.h"
 #include "core/money.h"
 #include "store/members.h"
+#include "store/outbox.h"
 #include "store/programs.h"
 #include "store/stats.h"
 
@@ -87,6 +88,10 @@ static int change_tier(fd_db *db, const fd_config *cfg, fd_member *m, int to, co
     m->tier_since = now;
     int rc = fd_member_set_tier(db, m);
     if (!rc) rc = history(db, m, from, m->tier, reason, metric, now);
+    json_t *msg = json_pack("{s:s?, s:s?, s:s, s:I}", "from", from[0] ? from : NULL, "to",
+                            m->tier[0] ? m->tier : NULL, "reason", reason, "metric", (json_int_t)metric);
+    if (!rc) rc = fd_outbox_emit(db, m->program_id, "tier.changed", m->id, msg, now);
+    json_decref(msg);
     if (!rc && change)
         *change = json_pack("{s:s?, s:s?, s:s}", "from", from[0] ? from : NULL, "to",
                             m->tier[0] ? m->tier : NULL, "reason", reason);

@@ -29,9 +29,10 @@ def fresh_database(directory):
 
 
 class Server:
-    def __init__(self, db_dir=None, threads=4, db=None):
+    def __init__(self, db_dir=None, threads=4, db=None, extra_args=()):
         self.dir = db_dir or tempfile.mkdtemp(prefix="fidelis-api-")
         self.db = db or fresh_database(self.dir)
+        self.extra_args = list(extra_args)
         self.threads = threads
         self.proc = None
         self.admin_key = None
@@ -41,7 +42,7 @@ class Server:
         with open(os.path.join(self.dir, "server.log"), "a") as log:
             self.proc = subprocess.Popen(
                 [BINARY, "serve", "--db", self.db, "--listen", "127.0.0.1:0", "--demo",
-                 "--threads", str(self.threads), "--job-interval", "3600"],
+                 "--threads", str(self.threads), "--job-interval", "3600", *self.extra_args],
                 stdout=subprocess.PIPE, stderr=log, text=True)
         self.port = None
         for line in self.proc.stdout:

@@ -1,0 +1,69 @@
+/*
+ * outbox.c - the transactional outbox (outbox.h).
+ */
+#include "store/outbox.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fd.h"
+#include "core/jsonx.h"
+
+int fd_webhook_wants(const char *events_json, const char *type)
+{
+    json_t *events = json_loads(events_json, 0, NULL);
+    size_t i;
+    json_t *e;
+    int wants = 0;
+    json_array_foreach(events, i, e)
+    {
+        const char *s = json_string_value(e);
+        if (s && (!strcmp(s, "*") || !strcmp(s, type))) wants = 1;
+    }
+    json_decref(events);
+    return wants;
+}
+
+int fd_outbox_emit(fd_db *db, int64_t program_id, const char *type, int64_t member_id,
+                   const json_t *data, int64_t now)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db,
+                         "SELECT id, events FROM webhooks WHERE program_id = $1 AND active = 1"
+                         " AND deleted_at IS NULL ORDER BY id",
+                         FD_PARAMS(FD_I(program_id)), &st);
+    if (rc) return rc;
+    int64_t hooks[64];
+    int n = 0;
+    while ((rc = fd_stmt_next(st)) == 1 && n < 64)
+        if (fd_webhook_wants(fd_stmt_text(st, 1), type)) hooks[n++] = fd_stmt_i64(st, 0);
+    fd_stmt_done(st);
+    if (rc < 0 || n == 0) return rc < 0 ? rc : FD_OK;
+    json_t *msg = json_pack("{s:s, s:o, s:O}", "type", type, "created_at", fd_json_time(now), "data", data);
+    if (member_id) json_object_set_new(msg, "member_id", json_integer(member_id));
+    char *payload = json_dumps(msg, JSON_COMPACT);
+    json_decref(msg);
+    int64_t outbox_id;
+    rc = fd_db_one_i64(db,
+                       "INSERT INTO outbox(program_id, type, member_id, payload, created_at)"
+                       " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                       FD_PARAMS(FD_I(program_id), FD_S(type), member_id ? FD_I(member_id) : FD_NULL,
+                                 FD_S(payload), FD_I(now)),
+                       &outbox_id);
+    free(payload);
+    for (int i = 0; i < n && !rc; i++) {
+        unsigned char raw[16];
+        char id[40] = "dlv_";
+        randombytes_buf(raw, sizeof raw);
+        sodium_bin2hex(id + 4, sizeof id - 4, raw, sizeof raw);
+        rc = fd_db_run(db,
+                       "INSERT INTO deliveries(program_id, webhook_id, outbox_id, delivery_id, member_id,"
+                       " status, attempts, next_attempt_at, created_at)"
+                       " VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
+                       FD_PARAMS(FD_I(program_id), FD_I(hooks[i]), FD_I(outbox_id), FD_S(id),
+                                 FD_I(member_id), FD_I(now)),
+                       NULL);
+    }
+    return rc;
+}

@@ -1,0 +1,24 @@
+/*
+ * outbox.h - the transactional outbox: every meaningful change writes its
+ * message in the same transaction as the change (so nothing is announced
+ * that did not happen, and nothing that happened is lost), with one delivery
+ * row per subscribed webhook. The delivery worker (jobs/webhooks.c) sends
+ * them later, outside any request.
+ */
+#ifndef FD_OUTBOX_H
+#define FD_OUTBOX_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "store/db.h"
+
+/* Writes message `type` about member_id (0: none) with data (borrowed) for
+ * every active webhook of the program subscribed to it. */
+int fd_outbox_emit(fd_db *db, int64_t program_id, const char *type, int64_t member_id,
+                   const json_t *data, int64_t now);
+
+/* True when the webhook's subscription list (JSON array text) covers type. */
+int fd_webhook_wants(const char *events_json, const char *type);
+
+#endif

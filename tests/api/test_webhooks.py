@@ -1,0 +1,218 @@
+"""Webhooks (issue 6): a real receiver on loopback that refuses connections,
+answers 500, times out, then recovers. Every message arrives, signed, in
+order per member; duplicates only where a timeout hid a success."""
+import hashlib
+import hmac
+import http.server
+import json
+import socket
+import threading
+import time
+
+import harness
+from harness import Server, ServerTest
+
+SECRET = "whsec_test_secret_0123456789"
+FAST = ["--webhook-backoff-ms", "100", "--webhook-timeout-ms", "400", "--webhook-interval-ms", "50"]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Receiver:
+    """Fails the first `fail` requests with 500, lets the next `hang` time out, then accepts."""
+
+    def __init__(self, port, fail=0, hang=0, always_fail=False):
+        self.received = []  # (delivery id, event type, body, signature ok)
+        self.fail, self.hang, self.always_fail = fail, hang, always_fail
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                sig = dict(p.split("=", 1) for p in self.headers["Fidelis-Signature"].split(","))
+                expected = hmac.new(SECRET.encode(), (sig["t"] + ".").encode() + body, hashlib.sha256).hexdigest()
+                with outer.lock:
+                    outer.received.append((self.headers["Fidelis-Delivery"], self.headers["Fidelis-Event"],
+                                           json.loads(body), hmac.compare_digest(expected, sig["v1"])))
+                    if outer.always_fail or outer.fail > 0:
+                        outer.fail -= 1
+                        code = 500
+                    elif outer.hang > 0:
+                        outer.hang -= 1
+                        code = None
+                    else:
+                        code = 200
+                if code is None:
+                    time.sleep(1.0)  # beyond the sender's timeout: it will send again
+                    code = 200
+                self.send_response(code)
+                self.end_headers()
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Webhooks(ServerTest):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server(extra_args=FAST)
+
+    def setUp(self):
+        rc, out, err = self.srv.cli("init", "--name", self._testMethodName)
+        self.key = out.split("admin key: ")[1].strip()
+
+    def req(self, method, path, body=None):
+        return self.srv.req(method, path, body, key=self.key)
+
+    def deliveries(self, hook, status=None):
+        out, cursor = [], None
+        while True:
+            q = "/v1/webhooks/%d/deliveries?limit=500" % hook + ("&status=" + status if status else "")
+            s, page = self.req("GET", q + ("&cursor=" + cursor if cursor else ""))
+            self.assertEqual(s, 200, page)
+            out += page["data"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return out
+
+    def wait_settled(self, hook, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if not self.deliveries(hook, "pending"):
+                return
+            time.sleep(0.1)
+        self.fail("deliveries still pending after %d s" % timeout)
+
+    def test_receiver_down_then_recovers(self):
+        port = free_port()
+        s, hook = self.req("POST", "/v1/webhooks", {"url": "http://127.0.0.1:%d/hook" % port,
+                                                     "events": ["*"], "secret": SECRET})
+        self.assertEqual(s, 201, hook)
+        self.assertEqual(hook["secret"], SECRET)
+        members = [self.req("POST", "/v1/members", {"external_id": "w%d" % i})[1]["id"] for i in range(4)]
+        for i in range(16):
+            body = {"id": "wh-%d" % i, "type": "purchase", "external_id": "w%d" % (i % 4),
+                    "order": {"id": "WH-%d" % i, "total": "%d.00" % (i + 1), "currency": "EUR"}}
+            self.assertEqual(self.req("POST", "/v1/events", body)[0], 201)
+        time.sleep(1.0)  # connection refused meanwhile: retries pile up
+        refused = [d for d in self.deliveries(hook["id"]) if d["attempts"] > 0]
+        self.assertTrue(refused and refused[0]["last_error"], refused[:1])
+        rcv = Receiver(port, fail=3, hang=2)
+        try:
+            self.wait_settled(hook["id"])
+        finally:
+            rcv.close()
+        sent = self.deliveries(hook["id"])
+        self.assertEqual(len(sent), 4 + 16)  # member.enrolled x4, points.earned x16
+        self.assertTrue(all(d["status"] == "delivered" for d in sent))
+        got = {}
+        for delivery, event, body, sig_ok in rcv.received:
+            self.assertTrue(sig_ok, "bad signature on " + delivery)
+            got.setdefault(delivery, []).append((event, body))
+        self.assertEqual(set(got), {d["delivery_id"] for d in sent})  # every message arrived
+        dupes = [k for k, v in got.items() if len(v) > 1]
+        self.assertLessEqual(len(dupes), 2 + 3)  # only what timed out (or the 500s, never accepted)
+        for k in dupes:  # a repeat is the same message
+            self.assertTrue(all(b == got[k][0] for b in got[k]))
+        # order per member: first arrivals follow the order the changes happened
+        first_seen = []
+        for delivery, event, body, sig_ok in rcv.received:
+            if delivery not in first_seen:
+                first_seen.append(delivery)
+        for m in members:
+            mine = [d["delivery_id"] for d in sent if d["member_id"] == m]
+            self.assertEqual([x for x in first_seen if x in mine], mine)
+        earned = [b for k, v in got.items() for e, b in v[:1] if e == "points.earned"]
+        self.assertEqual(sorted(b["data"]["points"] for b in earned), list(range(1, 17)))
+
+    def test_dead_letter_and_replay(self):
+        port = free_port()
+        rcv = Receiver(port, always_fail=True)
+        try:
+            s, hook = self.req("POST", "/v1/webhooks", {"url": "http://127.0.0.1:%d/" % port,
+                                                         "events": ["member.enrolled"], "secret": SECRET})
+            # 15 attempts at 100 ms doubling would take an hour: make the first one fail for good
+            self.req("POST", "/v1/members", {"external_id": "dead-1"})
+            deadline = time.time() + 10
+            while not rcv.received and time.time() < deadline:
+                time.sleep(0.05)
+            d = self.deliveries(hook["id"])[0]
+            self.assertEqual(d["type"], "member.enrolled")
+            self.assertGreaterEqual(d["attempts"], 1)
+            rcv.always_fail = False
+            s, r = self.req("POST", "/v1/deliveries/%s/replay" % d["delivery_id"])
+            self.assertIn(s, (200, 404))  # 404 when it is still pending (a retry is due anyway)
+            self.wait_settled(hook["id"])
+            self.assertEqual(self.deliveries(hook["id"])[0]["status"], "delivered")
+            s, r = self.req("POST", "/v1/deliveries/%s/replay" % d["delivery_id"])
+            self.assertEqual(s, 200)  # replaying a delivered message sends it again
+            self.wait_settled(hook["id"])
+            self.assertGreaterEqual(len([x for x in rcv.received if x[0] == d["delivery_id"]]), 2)
+        finally:
+            rcv.close()
+
+    def test_subscription_filter_and_bad_input(self):
+        s, hook = self.req("POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/x", "events": ["tier.changed"]})
+        self.assertEqual(s, 201)
+        self.assertTrue(hook["secret"].startswith("whsec_"))
+        self.req("POST", "/v1/members", {"external_id": "filt"})
+        self.assertEqual(self.deliveries(hook["id"]), [])
+        self.assertError(self.req("POST", "/v1/webhooks", {"url": "ftp://x"}), 422, "invalid_field", "url")
+        self.assertError(self.req("POST", "/v1/webhooks", {"url": "http://x", "events": ["nope"]}), 422,
+                         "invalid_field", "events")
+        self.assertError(self.req("POST", "/v1/webhooks", {"url": "http://x", "secret": "short"}), 422)
+        s, lst = self.req("GET", "/v1/webhooks")
+        self.assertNotIn("secret", lst["data"][0])
+        s, off = self.req("PATCH", "/v1/webhooks/%d" % hook["id"], {"active": False})
+        self.assertEqual(off["active"], False)
+        self.assertEqual(self.req("DELETE", "/v1/webhooks/%d" % hook["id"])[0], 200)
+        self.assertError(self.req("GET", "/v1/webhooks/%d" % hook["id"]), 404)
+
+
+class DeadLetter(ServerTest):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server(extra_args=FAST + ["--webhook-max-attempts", "3"])
+
+    def test_after_max_attempts_the_delivery_is_dead(self):
+        port = free_port()
+        s, hook = self.srv.req("POST", "/v1/webhooks", {"url": "http://127.0.0.1:%d/" % port,
+                                                         "events": ["member.enrolled"], "secret": SECRET})
+        self.srv.member("gone")
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            s, page = self.srv.req("GET", "/v1/webhooks/%d/deliveries?status=dead" % hook["id"])
+            if page["data"]:
+                break
+            time.sleep(0.1)
+        self.assertEqual(len(page["data"]), 1)
+        self.assertEqual(page["data"][0]["attempts"], 3)
+        rcv = Receiver(port)
+        try:
+            s, r = self.srv.req("POST", "/v1/deliveries/%s/replay" % page["data"][0]["delivery_id"])
+            self.assertEqual(s, 200)
+            deadline = time.time() + 10
+            while not rcv.received and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(rcv.received[0][1], "member.enrolled")
+        finally:
+            rcv.close()
+
+
+if __name__ == "__main__":
+    harness.main()
