@@ -88,6 +88,14 @@ void h_webhook_delete(fd_req *r);
 void h_webhook_deliveries(fd_req *r);
 void h_delivery_replay(fd_req *r);
 
+/* reminders.c */
+void h_reminders_create(fd_req *r);
+void h_reminders_list(fd_req *r);
+void h_reminder_get(fd_req *r);
+void h_reminder_replace(fd_req *r);
+void h_reminder_delete(fd_req *r);
+void h_jobs_reminders(fd_req *r);
+
 /* events.c: simulation shares the event parser */
 void h_simulate(fd_req *r);
 

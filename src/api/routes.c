@@ -83,6 +83,13 @@ const fd_route fd_routes[] = {
     {"GET", "/v1/webhooks/{}/deliveries", ADMIN, 0, h_webhook_deliveries},
     {"POST", "/v1/deliveries/{}/replay", ADMIN, 0, h_delivery_replay},
 
+    {"POST", "/v1/reminders", STAFF, 0, h_reminders_create},
+    {"GET", "/v1/reminders", READ, 0, h_reminders_list},
+    {"GET", "/v1/reminders/{}", READ, 0, h_reminder_get},
+    {"PUT", "/v1/reminders/{}", STAFF, 0, h_reminder_replace},
+    {"DELETE", "/v1/reminders/{}", STAFF, 0, h_reminder_delete},
+    {"POST", "/v1/jobs/reminders", ADMIN, 0, h_jobs_reminders},
+
     {"POST", "/v1/events", FRONT, 0, h_events_post},
     {"GET", "/v1/events/{}", LOOKUP, 0, h_event_get},
     {"GET", "/v1/orders/{}", LOOKUP, 0, h_order_get},

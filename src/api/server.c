@@ -22,7 +22,7 @@
 /* Statuses counted per route; anything else is counted as "other". */
 static const int COUNTED[] = {200, 201, 400, 401, 403, 404, 405, 409, 413, 422, 500, 503};
 #define NCOUNTED ((int)(sizeof COUNTED / sizeof COUNTED[0]))
-#define ROUTES_MAX 64
+#define ROUTES_MAX 128
 
 struct fd_server {
     struct MHD_Daemon *mhd;
@@ -282,7 +282,10 @@ static int bind_listen(const char *addr, int *fd_out, int *port_out)
 
 int fd_server_start(const fd_server_config *cfg, fd_store *store, fd_server **out, int *port)
 {
-    if (fd_nroutes > ROUTES_MAX) return FD_EINVAL;
+    if (fd_nroutes > ROUTES_MAX) {
+        fd_log("error", "msg=\"%d routes, more than ROUTES_MAX %d\"", fd_nroutes, ROUTES_MAX);
+        return FD_EINVAL;
+    }
     int fd, rc = bind_listen(cfg->listen, &fd, port);
     if (rc) return rc;
     fd_server *s = fd_calloc(1, sizeof *s);

@@ -9,6 +9,7 @@
 
 #include "base/fd.h"
 #include "jobs/birthdays.h"
+#include "jobs/reminders.h"
 #include "store/ledger.h"
 #include "store/tiering.h"
 
@@ -80,6 +81,8 @@ static void *thread_main(void *arg)
             fd_log("error", "job=tiers rc=%d msg=\"%s\"", rc, fd_strerror(rc));
         if ((rc = fd_jobs_birthdays_run(t->store, now, &sent)))
             fd_log("error", "job=birthdays rc=%d msg=\"%s\"", rc, fd_strerror(rc));
+        if ((rc = fd_jobs_reminders_run(t->store, now, &sent)))
+            fd_log("error", "job=reminders rc=%d msg=\"%s\"", rc, fd_strerror(rc));
         pthread_mutex_lock(&t->mu);
     }
     pthread_mutex_unlock(&t->mu);

@@ -286,6 +286,27 @@ static const char *const MIGRATIONS[] = {
     "CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);"
     "CREATE INDEX deliveries_order ON deliveries(webhook_id, member_id, status, id);"
     "CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id);",
+
+    /* 6: reminders and what each member was sent */
+    "CREATE TABLE reminders ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL REFERENCES programs(id),"
+    "  name TEXT NOT NULL,"
+    "  definition TEXT NOT NULL,"
+    "  active BIGINT NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL,"
+    "  updated_by TEXT NOT NULL,"
+    "  deleted_at BIGINT);"
+    "CREATE INDEX reminders_program ON reminders(program_id, id);"
+    "CREATE TABLE reminder_sends ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL,"
+    "  reminder_id BIGINT NOT NULL,"
+    "  member_id BIGINT NOT NULL,"
+    "  occurrence TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE UNIQUE INDEX reminder_sends_key ON reminder_sends(reminder_id, member_id, occurrence);",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

@@ -184,6 +184,47 @@ class Webhooks(ServerTest):
         self.assertError(self.req("GET", "/v1/webhooks/%d" % hook["id"]), 404)
 
 
+class Reminders(Webhooks):
+    def test_points_expiring_once_per_occurrence_and_opt_out(self):
+        port = free_port()
+        rcv = Receiver(port)
+        try:
+            s, hook = self.req("POST", "/v1/webhooks", {"url": "http://127.0.0.1:%d/" % port,
+                                                         "events": ["reminder"], "secret": SECRET})
+            self.req("PATCH", "/v1/program", {"expiry": {"mode": "days", "days": 2}})
+            s, rem = self.req("POST", "/v1/reminders", {
+                "name": "expiring soon", "trigger": {"type": "points_expiring", "days": 3},
+                "channel": "email",
+                "template": "Hi {{member.attributes.first_name}}, {{points}} points expire on {{expires_on}}."})
+            self.assertEqual(s, 201, rem)
+            for ext, consent in (("ana", None), ("bob", "opt_out")):
+                m = self.req("POST", "/v1/members", {"external_id": ext, "attributes": {"first_name": ext.title()}})[1]
+                if consent:
+                    self.req("POST", "/v1/members/%d/consent" % m["id"], {"marketing": consent})
+                body = {"id": "rem-" + ext, "type": "purchase", "external_id": ext,
+                        "order": {"id": "REM-" + ext, "total": "42.00", "currency": "EUR"}}
+                self.assertEqual(self.req("POST", "/v1/events", body)[0], 201)
+            s, r1 = self.req("POST", "/v1/jobs/reminders")
+            s, r2 = self.req("POST", "/v1/jobs/reminders")  # the scheduler runs twice
+            self.assertEqual((r1["reminders_sent"], r2["reminders_sent"]), (1, 0))
+            self.wait_settled(hook["id"])
+            msgs = [b for d, e, b, ok in rcv.received if e == "reminder"]
+            self.assertEqual(len(msgs), 1)
+            data = msgs[0]["data"]
+            self.assertEqual((data["channel"], data["member"]["external_id"]), ("email", "ana"))
+            self.assertRegex(data["message"], r"^Hi Ana, 42 points expire on \d{4}-\d\d-\d\d\.$")
+        finally:
+            rcv.close()
+
+    def test_bad_reminders(self):
+        for body, field in [({"name": "x", "trigger": {"type": "sometime"}, "channel": "sms", "template": "t"}, "trigger.type"),
+                            ({"name": "x", "trigger": {"type": "inactive"}, "channel": "sms", "template": "t"}, "trigger.days"),
+                            ({"name": "x", "trigger": {"type": "birthday_month"}, "template": "t"}, "channel"),
+                            ({"name": "x", "trigger": {"type": "birthday_month"}, "channel": "sms",
+                              "template": "Hi {{ }}"}, "template")]:
+            self.assertError(self.req("POST", "/v1/reminders", body), 422, "invalid_reminder", field)
+
+
 class DeadLetter(ServerTest):
     @classmethod
     def setUpClass(cls):

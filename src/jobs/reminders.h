@@ -1,0 +1,27 @@
+/*
+ * reminders.h - scheduled messages to members (points expiring, N days
+ * after enrolment, birthday month, no order for N days, tier about to be
+ * lost), rendered from a template and delivered as a "reminder" webhook
+ * carrying the channel (email, sms, push, chatbot...) so the shop's tool
+ * sends it. Each member gets each reminder at most once per occurrence,
+ * even when the scheduler runs twice or in two processes (a unique row per
+ * reminder, member and occurrence, written with the message). Members who
+ * opted out of marketing, and suspended or closed members, get none.
+ */
+#ifndef FD_JOBS_REMINDERS_H
+#define FD_JOBS_REMINDERS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+#define FD_REMINDER_BATCH 100000 /* candidates per reminder and run */
+
+/* Validates a reminder definition; field and msg say what is wrong. */
+int fd_reminder_check(const json_t *def, char field[64], char msg[160]);
+
+/* Runs every active reminder of every program for instant now. */
+int fd_jobs_reminders_run(fd_store *s, int64_t now, int64_t *sent);
+
+#endif
