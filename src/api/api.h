@@ -34,6 +34,8 @@ typedef struct fd_req {
     const char *path;
     const char *params[4]; /* path parameters, in order */
     json_t *body;          /* parsed JSON object, or NULL when the body was empty */
+    const char *raw;       /* the body as sent, for routes that take CSV or NDJSON */
+    size_t raw_len;
     fd_db *db;             /* reader connection for this request */
     fd_principal who;      /* authenticated caller */
     fd_program program;    /* the caller's program */

@@ -36,6 +36,8 @@ typedef struct event_input {
     int64_t shipping;     /* purchase: order.shipping */
     int64_t amount;       /* refund: amount, when has_amount */
     bool has_amount;
+    bool guest;           /* purchase without a member: recorded, earns nothing */
+    bool award;           /* false: historic backfill, no points (award_points: false) */
     char hash[65];
 } event_input;
 
@@ -138,8 +140,13 @@ static int input_or_reply(fd_req *r, event_input *in, bool simulation)
     if (attrs && !json_is_object(attrs))
         return bad(r, "attributes", "attributes must be an object");
     bool refund = !strcmp(in->type, "refund");
-    if (!refund && !simulation && !in->member_id && !in->external_id)
+    bool purchase = !strcmp(in->type, "purchase");
+    in->guest = purchase && !simulation && !in->member_id && !in->external_id;
+    if (!refund && !purchase && !simulation && !in->member_id && !in->external_id)
         return bad(r, "external_id", "name the member with external_id or member_id");
+    json_t *award = json_object_get(r->body, "award_points");
+    if (award && !json_is_boolean(award)) return bad(r, "award_points", "award_points is true or false");
+    in->award = !award || json_is_true(award);
     if (refund && simulation) return bad(r, "type", "simulate purchases and custom events");
     int rc = FD_OK;
     if (!strcmp(in->type, "purchase")) {
@@ -224,6 +231,53 @@ static int applied_meanwhile(fd_db *db, const event_job *j)
     return rc == FD_OK ? FD_EBUSY : rc == FD_ENOTFOUND ? FD_OK : rc;
 }
 
+/* A purchase by a customer who is not a member: kept for analytics. */
+static int guest_purchase(fd_db *db, event_job *j, json_t *out)
+{
+    const event_input *in = j->in;
+    int rc = fd_db_run(db,
+                       "INSERT INTO guest_orders(program_id, order_id, total, refunded, channel,"
+                       " occurred_at, created_at) VALUES ($1, $2, $3, 0, $4, $5, $6)",
+                       FD_PARAMS(FD_I(j->p->id), FD_S(in->order_id), FD_I(in->total), FD_S(in->channel),
+                                 FD_I(in->occurred_at), FD_I(fd_now())),
+                       NULL);
+    if (rc == FD_ECONFLICT)
+        return job_fail(&j->err, rc, "order_exists", "order.id", "order %s was already posted", in->order_id);
+    json_object_set_new(out, "order_id", json_string(in->order_id));
+    json_object_set_new(out, "points", json_integer(0));
+    json_object_set_new(out, "guest", json_true());
+    return rc;
+}
+
+/* A refund of a guest's order: the amount is recorded, no points move. */
+static int guest_refund(fd_db *db, event_job *j, json_t *out)
+{
+    const event_input *in = j->in;
+    int64_t total, refunded;
+    fd_stmt *st;
+    int rc = fd_db_query(db, "SELECT total, refunded FROM guest_orders WHERE program_id = $1 AND order_id = $2",
+                         FD_PARAMS(FD_I(j->p->id), FD_S(in->order_id)), &st);
+    if (rc) return rc;
+    rc = fd_stmt_next(st);
+    total = rc == 1 ? fd_stmt_i64(st, 0) : 0;
+    refunded = rc == 1 ? fd_stmt_i64(st, 1) : 0;
+    fd_stmt_done(st);
+    if (rc == 0) return job_fail(&j->err, FD_ENOTFOUND, "order_not_found", "order_id", "no order %s", in->order_id);
+    if (rc < 0) return rc;
+    int64_t amount = in->has_amount ? in->amount : total - refunded;
+    if (amount <= 0 || amount > total - refunded)
+        return job_fail(&j->err, amount <= 0 ? FD_ECONFLICT : FD_EINVAL,
+                        amount <= 0 ? "already_refunded" : "refund_exceeds_order", "amount",
+                        "order %s has %lld minor units left to refund", in->order_id, (long long)(total - refunded));
+    rc = fd_db_run(db, "UPDATE guest_orders SET refunded = refunded + $3 WHERE program_id = $1 AND order_id = $2",
+                   FD_PARAMS(FD_I(j->p->id), FD_S(in->order_id), FD_I(amount)), NULL);
+    json_object_set_new(out, "order_id", json_string(in->order_id));
+    json_object_set_new(out, "refunded", fd_json_amount(amount, j->p->exponent));
+    json_object_set_new(out, "points_reversed", json_integer(0));
+    json_object_set_new(out, "guest", json_true());
+    return rc;
+}
+
 /* Purchases and custom events: the earning rules decide. */
 static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
 {
@@ -242,7 +296,8 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
     }
     fd_earning e = {.p = j->p, .rs = j->rs, .cfg = j->cfg, .m = m, .event = j->body, .type = in->type,
                     .occurred_at = in->occurred_at, .total = in->total, .shipping = in->shipping};
-    rc = fd_earning_evaluate(db, &e);
+    if (in->award) rc = fd_earning_evaluate(db, &e);
+    else e.base_rate = true, e.tier = -1; /* a backfill without points: nothing to credit */
     if (rc == FD_EOVERFLOW)
         rc = job_fail(&j->err, rc, "out_of_range", "order.total", "the points would leave their range");
     bool pending = purchase && j->p->pending_days > 0;
@@ -295,8 +350,7 @@ static int refund(fd_db *db, event_job *j, fd_member *m, json_t *out)
     int64_t now = fd_now(), reverse;
     fd_order o;
     int rc = fd_order_get(db, j->p->id, in->order_id, &o);
-    if (rc == FD_ENOTFOUND)
-        return job_fail(&j->err, rc, "order_not_found", "order_id", "no order %s", in->order_id);
+    if (rc == FD_ENOTFOUND) return guest_refund(db, j, out);
     if (rc) return rc;
     if ((rc = fd_member_get(db, j->p->id, o.member_id, m)) || (rc = follow_merges(db, j->p->id, m)) ||
         (rc = lock_reload(db, j->p->id, m)) || (rc = applied_meanwhile(db, j)))
@@ -386,9 +440,9 @@ static int event_job_run(fd_db *db, void *arg)
     bool is_refund = !strcmp(in->type, "refund");
     /* Budgeted rules are locked before the member, in every process, so that
      * concurrent events queue on the budget instead of deadlocking. */
-    rc = is_refund ? FD_OK : fd_earning_lock_budgets(db, j->rs, in->type);
-    if (!rc && !is_refund) rc = resolve_member(db, j, true, &m);
-    if (!rc) rc = is_refund ? refund(db, j, &m, out) : earn(db, j, &m, out);
+    rc = is_refund || in->guest ? FD_OK : fd_earning_lock_budgets(db, j->rs, in->type);
+    if (!rc && !is_refund && !in->guest) rc = resolve_member(db, j, true, &m);
+    if (!rc) rc = is_refund ? refund(db, j, &m, out) : in->guest ? guest_purchase(db, j, out) : earn(db, j, &m, out);
     if (!rc) {
         json_object_set_new(out, "member_id", json_integer(m.id));
         json_object_set_new(out, "balance", json_integer(m.balance));
@@ -520,7 +574,8 @@ int fd_event_apply_custom(fd_store *s, fd_db *reader, const fd_program *p, int64
     json_t *body = json_pack("{s:s, s:s, s:I}", "id", event_id, "type", type, "member_id",
                              (json_int_t)member_id);
     if (attributes) json_object_set(body, "attributes", (json_t *)attributes);
-    event_input in = {.id = event_id, .type = type, .member_id = member_id, .occurred_at = fd_now()};
+    event_input in = {.id = event_id, .type = type, .member_id = member_id, .occurred_at = fd_now(),
+                      .award = true};
     char *canon = json_canonical(body);
     unsigned char h[32];
     crypto_generichash(h, sizeof h, (const unsigned char *)canon, strlen(canon), NULL, 0);
@@ -543,4 +598,111 @@ int fd_event_apply_custom(fd_store *s, fd_db *reader, const fd_program *p, int64
     fd_config_release(cfg);
     json_decref(body);
     return rc;
+}
+
+/* ---------- batches (imports) ---------- */
+
+typedef struct batch_item {
+    event_input in;
+    event_job job;
+    int status;  /* HTTP status of the outcome */
+    json_t *out; /* result, or the error object */
+} batch_item;
+
+typedef struct batch_job {
+    batch_item *items;
+    size_t n;
+} batch_job;
+
+/* Every event of the batch in one transaction, each inside its own
+ * savepoint: one bad event does not undo the others. */
+static int batch_job_run(fd_db *db, void *arg)
+{
+    batch_job *b = arg;
+    for (size_t i = 0; i < b->n; i++) {
+        batch_item *it = &b->items[i];
+        if (it->status) continue; /* refused when parsed */
+        int rc = fd_db_savepoint(db, "ev");
+        if (rc) return rc;
+        it->job.duplicate = false;
+        free(it->job.result);
+        it->job.result = NULL;
+        memset(&it->job.err, 0, sizeof it->job.err);
+        int erc = event_job_run(db, &it->job);
+        if (erc == FD_EBUSY) return erc; /* a race with another process: the batch runs again */
+        if (erc < 0) {
+            it->status = -erc; /* remembered below as an error */
+            if ((rc = fd_db_rollback_to(db, "ev"))) return rc;
+        }
+        if ((rc = fd_db_release(db, "ev"))) return rc;
+    }
+    return FD_OK;
+}
+
+static json_t *error_json(int status, const char *code, const char *message, const char *field)
+{
+    json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message);
+    json_object_set_new(e, "field", field ? json_string(field) : json_null());
+    return json_pack("{s:i, s:o}", "status", status, "error", e);
+}
+
+int fd_events_batch(fd_store *s, fd_db *reader, const fd_program *p, const char *actor,
+                    json_t *const *bodies, size_t n, json_t **results)
+{
+    fd_ruleset *rs = NULL;
+    fd_config *cfg = NULL;
+    int rc = fd_ruleset_get(reader, p->id, p->rules_version, &rs);
+    if (!rc) rc = fd_config_get(reader, p, &cfg);
+    batch_item *items = fd_calloc(n ? n : 1, sizeof *items);
+    for (size_t i = 0; !rc && i < n; i++) {
+        fd_req fake = {.body = bodies[i], .program = *p, .db = reader};
+        if (!json_is_object(bodies[i])) {
+            items[i].status = 400;
+            items[i].out = error_json(400, "invalid_json", "each event is a JSON object", NULL);
+            continue;
+        }
+        if (input_or_reply(&fake, &items[i].in, false)) {
+            json_t *reply = json_loads(fake.reply, 0, NULL);
+            items[i].status = fake.status;
+            items[i].out = json_pack("{s:i, s:O}", "status", fake.status, "error", json_object_get(reply, "error"));
+            json_decref(reply);
+            free(fake.reply);
+            continue;
+        }
+        items[i].job = (event_job){.p = p, .rs = rs, .cfg = cfg, .body = bodies[i], .in = &items[i].in,
+                                   .actor = actor};
+    }
+    batch_job b = {items, n};
+    if (!rc) rc = fd_store_write(s, batch_job_run, &b);
+    json_t *out = json_array();
+    for (size_t i = 0; !rc && i < n; i++) {
+        batch_item *it = &items[i];
+        if (it->out) {
+            json_array_append_new(out, it->out);
+            it->out = NULL;
+        } else if (it->status) { /* failed in the transaction */
+            int frc = -it->status;
+            const fd_job_error *e = &it->job.err;
+            json_array_append_new(out, error_json(fd_http_status(frc), e->code ? e->code : "invalid",
+                                                  e->code ? e->message : fd_strerror(frc), e->field));
+        } else {
+            json_t *res = json_loads(it->job.result, 0, NULL);
+            json_object_set_new(res, "duplicate", json_boolean(it->job.duplicate));
+            json_array_append_new(out, json_pack("{s:i, s:o}", "status", it->job.duplicate ? 200 : 201, "result", res));
+            fd_metrics_event(it->in.type, it->job.duplicate);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_decref(items[i].out);
+        free(items[i].job.result);
+    }
+    free(items);
+    fd_ruleset_release(rs);
+    fd_config_release(cfg);
+    if (rc) {
+        json_decref(out);
+        return rc;
+    }
+    *results = out;
+    return FD_OK;
 }

@@ -21,4 +21,11 @@ int fd_event_apply_custom(fd_store *s, fd_db *reader, const fd_program *p, int64
                           const char *type, const char *event_id, const json_t *attributes,
                           int64_t *points, bool *duplicate);
 
+/* Applies n event bodies (borrowed) as one group commit, each in its own
+ * savepoint, with the same validation as POST /v1/events. *results receives
+ * one entry per body: {"status": 201|200, "result": ...} or {"status": 4xx,
+ * "error": {...}}. FD_EBUSY and storage errors fail the whole batch. */
+int fd_events_batch(fd_store *s, fd_db *reader, const fd_program *p, const char *actor,
+                    json_t *const *bodies, size_t n, json_t **results);
+
 #endif

@@ -96,6 +96,10 @@ void h_reminder_replace(fd_req *r);
 void h_reminder_delete(fd_req *r);
 void h_jobs_reminders(fd_req *r);
 
+/* import.c */
+void h_import(fd_req *r);
+void h_export(fd_req *r);
+
 /* events.c: simulation shares the event parser */
 void h_simulate(fd_req *r);
 

@@ -176,6 +176,7 @@ int param_id_or_reply(fd_req *r, int i, int64_t *out)
 
 const char *fd_query(fd_req *r, const char *key)
 {
+    if (!r->conn) return NULL; /* a request replayed without HTTP (imports) */
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 

@@ -90,6 +90,9 @@ const fd_route fd_routes[] = {
     {"DELETE", "/v1/reminders/{}", STAFF, 0, h_reminder_delete},
     {"POST", "/v1/jobs/reminders", ADMIN, 0, h_jobs_reminders},
 
+    {"POST", "/v1/imports/{}", ADMIN, ROUTE_RAW, h_import},
+    {"GET", "/v1/exports/{}", READ, 0, h_export},
+
     {"POST", "/v1/events", FRONT, 0, h_events_post},
     {"GET", "/v1/events/{}", LOOKUP, 0, h_event_get},
     {"GET", "/v1/orders/{}", LOOKUP, 0, h_order_get},

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/import.h"
 #include "api/members_json.h"
 #include "base/fd.h"
 #include "base/localtime.h"
@@ -178,39 +179,10 @@ void h_segments_list(fd_req *r)
 
 typedef struct scan_acc {
     json_t *data;     /* page rows, or NULL when only counting */
-    char *csv;        /* export, or NULL */
-    size_t csv_len, csv_cap;
+    FILE *csv;        /* export, or NULL */
     int64_t count, limit, last_match;
     const fd_program *p;
 } scan_acc;
-
-static void csv_add(scan_acc *a, const char *s)
-{
-    size_t n = strlen(s);
-    if (a->csv_len + n + 1 > a->csv_cap) {
-        a->csv_cap = (a->csv_len + n + 1) * 2;
-        a->csv = fd_realloc(a->csv, a->csv_cap);
-    }
-    memcpy(a->csv + a->csv_len, s, n + 1);
-    a->csv_len += n;
-}
-
-/* A CSV field: quoted, with quotes doubled; formulas neutralised for spreadsheets. */
-static void csv_field(scan_acc *a, const char *s, bool last)
-{
-    char buf[600];
-    size_t o = 0;
-    buf[o++] = '"';
-    if (s && strchr("=+-@", s[0])) buf[o++] = '\'';
-    for (; s && *s && o < sizeof buf - 4; s++) {
-        if (*s == '"') buf[o++] = '"';
-        buf[o++] = *s;
-    }
-    buf[o++] = '"';
-    buf[o++] = last ? '\n' : ',';
-    buf[o] = 0;
-    csv_add(a, buf);
-}
 
 static void on_match(const fd_member *m, void *arg)
 {
@@ -223,11 +195,11 @@ static void on_match(const fd_member *m, void *arg)
         char id[24], balance[24];
         snprintf(id, sizeof id, "%lld", (long long)m->id);
         snprintf(balance, sizeof balance, "%lld", (long long)m->balance);
-        csv_field(a, id, false);
-        csv_field(a, m->external_id, false);
-        csv_field(a, m->email, false);
-        csv_field(a, m->tier, false);
-        csv_field(a, balance, true);
+        fd_csv_cell(a->csv, id, false);
+        fd_csv_cell(a->csv, m->external_id, false);
+        fd_csv_cell(a->csv, m->email, false);
+        fd_csv_cell(a->csv, m->tier, false);
+        fd_csv_cell(a->csv, balance, true);
     }
 }
 
@@ -259,8 +231,13 @@ static void scan_route(fd_req *r, char mode)
         return;
     }
     scan_acc a = {.limit = limit, .p = &r->program};
+    char *csv = NULL;
+    size_t csv_len = 0;
     if (mode == 'p') a.data = json_array();
-    if (mode == 'x') csv_add(&a, "\"member_id\",\"external_id\",\"email\",\"tier\",\"balance\"\n");
+    if (mode == 'x') {
+        a.csv = open_memstream(&csv, &csv_len);
+        fputs("\"member_id\",\"external_id\",\"email\",\"tier\",\"balance\"\n", a.csv);
+    }
     int64_t budget = mode == 'p' ? SCAN_PER_PAGE : INT64_MAX;
     rc = fd_segment_scan(r->db, &r->program, cfg, seg->condition, fd_now(), after, budget, on_match,
                          &a, &last, &done);
@@ -274,15 +251,17 @@ static void scan_route(fd_req *r, char mode)
         a.data = NULL;
     } else if (mode == 'c') {
         fd_reply(r, 200, json_pack("{s:I, s:s}", "members", (json_int_t)a.count, "segment", seg->name));
-    } else {
+    }
+    if (a.csv) fclose(a.csv);
+    if (!rc && mode == 'x') {
         r->status = 200;
         r->content_type = "text/csv; charset=utf-8";
-        r->reply = a.csv;
+        r->reply = csv;
         r->replied = true;
-        a.csv = NULL;
+        csv = NULL;
     }
     json_decref(a.data);
-    free(a.csv);
+    free(csv);
     fd_config_release(cfg);
 }
 

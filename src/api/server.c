@@ -159,8 +159,10 @@ static void dispatch(fd_server *s, fd_req *r, const conn_state *cs, int *route_i
     }
     const fd_route *route = &fd_routes[i];
     r->db = fd_store_reader(s->store);
+    r->raw = cs->body;
+    r->raw_len = cs->len;
     if ((route->flags & ROUTE_PUBLIC) || authorize_or_reply(r, route) == FD_OK) {
-        if (parse_body_or_reply(r, cs) == FD_OK) route->handler(r);
+        if ((route->flags & ROUTE_RAW) || parse_body_or_reply(r, cs) == FD_OK) route->handler(r);
     }
     fd_store_release(s->store, r->db);
     r->db = NULL;

@@ -166,13 +166,22 @@ typedef struct send_job {
 static int send_run(fd_db *db, void *arg)
 {
     send_job *j = arg;
-    int rc = fd_db_run(db,
-                       "INSERT INTO reminder_sends(program_id, reminder_id, member_id, occurrence,"
-                       " created_at) VALUES ($1, $2, $3, $4, $5)",
-                       FD_PARAMS(FD_I(j->program_id), FD_I(j->reminder_id), FD_I(j->member_id),
-                                 FD_S(j->occurrence), FD_I(j->now)),
-                       NULL);
-    if (rc == FD_ECONFLICT) return FD_OK; /* already sent: nothing to do */
+    int64_t found;
+    int rc = fd_db_one_i64(db,
+                           "SELECT id FROM reminder_sends WHERE reminder_id = $1 AND member_id = $2"
+                           " AND occurrence = $3",
+                           FD_PARAMS(FD_I(j->reminder_id), FD_I(j->member_id), FD_S(j->occurrence)), &found);
+    if (rc == FD_OK) return FD_OK; /* already sent: nothing to do */
+    if (rc != FD_ENOTFOUND) return rc;
+    rc = fd_db_run(db,
+                   "INSERT INTO reminder_sends(program_id, reminder_id, member_id, occurrence,"
+                   " created_at) VALUES ($1, $2, $3, $4, $5)",
+                   FD_PARAMS(FD_I(j->program_id), FD_I(j->reminder_id), FD_I(j->member_id),
+                             FD_S(j->occurrence), FD_I(j->now)),
+                   NULL);
+    /* another process sent it meanwhile: run again to see its record (PostgreSQL
+     * aborts the statement, so this must not pass as success) */
+    if (rc == FD_ECONFLICT) return FD_EBUSY;
     if (!rc) rc = fd_outbox_emit(db, j->program_id, "reminder", j->member_id, j->message, j->now);
     j->sent = rc == FD_OK;
     return rc;

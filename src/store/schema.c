@@ -307,6 +307,18 @@ static const char *const MIGRATIONS[] = {
     "  occurrence TEXT NOT NULL,"
     "  created_at BIGINT NOT NULL);"
     "CREATE UNIQUE INDEX reminder_sends_key ON reminder_sends(reminder_id, member_id, occurrence);",
+
+    /* 7: purchases of customers who are not members (analytics: members vs guests) */
+    "CREATE TABLE guest_orders ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL,"
+    "  order_id TEXT NOT NULL,"
+    "  total BIGINT NOT NULL,"
+    "  refunded BIGINT NOT NULL,"
+    "  channel TEXT,"
+    "  occurred_at BIGINT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE UNIQUE INDEX guest_orders_order ON guest_orders(program_id, order_id);",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

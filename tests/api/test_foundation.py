@@ -105,6 +105,19 @@ class Events(ServerTest):
         self.assertError(srv.purchase("num-3", "numbers", 1.005), 422, "invalid_field", "order.total")
         self.assertEqual(srv.balance(m["id"]), (112, 0))
 
+    def test_guest_purchase_is_recorded_without_points(self):
+        srv = self.srv
+        body = {"id": "guest-1", "type": "purchase",
+                "order": {"id": "G-1", "total": "25.00", "currency": "EUR"}}
+        s, e = srv.req("POST", "/v1/events", body)
+        self.assertEqual((s, e["guest"], e["points"], e["member_id"]), (201, True, 0, 0))
+        self.assertEqual(srv.req("POST", "/v1/events", body)[1]["duplicate"], True)
+        s, r = srv.req("POST", "/v1/events", {"id": "guest-1-r", "type": "refund", "order_id": "G-1",
+                                               "amount": "5.00"})
+        self.assertEqual((s, r["refunded"], r["points_reversed"]), (201, "5.00", 0))
+        self.assertError(srv.req("POST", "/v1/events", {"id": "guest-1-r2", "type": "refund", "order_id": "G-1",
+                                                        "amount": "20.01"}), 422, "refund_exceeds_order")
+
     def test_custom_event_is_recorded_once(self):
         srv = self.srv
         srv.member("custom-1")
