@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import os
+import sys
 
 import harness
 from harness import ServerTest
@@ -80,6 +81,36 @@ class Import(ServerTest):
         table = list(csv.reader(io.StringIO(data.decode())))
         self.assertEqual(table[0][:3], ["id", "member_id", "kind"])
         self.assertTrue(any(r[2] == "reverse" and r[3] == "-10" for r in table[1:]))
+
+    def test_online_retail_sample_end_to_end(self):
+        """The first 5,000 lines of the real data set (make bench imports all 541,909)."""
+        import gzip, subprocess
+        src = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "online_retail",
+                           "online_retail_2010_2011.csv.gz")
+        if not os.path.exists(src):
+            self.skipTest("data set not present")
+        sample = os.path.join(self.srv.dir, "retail.csv")
+        with gzip.open(src, "rt") as f, open(sample, "w") as out:
+            for i, line in enumerate(f):
+                if i > 5000:
+                    break
+                out.write(line)
+        outdir = os.path.join(self.srv.dir, "retail")
+        conv = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "..", "..", "scripts",
+                                                            "online_retail.py"), sample, outdir],
+                              capture_output=True, text=True, check=True)
+        counts = conv.stdout.split()
+        rc, out, err = self.srv.cli("init", "--name", "retail", "--currency", "GBP", "--timezone", "Europe/London")
+        program = out.split("program ")[1].split()[0]
+        rc, out, err = self.srv.cli("import", "members", os.path.join(outdir, "members.ndjson"), "--program", program)
+        self.assertIn(" 0 rejected", out)
+        rc, out, err = self.srv.cli("import", "orders", os.path.join(outdir, "orders.ndjson"), "--program", program)
+        self.assertEqual(rc, 0, err)
+        self.assertIn(" 0 rejected", out, err)
+        events = sum(1 for _ in open(os.path.join(outdir, "orders.ndjson")))
+        self.assertIn("%d rows: %d applied" % (events, events), out)
+        rc, out, err = self.srv.cli("check")
+        self.assertEqual(rc, 0, out)
 
     def test_api_import_ndjson(self):
         srv = self.srv
