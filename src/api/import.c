@@ -17,6 +17,7 @@
 #include "store/events.h"
 #include "store/ledger.h"
 #include "store/members.h"
+#include "store/segments.h"
 
 #define BATCH 1000      /* orders per group commit */
 #define RECORD_MAX (1 << 20)
@@ -518,6 +519,36 @@ static void export_member(const fd_member *m, void *arg)
     }
     json_decref(j);
     *(int64_t *)a[2] = m->id;
+}
+
+static void export_segment_member(const fd_member *m, void *arg)
+{
+    int64_t after;
+    void *a[3] = {((void **)arg)[0], ((void **)arg)[1], &after};
+    export_member(m, a);
+}
+
+int fd_export_segment(fd_store *s, const fd_program *p, int64_t segment_id, bool ndjson, FILE *out)
+{
+    fd_db *db = fd_store_reader(s);
+    fd_config *cfg = NULL;
+    int rc = fd_config_get(db, p, &cfg);
+    const fd_segment *seg = NULL;
+    for (size_t i = 0; !rc && i < cfg->nsegments; i++)
+        if (cfg->segments[i].id == segment_id) seg = &cfg->segments[i];
+    if (!rc && !seg) rc = FD_ENOTFOUND;
+    if (!rc) {
+        if (!ndjson) fputs("\"id\",\"external_id\",\"email\",\"phone\",\"card_number\",\"state\",\"tier\","
+                           "\"balance\",\"pending\",\"attributes\"\n", out);
+        void *arg[2] = {out, &ndjson};
+        int64_t last;
+        bool done;
+        rc = fd_segment_scan(db, p, cfg, seg->condition, fd_now(), 0, INT64_MAX, export_segment_member, arg,
+                             &last, &done);
+    }
+    fd_config_release(cfg);
+    fd_store_release(s, db);
+    return rc;
 }
 
 int fd_export(fd_store *s, const fd_program *p, const char *kind, bool ndjson, FILE *out)

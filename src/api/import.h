@@ -43,6 +43,9 @@ int fd_import(fd_store *s, const fd_program *p, const fd_principal *who, FILE *i
 /* Writes members or the ledger of program p as CSV or NDJSON. */
 int fd_export(fd_store *s, const fd_program *p, const char *kind, bool ndjson, FILE *out);
 
+/* Writes the members of a segment, like members. FD_ENOTFOUND for no such segment. */
+int fd_export_segment(fd_store *s, const fd_program *p, int64_t segment_id, bool ndjson, FILE *out);
+
 /* Writes one CSV cell, quoted, with quotes doubled; a text starting with
  * = + - @ (not a number) gets a leading ' so spreadsheets do not run it. */
 void fd_csv_cell(FILE *out, const char *s, bool last);

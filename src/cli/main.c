@@ -451,9 +451,12 @@ static int cmd_import(int argc, char **argv, const opts *o)
 static int cmd_export(int argc, char **argv, const opts *o)
 {
     bool help = o->help || (argc >= 1 && !strcmp(argv[0], "--help"));
-    if (help || argc < 1 || (strcmp(argv[0], "members") && strcmp(argv[0], "ledger"))) {
-        printf("usage: fidelis export members|ledger [--format csv|ndjson] [--program ID] [--db PATH]\n"
-               "Writes to standard output. Segments: GET /v1/segments/{id}/export.\n");
+    if (help || argc < 1 ||
+        (strcmp(argv[0], "members") && strcmp(argv[0], "ledger") && strcmp(argv[0], "segment")) ||
+        (!strcmp(argv[0], "segment") && argc < 2)) {
+        printf("usage: fidelis export members|ledger|segment [SEGMENT_ID] [--format csv|ndjson]\n"
+               "                     [--program ID] [--db PATH]\n"
+               "Writes to standard output.\n");
         return help ? 0 : 2;
     }
     fd_store *s;
@@ -462,7 +465,9 @@ static int cmd_export(int argc, char **argv, const opts *o)
     fd_db *db = fd_store_reader(s);
     int rc = fd_program_load(db, o->program, &p);
     fd_store_release(s, db);
-    if (!rc) rc = fd_export(s, &p, argv[0], o->format && !strcmp(o->format, "ndjson"), stdout);
+    bool ndjson = o->format && !strcmp(o->format, "ndjson");
+    if (!rc && !strcmp(argv[0], "segment")) rc = fd_export_segment(s, &p, atoll(argv[1]), ndjson, stdout);
+    else if (!rc) rc = fd_export(s, &p, argv[0], ndjson, stdout);
     fd_store_close(s);
     if (rc) fprintf(stderr, "fidelis: export failed: %s\n", fd_strerror(rc));
     return rc ? 1 : 0;
@@ -482,7 +487,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     /* "key create", "import orders FILE", "export members" take words before options */
-    int skip = !strcmp(cmd, "key") ? 3 : !strcmp(cmd, "import") ? 4 : !strcmp(cmd, "export") ? 3 : 2;
+    int skip = !strcmp(cmd, "key") ? 3 : !strcmp(cmd, "import") ? 4 : !strcmp(cmd, "export") ? (argc > 2 && !strcmp(argv[2], "segment") ? 4 : 3) : 2;
     opts o;
     if (parse_opts(argc - (argc < skip ? argc : skip), argv + (argc < skip ? argc : skip), &o))
         return 2;

@@ -76,6 +76,11 @@ class Import(ServerTest):
         rc, out, err = srv.cli("export", "members", "--format", "ndjson")
         rows = [json.loads(line) for line in out.splitlines()]
         self.assertEqual({r["external_id"] for r in rows} >= {"imp-1", "imp-2", "imp-4"}, True)
+        s, seg = srv.req("POST", "/v1/segments", {"name": "imported DE",
+                                                   "condition": {"==": [{"var": "member.attributes.country"}, "DE"]}})
+        rc, out, err = srv.cli("export", "segment", str(seg["id"]))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual([r[1] for r in csv.reader(io.StringIO(out))][1:], ["imp-1"])
         status, data, ctype = srv.raw("GET", "/v1/exports/ledger?format=csv",
                                       headers={"Authorization": "Bearer " + srv.admin_key})
         table = list(csv.reader(io.StringIO(data.decode())))
