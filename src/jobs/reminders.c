@@ -155,10 +155,11 @@ static int candidates(fd_db *db, const fd_program *p, const json_t *def, int64_t
 }
 
 typedef struct send_job {
-    int64_t program_id, reminder_id, member_id, now;
+    int64_t program_id, reminder_id, member_id, now; /* reminder 0: points.expiring_soon */
     const char *occurrence;
     json_t *message;
     bool sent;
+    const char *type; /* the webhook type; NULL: "reminder" */
 } send_job;
 
 /* The send record and the message commit together; a second run finds the
@@ -182,7 +183,7 @@ static int send_run(fd_db *db, void *arg)
     /* another process sent it meanwhile: run again to see its record (PostgreSQL
      * aborts the statement, so this must not pass as success) */
     if (rc == FD_ECONFLICT) return FD_EBUSY;
-    if (!rc) rc = fd_outbox_emit(db, j->program_id, "reminder", j->member_id, j->message, j->now);
+    if (!rc) rc = fd_outbox_emit(db, j->program_id, j->type ? j->type : "reminder", j->member_id, j->message, j->now);
     j->sent = rc == FD_OK;
     return rc;
 }
@@ -242,7 +243,7 @@ static int run_reminder(fd_store *s, fd_db *db, const fd_program *p, const fd_co
                                               json_object_get(member, "phone"), "tier",
                                               json_object_get(member, "tier")));
             json_object_set(msg, "data", v[i].vars);
-            send_job j = {p->id, id, m.id, now, v[i].occurrence, msg, false};
+            send_job j = {p->id, id, m.id, now, v[i].occurrence, msg, false, NULL};
             rc = fd_store_write(s, send_run, &j);
             if (!rc && j.sent) (*sent)++;
             json_decref(msg);
@@ -257,6 +258,29 @@ static int run_reminder(fd_store *s, fd_db *db, const fd_program *p, const fd_co
     return rc;
 }
 
+/* points.expiring_soon: one message per member and earliest expiry date,
+ * FD_EXPIRING_SOON_DAYS ahead, to every subscriber (no consent needed: it is
+ * about the member's account; a reminder decides what the member is told). */
+static int expiring_soon(fd_store *s, fd_db *db, const fd_program *p, int64_t now, int64_t *sent)
+{
+    json_t *def = json_pack("{s:{s:s, s:i}}", "trigger", "type", "points_expiring", "days", FD_EXPIRING_SOON_DAYS);
+    candidate *v = NULL;
+    size_t n = 0;
+    int rc = candidates(db, p, def, now, &v, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (!rc) {
+            send_job j = {p->id, 0, v[i].member_id, now, v[i].occurrence, v[i].vars, false,
+                          "points.expiring_soon"};
+            rc = fd_store_write(s, send_run, &j);
+            if (!rc && j.sent) (*sent)++;
+        }
+        json_decref(v[i].vars);
+    }
+    free(v);
+    json_decref(def);
+    return rc;
+}
+
 int fd_jobs_reminders_run(fd_store *s, int64_t now, int64_t *sent)
 {
     fd_db *db = fd_store_reader(s);
@@ -268,6 +292,11 @@ int fd_jobs_reminders_run(fd_store *s, int64_t now, int64_t *sent)
         fd_config *cfg = NULL;
         if (fd_program_load(db, pid, &p) != FD_OK) continue;
         if ((rc = fd_config_get(db, &p, &cfg))) break;
+        int64_t notices = 0; /* not reminders: not counted in *sent */
+        if ((rc = expiring_soon(s, db, &p, now, &notices))) {
+            fd_config_release(cfg);
+            break;
+        }
         fd_stmt *st;
         rc = fd_db_query(db,
                          "SELECT id, definition FROM reminders WHERE program_id = $1 AND active = 1"

@@ -17,11 +17,13 @@
 #include "store/store.h"
 
 #define FD_REMINDER_BATCH 100000 /* candidates per reminder and run */
+#define FD_EXPIRING_SOON_DAYS 30 /* points.expiring_soon looks this far ahead */
 
 /* Validates a reminder definition; field and msg say what is wrong. */
 int fd_reminder_check(const json_t *def, char field[64], char msg[160]);
 
-/* Runs every active reminder of every program for instant now. */
+/* Runs every active reminder of every program for instant now, and sends
+ * points.expiring_soon (once per member and expiry date, 30 days ahead). */
 int fd_jobs_reminders_run(fd_store *s, int64_t now, int64_t *sent);
 
 #endif
