@@ -95,6 +95,7 @@ void h_reminder_get(fd_req *r);
 void h_reminder_replace(fd_req *r);
 void h_reminder_delete(fd_req *r);
 void h_jobs_reminders(fd_req *r);
+void h_jobs_rfm(fd_req *r);
 
 /* import.c */
 void h_import(fd_req *r);

@@ -168,18 +168,20 @@ static int next_record(reader *r, json_t **rec, char *err, size_t errlen)
 
 /* ---------- the report ---------- */
 
+/* Counts and reports a rejected row; takes ownership of error. */
 static void reject(fd_import_report *rep, const fd_import_options *o, int64_t line, int status,
                    json_t *error)
 {
     rep->rejected++;
+    const char *field = json_string_value(json_object_get(error, "field"));
     if (o->rejects)
-        fprintf(o->rejects, "line %lld: %s%s%s\n", (long long)line,
-                json_string_value(json_object_get(error, "field")) ? json_string_value(json_object_get(error, "field")) : "",
-                json_string_value(json_object_get(error, "field")) ? ": " : "",
+        fprintf(o->rejects, "line %lld: %s%s%s\n", (long long)line, field ? field : "", field ? ": " : "",
                 json_string_value(json_object_get(error, "message")));
     if (json_array_size(rep->errors) < ERRORS_KEPT)
-        json_array_append_new(rep->errors, json_pack("{s:I, s:i, s:O}", "line", (json_int_t)line, "status",
+        json_array_append_new(rep->errors, json_pack("{s:I, s:i, s:o}", "line", (json_int_t)line, "status",
                                                      status, "error", error));
+    else
+        json_decref(error);
 }
 
 static json_t *simple_error(const char *code, const char *message)

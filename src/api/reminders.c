@@ -155,6 +155,13 @@ void h_reminders_list(fd_req *r)
     if (!page_or_reply(r, &limit, &after)) reply_reminders(r, 0, 200, limit, after);
 }
 
+void h_jobs_rfm(fd_req *r)
+{
+    int rc = fd_jobs_rfm_run(r->store, fd_now());
+    if (rc) fd_reply_status(r, rc, NULL);
+    else fd_reply(r, 200, json_pack("{s:b}", "done", 1));
+}
+
 void h_jobs_reminders(fd_req *r)
 {
     int64_t sent = 0;

@@ -89,6 +89,7 @@ const fd_route fd_routes[] = {
     {"PUT", "/v1/reminders/{}", STAFF, 0, h_reminder_replace},
     {"DELETE", "/v1/reminders/{}", STAFF, 0, h_reminder_delete},
     {"POST", "/v1/jobs/reminders", ADMIN, 0, h_jobs_reminders},
+    {"POST", "/v1/jobs/rfm", ADMIN, 0, h_jobs_rfm},
 
     {"POST", "/v1/imports/{}", ADMIN, ROUTE_RAW, h_import},
     {"GET", "/v1/exports/{}", READ, 0, h_export},

@@ -81,6 +81,8 @@ static void *thread_main(void *arg)
             fd_log("error", "job=tiers rc=%d msg=\"%s\"", rc, fd_strerror(rc));
         if ((rc = fd_jobs_birthdays_run(t->store, now, &sent)))
             fd_log("error", "job=birthdays rc=%d msg=\"%s\"", rc, fd_strerror(rc));
+        if ((rc = fd_jobs_rfm_run(t->store, now)))
+            fd_log("error", "job=rfm rc=%d msg=\"%s\"", rc, fd_strerror(rc));
         if ((rc = fd_jobs_reminders_run(t->store, now, &sent)))
             fd_log("error", "job=reminders rc=%d msg=\"%s\"", rc, fd_strerror(rc));
         pthread_mutex_lock(&t->mu);

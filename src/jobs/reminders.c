@@ -17,6 +17,7 @@
 #include "store/members.h"
 #include "store/outbox.h"
 #include "store/programs.h"
+#include "store/stats.h"
 #include "store/tiering.h"
 
 static const char *const TRIGGERS[] = {"points_expiring", "after_enrolment", "birthday_month",
@@ -322,6 +323,49 @@ int fd_jobs_reminders_run(fd_store *s, int64_t now, int64_t *sent)
         free(ids);
         free(defs);
         fd_config_release(cfg);
+    }
+    fd_store_release(s, db);
+    return rc;
+}
+
+typedef struct rfm_job {
+    int64_t program_id;
+    char *text;
+} rfm_job;
+
+static int rfm_save(fd_db *db, void *arg)
+{
+    rfm_job *j = arg;
+    return fd_db_run(db,
+                     "UPDATE programs SET rfm = $2, config_version = config_version + 1 WHERE id = $1"
+                     " AND (rfm IS NULL OR rfm <> $2)",
+                     FD_PARAMS(FD_I(j->program_id), FD_S(j->text)), NULL);
+}
+
+int fd_jobs_rfm_run(fd_store *s, int64_t now)
+{
+    fd_db *db = fd_store_reader(s);
+    int64_t programs = 0;
+    int rc = fd_program_count(db, &programs);
+    for (int64_t pid = 1; !rc && pid <= programs; pid++) {
+        fd_program p;
+        fd_date today;
+        fd_rfm rfm;
+        if (fd_program_load(db, pid, &p) != FD_OK) continue;
+        rc = fd_local_date(&p, now, &today);
+        if (!rc) rc = fd_stats_rfm_cuts(db, pid, fd_date_days(today), &rfm);
+        if (rc || !rfm.has) continue;
+        json_t *o = json_pack("{s:[I,I,I,I], s:[I,I,I,I], s:[I,I,I,I]}", "recency",
+                              (json_int_t)rfm.recency[0], (json_int_t)rfm.recency[1], (json_int_t)rfm.recency[2],
+                              (json_int_t)rfm.recency[3], "frequency", (json_int_t)rfm.frequency[0],
+                              (json_int_t)rfm.frequency[1], (json_int_t)rfm.frequency[2],
+                              (json_int_t)rfm.frequency[3], "monetary", (json_int_t)rfm.monetary[0],
+                              (json_int_t)rfm.monetary[1], (json_int_t)rfm.monetary[2],
+                              (json_int_t)rfm.monetary[3]);
+        rfm_job j = {pid, json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)};
+        json_decref(o);
+        rc = fd_store_write(s, rfm_save, &j);
+        free(j.text);
     }
     fd_store_release(s, db);
     return rc;

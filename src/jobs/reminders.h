@@ -22,6 +22,10 @@
 /* Validates a reminder definition; field and msg say what is wrong. */
 int fd_reminder_check(const json_t *def, char field[64], char msg[160]);
 
+/* Recomputes every program's RFM cut points as of now (a new configuration
+ * version only when they change). */
+int fd_jobs_rfm_run(fd_store *s, int64_t now);
+
 /* Runs every active reminder of every program for instant now, and sends
  * points.expiring_soon (once per member and expiry date, 30 days ahead). */
 int fd_jobs_reminders_run(fd_store *s, int64_t now, int64_t *sent);

@@ -78,12 +78,29 @@ static void config_free(fd_config *c)
     free(c);
 }
 
+static void read_cuts(const json_t *a, int64_t cut[4])
+{
+    for (int i = 0; i < 4; i++) cut[i] = json_integer_value(json_array_get(a, (size_t)i));
+}
+
 static int load_tiers(fd_db *db, const fd_program *p, fd_config *c)
 {
     fd_stmt *st;
-    int rc = fd_db_query(db, "SELECT tiers FROM programs WHERE id = $1", FD_PARAMS(FD_I(p->id)), &st);
+    int rc = fd_db_query(db, "SELECT tiers, rfm FROM programs WHERE id = $1", FD_PARAMS(FD_I(p->id)), &st);
     if (rc) return rc;
-    if (fd_stmt_next(st) == 1 && fd_stmt_text(st, 0)) {
+    if (fd_stmt_next(st) != 1) {
+        fd_stmt_done(st);
+        return FD_OK;
+    }
+    json_t *rfm = fd_stmt_text(st, 1) ? json_loads(fd_stmt_text(st, 1), 0, NULL) : NULL;
+    if (json_is_object(rfm)) {
+        c->rfm.has = true;
+        read_cuts(json_object_get(rfm, "recency"), c->rfm.recency);
+        read_cuts(json_object_get(rfm, "frequency"), c->rfm.frequency);
+        read_cuts(json_object_get(rfm, "monetary"), c->rfm.monetary);
+    }
+    json_decref(rfm);
+    if (fd_stmt_text(st, 0)) {
         json_t *def = json_loads(fd_stmt_text(st, 0), 0, NULL);
         char field[64], msg[160];
         c->has_tiers = def && fd_tier_config_parse(def, p->exponent, &c->tiers, field, msg) == FD_OK;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/jsonlogic.h"
+#include "core/rfm.h"
 #include "core/program.h"
 #include "core/tiers.h"
 #include "store/db.h"
@@ -40,6 +41,7 @@ typedef struct fd_config {
     int64_t program_id, version;
     bool has_tiers;
     fd_tier_config tiers;
+    fd_rfm rfm; /* quintile cut points, from the RFM job */
     fd_segment *segments;
     size_t nsegments;
     fd_offer *offers;

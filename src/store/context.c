@@ -89,7 +89,7 @@ int fd_member_context(fd_db *db, const fd_program *p, const fd_config *cfg, cons
     }
     json_t *stats;
     int64_t today = fd_date_days((fd_date){lt->year, lt->month, lt->day});
-    int rc = fd_stats_json(db, m->id, today, p->exponent, &stats);
+    int rc = fd_stats_json(db, m->id, today, p->exponent, &cfg->rfm, &stats);
     if (!rc) rc = fd_tier_effective(db, p, cfg, m, now, tier);
     if (rc) return rc;
     *out = fd_member_context_from(cfg, m, stats, *tier, lt, now);

@@ -319,6 +319,9 @@ static const char *const MIGRATIONS[] = {
     "  occurred_at BIGINT NOT NULL,"
     "  created_at BIGINT NOT NULL);"
     "CREATE UNIQUE INDEX guest_orders_order ON guest_orders(program_id, order_id);",
+
+    /* 8: RFM quintile cut points per program */
+    "ALTER TABLE programs ADD COLUMN rfm TEXT;",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

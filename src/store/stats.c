@@ -177,7 +177,7 @@ static json_t *top_keys(const json_t *counts)
 
 static const int WINDOWS[] = {30, 90, 365};
 
-json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent)
+json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, const fd_rfm *rfm)
 {
     json_t *o = json_object();
     for (int w = 0; w < 3; w++) {
@@ -210,10 +210,52 @@ json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent)
     json_object_set_new(o, "category_counts", cats);
     json_object_set_new(o, "sku_counts", skus);
     json_object_set_new(o, "channels", chans);
+    if (rfm && rfm->has && has) {
+        int r = fd_rfm_score(rfm->recency, today - raw->last_order_day, true);
+        int f = fd_rfm_score(rfm->frequency, raw->orders_total, false);
+        int m = fd_rfm_score(rfm->monetary, raw->spend_total, false);
+        json_object_set_new(o, "rfm", json_pack("{s:i, s:i, s:i, s:i}", "r", r, "f", f, "m", m, "score",
+                                                r * 100 + f * 10 + m));
+    } else {
+        json_object_set_new(o, "rfm", json_null());
+    }
     return o;
 }
 
-int fd_stats_json(fd_db *db, int64_t member_id, int64_t today, int exponent, json_t **out)
+/* The value at the k-th fifth (k = 1..4) of a column, ascending. */
+static int quintile(fd_db *db, const char *sql, int64_t program_id, int64_t count, int k, int64_t *out)
+{
+    return fd_db_one_i64(db, sql, FD_PARAMS(FD_I(program_id), FD_I(count * k / 5)), out);
+}
+
+int fd_stats_rfm_cuts(fd_db *db, int64_t program_id, int64_t today, fd_rfm *rfm)
+{
+    static const char *const SQL[3] = {
+        "SELECT last_order_day FROM member_stats WHERE program_id = $1 AND orders_total > 0"
+        " ORDER BY last_order_day DESC LIMIT 1 OFFSET $2",
+        "SELECT orders_total FROM member_stats WHERE program_id = $1 AND orders_total > 0"
+        " ORDER BY orders_total LIMIT 1 OFFSET $2",
+        "SELECT spend_total FROM member_stats WHERE program_id = $1 AND orders_total > 0"
+        " ORDER BY spend_total LIMIT 1 OFFSET $2",
+    };
+    int64_t count;
+    memset(rfm, 0, sizeof *rfm);
+    int rc = fd_db_one_i64(db, "SELECT COUNT(*) FROM member_stats WHERE program_id = $1 AND orders_total > 0",
+                           FD_PARAMS(FD_I(program_id)), &count);
+    if (rc || count == 0) return rc;
+    for (int k = 1; k <= 4 && !rc; k++) {
+        int64_t last_day;
+        rc = quintile(db, SQL[0], program_id, count, k, &last_day);
+        rfm->recency[k - 1] = today - last_day;
+        if (!rc) rc = quintile(db, SQL[1], program_id, count, k, &rfm->frequency[k - 1]);
+        if (!rc) rc = quintile(db, SQL[2], program_id, count, k, &rfm->monetary[k - 1]);
+    }
+    rfm->has = rc == FD_OK;
+    return rc;
+}
+
+int fd_stats_json(fd_db *db, int64_t member_id, int64_t today, int exponent, const fd_rfm *rfm,
+                  json_t **out)
 {
     fd_stats_raw raw = {0};
     int rc = FD_OK;
@@ -238,7 +280,7 @@ int fd_stats_json(fd_db *db, int64_t member_id, int64_t today, int exponent, jso
         raw.skus = fd_stmt_text(st, 5);
         raw.channels = fd_stmt_text(st, 6);
     }
-    if (rc >= 0) *out = fd_stats_build(&raw, today, exponent);
+    if (rc >= 0) *out = fd_stats_build(&raw, today, exponent, rfm);
     fd_stmt_done(st);
     return rc < 0 ? rc : FD_OK;
 }

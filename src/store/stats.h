@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/rfm.h"
 #include "store/db.h"
 
 #define FD_STATS_TOP_MAX 50 /* categories or SKUs kept per member */
@@ -45,8 +46,13 @@ typedef struct fd_stats_raw {
 
 /* The "stats" object of the rule and segment context, as of local day
  * `today` (exponent for amounts as numbers). New reference. */
-int fd_stats_json(fd_db *db, int64_t member_id, int64_t today, int exponent, json_t **out);
-json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent);
+int fd_stats_json(fd_db *db, int64_t member_id, int64_t today, int exponent, const fd_rfm *rfm,
+                  json_t **out);
+json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, const fd_rfm *rfm);
+
+/* Computes the program's RFM cut points (quintiles over members with
+ * orders) as of local day today; rfm->has is false without orders. */
+int fd_stats_rfm_cuts(fd_db *db, int64_t program_id, int64_t today, fd_rfm *rfm);
 
 /* Bulk form for scans (segment listing): calls fn for each member of
  * program_id with first_id <= id <= last_id that has aggregates. */

@@ -235,6 +235,20 @@ class Segments(TierTest):
         self.assertEqual(len(rows), 8)
         self.assertEqual(rows[1][2], "de0@example.com")
 
+    def test_rfm_scores(self):
+        seg = self.segment("most frequent", {"==": [{"var": "member.stats.rfm.f"}, 5]})
+        best = self.segment("champions", {">=": [{"var": "member.stats.rfm.score"}, 455]})
+        for i in range(1, 6):
+            self.member("rfm-%d" % i)
+            for k in range(i):
+                self.buy("rfm-%d-%d" % (i, k), "rfm-%d" % i, "%d.00" % (10 * i))
+        self.assertEqual(self.req("GET", "/v1/segments/%d/count" % seg["id"])[1]["members"], 0)  # no cut points yet
+        self.job("rfm")
+        s, page = self.req("GET", "/v1/segments/%d/members" % seg["id"])
+        self.assertEqual([m["external_id"] for m in page["data"]], ["rfm-5"])
+        s, page = self.req("GET", "/v1/segments/%d/members" % best["id"])
+        self.assertEqual([m["external_id"] for m in page["data"]], ["rfm-5"])
+
     def test_invalid_segments(self):
         self.assertError(self.req("POST", "/v1/segments", {"name": "x"}), 422, "invalid_segment", "condition")
         self.assertError(self.req("POST", "/v1/segments", {"name": "x", "condition": {"and": [{"nope": 1}]}}),
