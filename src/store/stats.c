@@ -222,10 +222,12 @@ json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, con
     return o;
 }
 
-/* The value at the k-th fifth (k = 1..4) of a column, ascending. */
+/* The last value of the k-th fifth (k = 1..4) of a column in sort order:
+ * values beyond it belong to higher fifths. */
 static int quintile(fd_db *db, const char *sql, int64_t program_id, int64_t count, int k, int64_t *out)
 {
-    return fd_db_one_i64(db, sql, FD_PARAMS(FD_I(program_id), FD_I(count * k / 5)), out);
+    int64_t offset = count * k / 5 - 1;
+    return fd_db_one_i64(db, sql, FD_PARAMS(FD_I(program_id), FD_I(offset > 0 ? offset : 0)), out);
 }
 
 int fd_stats_rfm_cuts(fd_db *db, int64_t program_id, int64_t today, fd_rfm *rfm)

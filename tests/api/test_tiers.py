@@ -237,7 +237,7 @@ class Segments(TierTest):
 
     def test_rfm_scores(self):
         seg = self.segment("most frequent", {"==": [{"var": "member.stats.rfm.f"}, 5]})
-        best = self.segment("champions", {">=": [{"var": "member.stats.rfm.score"}, 455]})
+        best = self.segment("champions", {">=": [{"var": "member.stats.rfm.score"}, 550]})
         for i in range(1, 6):
             self.member("rfm-%d" % i)
             for k in range(i):
