@@ -82,6 +82,11 @@ int fd_db_one_i64(fd_db *db, const char *sql, const fd_param *params, size_t n, 
     return rc;
 }
 
+int fd_db_shared(const fd_db *db)
+{
+    return db->drv->shared;
+}
+
 int fd_db_is_postgres(const char *url)
 {
     return !strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13);

@@ -38,6 +38,11 @@ typedef struct fd_param {
  * a SQLite file path (or "sqlite:PATH", created if needed). FD_EIO with a
  * log line on failure. */
 int fd_db_open(const char *url, fd_db **out);
+/* True when other processes may write the database concurrently
+ * (PostgreSQL): callers then lock rows and re-check (docs/operations.md).
+ * With SQLite all writes go through one writer thread, so they need not. */
+int fd_db_shared(const fd_db *db);
+
 /* True for postgres:// and postgresql:// URLs. */
 int fd_db_is_postgres(const char *url);
 void fd_db_close(fd_db *db);

@@ -21,6 +21,9 @@ typedef struct fd_db_driver {
     /* Begins a transaction that excludes every other process doing the same
      * (schema migrations): SQLite BEGIN IMMEDIATE, PostgreSQL an advisory lock. */
     int (*begin_exclusive)(fd_db *db);
+    /* Other processes may write the same database at the same time (PostgreSQL):
+     * row locks and re-checks are needed. SQLite has one writer thread. */
+    int shared;
 } fd_db_driver;
 
 struct fd_db {

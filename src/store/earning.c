@@ -106,6 +106,7 @@ static int load_usage(fd_db *db, fd_earning *e, const fd_local *lt, fd_rule_usag
 
 int fd_earning_lock_budgets(fd_db *db, const fd_ruleset *rs, const char *type)
 {
+    if (!fd_db_shared(db)) return FD_OK; /* one writer: nothing to wait for */
     for (size_t i = 0; i < rs->n; i++) {
         const fd_rule *r = &rs->rules[i]; /* id order: every process locks alike */
         if (!r->budget_points || strcmp(r->trigger, type)) continue;

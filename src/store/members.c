@@ -92,6 +92,7 @@ int fd_member_get(fd_db *db, int64_t program_id, int64_t id, fd_member *out)
 
 int fd_member_get_locked(fd_db *db, int64_t program_id, int64_t id, fd_member *out)
 {
+    if (!fd_db_shared(db)) return fd_member_get(db, program_id, id, out); /* one writer */
     int64_t n = 0;
     int rc = fd_db_run(db,
                        "UPDATE members SET updated_at = updated_at WHERE program_id = $1 AND id = $2",
