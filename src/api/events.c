@@ -707,3 +707,27 @@ int fd_events_batch(fd_store *s, fd_db *reader, const fd_program *p, const char 
     *results = out;
     return FD_OK;
 }
+
+/* POST /v1/events:batch {"events": [...]}: up to 10,000 events in one group
+ * commit, each validated, applied and idempotent on its own; the answer
+ * lists one result per event, in order. */
+void h_events_batch(fd_req *r)
+{
+    json_t *events = r->body ? json_object_get(r->body, "events") : NULL;
+    if (!json_is_array(events) || json_array_size(events) == 0) {
+        fd_reply_error(r, 422, "invalid_field", "events is a non-empty array of events", "events");
+        return;
+    }
+    if (json_array_size(events) > FD_BATCH_MAX) {
+        fd_reply_error(r, 413, "batch_too_large", "at most 10,000 events per batch", "events");
+        return;
+    }
+    size_t n = json_array_size(events);
+    json_t **bodies = fd_malloc(n * sizeof *bodies);
+    for (size_t i = 0; i < n; i++) bodies[i] = json_array_get(events, i);
+    json_t *results;
+    int rc = fd_events_batch(r->store, r->db, &r->program, r->who.actor, bodies, n, &results);
+    free(bodies);
+    if (rc) fd_reply_status(r, rc, NULL);
+    else fd_reply(r, 200, json_pack("{s:o}", "results", results));
+}

@@ -41,6 +41,7 @@ void h_member_adjust(fd_req *r);
 
 /* events.c */
 void h_events_post(fd_req *r);
+void h_events_batch(fd_req *r);
 void h_event_get(fd_req *r);
 void h_order_get(fd_req *r);
 

@@ -95,6 +95,7 @@ const fd_route fd_routes[] = {
     {"GET", "/v1/exports/{}", READ, 0, h_export},
 
     {"POST", "/v1/events", FRONT, 0, h_events_post},
+    {"POST", "/v1/events:batch", FRONT, 0, h_events_batch},
     {"GET", "/v1/events/{}", LOOKUP, 0, h_event_get},
     {"GET", "/v1/orders/{}", LOOKUP, 0, h_order_get},
 };

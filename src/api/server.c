@@ -35,7 +35,7 @@ struct fd_server {
 /* Per-connection state while a request is read. */
 typedef struct conn_state {
     char *body;
-    size_t len;
+    size_t len, max;
     bool too_big;
     int64_t t0_us;
 } conn_state;
@@ -154,7 +154,9 @@ static void dispatch(fd_server *s, fd_req *r, const conn_state *cs, int *route_i
         return;
     }
     if (cs->too_big) {
-        fd_reply_error(r, 413, "body_too_large", "the request body exceeds 1 MiB", NULL);
+        fd_reply_error(r, 413, "body_too_large",
+                       cs->max > FD_BODY_MAX ? "the request body exceeds 32 MiB" : "the request body exceeds 1 MiB",
+                       NULL);
         return;
     }
     const fd_route *route = &fd_routes[i];
@@ -207,13 +209,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!cs) {
         cs = fd_calloc(1, sizeof *cs);
         cs->t0_us = fd_monotonic_us();
+        cs->max = !strcmp(url, "/v1/events:batch") ? FD_BATCH_BODY_MAX : FD_BODY_MAX;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > FD_BODY_MAX) cs->too_big = true;
+        if (cl && strtoull(cl, NULL, 10) > cs->max) cs->too_big = true;
         *con_cls = cs;
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!cs->too_big && cs->len + *upload_size > FD_BODY_MAX) {
+        if (!cs->too_big && cs->len + *upload_size > cs->max) {
             cs->too_big = true;
             free(cs->body);
             cs->body = NULL;

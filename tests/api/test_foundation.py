@@ -118,6 +118,28 @@ class Events(ServerTest):
         self.assertError(srv.req("POST", "/v1/events", {"id": "guest-1-r2", "type": "refund", "order_id": "G-1",
                                                         "amount": "20.01"}), 422, "refund_exceeds_order")
 
+    def test_batch_of_events(self):
+        srv = self.srv
+        srv.member("batch-1")
+        events = [{"id": "bt-%d" % i, "type": "purchase", "external_id": "batch-1",
+                   "order": {"id": "BT-%d" % i, "total": "%d.00" % (i + 1), "currency": "EUR"}} for i in range(5)]
+        events.append({"id": "bt-bad", "type": "purchase", "external_id": "batch-1",
+                       "order": {"id": "BT-bad", "total": "-1", "currency": "EUR"}})
+        events.append({"id": "bt-0", "type": "purchase", "external_id": "batch-1",
+                       "order": {"id": "BT-0", "total": "1.00", "currency": "EUR"}})  # a retry inside the batch
+        events.append("not an object")
+        s, doc = srv.req("POST", "/v1/events:batch", {"events": events})
+        self.assertEqual(s, 200, doc)
+        statuses = [r["status"] for r in doc["results"]]
+        self.assertEqual(statuses, [201] * 5 + [422, 200, 400])
+        self.assertEqual(doc["results"][5]["error"]["field"], "order.total")
+        self.assertTrue(doc["results"][6]["result"]["duplicate"])
+        self.assertEqual(srv.balance(srv.req("GET", "/v1/members/lookup?external_id=batch-1")[1]["id"]), (15, 0))
+        s, again = srv.req("POST", "/v1/events:batch", {"events": events[:5]})
+        self.assertEqual([r["status"] for r in again["results"]], [200] * 5)
+        self.assertError(srv.req("POST", "/v1/events:batch", {"events": []}), 422)
+        self.assertError(srv.req("POST", "/v1/events:batch", {"events": [{}] * 10001}), 413, "batch_too_large")
+
     def test_custom_event_is_recorded_once(self):
         srv = self.srv
         srv.member("custom-1")
