@@ -12,7 +12,8 @@
 #include "core/rules.h"
 
 static const char *RULES[] = {
-    "{\"name\":\"base\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"per_amount\",\"rate\":\"1\","
+    "{\"name\":\"base\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"per_amount\",\"rate\":"
+    "\"1\","
     "\"tier_rates\":{\"Silver\":\"1.5\",\"Gold\":\"2\"}}}",
     "{\"name\":\"shoes\",\"trigger\":\"purchase\",\"lines\":{\"categories\":[\"shoes\"]},"
     "\"effect\":{\"type\":\"per_amount\",\"rate\":\"2\"}}",
@@ -25,11 +26,13 @@ static const char *RULES[] = {
     "\"effect\":{\"type\":\"multiplier\",\"factor\":\"2\",\"stacking\":\"best\"}}",
     "{\"name\":\"vip segment\",\"trigger\":\"purchase\",\"condition\":{\"in_segment\":\"vip\"},"
     "\"effect\":{\"type\":\"multiplier\",\"factor\":\"1.2\"}}",
-    "{\"name\":\"big basket\",\"trigger\":\"purchase\",\"condition\":{\">\":[{\"var\":\"order.total\"},200]},"
+    "{\"name\":\"big "
+    "basket\",\"trigger\":\"purchase\",\"condition\":{\">\":[{\"var\":\"order.total\"},200]},"
     "\"effect\":{\"type\":\"fixed\",\"points\":50}}",
     "{\"name\":\"third order\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"nth_order\",\"n\":3,"
     "\"points\":100}}",
-    "{\"name\":\"two shoes\",\"trigger\":\"purchase\",\"condition\":{\">=\":[{\"reduce\":[{\"filter\":"
+    "{\"name\":\"two "
+    "shoes\",\"trigger\":\"purchase\",\"condition\":{\">=\":[{\"reduce\":[{\"filter\":"
     "[{\"var\":\"order.lines\"},{\"==\":[{\"var\":\"category\"},\"shoes\"]}]},{\"+\":[{\"var\":"
     "\"accumulator\"},{\"var\":\"current.quantity\"}]},0]},2]},\"effect\":{\"type\":\"fixed\","
     "\"points\":25}}",
@@ -37,17 +40,22 @@ static const char *RULES[] = {
     "\"event.channel\"},\"app\"]},\"effect\":{\"type\":\"fixed\",\"points\":10}}",
     "{\"name\":\"winter\",\"trigger\":\"purchase\",\"schedule\":{\"from\":\"2026-12-01T00:00:00Z\","
     "\"to\":\"2027-03-01T00:00:00Z\"},\"effect\":{\"type\":\"per_amount\",\"rate\":\"0.5\"}}",
-    "{\"name\":\"capped bonus\",\"trigger\":\"purchase\",\"limits\":{\"member_points\":{\"max\":500,"
+    "{\"name\":\"capped "
+    "bonus\",\"trigger\":\"purchase\",\"limits\":{\"member_points\":{\"max\":500,"
     "\"period\":\"month\"}},\"effect\":{\"type\":\"per_amount\",\"rate\":\"0.1\"}}",
-    "{\"name\":\"gross\",\"trigger\":\"purchase\",\"base\":\"gross\",\"exclude\":{\"skus\":[\"GIFT-1\"]},"
+    "{\"name\":\"gross\",\"trigger\":\"purchase\",\"base\":\"gross\",\"exclude\":{\"skus\":[\"GIFT-"
+    "1\"]},"
     "\"effect\":{\"type\":\"per_amount\",\"rate\":\"0.2\"}}",
     "{\"name\":\"weekend\",\"trigger\":\"purchase\",\"schedule\":{\"days\":[\"sat\",\"sun\"]},"
     "\"effect\":{\"type\":\"multiplier\",\"factor\":\"1.1\"}}",
-    "{\"name\":\"loyal\",\"trigger\":\"purchase\",\"condition\":{\">\":[{\"var\":\"member.orders_before\"},"
+    "{\"name\":\"loyal\",\"trigger\":\"purchase\",\"condition\":{\">\":[{\"var\":\"member.orders_"
+    "before\"},"
     "10]},\"effect\":{\"type\":\"fixed\",\"points\":5}}",
-    "{\"name\":\"social like\",\"trigger\":\"social_like\",\"limits\":{\"member_points\":{\"max\":100}},"
+    "{\"name\":\"social "
+    "like\",\"trigger\":\"social_like\",\"limits\":{\"member_points\":{\"max\":100}},"
     "\"effect\":{\"type\":\"fixed\",\"points\":5}}",
-    "{\"name\":\"review\",\"trigger\":\"review_written\",\"limits\":{\"member_triggers\":{\"max\":5,"
+    "{\"name\":\"review\",\"trigger\":\"review_written\",\"limits\":{\"member_triggers\":{\"max\":"
+    "5,"
     "\"period\":\"month\"}},\"effect\":{\"type\":\"fixed\",\"points\":20}}",
     "{\"name\":\"newsletter\",\"trigger\":\"newsletter_signup\",\"effect\":{\"type\":\"fixed\","
     "\"points\":50}}",
@@ -88,13 +96,20 @@ int main(int argc, char **argv)
                                             19.99 * (1 + i % 3)));
     }
     fd_prorate_lines(lines, 10, 35000);
-    json_t *data = json_pack("{s:{s:s, s:s}, s:{s:f, s:o}, s:{s:{s:s}, s:[s], s:i}}", "event",
-                             "type", "purchase", "channel", "web", "order", "total", 350.0, "lines",
-                             jl, "member", "attributes", "country", "DE", "segments", "vip",
-                             "orders_before", 12);
-    fd_earn_input in = {.type = "purchase", .now = 1795420800, .local_minute = 18 * 60 + 30,
-                        .env = {1795420800, 1, 18, 3600}, .data = data, .exponent = 2,
-                        .total = 35000, .lines = lines, .nlines = 10, .tier = "Gold",
+    json_t *data =
+        json_pack("{s:{s:s, s:s}, s:{s:f, s:o}, s:{s:{s:s}, s:[s], s:i}}", "event", "type",
+                  "purchase", "channel", "web", "order", "total", 350.0, "lines", jl, "member",
+                  "attributes", "country", "DE", "segments", "vip", "orders_before", 12);
+    fd_earn_input in = {.type = "purchase",
+                        .now = 1795420800,
+                        .local_minute = 18 * 60 + 30,
+                        .env = {1795420800, 1, 18, 3600},
+                        .data = data,
+                        .exponent = 2,
+                        .total = 35000,
+                        .lines = lines,
+                        .nlines = 10,
+                        .tier = "Gold",
                         .order_count = 13};
     fd_rule_usage usage[N] = {{0}};
     fd_rule_outcome out[N];
@@ -110,6 +125,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "(points per event: %lld)\n", (long long)(check / iterations));
     jl_ctx_free(jc);
     json_decref(data);
-    for (int i = 0; i < N; i++) fd_rule_clear(&rules[i]);
+    for (int i = 0; i < N; i++)
+        fd_rule_clear(&rules[i]);
     return 0;
 }

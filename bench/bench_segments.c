@@ -49,10 +49,11 @@ int main(int argc, char **argv)
         char ext[32];
         snprintf(ext, sizeof ext, "m%lld", (long long)i);
         const char *attrs = i % 3 ? "{\"country\":\"DE\"}" : "{\"country\":\"FR\"}";
-        fd_db_run(db,
-                  "INSERT INTO members(program_id, external_id, attributes, state, consent, balance,"
-                  " pending, created_at, updated_at) VALUES ($1, $2, $3, 'active', 'none', 0, 0, $4, $4)",
-                  FD_PARAMS(FD_I(p.id), FD_S(ext), FD_S(attrs), FD_I(now)), NULL);
+        fd_db_run(
+            db,
+            "INSERT INTO members(program_id, external_id, attributes, state, consent, balance,"
+            " pending, created_at, updated_at) VALUES ($1, $2, $3, 'active', 'none', 0, 0, $4, $4)",
+            FD_PARAMS(FD_I(p.id), FD_S(ext), FD_S(attrs), FD_I(now)), NULL);
         for (int d = 0; d < 3; d++) /* three shopping days over the last two years */
             fd_db_run(db,
                       "INSERT INTO member_days(program_id, member_id, day, spend, orders, points)"
@@ -64,7 +65,8 @@ int main(int argc, char **argv)
                   "INSERT INTO member_stats(member_id, program_id, orders_total, spend_total,"
                   " first_order_day, last_order_day, categories, skus, channels)"
                   " VALUES ($1, $2, 3, $3, $4, $5, '{\"shoes\":2}', '{\"SKU-1\":2}', '[\"web\"]')",
-                  FD_PARAMS(FD_I(i), FD_I(p.id), FD_I((i % 900) * 300), FD_I(today - 600), FD_I(today - i % 300)),
+                  FD_PARAMS(FD_I(i), FD_I(p.id), FD_I((i % 900) * 300), FD_I(today - 600),
+                            FD_I(today - i % 300)),
                   NULL);
         if (i % 100000 == 0) {
             fd_db_commit(db);
@@ -72,9 +74,11 @@ int main(int argc, char **argv)
         }
     }
     fd_db_commit(db);
-    fprintf(stderr, "(loaded %lld members in %.1f s)\n", (long long)n, (double)(fd_monotonic_us() - t0) / 1e6);
-    fd_db_run(db, "INSERT INTO segments(program_id, name, condition, version, created_at, updated_at,"
-                  " updated_by) VALUES (1, 'big DE', $1, 1, 0, 0, 'bench')",
+    fprintf(stderr, "(loaded %lld members in %.1f s)\n", (long long)n,
+            (double)(fd_monotonic_us() - t0) / 1e6);
+    fd_db_run(db,
+              "INSERT INTO segments(program_id, name, condition, version, created_at, updated_at,"
+              " updated_by) VALUES (1, 'big DE', $1, 1, 0, 0, 'bench')",
               FD_PARAMS(FD_S("{\"and\":[{\">\":[{\"var\":\"member.stats.spend_365d\"},1000]},"
                              "{\"==\":[{\"var\":\"member.attributes.country\"},\"DE\"]}]}")),
               NULL);

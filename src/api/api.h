@@ -36,9 +36,9 @@ typedef struct fd_req {
     json_t *body;          /* parsed JSON object, or NULL when the body was empty */
     const char *raw;       /* the body as sent, for routes that take CSV or NDJSON */
     size_t raw_len;
-    fd_db *db;             /* reader connection for this request */
-    fd_principal who;      /* authenticated caller */
-    fd_program program;    /* the caller's program */
+    fd_db *db;          /* reader connection for this request */
+    fd_principal who;   /* authenticated caller */
+    fd_program program; /* the caller's program */
     /* reply */
     int status;
     char *reply;              /* malloc'ed body text */
@@ -80,6 +80,12 @@ int page_or_reply(fd_req *r, int *limit, int64_t *after);
 
 /* A list page: {"data": data, "next_cursor": "<id>" or null} (data stolen). */
 json_t *fd_page_json(json_t *data, int64_t next_cursor);
+/* Runs a list query whose first column is the row id (the cursor) and
+ * replies a page: one row(st, arg) object per row, next_cursor when the page
+ * is full. Replies the mapped error when the query fails. */
+void reply_page(fd_req *r, const char *sql, const fd_param *params, size_t n, int limit,
+                json_t *(*row)(fd_stmt *st, void *arg), void *arg);
+
 /* Creates a key of the caller's program and replies 201 with its text. */
 void reply_new_key(fd_req *r, fd_role role, int64_t member_id, const char *label);
 

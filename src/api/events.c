@@ -36,8 +36,8 @@ typedef struct event_input {
     int64_t shipping;     /* purchase: order.shipping */
     int64_t amount;       /* refund: amount, when has_amount */
     bool has_amount;
-    bool guest;           /* purchase without a member: recorded, earns nothing */
-    bool award;           /* false: historic backfill, no points (award_points: false) */
+    bool guest; /* purchase without a member: recorded, earns nothing */
+    bool award; /* false: historic backfill, no points (award_points: false) */
     char hash[65];
 } event_input;
 
@@ -145,7 +145,8 @@ static int input_or_reply(fd_req *r, event_input *in, bool simulation)
     if (!refund && !purchase && !simulation && !in->member_id && !in->external_id)
         return bad(r, "external_id", "name the member with external_id or member_id");
     json_t *award = json_object_get(r->body, "award_points");
-    if (award && !json_is_boolean(award)) return bad(r, "award_points", "award_points is true or false");
+    if (award && !json_is_boolean(award))
+        return bad(r, "award_points", "award_points is true or false");
     in->award = !award || json_is_true(award);
     if (refund && simulation) return bad(r, "type", "simulate purchases and custom events");
     int rc = FD_OK;
@@ -239,11 +240,12 @@ static int guest_purchase(fd_db *db, event_job *j, json_t *out)
     int rc = fd_db_run(db,
                        "INSERT INTO guest_orders(program_id, order_id, total, refunded, channel,"
                        " occurred_at, created_at) VALUES ($1, $2, $3, 0, $4, $5, $6)",
-                       FD_PARAMS(FD_I(j->p->id), FD_S(in->order_id), FD_I(in->total), FD_S(in->channel),
-                                 FD_I(in->occurred_at), FD_I(fd_now())),
+                       FD_PARAMS(FD_I(j->p->id), FD_S(in->order_id), FD_I(in->total),
+                                 FD_S(in->channel), FD_I(in->occurred_at), FD_I(fd_now())),
                        NULL);
     if (rc == FD_ECONFLICT)
-        return job_fail(&j->err, rc, "order_exists", "order.id", "order %s was already posted", in->order_id);
+        return job_fail(&j->err, rc, "order_exists", "order.id", "order %s was already posted",
+                        in->order_id);
     json_object_set_new(out, "order_id", json_string(in->order_id));
     json_object_set_new(out, "points", json_integer(0));
     json_object_set_new(out, "guest", json_true());
@@ -256,22 +258,28 @@ static int guest_refund(fd_db *db, event_job *j, json_t *out)
     const event_input *in = j->in;
     int64_t total, refunded;
     fd_stmt *st;
-    int rc = fd_db_query(db, "SELECT total, refunded FROM guest_orders WHERE program_id = $1 AND order_id = $2",
-                         FD_PARAMS(FD_I(j->p->id), FD_S(in->order_id)), &st);
+    int rc = fd_db_query(
+        db, "SELECT total, refunded FROM guest_orders WHERE program_id = $1 AND order_id = $2",
+        FD_PARAMS(FD_I(j->p->id), FD_S(in->order_id)), &st);
     if (rc) return rc;
     rc = fd_stmt_next(st);
     total = rc == 1 ? fd_stmt_i64(st, 0) : 0;
     refunded = rc == 1 ? fd_stmt_i64(st, 1) : 0;
     fd_stmt_done(st);
-    if (rc == 0) return job_fail(&j->err, FD_ENOTFOUND, "order_not_found", "order_id", "no order %s", in->order_id);
+    if (rc == 0)
+        return job_fail(&j->err, FD_ENOTFOUND, "order_not_found", "order_id", "no order %s",
+                        in->order_id);
     if (rc < 0) return rc;
     int64_t amount = in->has_amount ? in->amount : total - refunded;
     if (amount <= 0 || amount > total - refunded)
         return job_fail(&j->err, amount <= 0 ? FD_ECONFLICT : FD_EINVAL,
                         amount <= 0 ? "already_refunded" : "refund_exceeds_order", "amount",
-                        "order %s has %lld minor units left to refund", in->order_id, (long long)(total - refunded));
-    rc = fd_db_run(db, "UPDATE guest_orders SET refunded = refunded + $3 WHERE program_id = $1 AND order_id = $2",
-                   FD_PARAMS(FD_I(j->p->id), FD_S(in->order_id), FD_I(amount)), NULL);
+                        "order %s has %lld minor units left to refund", in->order_id,
+                        (long long)(total - refunded));
+    rc = fd_db_run(
+        db,
+        "UPDATE guest_orders SET refunded = refunded + $3 WHERE program_id = $1 AND order_id = $2",
+        FD_PARAMS(FD_I(j->p->id), FD_S(in->order_id), FD_I(amount)), NULL);
     json_object_set_new(out, "order_id", json_string(in->order_id));
     json_object_set_new(out, "refunded", fd_json_amount(amount, j->p->exponent));
     json_object_set_new(out, "points_reversed", json_integer(0));
@@ -295,22 +303,34 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
                             "order %s was already posted by another event", in->order_id);
         if (rc != FD_ENOTFOUND) return rc;
     }
-    fd_earning e = {.p = j->p, .rs = j->rs, .cfg = j->cfg, .m = m, .event = j->body, .type = in->type,
-                    .occurred_at = in->occurred_at, .total = in->total, .shipping = in->shipping};
-    if (in->award) rc = fd_earning_evaluate(db, &e);
-    else e.base_rate = true, e.tier = -1; /* a backfill without points: nothing to credit */
+    fd_earning e = {.p = j->p,
+                    .rs = j->rs,
+                    .cfg = j->cfg,
+                    .m = m,
+                    .event = j->body,
+                    .type = in->type,
+                    .occurred_at = in->occurred_at,
+                    .total = in->total,
+                    .shipping = in->shipping};
+    if (in->award)
+        rc = fd_earning_evaluate(db, &e);
+    else
+        e.base_rate = true, e.tier = -1; /* a backfill without points: nothing to credit */
     if (rc == FD_EOVERFLOW)
-        rc = job_fail(&j->err, rc, "out_of_range", "order.total", "the points would leave their range");
+        rc = job_fail(&j->err, rc, "out_of_range", "order.total",
+                      "the points would leave their range");
     bool pending = purchase && j->p->pending_days > 0;
     fd_posting post = {"earn", NULL, in->id, purchase ? in->order_id : NULL, j->actor, now, 0, 0};
     if (!rc) rc = fd_earning_apply(db, &e, m, pending, post);
     fd_date day;
     if (!rc) rc = fd_local_date(j->p, in->occurred_at, &day);
-    if (!rc) rc = fd_stats_add_day(db, j->p->id, m->id, fd_date_days(day), purchase ? in->total : 0,
-                                   purchase, e.points);
+    if (!rc)
+        rc = fd_stats_add_day(db, j->p->id, m->id, fd_date_days(day), purchase ? in->total : 0,
+                              purchase, e.points);
     if (!rc && purchase)
         rc = fd_stats_purchase(db, j->p->id, m->id, fd_date_days(day), in->total,
-                               json_object_get(json_object_get(j->body, "order"), "lines"), in->channel);
+                               json_object_get(json_object_get(j->body, "order"), "lines"),
+                               in->channel);
     json_t *change = NULL;
     if (!rc) rc = fd_tier_after_event(db, j->p, j->cfg, m, now, &change);
     if (change) json_object_set_new(out, "tier_change", change);
@@ -327,16 +347,18 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
         if (purchase) json_object_set_new(out, "order_id", json_string(in->order_id));
         json_object_set_new(out, "points", json_integer(e.points));
         json_object_set_new(out, "points_status",
-                            json_string(e.points == 0 ? "none" : pending ? "pending" : "credited"));
+                            json_string(e.points == 0 ? "none"
+                                        : pending     ? "pending"
+                                                      : "credited"));
         if (pending && e.points)
             json_object_set_new(out, "matures_at", fd_json_time(fd_lot_matures_at(j->p, now)));
         json_object_set_new(out, "rules", fd_earning_breakdown(&e, false));
         if (e.points > 0) {
-            json_t *msg = json_pack("{s:s, s:s?, s:I, s:s, s:I, s:I, s:O}", "event_id", in->id,
-                                    "order_id", purchase ? in->order_id : NULL, "points",
-                                    (json_int_t)e.points, "status", pending ? "pending" : "credited",
-                                    "balance", (json_int_t)m->balance, "pending",
-                                    (json_int_t)m->pending, "rules", json_object_get(out, "rules"));
+            json_t *msg = json_pack(
+                "{s:s, s:s?, s:I, s:s, s:I, s:I, s:O}", "event_id", in->id, "order_id",
+                purchase ? in->order_id : NULL, "points", (json_int_t)e.points, "status",
+                pending ? "pending" : "credited", "balance", (json_int_t)m->balance, "pending",
+                (json_int_t)m->pending, "rules", json_object_get(out, "rules"));
             rc = fd_outbox_emit(db, j->p->id, "points.earned", m->id, msg, now);
             json_decref(msg);
         }
@@ -353,8 +375,9 @@ static int refund(fd_db *db, event_job *j, fd_member *m, json_t *out)
     int rc = fd_order_get(db, j->p->id, in->order_id, &o);
     if (rc == FD_ENOTFOUND) return guest_refund(db, j, out);
     if (rc) return rc;
-    if ((rc = fd_member_get(db, j->p->id, o.member_id, m)) || (rc = follow_merges(db, j->p->id, m)) ||
-        (rc = lock_reload(db, j->p->id, m)) || (rc = applied_meanwhile(db, j)))
+    if ((rc = fd_member_get(db, j->p->id, o.member_id, m)) ||
+        (rc = follow_merges(db, j->p->id, m)) || (rc = lock_reload(db, j->p->id, m)) ||
+        (rc = applied_meanwhile(db, j)))
         return rc;
     if ((rc = fd_order_get(db, j->p->id, in->order_id, &o))) return rc; /* fresh, under the lock */
     if (in->member_id || in->external_id) { /* if named, it must be the order's member */
@@ -443,7 +466,10 @@ static int event_job_run(fd_db *db, void *arg)
      * concurrent events queue on the budget instead of deadlocking. */
     rc = is_refund || in->guest ? FD_OK : fd_earning_lock_budgets(db, j->rs, in->type);
     if (!rc && !is_refund && !in->guest) rc = resolve_member(db, j, true, &m);
-    if (!rc) rc = is_refund ? refund(db, j, &m, out) : in->guest ? guest_purchase(db, j, out) : earn(db, j, &m, out);
+    if (!rc)
+        rc = is_refund   ? refund(db, j, &m, out)
+             : in->guest ? guest_purchase(db, j, out)
+                         : earn(db, j, &m, out);
     if (!rc) {
         json_object_set_new(out, "member_id", json_integer(m.id));
         json_object_set_new(out, "balance", json_integer(m.balance));
@@ -474,8 +500,8 @@ void h_events_post(fd_req *r)
         fd_ruleset_release(rs);
         return;
     }
-    event_job j = {.p = &r->program, .rs = rs, .cfg = cfg, .body = r->body, .in = &in,
-                   .actor = r->who.actor};
+    event_job j = {
+        .p = &r->program, .rs = rs, .cfg = cfg, .body = r->body, .in = &in, .actor = r->who.actor};
     if (!write_or_reply(r, event_job_run, &j, &j.err)) {
         json_t *o = json_loads(j.result, 0, NULL);
         json_object_set_new(o, "duplicate", json_boolean(j.duplicate));
@@ -531,8 +557,9 @@ void h_simulate(fd_req *r)
     bool has_member = in.member_id || in.external_id;
     int rc = FD_OK;
     if (has_member) {
-        rc = in.member_id ? fd_member_get(r->db, r->program.id, in.member_id, &m)
-                          : fd_member_find(r->db, r->program.id, FD_LOOKUP_EXTERNAL_ID, in.external_id, &m);
+        rc = in.member_id
+                 ? fd_member_get(r->db, r->program.id, in.member_id, &m)
+                 : fd_member_find(r->db, r->program.id, FD_LOOKUP_EXTERNAL_ID, in.external_id, &m);
         if (!rc) rc = follow_merges(r->db, r->program.id, &m);
         if (rc == FD_ENOTFOUND) {
             fd_reply_error(r, 404, "member_not_found", "no such member",
@@ -545,20 +572,28 @@ void h_simulate(fd_req *r)
     fd_config *cfg = NULL;
     if (!rc) rc = fd_ruleset_get(r->db, r->program.id, r->program.rules_version, &rs);
     if (!rc) rc = fd_config_get(r->db, &r->program, &cfg);
-    fd_earning e = {.p = &r->program, .rs = rs, .cfg = cfg, .m = has_member ? &m : NULL, .event = r->body,
-                    .type = in.type, .occurred_at = in.occurred_at, .total = in.total,
+    fd_earning e = {.p = &r->program,
+                    .rs = rs,
+                    .cfg = cfg,
+                    .m = has_member ? &m : NULL,
+                    .event = r->body,
+                    .type = in.type,
+                    .occurred_at = in.occurred_at,
+                    .total = in.total,
                     .shipping = in.shipping};
     if (!rc) rc = fd_earning_evaluate(r->db, &e);
     if (rc) {
         fd_reply_status(r, rc, NULL);
     } else {
         bool pending = !strcmp(in.type, "purchase") && r->program.pending_days > 0;
-        json_t *o = json_pack("{s:s, s:I, s:s, s:b, s:I, s:o, s:o}", "type", in.type, "points",
-                              (json_int_t)e.points, "points_status",
-                              e.points == 0 ? "none" : pending ? "pending" : "credited",
-                              "base_rate", e.base_rate, "orders_before",
-                              (json_int_t)e.orders_before, "occurred_at", fd_json_time(in.occurred_at),
-                              "rules", fd_earning_breakdown(&e, true));
+        json_t *o = json_pack(
+            "{s:s, s:I, s:s, s:b, s:I, s:o, s:o}", "type", in.type, "points", (json_int_t)e.points,
+            "points_status",
+            e.points == 0 ? "none"
+            : pending     ? "pending"
+                          : "credited",
+            "base_rate", e.base_rate, "orders_before", (json_int_t)e.orders_before, "occurred_at",
+            fd_json_time(in.occurred_at), "rules", fd_earning_breakdown(&e, true));
         json_object_set_new(o, "member_id", has_member ? json_integer(m.id) : json_null());
         fd_reply(r, 200, o);
     }
@@ -575,7 +610,10 @@ int fd_event_apply_custom(fd_store *s, fd_db *reader, const fd_program *p, int64
     json_t *body = json_pack("{s:s, s:s, s:I}", "id", event_id, "type", type, "member_id",
                              (json_int_t)member_id);
     if (attributes) json_object_set(body, "attributes", (json_t *)attributes);
-    event_input in = {.id = event_id, .type = type, .member_id = member_id, .occurred_at = fd_now(),
+    event_input in = {.id = event_id,
+                      .type = type,
+                      .member_id = member_id,
+                      .occurred_at = fd_now(),
                       .award = true};
     char *canon = json_canonical(body);
     unsigned char h[32];
@@ -665,13 +703,14 @@ int fd_events_batch(fd_store *s, fd_db *reader, const fd_program *p, const char 
         if (input_or_reply(&fake, &items[i].in, false)) {
             json_t *reply = json_loads(fake.reply, 0, NULL);
             items[i].status = fake.status;
-            items[i].out = json_pack("{s:i, s:O}", "status", fake.status, "error", json_object_get(reply, "error"));
+            items[i].out = json_pack("{s:i, s:O}", "status", fake.status, "error",
+                                     json_object_get(reply, "error"));
             json_decref(reply);
             free(fake.reply);
             continue;
         }
-        items[i].job = (event_job){.p = p, .rs = rs, .cfg = cfg, .body = bodies[i], .in = &items[i].in,
-                                   .actor = actor};
+        items[i].job = (event_job){
+            .p = p, .rs = rs, .cfg = cfg, .body = bodies[i], .in = &items[i].in, .actor = actor};
     }
     batch_job b = {items, n};
     if (!rc) rc = fd_store_write(s, batch_job_run, &b);
@@ -684,12 +723,14 @@ int fd_events_batch(fd_store *s, fd_db *reader, const fd_program *p, const char 
         } else if (it->status) { /* failed in the transaction */
             int frc = -it->status;
             const fd_job_error *e = &it->job.err;
-            json_array_append_new(out, error_json(fd_http_status(frc), e->code ? e->code : "invalid",
-                                                  e->code ? e->message : fd_strerror(frc), e->field));
+            json_array_append_new(out,
+                                  error_json(fd_http_status(frc), e->code ? e->code : "invalid",
+                                             e->code ? e->message : fd_strerror(frc), e->field));
         } else {
             json_t *res = json_loads(it->job.result, 0, NULL);
             json_object_set_new(res, "duplicate", json_boolean(it->job.duplicate));
-            json_array_append_new(out, json_pack("{s:i, s:o}", "status", it->job.duplicate ? 200 : 201, "result", res));
+            json_array_append_new(out, json_pack("{s:i, s:o}", "status",
+                                                 it->job.duplicate ? 200 : 201, "result", res));
             fd_metrics_event(it->in.type, it->job.duplicate);
         }
     }
@@ -724,10 +765,13 @@ void h_events_batch(fd_req *r)
     }
     size_t n = json_array_size(events);
     json_t **bodies = fd_malloc(n * sizeof *bodies);
-    for (size_t i = 0; i < n; i++) bodies[i] = json_array_get(events, i);
+    for (size_t i = 0; i < n; i++)
+        bodies[i] = json_array_get(events, i);
     json_t *results;
     int rc = fd_events_batch(r->store, r->db, &r->program, r->who.actor, bodies, n, &results);
     free(bodies);
-    if (rc) fd_reply_status(r, rc, NULL);
-    else fd_reply(r, 200, json_pack("{s:o}", "results", results));
+    if (rc)
+        fd_reply_status(r, rc, NULL);
+    else
+        fd_reply(r, 200, json_pack("{s:o}", "results", results));
 }

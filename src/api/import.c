@@ -19,17 +19,21 @@
 #include "store/members.h"
 #include "store/segments.h"
 
-#define BATCH 1000      /* orders per group commit */
+#define BATCH 1000 /* orders per group commit */
 #define RECORD_MAX (1 << 20)
 #define ERRORS_KEPT 1000
 #define MEMBER_THREADS 8
 
 int fd_import_kind_parse(const char *s, fd_import_kind *out)
 {
-    if (s && !strcmp(s, "members")) *out = FD_IMPORT_MEMBERS;
-    else if (s && !strcmp(s, "orders")) *out = FD_IMPORT_ORDERS;
-    else if (s && !strcmp(s, "ledger")) *out = FD_IMPORT_LEDGER;
-    else return FD_EINVAL;
+    if (s && !strcmp(s, "members"))
+        *out = FD_IMPORT_MEMBERS;
+    else if (s && !strcmp(s, "orders"))
+        *out = FD_IMPORT_ORDERS;
+    else if (s && !strcmp(s, "ledger"))
+        *out = FD_IMPORT_LEDGER;
+    else
+        return FD_EINVAL;
     return FD_OK;
 }
 
@@ -40,9 +44,9 @@ typedef struct reader {
     bool ndjson;
     char *line;
     size_t cap;
-    int64_t line_no;    /* of the record's first line */
+    int64_t line_no; /* of the record's first line */
     int64_t next_line;
-    json_t *header;     /* CSV column names */
+    json_t *header; /* CSV column names */
 } reader;
 
 /* Splits one CSV record (RFC 4180: quotes, doubled quotes, embedded
@@ -56,10 +60,14 @@ static int csv_fields(const char *rec, json_t **out)
     for (size_t i = 0; i <= n; i++) {
         char c = rec[i];
         if (quoted) {
-            if (c == '"' && rec[i + 1] == '"') buf[len++] = '"', i++;
-            else if (c == '"') quoted = false;
-            else if (c == 0) break;
-            else buf[len++] = c;
+            if (c == '"' && rec[i + 1] == '"')
+                buf[len++] = '"', i++;
+            else if (c == '"')
+                quoted = false;
+            else if (c == 0)
+                break;
+            else
+                buf[len++] = c;
         } else if (c == '"' && len == 0 && !was_quoted) {
             quoted = was_quoted = true;
         } else if (c == ',' || c == 0 || c == '\n' || c == '\r') {
@@ -175,11 +183,11 @@ static void reject(fd_import_report *rep, const fd_import_options *o, int64_t li
     rep->rejected++;
     const char *field = json_string_value(json_object_get(error, "field"));
     if (o->rejects)
-        fprintf(o->rejects, "line %lld: %s%s%s\n", (long long)line, field ? field : "", field ? ": " : "",
-                json_string_value(json_object_get(error, "message")));
+        fprintf(o->rejects, "line %lld: %s%s%s\n", (long long)line, field ? field : "",
+                field ? ": " : "", json_string_value(json_object_get(error, "message")));
     if (json_array_size(rep->errors) < ERRORS_KEPT)
-        json_array_append_new(rep->errors, json_pack("{s:I, s:i, s:o}", "line", (json_int_t)line, "status",
-                                                     status, "error", error));
+        json_array_append_new(rep->errors, json_pack("{s:I, s:i, s:o}", "line", (json_int_t)line,
+                                                     "status", status, "error", error));
     else
         json_decref(error);
 }
@@ -209,19 +217,22 @@ static json_t *order_event(json_t *row)
     if (type && !strcmp(type, "refund")) {
         const char *rid = json_string_value(json_object_get(row, "refund_id"));
         snprintf(id, sizeof id, "import:refund:%s", rid ? rid : order_id ? order_id : "");
-        json_t *e = json_pack("{s:s, s:s, s:s?, s:O?, s:O?, s:O?, s:O?}", "id", id, "type", "refund",
-                              "order_id", order_id, "amount", json_object_get(row, "amount"), "external_id",
-                              json_object_get(row, "external_id"), "occurred_at",
-                              json_object_get(row, "occurred_at"), "channel", json_object_get(row, "channel"));
+        json_t *e = json_pack(
+            "{s:s, s:s, s:s?, s:O?, s:O?, s:O?, s:O?}", "id", id, "type", "refund", "order_id",
+            order_id, "amount", json_object_get(row, "amount"), "external_id",
+            json_object_get(row, "external_id"), "occurred_at", json_object_get(row, "occurred_at"),
+            "channel", json_object_get(row, "channel"));
         return e;
     }
     snprintf(id, sizeof id, "import:order:%s", order_id ? order_id : "");
-    json_t *order = json_pack("{s:s?, s:O?, s:O?, s:O?, s:[]}", "id", order_id, "total",
-                              json_object_get(row, "total"), "currency", json_object_get(row, "currency"),
-                              "shipping", json_object_get(row, "shipping"), "lines");
-    return json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:o}", "id", id, "type", "purchase", "external_id",
-                     json_object_get(row, "external_id"), "occurred_at", json_object_get(row, "occurred_at"),
-                     "channel", json_object_get(row, "channel"), "order", order);
+    json_t *order =
+        json_pack("{s:s?, s:O?, s:O?, s:O?, s:[]}", "id", order_id, "total",
+                  json_object_get(row, "total"), "currency", json_object_get(row, "currency"),
+                  "shipping", json_object_get(row, "shipping"), "lines");
+    return json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:o}", "id", id, "type", "purchase",
+                     "external_id", json_object_get(row, "external_id"), "occurred_at",
+                     json_object_get(row, "occurred_at"), "channel",
+                     json_object_get(row, "channel"), "order", order);
 }
 
 static void add_line(json_t *event, json_t *row)
@@ -231,9 +242,9 @@ static void add_line(json_t *event, json_t *row)
     json_int_t qty = q ? strtoll(json_string_value(q) ? json_string_value(q) : "0", NULL, 10) : 1;
     if (json_is_integer(q)) qty = json_integer_value(q);
     json_array_append_new(json_object_get(json_object_get(event, "order"), "lines"),
-                          json_pack("{s:O, s:O?, s:I, s:O?}", "sku", json_object_get(row, "sku"), "category",
-                                    json_object_get(row, "category"), "quantity", qty, "unit_price",
-                                    json_object_get(row, "unit_price")));
+                          json_pack("{s:O, s:O?, s:I, s:O?}", "sku", json_object_get(row, "sku"),
+                                    "category", json_object_get(row, "category"), "quantity", qty,
+                                    "unit_price", json_object_get(row, "unit_price")));
 }
 
 static int flush_events(fd_store *s, fd_db *db, const fd_program *p, const fd_principal *who,
@@ -246,18 +257,22 @@ static int flush_events(fd_store *s, fd_db *db, const fd_program *p, const fd_pr
     for (size_t i = 0; !rc && i < *n; i++) {
         json_t *r = json_array_get(results, i);
         int status = (int)json_integer_value(json_object_get(r, "status"));
-        if (status == 201) rep->applied++;
-        else if (status == 200) rep->duplicates++;
-        else reject(rep, o, lines[i], status, json_incref(json_object_get(r, "error")));
+        if (status == 201)
+            rep->applied++;
+        else if (status == 200)
+            rep->duplicates++;
+        else
+            reject(rep, o, lines[i], status, json_incref(json_object_get(r, "error")));
     }
     if (!rc) json_decref(results);
-    for (size_t i = 0; i < *n; i++) json_decref(events[i]);
+    for (size_t i = 0; i < *n; i++)
+        json_decref(events[i]);
     *n = 0;
     return rc;
 }
 
-static int import_orders(fd_store *s, fd_db *db, const fd_program *p, const fd_principal *who, reader *rd,
-                         const fd_import_options *o, fd_import_report *rep)
+static int import_orders(fd_store *s, fd_db *db, const fd_program *p, const fd_principal *who,
+                         reader *rd, const fd_import_options *o, fd_import_report *rep)
 {
     json_t *events[BATCH];
     int64_t lines[BATCH];
@@ -279,7 +294,9 @@ static int import_orders(fd_store *s, fd_db *db, const fd_program *p, const fd_p
             const char *type = json_string_value(json_object_get(rec, "type"));
             bool refund = type && !strcmp(type, "refund");
             json_t *prev = n ? events[n - 1] : NULL;
-            const char *prev_oid = prev ? json_string_value(json_object_get(json_object_get(prev, "order"), "id")) : NULL;
+            const char *prev_oid =
+                prev ? json_string_value(json_object_get(json_object_get(prev, "order"), "id"))
+                     : NULL;
             if (!refund && prev && prev_oid && oid && !strcmp(prev_oid, oid)) {
                 add_line(prev, rec);
                 json_decref(rec);
@@ -296,7 +313,8 @@ static int import_orders(fd_store *s, fd_db *db, const fd_program *p, const fd_p
         events[n++] = event;
     }
     if (!rc) rc = flush_events(s, db, p, who, events, lines, &n, o, rep);
-    for (size_t i = 0; i < n; i++) json_decref(events[i]);
+    for (size_t i = 0; i < n; i++)
+        json_decref(events[i]);
     return rc;
 }
 
@@ -324,8 +342,10 @@ static void *member_worker(void *arg)
         pthread_mutex_lock(&w->mu);
         int got = w->done ? 0 : next_record(w->rd, &rec, err, sizeof err);
         int64_t line = w->rd->line_no;
-        if (got == 0) w->done = true;
-        else w->rep->rows++;
+        if (got == 0)
+            w->done = true;
+        else
+            w->rep->rows++;
         if (got < 0) reject(w->rep, w->o, line, 400, simple_error("invalid_record", err));
         progress(w->o, w->rep, w->t0);
         pthread_mutex_unlock(&w->mu);
@@ -336,8 +356,10 @@ static void *member_worker(void *arg)
         h_members_upsert(&fake);
         fd_store_release(w->store, fake.db);
         pthread_mutex_lock(&w->mu);
-        if (fake.status == 201) w->rep->applied++;
-        else if (fake.status == 200) w->rep->duplicates++; /* already there: updated in place */
+        if (fake.status == 201)
+            w->rep->applied++;
+        else if (fake.status == 200)
+            w->rep->duplicates++; /* already there: updated in place */
         else {
             json_t *reply = json_loads(fake.reply ? fake.reply : "{}", 0, NULL);
             reject(w->rep, w->o, line, fake.status, json_incref(json_object_get(reply, "error")));
@@ -352,11 +374,14 @@ static void *member_worker(void *arg)
 static int import_members(fd_store *s, const fd_program *p, const fd_principal *who, reader *rd,
                           const fd_import_options *o, fd_import_report *rep)
 {
-    member_work w = {.rd = rd, .store = s, .p = p, .who = who, .o = o, .rep = rep, .t0 = fd_monotonic_us()};
+    member_work w = {
+        .rd = rd, .store = s, .p = p, .who = who, .o = o, .rep = rep, .t0 = fd_monotonic_us()};
     pthread_mutex_init(&w.mu, NULL);
     pthread_t t[MEMBER_THREADS];
-    for (int i = 0; i < MEMBER_THREADS; i++) pthread_create(&t[i], NULL, member_worker, &w);
-    for (int i = 0; i < MEMBER_THREADS; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < MEMBER_THREADS; i++)
+        pthread_create(&t[i], NULL, member_worker, &w);
+    for (int i = 0; i < MEMBER_THREADS; i++)
+        pthread_join(t[i], NULL);
     pthread_mutex_destroy(&w.mu);
     return FD_OK;
 }
@@ -391,13 +416,17 @@ static int ledger_row(fd_db *db, void *arg)
         rc = fd_member_get_locked(db, j->p->id, mid, &m);
     }
     if (rc == FD_ENOTFOUND)
-        return job_fail(&j->err, rc, "member_not_found", "external_id", "no member %s", j->external_id);
+        return job_fail(&j->err, rc, "member_not_found", "external_id", "no member %s",
+                        j->external_id);
     fd_posting post = {"adjust", j->reason, id, NULL, j->actor, fd_now(), 0, 0};
     if (!rc)
         rc = j->points > 0 ? fd_ledger_credit(db, j->p, &m, j->points, false, &post, NULL)
                            : fd_ledger_debit(db, &m, -j->points, NULL, false, &post);
-    if (rc == FD_ENOFUNDS) rc = job_fail(&j->err, rc, "insufficient_points", "points", "the member has fewer points");
-    if (!rc) rc = fd_event_insert(db, j->p->id, id, "ledger_import", m.id, "", "{}", NULL, fd_now(), fd_now());
+    if (rc == FD_ENOFUNDS)
+        rc = job_fail(&j->err, rc, "insufficient_points", "points", "the member has fewer points");
+    if (!rc)
+        rc = fd_event_insert(db, j->p->id, id, "ledger_import", m.id, "", "{}", NULL, fd_now(),
+                             fd_now());
     fd_member_clear(&m);
     return rc;
 }
@@ -417,24 +446,33 @@ static int import_ledger(fd_store *s, const fd_program *p, const fd_principal *w
             continue;
         }
         json_t *pts = json_object_get(rec, "points");
-        long long points = json_is_integer(pts) ? json_integer_value(pts)
-                           : json_is_string(pts) ? strtoll(json_string_value(pts), NULL, 10) : 0;
-        ledger_job j = {p, who->actor, json_string_value(json_object_get(rec, "external_id")),
+        long long points = json_is_integer(pts)  ? json_integer_value(pts)
+                           : json_is_string(pts) ? strtoll(json_string_value(pts), NULL, 10)
+                                                 : 0;
+        ledger_job j = {p,
+                        who->actor,
+                        json_string_value(json_object_get(rec, "external_id")),
                         json_string_value(json_object_get(rec, "reason")),
-                        json_string_value(json_object_get(rec, "reference")), points, false, {0}};
-        if (!j.external_id || !j.reference || !fd_ident_valid(j.reference) || !j.reason || points == 0 ||
-            points > FD_POINTS_MAX || points < -FD_POINTS_MAX) {
+                        json_string_value(json_object_get(rec, "reference")),
+                        points,
+                        false,
+                        {0}};
+        if (!j.external_id || !j.reference || !fd_ident_valid(j.reference) || !j.reason ||
+            points == 0 || points > FD_POINTS_MAX || points < -FD_POINTS_MAX) {
             reject(rep, o, rd->line_no, 422,
-                   simple_error("invalid_record", "external_id, reference, reason and non-zero points are required"));
+                   simple_error("invalid_record",
+                                "external_id, reference, reason and non-zero points are required"));
             json_decref(rec);
             continue;
         }
         int rc = fd_store_write(s, ledger_row, &j);
-        if (!rc) j.duplicate ? rep->duplicates++ : rep->applied++;
+        if (!rc)
+            j.duplicate ? rep->duplicates++ : rep->applied++;
         else
             reject(rep, o, rd->line_no, fd_http_status(rc),
-                   json_pack("{s:s, s:s, s:s?}", "code", j.err.code ? j.err.code : "invalid", "message",
-                             j.err.code ? j.err.message : fd_strerror(rc), "field", j.err.field));
+                   json_pack("{s:s, s:s, s:s?}", "code", j.err.code ? j.err.code : "invalid",
+                             "message", j.err.code ? j.err.message : fd_strerror(rc), "field",
+                             j.err.field));
         json_decref(rec);
     }
     return FD_OK;
@@ -452,10 +490,12 @@ static void qsort_errors(json_t *errors)
 {
     size_t n = json_array_size(errors);
     json_t **v = fd_malloc((n ? n : 1) * sizeof *v);
-    for (size_t i = 0; i < n; i++) v[i] = json_incref(json_array_get(errors, i));
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(errors, i));
     qsort(v, n, sizeof *v, by_line);
     json_array_clear(errors);
-    for (size_t i = 0; i < n; i++) json_array_append_new(errors, v[i]);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(errors, v[i]);
     free(v);
 }
 
@@ -540,13 +580,15 @@ int fd_export_segment(fd_store *s, const fd_program *p, int64_t segment_id, bool
         if (cfg->segments[i].id == segment_id) seg = &cfg->segments[i];
     if (!rc && !seg) rc = FD_ENOTFOUND;
     if (!rc) {
-        if (!ndjson) fputs("\"id\",\"external_id\",\"email\",\"phone\",\"card_number\",\"state\",\"tier\","
-                           "\"balance\",\"pending\",\"attributes\"\n", out);
+        if (!ndjson)
+            fputs("\"id\",\"external_id\",\"email\",\"phone\",\"card_number\",\"state\",\"tier\","
+                  "\"balance\",\"pending\",\"attributes\"\n",
+                  out);
         void *arg[2] = {out, &ndjson};
         int64_t last;
         bool done;
-        rc = fd_segment_scan(db, p, cfg, seg->condition, fd_now(), 0, INT64_MAX, export_segment_member, arg,
-                             &last, &done);
+        rc = fd_segment_scan(db, p, cfg, seg->condition, fd_now(), 0, INT64_MAX,
+                             export_segment_member, arg, &last, &done);
     }
     fd_config_release(cfg);
     fd_store_release(s, db);
@@ -558,8 +600,10 @@ int fd_export(fd_store *s, const fd_program *p, const char *kind, bool ndjson, F
     fd_db *db = fd_store_reader(s);
     int rc = FD_OK;
     if (!strcmp(kind, "members")) {
-        if (!ndjson) fputs("\"id\",\"external_id\",\"email\",\"phone\",\"card_number\",\"state\",\"tier\","
-                           "\"balance\",\"pending\",\"attributes\"\n", out);
+        if (!ndjson)
+            fputs("\"id\",\"external_id\",\"email\",\"phone\",\"card_number\",\"state\",\"tier\","
+                  "\"balance\",\"pending\",\"attributes\"\n",
+                  out);
         int64_t after = 0, last = -1;
         while (!rc && last != after) {
             last = after;
@@ -567,43 +611,50 @@ int fd_export(fd_store *s, const fd_program *p, const char *kind, bool ndjson, F
             rc = fd_member_list(db, p->id, after, 1000, export_member, arg);
         }
     } else {
-        if (!ndjson) fputs("\"id\",\"member_id\",\"kind\",\"points\",\"pending\",\"balance_after\",\"order_id\","
-                           "\"event_id\",\"rule_id\",\"reason\",\"actor\",\"created_at\"\n", out);
+        if (!ndjson)
+            fputs("\"id\",\"member_id\",\"kind\",\"points\",\"pending\",\"balance_after\",\"order_"
+                  "id\","
+                  "\"event_id\",\"rule_id\",\"reason\",\"actor\",\"created_at\"\n",
+                  out);
         int64_t after = 0;
         for (;;) {
             fd_stmt *st;
             int rows = 0;
-            rc = fd_db_query(db,
-                             "SELECT id, member_id, kind, points, pending, balance_after, order_id, event_id,"
-                             " rule_id, reason, actor, created_at FROM journal WHERE program_id = $1"
-                             " AND id > $2 ORDER BY id LIMIT 5000",
-                             FD_PARAMS(FD_I(p->id), FD_I(after)), &st);
+            rc = fd_db_query(
+                db,
+                "SELECT id, member_id, kind, points, pending, balance_after, order_id, event_id,"
+                " rule_id, reason, actor, created_at FROM journal WHERE program_id = $1"
+                " AND id > $2 ORDER BY id LIMIT 5000",
+                FD_PARAMS(FD_I(p->id), FD_I(after)), &st);
             if (rc) break;
             while (fd_stmt_next(st) == 1) {
                 rows++;
                 after = fd_stmt_i64(st, 0);
                 char t[32];
                 fd_time_format(fd_stmt_i64(st, 11), t, sizeof t);
-                json_t *e = json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, s:s?, s:s?, s:I, s:s?, s:s, s:s}", "id",
-                                      (json_int_t)after, "member_id", (json_int_t)fd_stmt_i64(st, 1), "kind",
-                                      fd_stmt_text(st, 2), "points", (json_int_t)fd_stmt_i64(st, 3), "pending",
-                                      (json_int_t)fd_stmt_i64(st, 4), "balance_after",
-                                      (json_int_t)fd_stmt_i64(st, 5), "order_id", fd_stmt_text(st, 6),
-                                      "event_id", fd_stmt_text(st, 7), "rule_id", (json_int_t)fd_stmt_i64(st, 8),
-                                      "reason", fd_stmt_text(st, 9), "actor", fd_stmt_text(st, 10),
-                                      "created_at", t);
+                json_t *e = json_pack(
+                    "{s:I, s:I, s:s, s:I, s:I, s:I, s:s?, s:s?, s:I, s:s?, s:s, s:s}", "id",
+                    (json_int_t)after, "member_id", (json_int_t)fd_stmt_i64(st, 1), "kind",
+                    fd_stmt_text(st, 2), "points", (json_int_t)fd_stmt_i64(st, 3), "pending",
+                    (json_int_t)fd_stmt_i64(st, 4), "balance_after", (json_int_t)fd_stmt_i64(st, 5),
+                    "order_id", fd_stmt_text(st, 6), "event_id", fd_stmt_text(st, 7), "rule_id",
+                    (json_int_t)fd_stmt_i64(st, 8), "reason", fd_stmt_text(st, 9), "actor",
+                    fd_stmt_text(st, 10), "created_at", t);
                 if (ndjson) {
                     char *line = json_dumps(e, JSON_COMPACT);
                     fprintf(out, "%s\n", line);
                     free(line);
                 } else {
-                    const char *keys[] = {"id", "member_id", "kind", "points", "pending", "balance_after",
-                                          "order_id", "event_id", "rule_id", "reason", "actor", "created_at"};
+                    const char *keys[] = {"id",      "member_id",     "kind",     "points",
+                                          "pending", "balance_after", "order_id", "event_id",
+                                          "rule_id", "reason",        "actor",    "created_at"};
                     for (int k = 0; k < 12; k++) {
                         json_t *v = json_object_get(e, keys[k]);
                         char buf[40];
                         const char *text = json_string_value(v);
-                        if (json_is_integer(v)) snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v)), text = buf;
+                        if (json_is_integer(v))
+                            snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v)),
+                                text = buf;
                         fd_csv_cell(out, text, k == 11);
                     }
                 }
@@ -644,9 +695,10 @@ void h_import(fd_req *r)
         fd_reply_status(r, rc, NULL);
         return;
     }
-    fd_reply(r, 200, json_pack("{s:I, s:I, s:I, s:I, s:o}", "rows", (json_int_t)rep.rows, "applied",
-                               (json_int_t)rep.applied, "already_there", (json_int_t)rep.duplicates,
-                               "rejected", (json_int_t)rep.rejected, "errors", rep.errors));
+    fd_reply(r, 200,
+             json_pack("{s:I, s:I, s:I, s:I, s:o}", "rows", (json_int_t)rep.rows, "applied",
+                       (json_int_t)rep.applied, "already_there", (json_int_t)rep.duplicates,
+                       "rejected", (json_int_t)rep.rejected, "errors", rep.errors));
 }
 
 /* GET /v1/exports/{members|ledger}?format=csv|ndjson */

@@ -207,8 +207,9 @@ static int member_write_job(fd_db *db, void *arg)
         free(after);
         json_t *data = fd_member_json(&j->m, NULL);
         if (!rc)
-            rc = fd_outbox_emit(db, j->program_id, j->created ? "member.enrolled" : "member.updated",
-                                j->m.id, data, now);
+            rc =
+                fd_outbox_emit(db, j->program_id, j->created ? "member.enrolled" : "member.updated",
+                               j->m.id, data, now);
         json_decref(data);
     }
     free(before);

@@ -25,45 +25,41 @@ static int member_exists_or_reply(fd_req *r, int64_t *id)
     return rc;
 }
 
+static json_t *journal_row(fd_stmt *st, void *arg)
+{
+    (void)arg;
+    json_t *e =
+        json_pack("{s:I, s:s, s:I, s:I, s:I, s:s?, s:s?, s:s?, s:s, s:o}", "id",
+                  (json_int_t)fd_stmt_i64(st, 0), "kind", fd_stmt_text(st, 1), "points",
+                  (json_int_t)fd_stmt_i64(st, 2), "pending", (json_int_t)fd_stmt_i64(st, 3),
+                  "balance_after", (json_int_t)fd_stmt_i64(st, 4), "event_id", fd_stmt_text(st, 6),
+                  "order_id", fd_stmt_text(st, 7), "reason", fd_stmt_text(st, 8), "actor",
+                  fd_stmt_text(st, 9), "created_at", fd_json_time(fd_stmt_i64(st, 10)));
+    static const struct {
+        const char *key;
+        int col;
+    } OPTIONAL[] = {{"lot_id", 5}, {"rule_id", 11}, {"rule_version", 12}};
+    for (size_t i = 0; i < 3; i++)
+        json_object_set_new(e, OPTIONAL[i].key,
+                            fd_stmt_is_null(st, OPTIONAL[i].col)
+                                ? json_null()
+                                : json_integer(fd_stmt_i64(st, OPTIONAL[i].col)));
+    return e;
+}
+
 void h_member_ledger(fd_req *r)
 {
     int64_t id, after;
     int limit;
     if (member_exists_or_reply(r, &id) || page_or_reply(r, &limit, &after)) return;
     /* Newest first; the cursor is the last entry id seen. */
-    fd_stmt *st;
-    int rc = fd_db_query(r->db,
-                         "SELECT id, kind, points, pending, balance_after, lot_id, event_id,"
-                         " order_id, reason, actor, created_at, rule_id, rule_version FROM journal"
-                         " WHERE member_id = $1"
-                         " AND program_id = $2 AND ($3 = 0 OR id < $3) ORDER BY id DESC LIMIT $4",
-                         FD_PARAMS(FD_I(id), FD_I(r->program.id), FD_I(after), FD_I(limit)), &st);
-    if (rc) {
-        fd_reply_status(r, rc, NULL);
-        return;
-    }
-    json_t *data = json_array();
-    int64_t last = 0;
-    while ((rc = fd_stmt_next(st)) == 1) {
-        last = fd_stmt_i64(st, 0);
-        json_t *e = json_pack(
-            "{s:I, s:s, s:I, s:I, s:I, s:s?, s:s?, s:s?, s:s, s:o}", "id", (json_int_t)last, "kind",
-            fd_stmt_text(st, 1), "points", (json_int_t)fd_stmt_i64(st, 2), "pending",
-            (json_int_t)fd_stmt_i64(st, 3), "balance_after", (json_int_t)fd_stmt_i64(st, 4),
-            "event_id", fd_stmt_text(st, 6), "order_id", fd_stmt_text(st, 7), "reason",
-            fd_stmt_text(st, 8), "actor", fd_stmt_text(st, 9), "created_at",
-            fd_json_time(fd_stmt_i64(st, 10)));
-        json_object_set_new(
-            e, "lot_id", fd_stmt_is_null(st, 5) ? json_null() : json_integer(fd_stmt_i64(st, 5)));
-        json_array_append_new(data, e);
-    }
-    fd_stmt_done(st);
-    if (rc < 0) {
-        json_decref(data);
-        fd_reply_status(r, rc, NULL);
-        return;
-    }
-    fd_reply(r, 200, fd_page_json(data, (int)json_array_size(data) == limit ? last : 0));
+    reply_page(
+        r,
+        "SELECT id, kind, points, pending, balance_after, lot_id, event_id, order_id, reason,"
+        " actor, created_at, rule_id, rule_version FROM journal WHERE member_id = $1"
+        " AND program_id = $2 AND ($3 = 0 OR id < $3) ORDER BY id DESC LIMIT $4",
+        FD_PARAMS(FD_I(id), FD_I(r->program.id), FD_I(after), FD_I(limit)), limit, journal_row,
+        NULL);
 }
 
 void h_member_lots(fd_req *r)
@@ -134,10 +130,11 @@ static int adjust_job_run(fd_db *db, void *arg)
     snprintf(id, sizeof id, "%lld", (long long)j->id);
     snprintf(after, sizeof after, "{\"points\":%lld,\"balance\":%lld}", (long long)j->points,
              (long long)j->m.balance);
-    rc = fd_audit_add(db, j->program->id, j->actor, "points.adjust", "member", id, NULL, after, now);
-    json_t *msg = json_pack("{s:I, s:s, s:I, s:I}", "points", (json_int_t)j->points, "reason",
-                            j->reason, "balance", (json_int_t)j->m.balance, "pending",
-                            (json_int_t)j->m.pending);
+    rc =
+        fd_audit_add(db, j->program->id, j->actor, "points.adjust", "member", id, NULL, after, now);
+    json_t *msg =
+        json_pack("{s:I, s:s, s:I, s:I}", "points", (json_int_t)j->points, "reason", j->reason,
+                  "balance", (json_int_t)j->m.balance, "pending", (json_int_t)j->m.pending);
     if (!rc) rc = fd_outbox_emit(db, j->program->id, "points.adjusted", j->m.id, msg, now);
     json_decref(msg);
     return rc;

@@ -25,29 +25,37 @@ static int reminder_job_run(fd_db *db, void *arg)
     int64_t now = fd_now(), n = 1;
     int rc;
     if (j->op == 'c')
-        rc = fd_db_one_i64(db,
-                           "INSERT INTO reminders(program_id, name, definition, active, created_at,"
-                           " updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",
-                           FD_PARAMS(FD_I(j->program_id), FD_S(j->name), FD_S(j->definition),
-                                     FD_I(j->active), FD_I(now), FD_S(j->actor)),
-                           &j->id);
+        rc = fd_db_one_i64(
+            db,
+            "INSERT INTO reminders(program_id, name, definition, active, created_at,"
+            " updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",
+            FD_PARAMS(FD_I(j->program_id), FD_S(j->name), FD_S(j->definition), FD_I(j->active),
+                      FD_I(now), FD_S(j->actor)),
+            &j->id);
     else if (j->op == 'u')
-        rc = fd_db_run(db,
-                       "UPDATE reminders SET name = $3, definition = $4, active = $5, updated_at = $6,"
-                       " updated_by = $7 WHERE program_id = $1 AND id = $2 AND deleted_at IS NULL",
-                       FD_PARAMS(FD_I(j->program_id), FD_I(j->id), FD_S(j->name), FD_S(j->definition),
-                                 FD_I(j->active), FD_I(now), FD_S(j->actor)),
-                       &n);
+        rc = fd_db_run(
+            db,
+            "UPDATE reminders SET name = $3, definition = $4, active = $5, updated_at = $6,"
+            " updated_by = $7 WHERE program_id = $1 AND id = $2 AND deleted_at IS NULL",
+            FD_PARAMS(FD_I(j->program_id), FD_I(j->id), FD_S(j->name), FD_S(j->definition),
+                      FD_I(j->active), FD_I(now), FD_S(j->actor)),
+            &n);
     else
-        rc = fd_db_run(db,
-                       "UPDATE reminders SET deleted_at = $3, active = 0 WHERE program_id = $1 AND id = $2"
-                       " AND deleted_at IS NULL",
-                       FD_PARAMS(FD_I(j->program_id), FD_I(j->id), FD_I(now)), &n);
-    if (!rc && n == 0) return job_fail(&j->err, FD_ENOTFOUND, "reminder_not_found", NULL, "no such reminder");
+        rc = fd_db_run(
+            db,
+            "UPDATE reminders SET deleted_at = $3, active = 0 WHERE program_id = $1 AND id = $2"
+            " AND deleted_at IS NULL",
+            FD_PARAMS(FD_I(j->program_id), FD_I(j->id), FD_I(now)), &n);
+    if (!rc && n == 0)
+        return job_fail(&j->err, FD_ENOTFOUND, "reminder_not_found", NULL, "no such reminder");
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long)j->id);
-    const char *action = j->op == 'c' ? "reminder.create" : j->op == 'u' ? "reminder.update" : "reminder.delete";
-    return rc ? rc : fd_audit_add(db, j->program_id, j->actor, action, "reminder", id, NULL, j->definition, now);
+    const char *action = j->op == 'c'   ? "reminder.create"
+                         : j->op == 'u' ? "reminder.update"
+                                        : "reminder.delete";
+    return rc ? rc
+              : fd_audit_add(db, j->program_id, j->actor, action, "reminder", id, NULL,
+                             j->definition, now);
 }
 
 static json_t *reminder_json(fd_stmt *st)
@@ -67,11 +75,12 @@ static json_t *reminder_json(fd_stmt *st)
 static void reply_reminders(fd_req *r, int64_t id, int status, int limit, int64_t after)
 {
     fd_stmt *st;
-    int rc = fd_db_query(r->db,
-                         "SELECT id, definition, active, updated_at, updated_by FROM reminders"
-                         " WHERE program_id = $1 AND deleted_at IS NULL AND ($2 = 0 OR id = $2)"
-                         " AND id > $3 ORDER BY id LIMIT $4",
-                         FD_PARAMS(FD_I(r->program.id), FD_I(id), FD_I(after), FD_I(id ? 1 : limit)), &st);
+    int rc = fd_db_query(
+        r->db,
+        "SELECT id, definition, active, updated_at, updated_by FROM reminders"
+        " WHERE program_id = $1 AND deleted_at IS NULL AND ($2 = 0 OR id = $2)"
+        " AND id > $3 ORDER BY id LIMIT $4",
+        FD_PARAMS(FD_I(r->program.id), FD_I(id), FD_I(after), FD_I(id ? 1 : limit)), &st);
     if (rc) {
         fd_reply_status(r, rc, NULL);
         return;
@@ -83,9 +92,12 @@ static void reply_reminders(fd_req *r, int64_t id, int status, int limit, int64_
         json_array_append_new(data, reminder_json(st));
     }
     fd_stmt_done(st);
-    if (!id) fd_reply(r, 200, fd_page_json(data, (int)json_array_size(data) == limit ? last : 0));
-    else if (json_array_size(data)) fd_reply(r, status, json_incref(json_array_get(data, 0)));
-    else fd_reply_error(r, 404, "reminder_not_found", "no such reminder", NULL);
+    if (!id)
+        fd_reply(r, 200, fd_page_json(data, (int)json_array_size(data) == limit ? last : 0));
+    else if (json_array_size(data))
+        fd_reply(r, status, json_incref(json_array_get(data, 0)));
+    else
+        fd_reply_error(r, 404, "reminder_not_found", "no such reminder", NULL);
     if (id) json_decref(data);
 }
 
@@ -102,8 +114,10 @@ static int body_or_reply(fd_req *r, reminder_job *j)
     char field[64], msg[160];
     if ((act && !json_is_boolean(act)) || fd_reminder_check(def, field, msg)) {
         json_decref(def);
-        if (act && !json_is_boolean(act)) fd_reply_error(r, 422, "invalid_reminder", "active is true or false", "active");
-        else fd_reply_error(r, 422, "invalid_reminder", msg, field);
+        if (act && !json_is_boolean(act))
+            fd_reply_error(r, 422, "invalid_reminder", "active is true or false", "active");
+        else
+            fd_reply_error(r, 422, "invalid_reminder", msg, field);
         return FD_EINVAL;
     }
     j->active = !act || json_is_true(act);
@@ -118,8 +132,10 @@ static void run(fd_req *r, reminder_job *j, int status)
     j->program_id = r->program.id;
     j->actor = r->who.actor;
     if (!write_or_reply(r, reminder_job_run, j, &j->err)) {
-        if (j->op == 'd') fd_reply(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)j->id, "deleted", 1));
-        else reply_reminders(r, j->id, status, 1, 0);
+        if (j->op == 'd')
+            fd_reply(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)j->id, "deleted", 1));
+        else
+            reply_reminders(r, j->id, status, 1, 0);
     }
     free(j->definition);
 }
@@ -158,14 +174,18 @@ void h_reminders_list(fd_req *r)
 void h_jobs_rfm(fd_req *r)
 {
     int rc = fd_jobs_rfm_run(r->store, fd_now());
-    if (rc) fd_reply_status(r, rc, NULL);
-    else fd_reply(r, 200, json_pack("{s:b}", "done", 1));
+    if (rc)
+        fd_reply_status(r, rc, NULL);
+    else
+        fd_reply(r, 200, json_pack("{s:b}", "done", 1));
 }
 
 void h_jobs_reminders(fd_req *r)
 {
     int64_t sent = 0;
     int rc = fd_jobs_reminders_run(r->store, fd_now(), &sent);
-    if (rc) fd_reply_status(r, rc, NULL);
-    else fd_reply(r, 200, json_pack("{s:I}", "reminders_sent", (json_int_t)sent));
+    if (rc)
+        fd_reply_status(r, rc, NULL);
+    else
+        fd_reply(r, 200, json_pack("{s:I}", "reminders_sent", (json_int_t)sent));
 }

@@ -226,3 +226,27 @@ json_t *fd_page_json(json_t *data, int64_t next_cursor)
     }
     return o;
 }
+
+void reply_page(fd_req *r, const char *sql, const fd_param *params, size_t n, int limit,
+                json_t *(*row)(fd_stmt *st, void *arg), void *arg)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(r->db, sql, params, n, &st);
+    if (rc) {
+        fd_reply_status(r, rc, NULL);
+        return;
+    }
+    json_t *data = json_array();
+    int64_t last = 0;
+    while ((rc = fd_stmt_next(st)) == 1) {
+        last = fd_stmt_i64(st, 0);
+        json_array_append_new(data, row(st, arg));
+    }
+    fd_stmt_done(st);
+    if (rc < 0) {
+        json_decref(data);
+        fd_reply_status(r, rc, NULL);
+        return;
+    }
+    fd_reply(r, 200, fd_page_json(data, (int)json_array_size(data) == limit ? last : 0));
+}

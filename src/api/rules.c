@@ -40,8 +40,8 @@ static int definition_or_reply(fd_req *r, char **definition, bool *active, const
         return FD_EINVAL;
     }
     json_t *def = json_deep_copy(r->body);
-    static const char *const BOOKKEEPING[] = {"id", "version", "points_awarded", "created_at",
-                                              "updated_at", "updated_by", "active"};
+    static const char *const BOOKKEEPING[] = {
+        "id", "version", "points_awarded", "created_at", "updated_at", "updated_by", "active"};
     json_t *act = json_object_get(r->body, "active");
     if (act && !json_is_boolean(act)) {
         json_decref(def);
@@ -91,15 +91,17 @@ static int rule_job_run(fd_db *db, void *arg)
     int rc = FD_OK;
     if (j->op != 'c') {
         rc = fd_rule_get(db, j->program_id, j->id, &before);
-        if (rc == FD_ENOTFOUND) return job_fail(&j->err, rc, "rule_not_found", NULL, "no such rule");
+        if (rc == FD_ENOTFOUND)
+            return job_fail(&j->err, rc, "rule_not_found", NULL, "no such rule");
         if (rc) return rc;
     }
     switch (j->op) {
     case 'c':
-        rc = fd_rule_insert(db, j->program_id, j->name, j->definition, j->active, j->actor, now, &j->id);
+        rc = fd_rule_insert(db, j->program_id, j->name, j->definition, j->active, j->actor, now,
+                            &j->id);
         if (rc == FD_ETOOBIG)
-            rc = job_fail(&j->err, FD_ECONFLICT, "too_many_rules", NULL, "a program has at most %d rules",
-                          FD_RULES_MAX);
+            rc = job_fail(&j->err, FD_ECONFLICT, "too_many_rules", NULL,
+                          "a program has at most %d rules", FD_RULES_MAX);
         break;
     case 'u':
         rc = fd_rule_update(db, j->program_id, j->id, j->name, j->definition, j->active, j->actor,
@@ -108,12 +110,14 @@ static int rule_job_run(fd_db *db, void *arg)
     case 'a': {
         json_t *def = json_loads(before.definition, 0, NULL);
         const char *name = json_string_value(json_object_get(def, "name"));
-        rc = fd_rule_update(db, j->program_id, j->id, name ? name : "", before.definition, j->active,
-                            j->actor, now, &version);
+        rc = fd_rule_update(db, j->program_id, j->id, name ? name : "", before.definition,
+                            j->active, j->actor, now, &version);
         json_decref(def);
         break;
     }
-    case 'd': rc = fd_rule_delete(db, j->program_id, j->id, j->actor, now); break;
+    case 'd':
+        rc = fd_rule_delete(db, j->program_id, j->id, j->actor, now);
+        break;
     }
     char id[24], *b = j->op == 'c' ? NULL : row_text(&before), *a = NULL;
     snprintf(id, sizeof id, "%lld", (long long)j->id);
@@ -121,7 +125,8 @@ static int rule_job_run(fd_db *db, void *arg)
         rc = fd_rule_get(db, j->program_id, j->id, &j->row);
         if (!rc) a = row_text(&j->row);
     }
-    static const char *const ACTIONS[] = {"rule.create", "rule.update", "rule.switch", "rule.delete"};
+    static const char *const ACTIONS[] = {"rule.create", "rule.update", "rule.switch",
+                                          "rule.delete"};
     const char *action = ACTIONS[j->op == 'c' ? 0 : j->op == 'u' ? 1 : j->op == 'a' ? 2 : 3];
     if (!rc) rc = fd_audit_add(db, j->program_id, j->actor, action, "earning_rule", id, b, a, now);
     free(b);
@@ -135,8 +140,10 @@ static void run_rule_job(fd_req *r, rule_job *j, int status)
     j->program_id = r->program.id;
     j->actor = r->who.actor;
     if (!write_or_reply(r, rule_job_run, j, &j->err)) {
-        if (j->op == 'd') fd_reply(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)j->id, "deleted", 1));
-        else fd_reply(r, status, rule_json(&j->row));
+        if (j->op == 'd')
+            fd_reply(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)j->id, "deleted", 1));
+        else
+            fd_reply(r, status, rule_json(&j->row));
     }
     fd_rule_row_clear(&j->row);
     free(j->definition);
@@ -185,9 +192,12 @@ void h_rule_get(fd_req *r)
     fd_rule_row row = {0};
     if (param_id_or_reply(r, 0, &id)) return;
     int rc = fd_rule_get(r->db, r->program.id, id, &row);
-    if (rc == FD_ENOTFOUND) fd_reply_error(r, 404, "rule_not_found", "no such rule", NULL);
-    else if (rc) fd_reply_status(r, rc, NULL);
-    else fd_reply(r, 200, rule_json(&row));
+    if (rc == FD_ENOTFOUND)
+        fd_reply_error(r, 404, "rule_not_found", "no such rule", NULL);
+    else if (rc)
+        fd_reply_status(r, rc, NULL);
+    else
+        fd_reply(r, 200, rule_json(&row));
     fd_rule_row_clear(&row);
 }
 
@@ -215,7 +225,8 @@ void h_rules_list(fd_req *r)
         fd_reply_status(r, rc, NULL);
         return;
     }
-    fd_reply(r, 200, fd_page_json(acc.data, (int)json_array_size(acc.data) == limit ? acc.last : 0));
+    fd_reply(r, 200,
+             fd_page_json(acc.data, (int)json_array_size(acc.data) == limit ? acc.last : 0));
 }
 
 static void add_version(int64_t version, const char *change, const char *definition, bool active,
@@ -234,8 +245,10 @@ void h_rule_versions(fd_req *r)
     if (param_id_or_reply(r, 0, &id)) return;
     json_t *data = json_array();
     int rc = fd_rule_versions(r->db, r->program.id, id, add_version, data);
-    if (rc == FD_ENOTFOUND) fd_reply_error(r, 404, "rule_not_found", "no such rule", NULL);
-    else if (rc) fd_reply_status(r, rc, NULL);
+    if (rc == FD_ENOTFOUND)
+        fd_reply_error(r, 404, "rule_not_found", "no such rule", NULL);
+    else if (rc)
+        fd_reply_status(r, rc, NULL);
     else {
         fd_reply(r, 200, json_pack("{s:o}", "data", data));
         return;

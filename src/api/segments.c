@@ -26,8 +26,8 @@
 
 typedef struct def_job {
     int64_t program_id, id;
-    char kind;  /* 's' segment, 'o' offer */
-    char op;    /* 'c' create, 'u' update, 'd' delete */
+    char kind; /* 's' segment, 'o' offer */
+    char op;   /* 'c' create, 'u' update, 'd' delete */
     const char *name, *actor;
     char *text; /* condition (segments) or definition (offers) */
     bool active;
@@ -40,15 +40,17 @@ static int def_job_run(fd_db *db, void *arg)
     int64_t now = fd_now();
     int rc;
     if (j->kind == 's')
-        rc = j->op == 'c'   ? fd_segment_insert(db, j->program_id, j->name, j->text, j->actor, now, &j->id)
-             : j->op == 'u' ? fd_segment_update(db, j->program_id, j->id, j->name, j->text, j->actor, now)
-                            : fd_segment_delete(db, j->program_id, j->id, now);
-    else
         rc = j->op == 'c'
-                 ? fd_offer_insert(db, j->program_id, j->name, j->text, j->active, j->actor, now, &j->id)
+                 ? fd_segment_insert(db, j->program_id, j->name, j->text, j->actor, now, &j->id)
              : j->op == 'u'
-                 ? fd_offer_update(db, j->program_id, j->id, j->name, j->text, j->active, j->actor, now)
-                 : fd_offer_delete(db, j->program_id, j->id, now);
+                 ? fd_segment_update(db, j->program_id, j->id, j->name, j->text, j->actor, now)
+                 : fd_segment_delete(db, j->program_id, j->id, now);
+    else
+        rc = j->op == 'c'   ? fd_offer_insert(db, j->program_id, j->name, j->text, j->active,
+                                              j->actor, now, &j->id)
+             : j->op == 'u' ? fd_offer_update(db, j->program_id, j->id, j->name, j->text, j->active,
+                                              j->actor, now)
+                            : fd_offer_delete(db, j->program_id, j->id, now);
     const char *what = j->kind == 's' ? "segment" : "offer";
     if (rc == FD_ECONFLICT)
         return job_fail(&j->err, rc, "name_taken", "name", "another %s has this name", what);
@@ -58,8 +60,12 @@ static int def_job_run(fd_db *db, void *arg)
     if (rc) return rc;
     char id[24], action[32];
     snprintf(id, sizeof id, "%lld", (long long)j->id);
-    snprintf(action, sizeof action, "%s.%s", what, j->op == 'c' ? "create" : j->op == 'u' ? "update" : "delete");
-    return fd_audit_add(db, j->program_id, j->actor, action, what, id, NULL, j->op == 'd' ? NULL : j->text, now);
+    snprintf(action, sizeof action, "%s.%s", what,
+             j->op == 'c'   ? "create"
+             : j->op == 'u' ? "update"
+                            : "delete");
+    return fd_audit_add(db, j->program_id, j->actor, action, what, id, NULL,
+                        j->op == 'd' ? NULL : j->text, now);
 }
 
 static int run_def_job(fd_req *r, def_job *j)
@@ -98,10 +104,11 @@ static int segment_body_or_reply(fd_req *r, def_job *j)
 static json_t *segment_json(fd_stmt *st)
 {
     json_t *cond = json_loads(fd_stmt_text(st, 2), JSON_DECODE_ANY, NULL);
-    return json_pack("{s:I, s:s, s:o, s:I, s:o, s:o, s:s}", "id", (json_int_t)fd_stmt_i64(st, 0), "name",
-                     fd_stmt_text(st, 1), "condition", cond ? cond : json_null(), "version",
+    return json_pack("{s:I, s:s, s:o, s:I, s:o, s:o, s:s}", "id", (json_int_t)fd_stmt_i64(st, 0),
+                     "name", fd_stmt_text(st, 1), "condition", cond ? cond : json_null(), "version",
                      (json_int_t)fd_stmt_i64(st, 3), "created_at", fd_json_time(fd_stmt_i64(st, 4)),
-                     "updated_at", fd_json_time(fd_stmt_i64(st, 5)), "updated_by", fd_stmt_text(st, 6));
+                     "updated_at", fd_json_time(fd_stmt_i64(st, 5)), "updated_by",
+                     fd_stmt_text(st, 6));
 }
 
 #define SEGMENT_COLS "id, name, condition, version, created_at, updated_at, updated_by"
@@ -117,8 +124,10 @@ static void reply_segment(fd_req *r, int64_t id, int status)
         fd_reply_status(r, rc, NULL);
         return;
     }
-    if (fd_stmt_next(st) == 1) fd_reply(r, status, segment_json(st));
-    else fd_reply_error(r, 404, "segment_not_found", "no such segment", NULL);
+    if (fd_stmt_next(st) == 1)
+        fd_reply(r, status, segment_json(st));
+    else
+        fd_reply_error(r, 404, "segment_not_found", "no such segment", NULL);
     fd_stmt_done(st);
 }
 
@@ -142,7 +151,8 @@ void h_segment_delete(fd_req *r)
 {
     def_job j = {.kind = 's', .op = 'd'};
     if (param_id_or_reply(r, 0, &j.id)) return;
-    if (!run_def_job(r, &j)) fd_reply(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)j.id, "deleted", 1));
+    if (!run_def_job(r, &j))
+        fd_reply(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)j.id, "deleted", 1));
 }
 
 void h_segment_get(fd_req *r)
@@ -151,35 +161,28 @@ void h_segment_get(fd_req *r)
     if (!param_id_or_reply(r, 0, &id)) reply_segment(r, id, 200);
 }
 
+static json_t *segment_row(fd_stmt *st, void *arg)
+{
+    (void)arg;
+    return segment_json(st);
+}
+
 void h_segments_list(fd_req *r)
 {
     int limit;
     int64_t after;
     if (page_or_reply(r, &limit, &after)) return;
-    fd_stmt *st;
-    int rc = fd_db_query(r->db,
-                         "SELECT " SEGMENT_COLS " FROM segments WHERE program_id = $1 AND id > $2"
-                         " AND deleted_at IS NULL ORDER BY id LIMIT $3",
-                         FD_PARAMS(FD_I(r->program.id), FD_I(after), FD_I(limit)), &st);
-    if (rc) {
-        fd_reply_status(r, rc, NULL);
-        return;
-    }
-    json_t *data = json_array();
-    int64_t last = 0;
-    while (fd_stmt_next(st) == 1) {
-        last = fd_stmt_i64(st, 0);
-        json_array_append_new(data, segment_json(st));
-    }
-    fd_stmt_done(st);
-    fd_reply(r, 200, fd_page_json(data, (int)json_array_size(data) == limit ? last : 0));
+    reply_page(r,
+               "SELECT " SEGMENT_COLS " FROM segments WHERE program_id = $1 AND id > $2"
+               " AND deleted_at IS NULL ORDER BY id LIMIT $3",
+               FD_PARAMS(FD_I(r->program.id), FD_I(after), FD_I(limit)), limit, segment_row, NULL);
 }
 
 /* ---------- members of a segment ---------- */
 
 typedef struct scan_acc {
-    json_t *data;     /* page rows, or NULL when only counting */
-    FILE *csv;        /* export, or NULL */
+    json_t *data; /* page rows, or NULL when only counting */
+    FILE *csv;    /* export, or NULL */
     int64_t count, limit, last_match;
     const fd_program *p;
 } scan_acc;
@@ -250,7 +253,8 @@ static void scan_route(fd_req *r, char mode)
         fd_reply(r, 200, fd_page_json(a.data, next));
         a.data = NULL;
     } else if (mode == 'c') {
-        fd_reply(r, 200, json_pack("{s:I, s:s}", "members", (json_int_t)a.count, "segment", seg->name));
+        fd_reply(r, 200,
+                 json_pack("{s:I, s:s}", "members", (json_int_t)a.count, "segment", seg->name));
     }
     if (a.csv) fclose(a.csv);
     if (!rc && mode == 'x') {
@@ -295,8 +299,10 @@ static int offer_body_or_reply(fd_req *r, def_job *j)
     }
     j->active = !act || json_is_true(act);
     json_t *def = json_deep_copy(r->body);
-    static const char *const BOOKKEEPING[] = {"id", "active", "created_at", "updated_at", "updated_by"};
-    for (size_t i = 0; i < sizeof BOOKKEEPING / sizeof BOOKKEEPING[0]; i++) json_object_del(def, BOOKKEEPING[i]);
+    static const char *const BOOKKEEPING[] = {"id", "active", "created_at", "updated_at",
+                                              "updated_by"};
+    for (size_t i = 0; i < sizeof BOOKKEEPING / sizeof BOOKKEEPING[0]; i++)
+        json_object_del(def, BOOKKEEPING[i]);
     fd_offer o;
     char field[128], msg[160];
     if (fd_offer_parse(def, &o, field, msg)) {
@@ -342,8 +348,10 @@ static void reply_offers(fd_req *r, int64_t id, int status, int limit, int64_t a
         return;
     }
     if (id) {
-        if (fd_stmt_next(st) == 1) fd_reply(r, status, offer_json(st));
-        else fd_reply_error(r, 404, "offer_not_found", "no such offer", NULL);
+        if (fd_stmt_next(st) == 1)
+            fd_reply(r, status, offer_json(st));
+        else
+            fd_reply_error(r, 404, "offer_not_found", "no such offer", NULL);
     } else {
         json_t *data = json_array();
         int64_t last = 0;
@@ -376,7 +384,8 @@ void h_offer_delete(fd_req *r)
 {
     def_job j = {.kind = 'o', .op = 'd'};
     if (param_id_or_reply(r, 0, &j.id)) return;
-    if (!run_def_job(r, &j)) fd_reply(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)j.id, "deleted", 1));
+    if (!run_def_job(r, &j))
+        fd_reply(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)j.id, "deleted", 1));
 }
 
 void h_offer_get(fd_req *r)
@@ -446,14 +455,17 @@ void h_member_offers(fd_req *r)
         const char *kind = o->target_category[0] ? "category" : o->target_sku[0] ? "SKU" : NULL;
         const char *target = o->target_category[0] ? o->target_category : o->target_sku;
         if (kind) {
-            json_t *counts = json_object_get(stats, o->target_category[0] ? "category_counts" : "sku_counts");
+            json_t *counts =
+                json_object_get(stats, o->target_category[0] ? "category_counts" : "sku_counts");
             x->affinity = json_integer_value(json_object_get(counts, target));
         }
         if (x->affinity > 0)
-            snprintf(x->reason, sizeof x->reason, "bought %lld item%s of %s %s", (long long)x->affinity,
-                     x->affinity == 1 ? "" : "s", kind, target);
-        else if (o->condition) snprintf(x->reason, sizeof x->reason, "matches the offer's condition");
-        else snprintf(x->reason, sizeof x->reason, "open to every member");
+            snprintf(x->reason, sizeof x->reason, "bought %lld item%s of %s %s",
+                     (long long)x->affinity, x->affinity == 1 ? "" : "s", kind, target);
+        else if (o->condition)
+            snprintf(x->reason, sizeof x->reason, "matches the offer's condition");
+        else
+            snprintf(x->reason, sizeof x->reason, "open to every member");
     }
     qsort(v, n, sizeof *v, cmp_ranked);
     json_t *out = json_array();
@@ -465,8 +477,9 @@ void h_member_offers(fd_req *r)
         json_object_set_new(o, "reason", json_string(v[i].reason));
         json_array_append_new(out, o);
     }
-    fd_reply(r, 200, json_pack("{s:I, s:o, s:O}", "member_id", (json_int_t)m.id, "data", out,
-                               "segments", json_object_get(member, "segments")));
+    fd_reply(r, 200,
+             json_pack("{s:I, s:o, s:O}", "member_id", (json_int_t)m.id, "data", out, "segments",
+                       json_object_get(member, "segments")));
     free(v);
     json_decref(data);
     fd_config_release(cfg);

@@ -155,7 +155,8 @@ static void dispatch(fd_server *s, fd_req *r, const conn_state *cs, int *route_i
     }
     if (cs->too_big) {
         fd_reply_error(r, 413, "body_too_large",
-                       cs->max > FD_BODY_MAX ? "the request body exceeds 32 MiB" : "the request body exceeds 1 MiB",
+                       cs->max > FD_BODY_MAX ? "the request body exceeds 32 MiB"
+                                             : "the request body exceeds 1 MiB",
                        NULL);
         return;
     }

@@ -236,42 +236,27 @@ void h_keys_create(fd_req *r)
     reply_new_key(r, role, member_id, label);
 }
 
+static json_t *key_row(fd_stmt *st, void *arg)
+{
+    (void)arg;
+    json_t *k = json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:o}", "key_id", fd_stmt_text(st, 1), "role",
+                          fd_stmt_text(st, 2), "label", fd_stmt_text(st, 4), "created_by",
+                          fd_stmt_text(st, 5), "created_at", fd_json_time(fd_stmt_i64(st, 6)),
+                          "revoked_at", fd_json_time(fd_stmt_i64(st, 7)));
+    json_object_set_new(k, "member_id",
+                        fd_stmt_is_null(st, 3) ? json_null() : json_integer(fd_stmt_i64(st, 3)));
+    return k;
+}
+
 void h_keys_list(fd_req *r)
 {
     int limit;
     int64_t after;
     if (page_or_reply(r, &limit, &after)) return;
-    fd_stmt *st;
-    int rc = fd_db_query(r->db,
-                         "SELECT id, key_id, role, member_id, label, created_by, created_at,"
-                         " revoked_at FROM api_keys WHERE program_id = $1 AND id > $2"
-                         " ORDER BY id LIMIT $3",
-                         FD_PARAMS(FD_I(r->program.id), FD_I(after), FD_I(limit)), &st);
-    if (rc) {
-        fd_reply_status(r, rc, NULL);
-        return;
-    }
-    json_t *data = json_array();
-    int64_t last = 0;
-    while ((rc = fd_stmt_next(st)) == 1) {
-        last = fd_stmt_i64(st, 0);
-        json_t *k =
-            json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:o}", "key_id", fd_stmt_text(st, 1), "role",
-                      fd_stmt_text(st, 2), "label", fd_stmt_text(st, 4), "created_by",
-                      fd_stmt_text(st, 5), "created_at", fd_json_time(fd_stmt_i64(st, 6)),
-                      "revoked_at", fd_json_time(fd_stmt_i64(st, 7)));
-        json_object_set_new(k, "member_id",
-                            fd_stmt_is_null(st, 3) ? json_null()
-                                                   : json_integer(fd_stmt_i64(st, 3)));
-        json_array_append_new(data, k);
-    }
-    fd_stmt_done(st);
-    if (rc < 0) {
-        json_decref(data);
-        fd_reply_status(r, rc, NULL);
-        return;
-    }
-    fd_reply(r, 200, fd_page_json(data, (int)json_array_size(data) == limit ? last : 0));
+    reply_page(r,
+               "SELECT id, key_id, role, member_id, label, created_by, created_at, revoked_at"
+               " FROM api_keys WHERE program_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+               FD_PARAMS(FD_I(r->program.id), FD_I(after), FD_I(limit)), limit, key_row, NULL);
 }
 
 typedef struct {
@@ -302,43 +287,30 @@ void h_keys_revoke(fd_req *r)
     fd_reply(r, 200, json_pack("{s:s, s:b}", "key_id", j.key_id, "revoked", 1));
 }
 
+static json_t *audit_row(fd_stmt *st, void *arg)
+{
+    (void)arg;
+    const char *before = fd_stmt_text(st, 5), *after = fd_stmt_text(st, 6);
+    json_t *a = json_pack("{s:I, s:s, s:s, s:s, s:s?, s:o}", "id", (json_int_t)fd_stmt_i64(st, 0),
+                          "actor", fd_stmt_text(st, 1), "action", fd_stmt_text(st, 2),
+                          "object_type", fd_stmt_text(st, 3), "object_id", fd_stmt_text(st, 4),
+                          "created_at", fd_json_time(fd_stmt_i64(st, 7)));
+    json_object_set_new(a, "before", before ? json_loads(before, 0, NULL) : json_null());
+    json_object_set_new(a, "after", after ? json_loads(after, 0, NULL) : json_null());
+    return a;
+}
+
 void h_audit_list(fd_req *r)
 {
     int limit;
     int64_t after;
     if (page_or_reply(r, &limit, &after)) return;
     /* Newest first: the cursor is the last id seen, 0 for the first page. */
-    fd_stmt *st;
-    int rc =
-        fd_db_query(r->db,
-                    "SELECT id, actor, action, object_type, object_id, before_json, after_json,"
-                    " created_at FROM audit_log WHERE program_id = $1 AND ($2 = 0 OR id < $2)"
-                    " ORDER BY id DESC LIMIT $3",
-                    FD_PARAMS(FD_I(r->program.id), FD_I(after), FD_I(limit)), &st);
-    if (rc) {
-        fd_reply_status(r, rc, NULL);
-        return;
-    }
-    json_t *data = json_array();
-    int64_t last = 0;
-    while ((rc = fd_stmt_next(st)) == 1) {
-        last = fd_stmt_i64(st, 0);
-        const char *before = fd_stmt_text(st, 5), *after_json = fd_stmt_text(st, 6);
-        json_t *a = json_pack("{s:I, s:s, s:s, s:s, s:s?, s:o}", "id", (json_int_t)last, "actor",
-                              fd_stmt_text(st, 1), "action", fd_stmt_text(st, 2), "object_type",
-                              fd_stmt_text(st, 3), "object_id", fd_stmt_text(st, 4), "created_at",
-                              fd_json_time(fd_stmt_i64(st, 7)));
-        json_object_set_new(a, "before", before ? json_loads(before, 0, NULL) : json_null());
-        json_object_set_new(a, "after", after_json ? json_loads(after_json, 0, NULL) : json_null());
-        json_array_append_new(data, a);
-    }
-    fd_stmt_done(st);
-    if (rc < 0) {
-        json_decref(data);
-        fd_reply_status(r, rc, NULL);
-        return;
-    }
-    fd_reply(r, 200, fd_page_json(data, (int)json_array_size(data) == limit ? last : 0));
+    reply_page(r,
+               "SELECT id, actor, action, object_type, object_id, before_json, after_json,"
+               " created_at FROM audit_log WHERE program_id = $1 AND ($2 = 0 OR id < $2)"
+               " ORDER BY id DESC LIMIT $3",
+               FD_PARAMS(FD_I(r->program.id), FD_I(after), FD_I(limit)), limit, audit_row, NULL);
 }
 
 void h_jobs_expire(fd_req *r)
@@ -358,16 +330,20 @@ void h_jobs_tiers(fd_req *r)
 {
     int64_t reviewed = 0;
     int rc = fd_jobs_tiers_run(r->store, fd_now(), &reviewed);
-    if (rc) fd_reply_status(r, rc, NULL);
-    else fd_reply(r, 200, json_pack("{s:I}", "reviewed_members", (json_int_t)reviewed));
+    if (rc)
+        fd_reply_status(r, rc, NULL);
+    else
+        fd_reply(r, 200, json_pack("{s:I}", "reviewed_members", (json_int_t)reviewed));
 }
 
 void h_jobs_birthdays(fd_req *r)
 {
     int64_t sent = 0;
     int rc = fd_jobs_birthdays_run(r->store, fd_now(), &sent);
-    if (rc) fd_reply_status(r, rc, NULL);
-    else fd_reply(r, 200, json_pack("{s:I}", "events_sent", (json_int_t)sent));
+    if (rc)
+        fd_reply_status(r, rc, NULL);
+    else
+        fd_reply(r, 200, json_pack("{s:I}", "events_sent", (json_int_t)sent));
 }
 
 #ifdef FIDELIS_TESTING

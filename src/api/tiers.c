@@ -22,8 +22,10 @@ void h_tiers_get(fd_req *r)
         fd_reply_status(r, rc, NULL);
         return;
     }
-    if (cfg->has_tiers) fd_reply(r, 200, fd_tier_config_json(&cfg->tiers, r->program.exponent));
-    else fd_reply(r, 200, json_pack("{s:n, s:[]}", "metric", "tiers"));
+    if (cfg->has_tiers)
+        fd_reply(r, 200, fd_tier_config_json(&cfg->tiers, r->program.exponent));
+    else
+        fd_reply(r, 200, json_pack("{s:n, s:[]}", "metric", "tiers"));
     fd_config_release(cfg);
 }
 
@@ -39,14 +41,17 @@ static int tiers_job_run(fd_db *db, void *arg)
     int64_t now = fd_now();
     fd_stmt *st;
     char *before = NULL;
-    int rc = fd_db_query(db, "SELECT tiers FROM programs WHERE id = $1", FD_PARAMS(FD_I(j->program_id)), &st);
+    int rc = fd_db_query(db, "SELECT tiers FROM programs WHERE id = $1",
+                         FD_PARAMS(FD_I(j->program_id)), &st);
     if (rc) return rc;
     if (fd_stmt_next(st) == 1 && fd_stmt_text(st, 0)) before = fd_strdup(fd_stmt_text(st, 0));
     fd_stmt_done(st);
     rc = fd_db_run(db, "UPDATE programs SET tiers = $2 WHERE id = $1",
                    FD_PARAMS(FD_I(j->program_id), FD_S(j->text)), NULL);
     if (!rc) rc = fd_config_bump(db, j->program_id);
-    if (!rc) rc = fd_audit_add(db, j->program_id, j->actor, "tiers.update", "tiers", NULL, before, j->text, now);
+    if (!rc)
+        rc = fd_audit_add(db, j->program_id, j->actor, "tiers.update", "tiers", NULL, before,
+                          j->text, now);
     free(before);
     return rc;
 }
@@ -59,7 +64,8 @@ void h_tiers_put(fd_req *r)
     fd_tier_config c;
     char field[64], msg[160];
     if (!r->body) {
-        fd_reply_error(r, 400, "body_required", "send the tier configuration as a JSON object", NULL);
+        fd_reply_error(r, 400, "body_required", "send the tier configuration as a JSON object",
+                       NULL);
         return;
     }
     if (fd_tier_config_parse(r->body, r->program.exponent, &c, field, msg)) {
@@ -68,8 +74,10 @@ void h_tiers_put(fd_req *r)
     }
     json_t *canon = fd_tier_config_json(&c, r->program.exponent);
     tiers_job j = {r->program.id, r->who.actor, json_canonical(canon)};
-    if (!write_or_reply(r, tiers_job_run, &j, NULL)) fd_reply(r, 200, canon);
-    else json_decref(canon);
+    if (!write_or_reply(r, tiers_job_run, &j, NULL))
+        fd_reply(r, 200, canon);
+    else
+        json_decref(canon);
     free(j.text);
     fd_tier_config_clear(&c);
 }
@@ -99,10 +107,20 @@ void h_member_progress(fd_req *r)
         return;
     }
     int rc = fd_tier_progress(r->db, &r->program, cfg, &m, fd_now(), &out);
-    if (rc) fd_reply_status(r, rc, NULL);
-    else fd_reply(r, 200, out);
+    if (rc)
+        fd_reply_status(r, rc, NULL);
+    else
+        fd_reply(r, 200, out);
     fd_config_release(cfg);
     fd_member_clear(&m);
+}
+
+static json_t *history_row(fd_stmt *st, void *arg)
+{
+    (void)arg;
+    return json_pack("{s:s?, s:s?, s:s, s:I, s:o}", "from", fd_stmt_text(st, 1), "to",
+                     fd_stmt_text(st, 2), "reason", fd_stmt_text(st, 3), "metric",
+                     (json_int_t)fd_stmt_i64(st, 4), "at", fd_json_time(fd_stmt_i64(st, 5)));
 }
 
 void h_member_tier_history(fd_req *r)
@@ -110,30 +128,10 @@ void h_member_tier_history(fd_req *r)
     int64_t id, after;
     int limit;
     if (param_id_or_reply(r, 0, &id) || page_or_reply(r, &limit, &after)) return;
-    fd_stmt *st;
-    int rc = fd_db_query(r->db,
-                         "SELECT id, from_tier, to_tier, reason, metric, created_at FROM tier_history"
-                         " WHERE member_id = $1 AND program_id = $2 AND ($3 = 0 OR id < $3)"
-                         " ORDER BY id DESC LIMIT $4",
-                         FD_PARAMS(FD_I(id), FD_I(r->program.id), FD_I(after), FD_I(limit)), &st);
-    if (rc) {
-        fd_reply_status(r, rc, NULL);
-        return;
-    }
-    json_t *data = json_array();
-    int64_t last = 0;
-    while ((rc = fd_stmt_next(st)) == 1) {
-        last = fd_stmt_i64(st, 0);
-        json_array_append_new(data, json_pack("{s:s?, s:s?, s:s, s:I, s:o}", "from", fd_stmt_text(st, 1),
-                                              "to", fd_stmt_text(st, 2), "reason", fd_stmt_text(st, 3),
-                                              "metric", (json_int_t)fd_stmt_i64(st, 4), "at",
-                                              fd_json_time(fd_stmt_i64(st, 5))));
-    }
-    fd_stmt_done(st);
-    if (rc < 0) {
-        json_decref(data);
-        fd_reply_status(r, rc, NULL);
-        return;
-    }
-    fd_reply(r, 200, fd_page_json(data, (int)json_array_size(data) == limit ? last : 0));
+    reply_page(r,
+               "SELECT id, from_tier, to_tier, reason, metric, created_at FROM tier_history"
+               " WHERE member_id = $1 AND program_id = $2 AND ($3 = 0 OR id < $3)"
+               " ORDER BY id DESC LIMIT $4",
+               FD_PARAMS(FD_I(id), FD_I(r->program.id), FD_I(after), FD_I(limit)), limit,
+               history_row, NULL);
 }

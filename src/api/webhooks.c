@@ -13,11 +13,23 @@
 #define URL_MAX 2048
 #define SECRET_MIN 16
 
-static const char *const TYPES[] = {
-    "*", "member.enrolled", "member.updated", "points.earned", "points.pending_matured",
-    "points.expired", "points.expiring_soon", "points.reversed", "points.adjusted", "tier.changed",
-    "reminder", "reward.redeemed", "voucher.redeemed", "voucher.rolled_back", "badge.earned",
-    "referral.completed", "reward.fulfilment_requested"};
+static const char *const TYPES[] = {"*",
+                                    "member.enrolled",
+                                    "member.updated",
+                                    "points.earned",
+                                    "points.pending_matured",
+                                    "points.expired",
+                                    "points.expiring_soon",
+                                    "points.reversed",
+                                    "points.adjusted",
+                                    "tier.changed",
+                                    "reminder",
+                                    "reward.redeemed",
+                                    "voucher.redeemed",
+                                    "voucher.rolled_back",
+                                    "badge.earned",
+                                    "referral.completed",
+                                    "reward.fulfilment_requested"};
 
 static bool known_type(const char *s)
 {
@@ -46,7 +58,8 @@ static int fields_or_reply(fd_req *r, const char **url, char **events, int *acti
     if (ev) {
         size_t i;
         json_t *e;
-        if (!json_is_array(ev) || json_array_size(ev) == 0 || json_array_size(ev) > 32) goto bad_events;
+        if (!json_is_array(ev) || json_array_size(ev) == 0 || json_array_size(ev) > 32)
+            goto bad_events;
         json_array_foreach(ev, i, e) if (!known_type(json_string_value(e))) goto bad_events;
         free(*events);
         *events = json_dumps(ev, JSON_COMPACT);
@@ -58,8 +71,8 @@ static int fields_or_reply(fd_req *r, const char **url, char **events, int *acti
     if (act) *active = json_is_true(act);
     return FD_OK;
 bad_events:
-    fd_reply_error(r, 422, "invalid_field", "events is a list of event types (docs/webhooks.md) or [\"*\"]",
-                   "events");
+    fd_reply_error(r, 422, "invalid_field",
+                   "events is a list of event types (docs/webhooks.md) or [\"*\"]", "events");
     return FD_EINVAL;
 }
 
@@ -79,12 +92,13 @@ static int hook_job_run(fd_db *db, void *arg)
     int rc;
     switch (j->op) {
     case 'c':
-        rc = fd_db_one_i64(db,
-                           "INSERT INTO webhooks(program_id, url, events, secret, active, created_at,"
-                           " updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
-                           FD_PARAMS(FD_I(j->program_id), FD_S(j->url), FD_S(j->events), FD_S(j->secret),
-                                     FD_I(j->active), FD_I(now)),
-                           &j->id);
+        rc = fd_db_one_i64(
+            db,
+            "INSERT INTO webhooks(program_id, url, events, secret, active, created_at,"
+            " updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+            FD_PARAMS(FD_I(j->program_id), FD_S(j->url), FD_S(j->events), FD_S(j->secret),
+                      FD_I(j->active), FD_I(now)),
+            &j->id);
         n = 1;
         break;
     case 'u':
@@ -97,30 +111,36 @@ static int hook_job_run(fd_db *db, void *arg)
                        &n);
         break;
     case 'd':
-        rc = fd_db_run(db,
-                       "UPDATE webhooks SET deleted_at = $3, active = 0 WHERE program_id = $1 AND id = $2"
-                       " AND deleted_at IS NULL",
-                       FD_PARAMS(FD_I(j->program_id), FD_I(j->id), FD_I(now)), &n);
+        rc = fd_db_run(
+            db,
+            "UPDATE webhooks SET deleted_at = $3, active = 0 WHERE program_id = $1 AND id = $2"
+            " AND deleted_at IS NULL",
+            FD_PARAMS(FD_I(j->program_id), FD_I(j->id), FD_I(now)), &n);
         if (!rc && n) /* its undelivered messages go nowhere now */
-            rc = fd_db_run(db, "UPDATE deliveries SET status = 'dead', last_error = 'webhook deleted'"
-                               " WHERE webhook_id = $1 AND status = 'pending'",
+            rc = fd_db_run(db,
+                           "UPDATE deliveries SET status = 'dead', last_error = 'webhook deleted'"
+                           " WHERE webhook_id = $1 AND status = 'pending'",
                            FD_PARAMS(FD_I(j->id)), NULL);
         break;
     default:
-        rc = fd_db_run(db,
-                       "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $3"
-                       " WHERE program_id = $1 AND delivery_id = $2 AND status <> 'pending'",
-                       FD_PARAMS(FD_I(j->program_id), FD_S(j->delivery), FD_I(now)), &n);
+        rc =
+            fd_db_run(db,
+                      "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $3"
+                      " WHERE program_id = $1 AND delivery_id = $2 AND status <> 'pending'",
+                      FD_PARAMS(FD_I(j->program_id), FD_S(j->delivery), FD_I(now)), &n);
     }
     if (!rc && n == 0)
-        return job_fail(&j->err, FD_ENOTFOUND, j->op == 'r' ? "delivery_not_found" : "webhook_not_found",
-                        NULL, j->op == 'r' ? "no such delivery, or it is pending already" : "no such webhook");
+        return job_fail(
+            &j->err, FD_ENOTFOUND, j->op == 'r' ? "delivery_not_found" : "webhook_not_found", NULL,
+            j->op == 'r' ? "no such delivery, or it is pending already" : "no such webhook");
     char id[48];
     snprintf(id, sizeof id, "%s", j->op == 'r' ? j->delivery : "");
     if (j->op != 'r') snprintf(id, sizeof id, "%lld", (long long)j->id);
-    static const char *const ACTIONS[] = {"webhook.create", "webhook.update", "webhook.delete", "delivery.replay"};
+    static const char *const ACTIONS[] = {"webhook.create", "webhook.update", "webhook.delete",
+                                          "delivery.replay"};
     const char *action = ACTIONS[j->op == 'c' ? 0 : j->op == 'u' ? 1 : j->op == 'd' ? 2 : 3];
-    return rc ? rc : fd_audit_add(db, j->program_id, j->actor, action, "webhook", id, NULL, NULL, now);
+    return rc ? rc
+              : fd_audit_add(db, j->program_id, j->actor, action, "webhook", id, NULL, NULL, now);
 }
 
 static json_t *hook_json(fd_stmt *st)
@@ -129,10 +149,11 @@ static json_t *hook_json(fd_stmt *st)
     char hint[16];
     snprintf(hint, sizeof hint, "%.10s...", secret ? secret : "");
     json_t *events = json_loads(fd_stmt_text(st, 2), 0, NULL);
-    return json_pack("{s:I, s:s, s:o, s:s, s:b, s:o, s:o}", "id", (json_int_t)fd_stmt_i64(st, 0), "url",
-                     fd_stmt_text(st, 1), "events", events ? events : json_array(), "secret_hint", hint,
-                     "active", (int)fd_stmt_i64(st, 4), "created_at", fd_json_time(fd_stmt_i64(st, 5)),
-                     "updated_at", fd_json_time(fd_stmt_i64(st, 6)));
+    return json_pack("{s:I, s:s, s:o, s:s, s:b, s:o, s:o}", "id", (json_int_t)fd_stmt_i64(st, 0),
+                     "url", fd_stmt_text(st, 1), "events", events ? events : json_array(),
+                     "secret_hint", hint, "active", (int)fd_stmt_i64(st, 4), "created_at",
+                     fd_json_time(fd_stmt_i64(st, 5)), "updated_at",
+                     fd_json_time(fd_stmt_i64(st, 6)));
 }
 
 #define HOOK_COLS "id, url, events, secret, active, created_at, updated_at"
@@ -161,8 +182,10 @@ static void reply_hook(fd_req *r, int64_t id, int status, const char *secret)
 {
     json_t *o;
     int rc = load_hook(r, id, &o, NULL);
-    if (rc == FD_ENOTFOUND) fd_reply_error(r, 404, "webhook_not_found", "no such webhook", NULL);
-    else if (rc) fd_reply_status(r, rc, NULL);
+    if (rc == FD_ENOTFOUND)
+        fd_reply_error(r, 404, "webhook_not_found", "no such webhook", NULL);
+    else if (rc)
+        fd_reply_status(r, rc, NULL);
     else {
         if (secret) json_object_set_new(o, "secret", json_string(secret));
         fd_reply(r, status, o);
@@ -179,7 +202,8 @@ void h_webhooks_create(fd_req *r)
     j.events = fd_strdup("[\"*\"]");
     const char *secret;
     char generated[64];
-    if (fields_or_reply(r, &j.url, &j.events, &j.active) || body_str_or_reply(r, "secret", false, &secret)) {
+    if (fields_or_reply(r, &j.url, &j.events, &j.active) ||
+        body_str_or_reply(r, "secret", false, &secret)) {
         free(j.events);
         return;
     }
@@ -189,7 +213,8 @@ void h_webhooks_create(fd_req *r)
         return;
     }
     if (secret && strlen(secret) < SECRET_MIN) {
-        fd_reply_error(r, 422, "invalid_field", "secret must have at least 16 characters", "secret");
+        fd_reply_error(r, 422, "invalid_field", "secret must have at least 16 characters",
+                       "secret");
         free(j.events);
         return;
     }
@@ -219,8 +244,10 @@ void h_webhook_patch(fd_req *r)
     if (param_id_or_reply(r, 0, &j.id)) return;
     int rc = load_hook(r, j.id, &current, &j.active);
     if (rc) {
-        if (rc == FD_ENOTFOUND) fd_reply_error(r, 404, "webhook_not_found", "no such webhook", NULL);
-        else fd_reply_status(r, rc, NULL);
+        if (rc == FD_ENOTFOUND)
+            fd_reply_error(r, 404, "webhook_not_found", "no such webhook", NULL);
+        else
+            fd_reply_status(r, rc, NULL);
         return;
     }
     json_decref(current);
@@ -228,7 +255,8 @@ void h_webhook_patch(fd_req *r)
         fd_reply_error(r, 400, "body_required", "send the fields to change", NULL);
         return;
     }
-    if (!fields_or_reply(r, &j.url, &j.events, &j.active) && !write_or_reply(r, hook_job_run, &j, &j.err))
+    if (!fields_or_reply(r, &j.url, &j.events, &j.active) &&
+        !write_or_reply(r, hook_job_run, &j, &j.err))
         reply_hook(r, j.id, 200, NULL);
     free(j.events);
 }
@@ -241,28 +269,39 @@ void h_webhook_delete(fd_req *r)
         fd_reply(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)j.id, "deleted", 1));
 }
 
+static json_t *hook_row(fd_stmt *st, void *arg)
+{
+    (void)arg;
+    return hook_json(st);
+}
+
 void h_webhooks_list(fd_req *r)
 {
     int limit;
     int64_t after;
     if (page_or_reply(r, &limit, &after)) return;
-    fd_stmt *st;
-    int rc = fd_db_query(r->db,
-                         "SELECT " HOOK_COLS " FROM webhooks WHERE program_id = $1 AND id > $2"
-                         " AND deleted_at IS NULL ORDER BY id LIMIT $3",
-                         FD_PARAMS(FD_I(r->program.id), FD_I(after), FD_I(limit)), &st);
-    if (rc) {
-        fd_reply_status(r, rc, NULL);
-        return;
-    }
-    json_t *data = json_array();
-    int64_t last = 0;
-    while (fd_stmt_next(st) == 1) {
-        last = fd_stmt_i64(st, 0);
-        json_array_append_new(data, hook_json(st));
-    }
-    fd_stmt_done(st);
-    fd_reply(r, 200, fd_page_json(data, (int)json_array_size(data) == limit ? last : 0));
+    reply_page(r,
+               "SELECT " HOOK_COLS " FROM webhooks WHERE program_id = $1 AND id > $2"
+               " AND deleted_at IS NULL ORDER BY id LIMIT $3",
+               FD_PARAMS(FD_I(r->program.id), FD_I(after), FD_I(limit)), limit, hook_row, NULL);
+}
+
+static json_t *delivery_row(fd_stmt *st, void *arg)
+{
+    (void)arg;
+    json_t *payload = json_loads(fd_stmt_text(st, 11), 0, NULL);
+    json_t *d =
+        json_pack("{s:s, s:s, s:s, s:I, s:o, s:s?, s:o, s:o, s:o}", "delivery_id",
+                  fd_stmt_text(st, 1), "type", fd_stmt_text(st, 2), "status", fd_stmt_text(st, 4),
+                  "attempts", (json_int_t)fd_stmt_i64(st, 5), "next_attempt_at",
+                  fd_json_time(fd_stmt_i64(st, 6)), "last_error", fd_stmt_text(st, 8), "created_at",
+                  fd_json_time(fd_stmt_i64(st, 9)), "delivered_at",
+                  fd_json_time(fd_stmt_i64(st, 10)), "payload", payload ? payload : json_null());
+    json_object_set_new(d, "member_id",
+                        fd_stmt_i64(st, 3) ? json_integer(fd_stmt_i64(st, 3)) : json_null());
+    json_object_set_new(d, "last_status",
+                        fd_stmt_is_null(st, 7) ? json_null() : json_integer(fd_stmt_i64(st, 7)));
+    return d;
 }
 
 void h_webhook_deliveries(fd_req *r)
@@ -271,46 +310,26 @@ void h_webhook_deliveries(fd_req *r)
     int limit;
     const char *status = fd_query(r, "status");
     if (param_id_or_reply(r, 0, &id) || page_or_reply(r, &limit, &after)) return;
-    if (status && strcmp(status, "pending") && strcmp(status, "delivered") && strcmp(status, "dead")) {
+    if (status && strcmp(status, "pending") && strcmp(status, "delivered") &&
+        strcmp(status, "dead")) {
         fd_reply_error(r, 422, "invalid_query", "status is pending, delivered or dead", "status");
         return;
     }
-    fd_stmt *st;
-    int rc = fd_db_query(r->db,
-                         "SELECT d.id, d.delivery_id, o.type, d.member_id, d.status, d.attempts,"
-                         " d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.delivered_at,"
-                         " o.payload FROM deliveries d JOIN outbox o ON o.id = d.outbox_id"
-                         " WHERE d.program_id = $1 AND d.webhook_id = $2 AND d.id > $3"
-                         " AND ($4 = '' OR d.status = $4) ORDER BY d.id LIMIT $5",
-                         FD_PARAMS(FD_I(r->program.id), FD_I(id), FD_I(after), FD_S(status ? status : ""),
-                                   FD_I(limit)),
-                         &st);
-    if (rc) {
-        fd_reply_status(r, rc, NULL);
-        return;
-    }
-    json_t *data = json_array();
-    int64_t last = 0;
-    while (fd_stmt_next(st) == 1) {
-        last = fd_stmt_i64(st, 0);
-        json_t *payload = json_loads(fd_stmt_text(st, 11), 0, NULL);
-        json_t *d = json_pack("{s:s, s:s, s:s, s:I, s:o, s:s?, s:o, s:o, s:o}", "delivery_id",
-                              fd_stmt_text(st, 1), "type", fd_stmt_text(st, 2), "status", fd_stmt_text(st, 4),
-                              "attempts", (json_int_t)fd_stmt_i64(st, 5), "next_attempt_at",
-                              fd_json_time(fd_stmt_i64(st, 6)), "last_error", fd_stmt_text(st, 8),
-                              "created_at", fd_json_time(fd_stmt_i64(st, 9)), "delivered_at",
-                              fd_json_time(fd_stmt_i64(st, 10)), "payload", payload ? payload : json_null());
-        json_object_set_new(d, "member_id", fd_stmt_i64(st, 3) ? json_integer(fd_stmt_i64(st, 3)) : json_null());
-        json_object_set_new(d, "last_status", fd_stmt_is_null(st, 7) ? json_null() : json_integer(fd_stmt_i64(st, 7)));
-        json_array_append_new(data, d);
-    }
-    fd_stmt_done(st);
-    fd_reply(r, 200, fd_page_json(data, (int)json_array_size(data) == limit ? last : 0));
+    reply_page(r,
+               "SELECT d.id, d.delivery_id, o.type, d.member_id, d.status, d.attempts,"
+               " d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.delivered_at,"
+               " o.payload FROM deliveries d JOIN outbox o ON o.id = d.outbox_id"
+               " WHERE d.program_id = $1 AND d.webhook_id = $2 AND d.id > $3"
+               " AND ($4 = '' OR d.status = $4) ORDER BY d.id LIMIT $5",
+               FD_PARAMS(FD_I(r->program.id), FD_I(id), FD_I(after), FD_S(status ? status : ""),
+                         FD_I(limit)),
+               limit, delivery_row, NULL);
 }
 
 void h_delivery_replay(fd_req *r)
 {
-    hook_job j = {.op = 'r', .program_id = r->program.id, .actor = r->who.actor, .delivery = r->params[0]};
+    hook_job j = {
+        .op = 'r', .program_id = r->program.id, .actor = r->who.actor, .delivery = r->params[0]};
     if (!write_or_reply(r, hook_job_run, &j, &j.err))
         fd_reply(r, 200, json_pack("{s:s, s:s}", "delivery_id", j.delivery, "status", "pending"));
 }

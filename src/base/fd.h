@@ -30,10 +30,10 @@ enum fd_status {
 const char *fd_strerror(int rc);
 
 /* Limits (docs/architecture.md lists them all). */
-#define FD_BODY_MAX (1024 * 1024) /* bytes of a request body */
+#define FD_BODY_MAX (1024 * 1024)            /* bytes of a request body */
 #define FD_BATCH_BODY_MAX (32 * 1024 * 1024) /* bytes of a POST /v1/events:batch body */
-#define FD_BATCH_MAX 10000 /* events in one batch */
-#define FD_PAGE_MAX 500           /* items per list page */
+#define FD_BATCH_MAX 10000                   /* events in one batch */
+#define FD_PAGE_MAX 500                      /* items per list page */
 #define FD_PAGE_DEFAULT 50
 #define FD_ORDER_LINES_MAX 1000                 /* lines per order */
 #define FD_ATTRS_MAX 16384                      /* bytes of custom attributes, serialised */

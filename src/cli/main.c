@@ -58,7 +58,10 @@ typedef struct option_spec {
     size_t offset;
 } option_spec;
 
-#define OPT(name, kind, field) {name, kind, offsetof(opts, field)}
+#define OPT(name, kind, field)                                                                     \
+    {                                                                                              \
+        name, kind, offsetof(opts, field)                                                          \
+    }
 static const option_spec OPTIONS[] = {
     OPT("--help", 'f', help),
     OPT("-h", 'f', help),
@@ -116,9 +119,12 @@ static int parse_opts(int argc, char **argv, opts *o)
             return FD_EINVAL;
         }
         const char *v = argv[++i];
-        if (spec->kind == 's') *(const char **)field = v;
-        else if (spec->kind == 'i') *(int *)field = atoi(v);
-        else *(int64_t *)field = atoll(v);
+        if (spec->kind == 's')
+            *(const char **)field = v;
+        else if (spec->kind == 'i')
+            *(int *)field = atoi(v);
+        else
+            *(int64_t *)field = atoll(v);
     }
     if (o->threads < 1 || o->threads > 256 || o->job_interval < 1) {
         fprintf(stderr, "fidelis: --threads must be 1..256 and --job-interval >= 1\n");
@@ -403,10 +409,12 @@ static int cmd_import(int argc, char **argv, const opts *o)
     fd_import_options io = {.award_points = !o->no_points, .progress = isatty(2)};
     bool help = o->help || (argc >= 1 && !strcmp(argv[0], "--help"));
     if (help || argc < 2 || fd_import_kind_parse(argv[0], &io.kind)) {
-        printf("usage: fidelis import members|orders|ledger FILE [--format csv|ndjson] [--no-points]\n"
-               "                     [--program ID] [--report REJECTS.txt] [--db PATH]\n"
-               "Streams FILE (\"-\" for stdin) through the API's validation; rejected rows are listed\n"
-               "with their line and reason; re-importing the same file changes nothing.\n");
+        printf(
+            "usage: fidelis import members|orders|ledger FILE [--format csv|ndjson] [--no-points]\n"
+            "                     [--program ID] [--report REJECTS.txt] [--db PATH]\n"
+            "Streams FILE (\"-\" for stdin) through the API's validation; rejected rows are "
+            "listed\n"
+            "with their line and reason; re-importing the same file changes nothing.\n");
         return help ? 0 : 2;
     }
     if (o->format && strcmp(o->format, "csv") && strcmp(o->format, "ndjson")) {
@@ -440,8 +448,9 @@ static int cmd_import(int argc, char **argv, const opts *o)
     fd_store_close(s);
     if (in != stdin) fclose(in);
     if (io.rejects && io.rejects != stderr) fclose(io.rejects);
-    printf("%lld rows: %lld applied, %lld already there, %lld rejected (%.1f s)\n", (long long)rep.rows,
-           (long long)rep.applied, (long long)rep.duplicates, (long long)rep.rejected, secs);
+    printf("%lld rows: %lld applied, %lld already there, %lld rejected (%.1f s)\n",
+           (long long)rep.rows, (long long)rep.applied, (long long)rep.duplicates,
+           (long long)rep.rejected, secs);
     json_decref(rep.errors);
     if (rc) fprintf(stderr, "fidelis: import stopped: %s\n", fd_strerror(rc));
     return rc ? 1 : 0;
@@ -466,8 +475,10 @@ static int cmd_export(int argc, char **argv, const opts *o)
     int rc = fd_program_load(db, o->program, &p);
     fd_store_release(s, db);
     bool ndjson = o->format && !strcmp(o->format, "ndjson");
-    if (!rc && !strcmp(argv[0], "segment")) rc = fd_export_segment(s, &p, atoll(argv[1]), ndjson, stdout);
-    else if (!rc) rc = fd_export(s, &p, argv[0], ndjson, stdout);
+    if (!rc && !strcmp(argv[0], "segment"))
+        rc = fd_export_segment(s, &p, atoll(argv[1]), ndjson, stdout);
+    else if (!rc)
+        rc = fd_export(s, &p, argv[0], ndjson, stdout);
     fd_store_close(s);
     if (rc) fprintf(stderr, "fidelis: export failed: %s\n", fd_strerror(rc));
     return rc ? 1 : 0;
@@ -487,7 +498,10 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     /* "key create", "import orders FILE", "export members" take words before options */
-    int skip = !strcmp(cmd, "key") ? 3 : !strcmp(cmd, "import") ? 4 : !strcmp(cmd, "export") ? (argc > 2 && !strcmp(argv[2], "segment") ? 4 : 3) : 2;
+    int skip = !strcmp(cmd, "key")      ? 3
+               : !strcmp(cmd, "import") ? 4
+               : !strcmp(cmd, "export") ? (argc > 2 && !strcmp(argv[2], "segment") ? 4 : 3)
+                                        : 2;
     opts o;
     if (parse_opts(argc - (argc < skip ? argc : skip), argv + (argc < skip ? argc : skip), &o))
         return 2;

@@ -11,11 +11,47 @@
 #include "base/fd.h"
 
 enum op {
-    OP_LIT, OP_ARRAY, OP_VAR, OP_MISSING, OP_MISSING_SOME, OP_IF, OP_EQ, OP_SEQ, OP_NE, OP_SNE,
-    OP_NOT, OP_NOTNOT, OP_OR, OP_AND, OP_GT, OP_GE, OP_LT, OP_LE, OP_MAX, OP_MIN, OP_ADD,
-    OP_SUB, OP_MUL, OP_DIV, OP_MOD, OP_MAP, OP_FILTER, OP_REDUCE, OP_ALL, OP_SOME, OP_NONE,
-    OP_MERGE, OP_IN, OP_CAT, OP_SUBSTR, OP_LOG, OP_WEEKDAY, OP_HOUR, OP_DAYS_SINCE,
-    OP_IN_SEGMENT, OP_TIER,
+    OP_LIT,
+    OP_ARRAY,
+    OP_VAR,
+    OP_MISSING,
+    OP_MISSING_SOME,
+    OP_IF,
+    OP_EQ,
+    OP_SEQ,
+    OP_NE,
+    OP_SNE,
+    OP_NOT,
+    OP_NOTNOT,
+    OP_OR,
+    OP_AND,
+    OP_GT,
+    OP_GE,
+    OP_LT,
+    OP_LE,
+    OP_MAX,
+    OP_MIN,
+    OP_ADD,
+    OP_SUB,
+    OP_MUL,
+    OP_DIV,
+    OP_MOD,
+    OP_MAP,
+    OP_FILTER,
+    OP_REDUCE,
+    OP_ALL,
+    OP_SOME,
+    OP_NONE,
+    OP_MERGE,
+    OP_IN,
+    OP_CAT,
+    OP_SUBSTR,
+    OP_LOG,
+    OP_WEEKDAY,
+    OP_HOUR,
+    OP_DAYS_SINCE,
+    OP_IN_SEGMENT,
+    OP_TIER,
 };
 
 /* name, op, minimum and maximum number of arguments (-1: any) */
@@ -24,26 +60,46 @@ static const struct {
     enum op op;
     int min, max;
 } OPS[] = {
-    {"var", OP_VAR, 0, 2},          {"missing", OP_MISSING, 0, -1},
-    {"missing_some", OP_MISSING_SOME, 2, 2}, {"if", OP_IF, 0, -1},
-    {"?:", OP_IF, 0, -1},           {"==", OP_EQ, 2, 2},
-    {"===", OP_SEQ, 2, 2},          {"!=", OP_NE, 2, 2},
-    {"!==", OP_SNE, 2, 2},          {"!", OP_NOT, 1, 1},
-    {"!!", OP_NOTNOT, 1, 1},        {"or", OP_OR, 1, -1},
-    {"and", OP_AND, 1, -1},         {">", OP_GT, 2, 2},
-    {">=", OP_GE, 2, 2},            {"<", OP_LT, 2, 3},
-    {"<=", OP_LE, 2, 3},            {"max", OP_MAX, 0, -1},
-    {"min", OP_MIN, 0, -1},         {"+", OP_ADD, 0, -1},
-    {"-", OP_SUB, 1, 2},            {"*", OP_MUL, 1, -1},
-    {"/", OP_DIV, 2, 2},            {"%", OP_MOD, 2, 2},
-    {"map", OP_MAP, 2, 2},          {"filter", OP_FILTER, 2, 2},
-    {"reduce", OP_REDUCE, 2, 3},    {"all", OP_ALL, 2, 2},
-    {"some", OP_SOME, 2, 2},        {"none", OP_NONE, 2, 2},
-    {"merge", OP_MERGE, 0, -1},     {"in", OP_IN, 2, 2},
-    {"cat", OP_CAT, 0, -1},         {"substr", OP_SUBSTR, 2, 3},
-    {"log", OP_LOG, 1, 1},          {"weekday", OP_WEEKDAY, 0, 0},
-    {"hour", OP_HOUR, 0, 0},        {"days_since", OP_DAYS_SINCE, 1, 1},
-    {"in_segment", OP_IN_SEGMENT, 1, 1}, {"tier", OP_TIER, 0, 0},
+    {"var", OP_VAR, 0, 2},
+    {"missing", OP_MISSING, 0, -1},
+    {"missing_some", OP_MISSING_SOME, 2, 2},
+    {"if", OP_IF, 0, -1},
+    {"?:", OP_IF, 0, -1},
+    {"==", OP_EQ, 2, 2},
+    {"===", OP_SEQ, 2, 2},
+    {"!=", OP_NE, 2, 2},
+    {"!==", OP_SNE, 2, 2},
+    {"!", OP_NOT, 1, 1},
+    {"!!", OP_NOTNOT, 1, 1},
+    {"or", OP_OR, 1, -1},
+    {"and", OP_AND, 1, -1},
+    {">", OP_GT, 2, 2},
+    {">=", OP_GE, 2, 2},
+    {"<", OP_LT, 2, 3},
+    {"<=", OP_LE, 2, 3},
+    {"max", OP_MAX, 0, -1},
+    {"min", OP_MIN, 0, -1},
+    {"+", OP_ADD, 0, -1},
+    {"-", OP_SUB, 1, 2},
+    {"*", OP_MUL, 1, -1},
+    {"/", OP_DIV, 2, 2},
+    {"%", OP_MOD, 2, 2},
+    {"map", OP_MAP, 2, 2},
+    {"filter", OP_FILTER, 2, 2},
+    {"reduce", OP_REDUCE, 2, 3},
+    {"all", OP_ALL, 2, 2},
+    {"some", OP_SOME, 2, 2},
+    {"none", OP_NONE, 2, 2},
+    {"merge", OP_MERGE, 0, -1},
+    {"in", OP_IN, 2, 2},
+    {"cat", OP_CAT, 0, -1},
+    {"substr", OP_SUBSTR, 2, 3},
+    {"log", OP_LOG, 1, 1},
+    {"weekday", OP_WEEKDAY, 0, 0},
+    {"hour", OP_HOUR, 0, 0},
+    {"days_since", OP_DAYS_SINCE, 1, 1},
+    {"in_segment", OP_IN_SEGMENT, 1, 1},
+    {"tier", OP_TIER, 0, 0},
 };
 
 typedef struct node {
@@ -176,18 +232,24 @@ static int compile_node(compiler *c, const json_t *j, const char *path, int dept
         if (rc) return rc;
         if ((int)n.nargs < OPS[k].min || (OPS[k].max >= 0 && (int)n.nargs > OPS[k].max)) {
             char why[64];
-            if (OPS[k].max < 0) snprintf(why, sizeof why, "needs at least %d arguments", OPS[k].min);
+            if (OPS[k].max < 0)
+                snprintf(why, sizeof why, "needs at least %d arguments", OPS[k].min);
             else if (OPS[k].min == OPS[k].max)
-                snprintf(why, sizeof why, "needs %d argument%s", OPS[k].min, OPS[k].min == 1 ? "" : "s");
-            else snprintf(why, sizeof why, "needs %d to %d arguments", OPS[k].min, OPS[k].max);
+                snprintf(why, sizeof why, "needs %d argument%s", OPS[k].min,
+                         OPS[k].min == 1 ? "" : "s");
+            else
+                snprintf(why, sizeof why, "needs %d to %d arguments", OPS[k].min, OPS[k].max);
             return fail(c, sub, why);
         }
         return add_node(c, n, idx);
     }
     /* a literal */
-    if (json_is_null(j)) n.lit.t = JL_NULL;
-    else if (json_is_boolean(j)) n.lit = (jl_val){.t = JL_BOOL, .b = json_is_true(j)};
-    else if (json_is_number(j)) n.lit = (jl_val){.t = JL_NUM, .n = json_number_value(j)};
+    if (json_is_null(j))
+        n.lit.t = JL_NULL;
+    else if (json_is_boolean(j))
+        n.lit = (jl_val){.t = JL_BOOL, .b = json_is_true(j)};
+    else if (json_is_number(j))
+        n.lit = (jl_val){.t = JL_NUM, .n = json_number_value(j)};
     else if (json_is_string(j)) {
         size_t len = json_string_length(j);
         n.lit = (jl_val){.t = JL_STR, .s = own_str(c, json_string_value(j), len), .len = len};
@@ -200,8 +262,10 @@ static int compile_node(compiler *c, const json_t *j, const char *path, int dept
 void jl_free(jl_expr *e)
 {
     if (!e) return;
-    for (size_t i = 0; i < e->nstrs; i++) free(e->strs[i]);
-    for (size_t i = 0; i < e->nobjs; i++) json_decref(e->objs[i]);
+    for (size_t i = 0; i < e->nstrs; i++)
+        free(e->strs[i]);
+    for (size_t i = 0; i < e->nobjs; i++)
+        json_decref(e->objs[i]);
     free(e->strs);
     free(e->objs);
     free(e->nodes);
@@ -258,7 +322,8 @@ void jl_ctx_free(jl_ctx *c)
 
 static void arena_reset(jl_ctx *c)
 {
-    for (block *b = c->head; b; b = b->next) b->used = 0;
+    for (block *b = c->head; b; b = b->next)
+        b->used = 0;
     c->cur = c->head;
     c->total = 0;
 }
@@ -267,7 +332,8 @@ static void *arena_alloc(jl_ctx *c, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
     if (c->total + n > JL_ARENA_MAX) return NULL;
-    while (c->cur && c->cur->used + n > c->cur->size) c->cur = c->cur->next;
+    while (c->cur && c->cur->used + n > c->cur->size)
+        c->cur = c->cur->next;
     if (!c->cur) {
         size_t size = n > 65536 ? n : 65536;
         block *b = fd_malloc(sizeof *b + size);
@@ -336,13 +402,20 @@ static jl_val arr_at(const jl_val *v, size_t i)
 bool jl_truthy(const jl_val *v)
 {
     switch (v->t) {
-    case JL_NULL: return false;
-    case JL_BOOL: return v->b;
-    case JL_NUM: return v->n != 0 && !isnan(v->n);
-    case JL_STR: return v->len > 0;
-    case JL_ARR: return v->count > 0;
-    case JL_JSON: return !json_is_array(v->j) || json_array_size(v->j) > 0;
-    case JL_SCOPE: return true;
+    case JL_NULL:
+        return false;
+    case JL_BOOL:
+        return v->b;
+    case JL_NUM:
+        return v->n != 0 && !isnan(v->n);
+    case JL_STR:
+        return v->len > 0;
+    case JL_ARR:
+        return v->count > 0;
+    case JL_JSON:
+        return !json_is_array(v->j) || json_array_size(v->j) > 0;
+    case JL_SCOPE:
+        return true;
     }
     return false;
 }
@@ -350,10 +423,14 @@ bool jl_truthy(const jl_val *v)
 /* JavaScript Number -> String. */
 static void num_str(double d, char *buf, size_t n)
 {
-    if (isnan(d)) snprintf(buf, n, "NaN");
-    else if (isinf(d)) snprintf(buf, n, d < 0 ? "-Infinity" : "Infinity");
-    else if (d == 0) snprintf(buf, n, "0");
-    else if (fabs(d) < 1e21 && d == trunc(d)) snprintf(buf, n, "%.0f", d);
+    if (isnan(d))
+        snprintf(buf, n, "NaN");
+    else if (isinf(d))
+        snprintf(buf, n, d < 0 ? "-Infinity" : "Infinity");
+    else if (d == 0)
+        snprintf(buf, n, "0");
+    else if (fabs(d) < 1e21 && d == trunc(d))
+        snprintf(buf, n, "%.0f", d);
     else if (fabs(d) >= 1e-7 && fabs(d) < 1e21) {
         for (int p = 1; p <= 20; p++) {
             snprintf(buf, n, "%.*f", p, d);
@@ -368,7 +445,8 @@ static void num_str(double d, char *buf, size_t n)
         /* C writes e+07 / e-07; JavaScript writes e+7 / e-7 */
         char *e = strchr(tmp, 'e');
         size_t k = (size_t)(e - tmp) + 2;
-        while (tmp[k] == '0' && tmp[k + 1]) memmove(tmp + k, tmp + k + 1, strlen(tmp + k));
+        while (tmp[k] == '0' && tmp[k + 1])
+            memmove(tmp + k, tmp + k + 1, strlen(tmp + k));
         snprintf(buf, n, "%s", tmp);
     }
 }
@@ -419,18 +497,28 @@ static void sb_val(state *st, sbuf *b, const jl_val *v, bool in_array)
     case JL_NULL:
         if (!in_array) sb_add(st, b, "null", 4);
         break;
-    case JL_BOOL: sb_add(st, b, v->b ? "true" : "false", v->b ? 4 : 5); break;
+    case JL_BOOL:
+        sb_add(st, b, v->b ? "true" : "false", v->b ? 4 : 5);
+        break;
     case JL_NUM:
         num_str(v->n, buf, sizeof buf);
         sb_add(st, b, buf, strlen(buf));
         break;
-    case JL_STR: sb_add(st, b, v->s, v->len); break;
-    case JL_ARR: sb_array(st, b, v); break;
-    case JL_JSON:
-        if (json_is_array(v->j)) sb_array(st, b, v);
-        else sb_add(st, b, "[object Object]", 15);
+    case JL_STR:
+        sb_add(st, b, v->s, v->len);
         break;
-    case JL_SCOPE: sb_add(st, b, "[object Object]", 15); break;
+    case JL_ARR:
+        sb_array(st, b, v);
+        break;
+    case JL_JSON:
+        if (json_is_array(v->j))
+            sb_array(st, b, v);
+        else
+            sb_add(st, b, "[object Object]", 15);
+        break;
+    case JL_SCOPE:
+        sb_add(st, b, "[object Object]", 15);
+        break;
     }
 }
 
@@ -456,8 +544,10 @@ static bool is_space(char ch)
 /* JavaScript ToNumber for a string. */
 static double str_number(const char *s, size_t len)
 {
-    while (len && is_space(*s)) s++, len--;
-    while (len && is_space(s[len - 1])) len--;
+    while (len && is_space(*s))
+        s++, len--;
+    while (len && is_space(s[len - 1]))
+        len--;
     if (len == 0) return 0;
     char buf[128];
     if (len >= sizeof buf) return NAN;
@@ -483,11 +573,20 @@ static double str_number(const char *s, size_t len)
 static int to_number(state *st, const jl_val *v, double *out)
 {
     switch (v->t) {
-    case JL_NULL: *out = 0; return FD_OK;
-    case JL_BOOL: *out = v->b; return FD_OK;
-    case JL_NUM: *out = v->n; return FD_OK;
-    case JL_STR: *out = str_number(v->s, v->len); return FD_OK;
-    default: break;
+    case JL_NULL:
+        *out = 0;
+        return FD_OK;
+    case JL_BOOL:
+        *out = v->b;
+        return FD_OK;
+    case JL_NUM:
+        *out = v->n;
+        return FD_OK;
+    case JL_STR:
+        *out = str_number(v->s, v->len);
+        return FD_OK;
+    default:
+        break;
     }
     jl_val s;
     int rc = to_str(st, v, &s);
@@ -506,17 +605,20 @@ static int parse_float(state *st, const jl_val *v, double *out)
     int rc = to_str(st, v, &s);
     if (rc) return rc;
     const char *p = s.s;
-    while (is_space(*p)) p++;
+    while (is_space(*p))
+        p++;
     const char *q = p + (*p == '+' || *p == '-');
     if (!strncmp(q, "Infinity", 8)) {
         *out = *p == '-' ? -INFINITY : INFINITY;
         return FD_OK;
     }
     size_t k = 0, digits = 0;
-    while (q[k] >= '0' && q[k] <= '9') k++, digits++;
+    while (q[k] >= '0' && q[k] <= '9')
+        k++, digits++;
     if (q[k] == '.') {
         k++;
-        while (q[k] >= '0' && q[k] <= '9') k++, digits++;
+        while (q[k] >= '0' && q[k] <= '9')
+            k++, digits++;
     }
     if (!digits) {
         *out = NAN;
@@ -526,7 +628,8 @@ static int parse_float(state *st, const jl_val *v, double *out)
         size_t e = k + 1 + (q[k + 1] == '+' || q[k + 1] == '-');
         if (q[e] >= '0' && q[e] <= '9') {
             k = e;
-            while (q[k] >= '0' && q[k] <= '9') k++;
+            while (q[k] >= '0' && q[k] <= '9')
+                k++;
         }
     }
     char buf[128];
@@ -547,11 +650,16 @@ static bool strict_eq(const jl_val *a, const jl_val *b)
     }
     if (a->t != b->t) return false;
     switch (a->t) {
-    case JL_NULL: return true;
-    case JL_BOOL: return a->b == b->b;
-    case JL_NUM: return a->n == b->n;
-    case JL_STR: return a->len == b->len && !memcmp(a->s, b->s, a->len);
-    default: return false;
+    case JL_NULL:
+        return true;
+    case JL_BOOL:
+        return a->b == b->b;
+    case JL_NUM:
+        return a->n == b->n;
+    case JL_STR:
+        return a->len == b->len && !memcmp(a->s, b->s, a->len);
+    default:
+        return false;
     }
 }
 
@@ -746,8 +854,10 @@ static int iterate(state *st, const node *n, const jl_val *data, jl_val *out)
         for (size_t i = 0; i < len; i++) {
             jl_val item = arr_at(&list, i), r;
             if ((rc = ev(st, logic, &item, &r))) return rc;
-            if (n->op == OP_MAP) res[k++] = r;
-            else if (jl_truthy(&r)) res[k++] = item;
+            if (n->op == OP_MAP)
+                res[k++] = r;
+            else if (jl_truthy(&r))
+                res[k++] = item;
         }
         *out = (jl_val){.t = JL_ARR, .items = res, .count = k};
         return FD_OK;
@@ -758,8 +868,10 @@ static int iterate(state *st, const node *n, const jl_val *data, jl_val *out)
         jl_val item = arr_at(&list, i), r;
         if ((rc = ev(st, logic, &item, &r))) return rc;
         bool t = jl_truthy(&r);
-        if (t) any = true;
-        else every = false;
+        if (t)
+            any = true;
+        else
+            every = false;
         if ((n->op == OP_ALL && !every) || (n->op != OP_ALL && any)) break;
     }
     *out = boolean(n->op == OP_ALL ? every : n->op == OP_SOME ? any : !any);
@@ -772,7 +884,8 @@ static size_t utf8_offset(const char *s, size_t len, size_t cp)
     size_t i = 0;
     while (i < len && cp) {
         i++;
-        while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80) i++;
+        while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
+            i++;
         cp--;
     }
     return i;
@@ -821,7 +934,8 @@ static int in_op(state *st, const jl_val *v, jl_val *out)
         jl_val needle;
         int rc = to_str(st, &v[0], &needle);
         if (rc) return rc;
-        bool found = needle.len == 0 || (needle.len <= v[1].len && memmem(v[1].s, v[1].len, needle.s, needle.len));
+        bool found = needle.len == 0 ||
+                     (needle.len <= v[1].len && memmem(v[1].s, v[1].len, needle.s, needle.len));
         *out = boolean(found);
         return FD_OK;
     }
@@ -877,12 +991,15 @@ static int arith(state *st, const node *n, const jl_val *v, jl_val *out)
         acc = n->op == OP_MAX ? -INFINITY : INFINITY;
         for (uint32_t i = 0; i < n->nargs && !rc; i++) {
             rc = to_number(st, &v[i], &x);
-            if (isnan(x) || isnan(acc)) acc = NAN;
-            else acc = n->op == OP_MAX ? fmax(acc, x) : fmin(acc, x);
+            if (isnan(x) || isnan(acc))
+                acc = NAN;
+            else
+                acc = n->op == OP_MAX ? fmax(acc, x) : fmin(acc, x);
         }
         *out = num(acc);
         return rc;
-    default: return FD_EINVAL;
+    default:
+        return FD_EINVAL;
     }
 }
 
@@ -896,18 +1013,31 @@ static int compare_op(state *st, const node *n, const jl_val *v, jl_val *out)
         rc = loose_eq(st, &v[0], &v[1], &eq);
         *out = boolean(n->op == OP_EQ ? eq : !eq);
         return rc;
-    case OP_SEQ: *out = boolean(strict_eq(&v[0], &v[1])); return FD_OK;
-    case OP_SNE: *out = boolean(!strict_eq(&v[0], &v[1])); return FD_OK;
-    default: break;
+    case OP_SEQ:
+        *out = boolean(strict_eq(&v[0], &v[1]));
+        return FD_OK;
+    case OP_SNE:
+        *out = boolean(!strict_eq(&v[0], &v[1]));
+        return FD_OK;
+    default:
+        break;
     }
     if ((rc = compare(st, &v[0], &v[1], &c1))) return rc;
     if (n->nargs == 3 && (rc = compare(st, &v[1], &v[2], &c2))) return rc;
     bool r;
     switch (n->op) {
-    case OP_GT: r = c1 == 1; break;
-    case OP_GE: r = c1 == 1 || c1 == 0; break;
-    case OP_LT: r = c1 == -1 && (n->nargs < 3 || c2 == -1); break;
-    default: r = (c1 == -1 || c1 == 0) && (n->nargs < 3 || c2 == -1 || c2 == 0); break;
+    case OP_GT:
+        r = c1 == 1;
+        break;
+    case OP_GE:
+        r = c1 == 1 || c1 == 0;
+        break;
+    case OP_LT:
+        r = c1 == -1 && (n->nargs < 3 || c2 == -1);
+        break;
+    default:
+        r = (c1 == -1 || c1 == 0) && (n->nargs < 3 || c2 == -1 || c2 == 0);
+        break;
     }
     *out = boolean(r);
     return FD_OK;
@@ -916,7 +1046,8 @@ static int compare_op(state *st, const node *n, const jl_val *v, jl_val *out)
 static int merge(state *st, const jl_val *v, uint32_t nargs, jl_val *out)
 {
     size_t total = 0;
-    for (uint32_t i = 0; i < nargs; i++) total += is_array(&v[i]) ? arr_len(&v[i]) : 1;
+    for (uint32_t i = 0; i < nargs; i++)
+        total += is_array(&v[i]) ? arr_len(&v[i]) : 1;
     jl_val *res = arena_alloc(st->c, (total ? total : 1) * sizeof *res);
     if (!res) return FD_ETOOBIG;
     size_t k = 0;
@@ -926,7 +1057,8 @@ static int merge(state *st, const jl_val *v, uint32_t nargs, jl_val *out)
             continue;
         }
         size_t n = arr_len(&v[i]);
-        for (size_t j = 0; j < n; j++) res[k++] = arr_at(&v[i], j);
+        for (size_t j = 0; j < n; j++)
+            res[k++] = arr_at(&v[i], j);
     }
     *out = (jl_val){.t = JL_ARR, .items = res, .count = k};
     return FD_OK;
@@ -967,7 +1099,9 @@ static int ev(state *st, uint32_t idx, const jl_val *data, jl_val *out)
     jl_val *v, x;
     int rc;
     switch (n->op) {
-    case OP_LIT: *out = n->lit; return FD_OK;
+    case OP_LIT:
+        *out = n->lit;
+        return FD_OK;
     case OP_IF: {
         uint32_t i = 0;
         for (; i + 1 < n->nargs; i += 2) {
@@ -990,12 +1124,16 @@ static int ev(state *st, uint32_t idx, const jl_val *data, jl_val *out)
     case OP_REDUCE:
     case OP_ALL:
     case OP_SOME:
-    case OP_NONE: return iterate(st, n, data, out);
-    default: break;
+    case OP_NONE:
+        return iterate(st, n, data, out);
+    default:
+        break;
     }
     if ((rc = all_args(st, n, data, &v))) return rc;
     switch (n->op) {
-    case OP_ARRAY: *out = (jl_val){.t = JL_ARR, .items = v, .count = n->nargs}; return FD_OK;
+    case OP_ARRAY:
+        *out = (jl_val){.t = JL_ARR, .items = v, .count = n->nargs};
+        return FD_OK;
     case OP_VAR: {
         jl_val null = {.t = JL_NULL};
         if (n->nargs == 0) {
@@ -1017,8 +1155,12 @@ static int ev(state *st, uint32_t idx, const jl_val *data, jl_val *out)
         if ((double)(arr_len(&v[1]) - out->count) >= need) out->count = 0;
         return FD_OK;
     }
-    case OP_NOT: *out = boolean(!jl_truthy(&v[0])); return FD_OK;
-    case OP_NOTNOT: *out = boolean(jl_truthy(&v[0])); return FD_OK;
+    case OP_NOT:
+        *out = boolean(!jl_truthy(&v[0]));
+        return FD_OK;
+    case OP_NOTNOT:
+        *out = boolean(jl_truthy(&v[0]));
+        return FD_OK;
     case OP_EQ:
     case OP_SEQ:
     case OP_NE:
@@ -1026,27 +1168,36 @@ static int ev(state *st, uint32_t idx, const jl_val *data, jl_val *out)
     case OP_GT:
     case OP_GE:
     case OP_LT:
-    case OP_LE: return compare_op(st, n, v, out);
+    case OP_LE:
+        return compare_op(st, n, v, out);
     case OP_ADD:
     case OP_SUB:
     case OP_MUL:
     case OP_DIV:
     case OP_MOD:
     case OP_MAX:
-    case OP_MIN: return arith(st, n, v, out);
-    case OP_MERGE: return merge(st, v, n->nargs, out);
-    case OP_IN: return in_op(st, v, out);
+    case OP_MIN:
+        return arith(st, n, v, out);
+    case OP_MERGE:
+        return merge(st, v, n->nargs, out);
+    case OP_IN:
+        return in_op(st, v, out);
     case OP_CAT: {
         sbuf b = {0};
         sb_add(st, &b, "", 0);
-        for (uint32_t i = 0; i < n->nargs; i++) sb_val(st, &b, &v[i], true);
+        for (uint32_t i = 0; i < n->nargs; i++)
+            sb_val(st, &b, &v[i], true);
         if (b.oom) return FD_ETOOBIG;
         *out = (jl_val){.t = JL_STR, .s = b.p, .len = b.len};
         return FD_OK;
     }
-    case OP_SUBSTR: return substr(st, v, n->nargs, out);
-    case OP_LOG: *out = v[0]; return FD_OK;
-    default: return fidelis_op(st, n, v, out);
+    case OP_SUBSTR:
+        return substr(st, v, n->nargs, out);
+    case OP_LOG:
+        *out = v[0];
+        return FD_OK;
+    default:
+        return fidelis_op(st, n, v, out);
     }
 }
 
@@ -1067,17 +1218,22 @@ bool jl_test(const jl_expr *e, const json_t *data, const jl_env *env, jl_ctx *c)
 json_t *jl_to_json(const jl_val *v)
 {
     switch (v->t) {
-    case JL_NULL: return json_null();
-    case JL_BOOL: return json_boolean(v->b);
+    case JL_NULL:
+        return json_null();
+    case JL_BOOL:
+        return json_boolean(v->b);
     case JL_NUM:
         if (!isfinite(v->n)) return json_null();
         if (v->n == trunc(v->n) && fabs(v->n) < 9e15) return json_integer((json_int_t)v->n);
         return json_real(v->n);
-    case JL_STR: return json_stringn(v->s, v->len);
-    case JL_JSON: return json_deep_copy(v->j);
+    case JL_STR:
+        return json_stringn(v->s, v->len);
+    case JL_JSON:
+        return json_deep_copy(v->j);
     case JL_ARR: {
         json_t *a = json_array();
-        for (size_t i = 0; i < v->count; i++) json_array_append_new(a, jl_to_json(&v->items[i]));
+        for (size_t i = 0; i < v->count; i++)
+            json_array_append_new(a, jl_to_json(&v->items[i]));
         return a;
     }
     case JL_SCOPE: {

@@ -24,10 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JL_DEPTH_MAX 32          /* nesting of an expression */
-#define JL_NODES_MAX 2000        /* nodes of one expression */
-#define JL_STEPS_MAX 200000      /* node evaluations per jl_eval */
-#define JL_ARENA_MAX (8u << 20)  /* scratch bytes per jl_eval */
+#define JL_DEPTH_MAX 32         /* nesting of an expression */
+#define JL_NODES_MAX 2000       /* nodes of one expression */
+#define JL_STEPS_MAX 200000     /* node evaluations per jl_eval */
+#define JL_ARENA_MAX (8u << 20) /* scratch bytes per jl_eval */
 
 typedef enum { JL_NULL, JL_BOOL, JL_NUM, JL_STR, JL_ARR, JL_JSON, JL_SCOPE } jl_type;
 
@@ -51,10 +51,10 @@ typedef struct jl_ctx jl_ctx;
 /* Environment the Fidelis operators read: the event's local time and the
  * data paths of the member's segments and tier. May be NULL. */
 typedef struct jl_env {
-    int64_t now;       /* event time, epoch seconds */
-    int weekday;       /* 1 = Monday .. 7 = Sunday, in the program's timezone */
-    int hour;          /* 0..23, in the program's timezone */
-    int utc_offset_s;  /* of the program's timezone at `now` */
+    int64_t now;      /* event time, epoch seconds */
+    int weekday;      /* 1 = Monday .. 7 = Sunday, in the program's timezone */
+    int hour;         /* 0..23, in the program's timezone */
+    int utc_offset_s; /* of the program's timezone at `now` */
 } jl_env;
 
 /* Compiles logic. On FD_EINVAL, err receives "<path>: <reason>". The

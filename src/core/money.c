@@ -145,7 +145,8 @@ int fd_amount_from_json(const json_t *v, int exponent, int64_t *minor)
     }
     if (!json_is_real(v)) return FD_EINVAL;
     double d = json_real_value(v), scaled = d;
-    for (int k = 0; k < exponent; k++) scaled *= 10;
+    for (int k = 0; k < exponent; k++)
+        scaled *= 10;
     double rounded = nearbyint(scaled);
     if (!isfinite(d) || d < 0 || fabs(scaled - rounded) > 1e-6) return FD_EINVAL;
     if (scaled > 1e15) return FD_EOVERFLOW;

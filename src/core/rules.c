@@ -27,10 +27,14 @@ static int bad(perr *e, const char *field, const char *msg)
 static int parse_milli(const json_t *v, int64_t *out)
 {
     char buf[64];
-    if (json_is_string(v)) snprintf(buf, sizeof buf, "%s", json_string_value(v));
-    else if (json_is_integer(v)) snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
-    else if (json_is_real(v)) snprintf(buf, sizeof buf, "%.3f", json_real_value(v));
-    else return FD_EINVAL;
+    if (json_is_string(v))
+        snprintf(buf, sizeof buf, "%s", json_string_value(v));
+    else if (json_is_integer(v))
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, sizeof buf, "%.3f", json_real_value(v));
+    else
+        return FD_EINVAL;
     if (json_is_real(v) && (double)strtod(buf, NULL) != json_real_value(v)) return FD_EINVAL;
     /* "%.3f" pads: strip trailing zeros so "1.500" parses with 3 decimals anyway */
     return fd_amount_parse(buf, 3, out);
@@ -110,7 +114,8 @@ static int parse_effect(const json_t *eff, fd_rule *r, perr *e)
         r->rate_from_tier = json_is_true(from_tier);
         const json_t *tiers = json_object_get(eff, "tier_rates");
         if (tiers && (!json_is_object(tiers) || json_object_size(tiers) > FD_RULE_TIERS_MAX))
-            return bad(e, "effect.tier_rates", "tier_rates must map at most 16 tier names to rates");
+            return bad(e, "effect.tier_rates",
+                       "tier_rates must map at most 16 tier names to rates");
         const char *name;
         json_t *rate;
         json_object_foreach((json_t *)tiers, name, rate)
@@ -123,12 +128,14 @@ static int parse_effect(const json_t *eff, fd_rule *r, perr *e)
     } else if (type && (!strcmp(type, "fixed") || !strcmp(type, "nth_order"))) {
         r->effect = !strcmp(type, "fixed") ? FD_EFFECT_FIXED : FD_EFFECT_NTH_ORDER;
         const json_t *p = json_object_get(eff, "points");
-        if (!json_is_integer(p) || json_integer_value(p) < 1 || json_integer_value(p) > FD_POINTS_MAX)
+        if (!json_is_integer(p) || json_integer_value(p) < 1 ||
+            json_integer_value(p) > FD_POINTS_MAX)
             return bad(e, "effect.points", "points must be a positive integer");
         r->points = json_integer_value(p);
         if (r->effect == FD_EFFECT_NTH_ORDER) {
             const json_t *nth = json_object_get(eff, "n");
-            if (!json_is_integer(nth) || json_integer_value(nth) < 1 || json_integer_value(nth) > 1000000)
+            if (!json_is_integer(nth) || json_integer_value(nth) < 1 ||
+                json_integer_value(nth) > 1000000)
                 return bad(e, "effect.n", "n must be the order number, 1 or more");
             r->nth = json_integer_value(nth);
         }
@@ -138,7 +145,8 @@ static int parse_effect(const json_t *eff, fd_rule *r, perr *e)
         if (from_tier && !json_is_boolean(from_tier))
             return bad(e, "effect.factor_from_tier", "factor_from_tier must be true or false");
         r->factor_from_tier = json_is_true(from_tier);
-        if (r->factor_from_tier && !json_object_get(eff, "factor")) r->factor_milli = 1000;
+        if (r->factor_from_tier && !json_object_get(eff, "factor"))
+            r->factor_milli = 1000;
         else if (parse_milli(json_object_get(eff, "factor"), &r->factor_milli) ||
                  r->factor_milli < 1000 || r->factor_milli > 100000)
             return bad(e, "effect.factor", "factor must be a decimal from 1 to 100");
@@ -184,7 +192,8 @@ static int parse_schedule(const json_t *s, fd_rule *r, perr *e)
     }
     const json_t *hours = json_object_get(s, "hours");
     if (hours) {
-        if (!json_is_object(hours) || parse_hhmm(json_object_get(hours, "from"), &r->hour_from_min) ||
+        if (!json_is_object(hours) ||
+            parse_hhmm(json_object_get(hours, "from"), &r->hour_from_min) ||
             parse_hhmm(json_object_get(hours, "to"), &r->hour_to_min) ||
             r->hour_from_min == r->hour_to_min)
             return bad(e, "schedule.hours", "hours must be {\"from\":\"HH:MM\",\"to\":\"HH:MM\"}");
@@ -198,7 +207,8 @@ static int parse_limit(const json_t *l, const char *field, int64_t *max, fd_peri
     const json_t *m = json_object_get(l, "max");
     if (!json_is_object(l) || !json_is_integer(m) || json_integer_value(m) < 1 ||
         json_integer_value(m) > FD_POINTS_MAX)
-        return bad(e, field, "must be {\"max\": positive integer, \"period\": day|week|month|year|lifetime}");
+        return bad(e, field,
+                   "must be {\"max\": positive integer, \"period\": day|week|month|year|lifetime}");
     if (parse_period(json_object_get(l, "period"), period))
         return bad(e, field, "period must be day, week, month, year or lifetime");
     *max = json_integer_value(m);
@@ -216,11 +226,13 @@ static int parse_limits(const json_t *l, fd_rule *r, perr *e)
                          &r->member_triggers_max, &r->member_triggers_period, e);
     if (rc) return rc;
     const json_t *b = json_object_get(l, "budget_points");
-    if (b && (!json_is_integer(b) || json_integer_value(b) < 1 || json_integer_value(b) > FD_POINTS_MAX))
+    if (b &&
+        (!json_is_integer(b) || json_integer_value(b) < 1 || json_integer_value(b) > FD_POINTS_MAX))
         return bad(e, "limits.budget_points", "budget_points must be a positive integer");
     r->budget_points = b ? json_integer_value(b) : 0;
     const char *mode = json_string_value(json_object_get(l, "budget_mode"));
-    if (json_object_get(l, "budget_mode") && (!mode || (strcmp(mode, "refuse") && strcmp(mode, "partial"))))
+    if (json_object_get(l, "budget_mode") &&
+        (!mode || (strcmp(mode, "refuse") && strcmp(mode, "partial"))))
         return bad(e, "limits.budget_mode", "budget_mode must be refuse or partial");
     r->budget_partial = mode && !strcmp(mode, "partial");
     return FD_OK;
@@ -231,10 +243,14 @@ static int parse_base(const json_t *v, fd_rule *r, perr *e)
     const char *s = json_string_value(v);
     r->base = FD_BASE_PAID;
     if (!v) return FD_OK;
-    if (s && !strcmp(s, "paid")) r->base = FD_BASE_PAID;
-    else if (s && !strcmp(s, "gross")) r->base = FD_BASE_GROSS;
-    else if (s && !strcmp(s, "paid_with_shipping")) r->base = FD_BASE_PAID_WITH_SHIPPING;
-    else return bad(e, "base", "base must be paid, gross or paid_with_shipping");
+    if (s && !strcmp(s, "paid"))
+        r->base = FD_BASE_PAID;
+    else if (s && !strcmp(s, "gross"))
+        r->base = FD_BASE_GROSS;
+    else if (s && !strcmp(s, "paid_with_shipping"))
+        r->base = FD_BASE_PAID_WITH_SHIPPING;
+    else
+        return bad(e, "base", "base must be paid, gross or paid_with_shipping");
     return FD_OK;
 }
 
@@ -244,7 +260,9 @@ static int parse_filters(const json_t *def, fd_rule *r, perr *e)
     if (lines && !json_is_object(lines)) return bad(e, "lines", "lines must be an object");
     if (excl && !json_is_object(excl)) return bad(e, "exclude", "exclude must be an object");
     int rc = parse_names(json_object_get(lines, "skus"), &r->skus, "lines.skus", e);
-    if (!rc) rc = parse_names(json_object_get(lines, "categories"), &r->categories, "lines.categories", e);
+    if (!rc)
+        rc = parse_names(json_object_get(lines, "categories"), &r->categories, "lines.categories",
+                         e);
     if (!rc) rc = parse_names(json_object_get(excl, "skus"), &r->exclude_skus, "exclude.skus", e);
     if (!rc)
         rc = parse_names(json_object_get(excl, "categories"), &r->exclude_categories,
@@ -259,7 +277,8 @@ int fd_rule_parse(const json_t *def, fd_rule *r, char field[128], char msg[160])
     r->hour_from_min = r->hour_to_min = -1;
     if (!json_is_object(def)) return bad(&e, "", "a rule is a JSON object");
     const json_t *name = json_object_get(def, "name"), *trigger = json_object_get(def, "trigger");
-    if (!json_is_string(name) || json_string_length(name) == 0 || json_string_length(name) >= sizeof r->name)
+    if (!json_is_string(name) || json_string_length(name) == 0 ||
+        json_string_length(name) >= sizeof r->name)
         return bad(&e, "name", "name is required (at most 127 bytes)");
     snprintf(r->name, sizeof r->name, "%s", json_string_value(name));
     const char *t = json_string_value(trigger);
@@ -269,12 +288,14 @@ int fd_rule_parse(const json_t *def, fd_rule *r, char field[128], char msg[160])
     if (!ok || !strcmp(t, "refund"))
         return bad(&e, "trigger", "trigger must be purchase or a custom event type (not refund)");
     snprintf(r->trigger, sizeof r->trigger, "%s", t);
-    const json_t *prio = json_object_get(def, "priority"), *excl = json_object_get(def, "exclusive");
+    const json_t *prio = json_object_get(def, "priority"),
+                 *excl = json_object_get(def, "exclusive");
     if (prio && (!json_is_integer(prio) || json_integer_value(prio) < -1000000 ||
                  json_integer_value(prio) > 1000000))
         return bad(&e, "priority", "priority must be an integer");
     r->priority = prio ? (int)json_integer_value(prio) : 0;
-    if (excl && !json_is_boolean(excl)) return bad(&e, "exclusive", "exclusive must be true or false");
+    if (excl && !json_is_boolean(excl))
+        return bad(&e, "exclusive", "exclusive must be true or false");
     r->exclusive = json_is_true(excl);
     int rc = parse_effect(json_object_get(def, "effect"), r, &e);
     if (!rc) rc = parse_base(json_object_get(def, "base"), r, &e);
@@ -298,7 +319,8 @@ int fd_rule_parse(const json_t *def, fd_rule *r, char field[128], char msg[160])
 
 static void names_clear(fd_name_list *l)
 {
-    for (size_t i = 0; i < l->n; i++) free(l->items[i]);
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i]);
     free(l->items);
     l->items = NULL;
     l->n = 0;
@@ -331,10 +353,12 @@ void fd_rules_sort(const fd_rule **rules, size_t n)
 void fd_prorate_lines(fd_earn_line *lines, size_t n, int64_t total)
 {
     int64_t gross = 0;
-    for (size_t i = 0; i < n; i++) gross += lines[i].gross;
+    for (size_t i = 0; i < n; i++)
+        gross += lines[i].gross;
     if (n == 0) return;
     if (gross <= 0) { /* nothing to weigh by: the first line carries the total */
-        for (size_t i = 0; i < n; i++) lines[i].paid = i == 0 ? total : 0;
+        for (size_t i = 0; i < n; i++)
+            lines[i].paid = i == 0 ? total : 0;
         return;
     }
     int64_t given = 0;
@@ -414,7 +438,8 @@ static int per_amount(const fd_rule *r, const fd_earn_input *in, int64_t *points
     return FD_OK;
 }
 
-__attribute__((format(printf, 3, 4))) static void say(fd_rule_outcome *o, const char *reason, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void say(fd_rule_outcome *o, const char *reason,
+                                                      const char *fmt, ...)
 {
     o->reason = reason;
     va_list ap;
@@ -531,11 +556,15 @@ int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input
             rc = per_amount(r, in, &p);
             if (!rc && p == 0) say(o, "zero_points", "no counting amount, or it rounds to 0");
             break;
-        case FD_EFFECT_FIXED: p = r->points; break;
+        case FD_EFFECT_FIXED:
+            p = r->points;
+            break;
         case FD_EFFECT_NTH_ORDER:
-            if (in->order_count == r->nth) p = r->points;
-            else say(o, "not_nth_order", "this is order %lld, the rule rewards order %lld",
-                     (long long)in->order_count, (long long)r->nth);
+            if (in->order_count == r->nth)
+                p = r->points;
+            else
+                say(o, "not_nth_order", "this is order %lld, the rule rewards order %lld",
+                    (long long)in->order_count, (long long)r->nth);
             break;
         case FD_EFFECT_MULTIPLIER:
             o->reason = "pending_multiplier";
@@ -590,18 +619,27 @@ void fd_period_key(fd_period p, int year, int month, int day, char buf[16])
     month = month < 1 ? 1 : month > 12 ? 12 : month;
     day = day < 1 ? 1 : day > 31 ? 31 : day;
     switch (p) {
-    case FD_PERIOD_DAY: snprintf(buf, 16, "%04d-%02d-%02d", year, month, day); break;
-    case FD_PERIOD_MONTH: snprintf(buf, 16, "%04d-%02d", year, month); break;
-    case FD_PERIOD_YEAR: snprintf(buf, 16, "%04d", year); break;
-    case FD_PERIOD_LIFETIME: snprintf(buf, 16, "lifetime"); break;
+    case FD_PERIOD_DAY:
+        snprintf(buf, 16, "%04d-%02d-%02d", year, month, day);
+        break;
+    case FD_PERIOD_MONTH:
+        snprintf(buf, 16, "%04d-%02d", year, month);
+        break;
+    case FD_PERIOD_YEAR:
+        snprintf(buf, 16, "%04d", year);
+        break;
+    case FD_PERIOD_LIFETIME:
+        snprintf(buf, 16, "lifetime");
+        break;
     case FD_PERIOD_WEEK: {
         /* ISO week: the week with the year's first Thursday is week 1 */
         int64_t days = fd_date_days((fd_date){year, month, day});
         int wd = (int)((days % 7 + 10) % 7) + 1; /* 1970-01-01 was a Thursday: ISO 4 */
         int64_t thursday = days + (4 - wd);
         /* the ISO year is the civil year of that Thursday */
-        int y = year + (thursday < fd_date_days((fd_date){year, 1, 1}) ? -1
-                        : thursday >= fd_date_days((fd_date){year + 1, 1, 1}) ? 1 : 0);
+        int y = year + (thursday < fd_date_days((fd_date){year, 1, 1})        ? -1
+                        : thursday >= fd_date_days((fd_date){year + 1, 1, 1}) ? 1
+                                                                              : 0);
         int week = (int)((thursday - fd_date_days((fd_date){y, 1, 1})) / 7) + 1;
         snprintf(buf, 16, "%04d-W%02d", y & 0x3fff, week & 63);
         break;

@@ -19,13 +19,24 @@
 #include "core/jsonlogic.h"
 #include "core/money.h"
 
-#define FD_RULES_MAX 200       /* active rules per program */
-#define FD_RULE_LIST_MAX 100   /* SKUs or categories in one filter */
-#define FD_RULE_TIERS_MAX 16   /* tier-specific rates */
+#define FD_RULES_MAX 200     /* active rules per program */
+#define FD_RULE_LIST_MAX 100 /* SKUs or categories in one filter */
+#define FD_RULE_TIERS_MAX 16 /* tier-specific rates */
 
-typedef enum { FD_EFFECT_PER_AMOUNT, FD_EFFECT_FIXED, FD_EFFECT_MULTIPLIER, FD_EFFECT_NTH_ORDER } fd_effect;
+typedef enum {
+    FD_EFFECT_PER_AMOUNT,
+    FD_EFFECT_FIXED,
+    FD_EFFECT_MULTIPLIER,
+    FD_EFFECT_NTH_ORDER
+} fd_effect;
 typedef enum { FD_BASE_PAID, FD_BASE_GROSS, FD_BASE_PAID_WITH_SHIPPING } fd_earn_base;
-typedef enum { FD_PERIOD_DAY, FD_PERIOD_WEEK, FD_PERIOD_MONTH, FD_PERIOD_YEAR, FD_PERIOD_LIFETIME } fd_period;
+typedef enum {
+    FD_PERIOD_DAY,
+    FD_PERIOD_WEEK,
+    FD_PERIOD_MONTH,
+    FD_PERIOD_YEAR,
+    FD_PERIOD_LIFETIME
+} fd_period;
 
 typedef struct fd_name_list {
     char **items;
@@ -41,15 +52,15 @@ typedef struct fd_rule {
     int64_t id, version;
     char name[128];
     char trigger[65];
-    int priority;  /* higher first */
-    bool exclusive; /* when it awards, lower-priority rules are skipped */
+    int priority;       /* higher first */
+    bool exclusive;     /* when it awards, lower-priority rules are skipped */
     jl_expr *condition; /* NULL: always */
 
     fd_effect effect;
-    int64_t rate_milli;   /* per_amount: thousandths of a point per major unit */
-    fd_rounding rounding; /* per_amount and multiplier */
-    bool per_line;        /* per_amount: round each line, then add */
-    bool rate_from_tier;  /* per_amount: the tier's earn_rate benefit when it has one */
+    int64_t rate_milli;    /* per_amount: thousandths of a point per major unit */
+    fd_rounding rounding;  /* per_amount and multiplier */
+    bool per_line;         /* per_amount: round each line, then add */
+    bool rate_from_tier;   /* per_amount: the tier's earn_rate benefit when it has one */
     bool factor_from_tier; /* multiplier: the tier's earn_multiplier benefit (none: no bonus) */
     fd_tier_rate tier_rates[FD_RULE_TIERS_MAX];
     int ntier_rates;
@@ -59,11 +70,11 @@ typedef struct fd_rule {
     bool best_wins;       /* multiplier: only the largest best-wins factor applies */
 
     fd_earn_base base;
-    fd_name_list skus, categories;          /* only these lines count (empty: all) */
+    fd_name_list skus, categories; /* only these lines count (empty: all) */
     fd_name_list exclude_skus, exclude_categories;
 
-    int64_t from, to;     /* valid from (inclusive) / to (exclusive); 0 = open */
-    unsigned days_mask;   /* bit d (1..7, ISO weekday) set = allowed; 0 = every day */
+    int64_t from, to;               /* valid from (inclusive) / to (exclusive); 0 = open */
+    unsigned days_mask;             /* bit d (1..7, ISO weekday) set = allowed; 0 = every day */
     int hour_from_min, hour_to_min; /* minutes of the local day; -1 = all day */
 
     int64_t member_points_max; /* 0 = no cap */
@@ -103,7 +114,7 @@ typedef struct fd_earn_input {
     const char *tier;          /* member's tier name or NULL */
     int64_t tier_rate_milli;   /* the tier's earn_rate benefit, 0 if none */
     int64_t tier_factor_milli; /* the tier's earn_multiplier benefit, 0 if none */
-    int64_t order_count; /* the member's orders including this one */
+    int64_t order_count;       /* the member's orders including this one */
 } fd_earn_input;
 
 /* Usage of a rule loaded before evaluation (for its limits). */

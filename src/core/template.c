@@ -19,11 +19,14 @@ int fd_template_check(const char *tpl)
     if (!tpl || strlen(tpl) > FD_TEMPLATE_MAX) return FD_EINVAL;
     for (const char *p = strstr(tpl, "{{"); p; p = strstr(p, "{{")) {
         const char *q = p + 2;
-        while (*q == ' ') q++;
+        while (*q == ' ')
+            q++;
         const char *start = q;
-        while (path_char(*q)) q++;
+        while (path_char(*q))
+            q++;
         if (q == start) return FD_EINVAL;
-        while (*q == ' ') q++;
+        while (*q == ' ')
+            q++;
         if (q[0] != '}' || q[1] != '}') return FD_EINVAL;
         p = q + 2;
     }
@@ -57,11 +60,14 @@ char *fd_template_render(const char *tpl, const json_t *data)
         o += lit;
         if (!open) break;
         const char *q = open + 2;
-        while (*q == ' ') q++;
+        while (*q == ' ')
+            q++;
         const char *start = q;
-        while (path_char(*q)) q++;
+        while (path_char(*q))
+            q++;
         const char *end = q;
-        while (*q == ' ') q++;
+        while (*q == ' ')
+            q++;
         if (q[0] != '}' || q[1] != '}') { /* not a placeholder: copy the braces */
             if (o + 2 <= FD_TEMPLATE_MAX) memcpy(out + o, "{{", 2), o += 2;
             p = open + 2;
@@ -70,10 +76,14 @@ char *fd_template_render(const char *tpl, const json_t *data)
         const json_t *v = lookup(data, start, (size_t)(end - start));
         char buf[64];
         const char *text = NULL;
-        if (json_is_string(v)) text = json_string_value(v);
-        else if (json_is_integer(v)) snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v)), text = buf;
-        else if (json_is_real(v)) snprintf(buf, sizeof buf, "%g", json_real_value(v)), text = buf;
-        else if (json_is_boolean(v)) text = json_is_true(v) ? "true" : "false";
+        if (json_is_string(v))
+            text = json_string_value(v);
+        else if (json_is_integer(v))
+            snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v)), text = buf;
+        else if (json_is_real(v))
+            snprintf(buf, sizeof buf, "%g", json_real_value(v)), text = buf;
+        else if (json_is_boolean(v))
+            text = json_is_true(v) ? "true" : "false";
         size_t n = text ? strlen(text) : 0;
         if (n > FD_TEMPLATE_MAX - o) n = FD_TEMPLATE_MAX - o;
         if (n) memcpy(out + o, text, n);

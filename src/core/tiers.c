@@ -32,23 +32,28 @@ static int benefit_milli(const json_t *benefits, const char *key, int64_t *out)
     return fd_amount_from_json(v, 3, out);
 }
 
-static int parse_tier(const json_t *t, int i, fd_tier_config *c, int exponent, char *field, char *msg)
+static int parse_tier(const json_t *t, int i, fd_tier_config *c, int exponent, char *field,
+                      char *msg)
 {
     char f[64];
     fd_tier *tier = &c->tiers[i];
     const json_t *name = json_object_get(t, "name"), *th = json_object_get(t, "threshold"),
                  *benefits = json_object_get(t, "benefits");
     snprintf(f, sizeof f, "tiers[%d]", i);
-    if (!json_is_object(t)) return bad(field, msg, f, "each tier is an object with name and threshold");
+    if (!json_is_object(t))
+        return bad(field, msg, f, "each tier is an object with name and threshold");
     snprintf(f, sizeof f, "tiers[%d].name", i);
-    if (!json_is_string(name) || json_string_length(name) == 0 || json_string_length(name) >= sizeof tier->name)
+    if (!json_is_string(name) || json_string_length(name) == 0 ||
+        json_string_length(name) >= sizeof tier->name)
         return bad(field, msg, f, "name is required (at most 63 bytes)");
     snprintf(tier->name, sizeof tier->name, "%s", json_string_value(name));
     for (int k = 0; k < i; k++)
-        if (!strcmp(c->tiers[k].name, tier->name)) return bad(field, msg, f, "tier names must differ");
+        if (!strcmp(c->tiers[k].name, tier->name))
+            return bad(field, msg, f, "tier names must differ");
     snprintf(f, sizeof f, "tiers[%d].threshold", i);
     int rc = c->metric == FD_METRIC_SPEND ? fd_amount_from_json(th, exponent, &tier->threshold)
-             : json_is_integer(th) && json_integer_value(th) >= 0 && json_integer_value(th) <= FD_POINTS_MAX
+             : json_is_integer(th) && json_integer_value(th) >= 0 &&
+                     json_integer_value(th) <= FD_POINTS_MAX
                  ? (tier->threshold = json_integer_value(th), FD_OK)
                  : FD_EINVAL;
     if (rc)
@@ -58,11 +63,13 @@ static int parse_tier(const json_t *t, int i, fd_tier_config *c, int exponent, c
     if (i > 0 && tier->threshold <= c->tiers[i - 1].threshold)
         return bad(field, msg, f, "thresholds must increase strictly from one tier to the next");
     snprintf(f, sizeof f, "tiers[%d].benefits", i);
-    if (benefits && !json_is_object(benefits)) return bad(field, msg, f, "benefits must be an object");
+    if (benefits && !json_is_object(benefits))
+        return bad(field, msg, f, "benefits must be an object");
     const json_t *exp = json_object_get(benefits, "expiry_days");
     if (benefit_milli(benefits, "earn_rate", &tier->rate_milli) ||
         benefit_milli(benefits, "earn_multiplier", &tier->factor_milli) ||
-        (exp && (!json_is_integer(exp) || json_integer_value(exp) < 1 || json_integer_value(exp) > 36500)))
+        (exp &&
+         (!json_is_integer(exp) || json_integer_value(exp) < 1 || json_integer_value(exp) > 36500)))
         return bad(field, msg, f,
                    "earn_rate and earn_multiplier are decimals, expiry_days a number of days");
     tier->expiry_days = exp ? json_integer_value(exp) : 0;
@@ -70,7 +77,8 @@ static int parse_tier(const json_t *t, int i, fd_tier_config *c, int exponent, c
     return FD_OK;
 }
 
-int fd_tier_config_parse(const json_t *def, int exponent, fd_tier_config *c, char field[64], char msg[160])
+int fd_tier_config_parse(const json_t *def, int exponent, fd_tier_config *c, char field[64],
+                         char msg[160])
 {
     memset(c, 0, sizeof *c);
     c->months = 12;
@@ -87,22 +95,28 @@ int fd_tier_config_parse(const json_t *def, int exponent, fd_tier_config *c, cha
         c->window = FD_WINDOW_CALENDAR_YEAR;
     } else if (wtype && !strcmp(wtype, "rolling")) {
         const json_t *months = json_object_get(w, "months");
-        if (!json_is_integer(months) || json_integer_value(months) < 1 || json_integer_value(months) > 120)
+        if (!json_is_integer(months) || json_integer_value(months) < 1 ||
+            json_integer_value(months) > 120)
             return bad(field, msg, "window.months", "a rolling window is 1 to 120 months");
         c->window = FD_WINDOW_ROLLING;
         c->months = (int)json_integer_value(months);
     } else {
-        return bad(field, msg, "window",
-                   "window must be {\"type\":\"rolling\",\"months\":N} or {\"type\":\"calendar_year\"}");
+        return bad(
+            field, msg, "window",
+            "window must be {\"type\":\"rolling\",\"months\":N} or {\"type\":\"calendar_year\"}");
     }
-    const json_t *ret = json_object_get(def, "retention_months"), *dr = json_object_get(def, "downgrade_on_refund");
-    if (ret && (!json_is_integer(ret) || json_integer_value(ret) < 0 || json_integer_value(ret) > 36))
+    const json_t *ret = json_object_get(def, "retention_months"),
+                 *dr = json_object_get(def, "downgrade_on_refund");
+    if (ret &&
+        (!json_is_integer(ret) || json_integer_value(ret) < 0 || json_integer_value(ret) > 36))
         return bad(field, msg, "retention_months", "retention_months is 0 to 36");
     c->retention_months = ret ? (int)json_integer_value(ret) : 0;
-    if (dr && !json_is_boolean(dr)) return bad(field, msg, "downgrade_on_refund", "must be true or false");
+    if (dr && !json_is_boolean(dr))
+        return bad(field, msg, "downgrade_on_refund", "must be true or false");
     c->downgrade_on_refund = json_is_true(dr);
     const json_t *tiers = json_object_get(def, "tiers");
-    if (!json_is_array(tiers) || json_array_size(tiers) == 0 || json_array_size(tiers) > FD_TIERS_MAX)
+    if (!json_is_array(tiers) || json_array_size(tiers) == 0 ||
+        json_array_size(tiers) > FD_TIERS_MAX)
         return bad(field, msg, "tiers", "tiers is a list of 1 to 10 tiers, lowest first");
     for (size_t i = 0; i < json_array_size(tiers); i++) {
         int rc = parse_tier(json_array_get(tiers, i), (int)i, c, exponent, field, msg);
@@ -117,7 +131,8 @@ int fd_tier_config_parse(const json_t *def, int exponent, fd_tier_config *c, cha
 
 void fd_tier_config_clear(fd_tier_config *c)
 {
-    for (int i = 0; i < c->n; i++) json_decref(c->tiers[i].benefits);
+    for (int i = 0; i < c->n; i++)
+        json_decref(c->tiers[i].benefits);
     c->n = 0;
 }
 
@@ -133,8 +148,8 @@ json_t *fd_tier_config_json(const fd_tier_config *c, int exponent)
         } else {
             th = json_integer(c->tiers[i].threshold);
         }
-        json_array_append_new(tiers, json_pack("{s:s, s:o, s:O}", "name", c->tiers[i].name, "threshold",
-                                               th, "benefits", c->tiers[i].benefits));
+        json_array_append_new(tiers, json_pack("{s:s, s:o, s:O}", "name", c->tiers[i].name,
+                                               "threshold", th, "benefits", c->tiers[i].benefits));
     }
     json_t *window = c->window == FD_WINDOW_ROLLING
                          ? json_pack("{s:s, s:i}", "type", "rolling", "months", c->months)

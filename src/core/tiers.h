@@ -23,11 +23,11 @@ typedef enum { FD_WINDOW_ROLLING, FD_WINDOW_CALENDAR_YEAR } fd_tier_window;
 
 typedef struct fd_tier {
     char name[64];
-    int64_t threshold;     /* points, minor units or orders */
-    json_t *benefits;      /* owned; an object */
-    int64_t rate_milli;    /* benefits.earn_rate, 0 if none */
-    int64_t factor_milli;  /* benefits.earn_multiplier, 0 if none */
-    int64_t expiry_days;   /* benefits.expiry_days, 0 if none */
+    int64_t threshold;    /* points, minor units or orders */
+    json_t *benefits;     /* owned; an object */
+    int64_t rate_milli;   /* benefits.earn_rate, 0 if none */
+    int64_t factor_milli; /* benefits.earn_multiplier, 0 if none */
+    int64_t expiry_days;  /* benefits.expiry_days, 0 if none */
 } fd_tier;
 
 typedef struct fd_tier_config {

@@ -19,11 +19,12 @@ typedef struct due {
 } due;
 
 /* Members of program p whose column (birthday_md or enrolled_md) is md. */
-static int load_due(fd_db *db, const char *sql, int64_t program_id, int64_t md, int64_t md2, due **out,
-                    size_t *n)
+static int load_due(fd_db *db, const char *sql, int64_t program_id, int64_t md, int64_t md2,
+                    due **out, size_t *n)
 {
     fd_stmt *st;
-    int rc = fd_db_query(db, sql, FD_PARAMS(FD_I(program_id), FD_I(md), FD_I(md2), FD_I(MEMBERS_MAX)), &st);
+    int rc = fd_db_query(db, sql,
+                         FD_PARAMS(FD_I(program_id), FD_I(md), FD_I(md2), FD_I(MEMBERS_MAX)), &st);
     if (rc) return rc;
     size_t cap = 64;
     due *v = fd_malloc(cap * sizeof *v);
@@ -65,8 +66,8 @@ static int run_program(fd_store *s, fd_db *db, const fd_program *p, int64_t now,
             json_t *attrs = kind ? json_pack("{s:i}", "years", years) : NULL;
             int64_t points;
             bool duplicate;
-            rc = fd_event_apply_custom(s, db, p, v[i].member_id, kind ? "anniversary" : "birthday", id,
-                                       attrs, &points, &duplicate);
+            rc = fd_event_apply_custom(s, db, p, v[i].member_id, kind ? "anniversary" : "birthday",
+                                       id, attrs, &points, &duplicate);
             if (rc == FD_ECONFLICT) rc = FD_OK; /* e.g. suspended meanwhile */
             if (!rc && !duplicate) (*sent)++;
             json_decref(attrs);

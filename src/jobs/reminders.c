@@ -48,14 +48,17 @@ int fd_reminder_check(const json_t *def, char field[64], char msg[160])
     int t = trigger_index(json_string_value(json_object_get(trig, "type")));
     if (t < 0)
         return bad(field, msg, "trigger.type",
-                   "trigger.type is points_expiring, after_enrolment, birthday_month, inactive or tier_expiring");
+                   "trigger.type is points_expiring, after_enrolment, birthday_month, inactive or "
+                   "tier_expiring");
     const json_t *days = json_object_get(trig, "days");
-    if (t != 2 && (!json_is_integer(days) || json_integer_value(days) < 0 || json_integer_value(days) > 3650))
+    if (t != 2 &&
+        (!json_is_integer(days) || json_integer_value(days) < 0 || json_integer_value(days) > 3650))
         return bad(field, msg, "trigger.days", "trigger.days is a number of days (0 to 3650)");
     if (!json_is_string(chan) || json_string_length(chan) == 0 || json_string_length(chan) > 32)
         return bad(field, msg, "channel", "channel is a label such as email, sms, push or chatbot");
     if (!json_is_string(tpl) || fd_template_check(json_string_value(tpl)))
-        return bad(field, msg, "template", "template is text with {{dotted.path}} placeholders (4 KiB)");
+        return bad(field, msg, "template",
+                   "template is text with {{dotted.path}} placeholders (4 KiB)");
     if (seg && !json_is_null(seg) && (!json_is_string(seg) || json_string_length(seg) == 0))
         return bad(field, msg, "segment", "segment is the name of a segment");
     return FD_OK;
@@ -78,8 +81,8 @@ static json_t *date_json(const fd_program *p, int64_t t)
 
 /* The members a reminder concerns today, with the occurrence that makes
  * the send unique. */
-static int candidates(fd_db *db, const fd_program *p, const json_t *def, int64_t now, candidate **out,
-                      size_t *n)
+static int candidates(fd_db *db, const fd_program *p, const json_t *def, int64_t now,
+                      candidate **out, size_t *n)
 {
     const json_t *trig = json_object_get(def, "trigger");
     int t = trigger_index(json_string_value(json_object_get(trig, "type")));
@@ -103,7 +106,9 @@ static int candidates(fd_db *db, const fd_program *p, const json_t *def, int64_t
     };
     int64_t a = 0, b = 0;
     switch (t) {
-    case 0: a = now, b = now + days * 86400; break;
+    case 0:
+        a = now, b = now + days * 86400;
+        break;
     case 1: {
         fd_date d = fd_date_from_days(today_days - days);
         if ((rc = fd_local_midnight(p->timezone, d.year, d.month, d.day, &midnight))) return rc;
@@ -112,12 +117,18 @@ static int candidates(fd_db *db, const fd_program *p, const json_t *def, int64_t
         if ((rc = fd_local_midnight(p->timezone, d.year, d.month, d.day, &b))) return rc;
         break;
     }
-    case 2: a = today.month * 100 + 1, b = today.month * 100 + 31; break;
-    case 3: a = 0, b = today_days - days; break;
-    default: a = now, b = now + days * 86400;
+    case 2:
+        a = today.month * 100 + 1, b = today.month * 100 + 31;
+        break;
+    case 3:
+        a = 0, b = today_days - days;
+        break;
+    default:
+        a = now, b = now + days * 86400;
     }
     fd_stmt *st;
-    if ((rc = fd_db_query(db, SQL[t], FD_PARAMS(FD_I(p->id), FD_I(a), FD_I(b), FD_I(FD_REMINDER_BATCH)), &st)))
+    if ((rc = fd_db_query(db, SQL[t],
+                          FD_PARAMS(FD_I(p->id), FD_I(a), FD_I(b), FD_I(FD_REMINDER_BATCH)), &st)))
         return rc;
     size_t cap = 64;
     candidate *v = fd_malloc(cap * sizeof *v);
@@ -130,7 +141,8 @@ static int candidates(fd_db *db, const fd_program *p, const json_t *def, int64_t
         switch (t) {
         case 0:
             snprintf(c->occurrence, sizeof c->occurrence, "expiry:%lld", (long long)x);
-            c->vars = json_pack("{s:I, s:o}", "points", (json_int_t)y, "expires_on", date_json(p, x));
+            c->vars =
+                json_pack("{s:I, s:o}", "points", (json_int_t)y, "expires_on", date_json(p, x));
             break;
         case 1:
             snprintf(c->occurrence, sizeof c->occurrence, "enrolment+%lld", (long long)days);
@@ -172,7 +184,8 @@ static int send_run(fd_db *db, void *arg)
     int rc = fd_db_one_i64(db,
                            "SELECT id FROM reminder_sends WHERE reminder_id = $1 AND member_id = $2"
                            " AND occurrence = $3",
-                           FD_PARAMS(FD_I(j->reminder_id), FD_I(j->member_id), FD_S(j->occurrence)), &found);
+                           FD_PARAMS(FD_I(j->reminder_id), FD_I(j->member_id), FD_S(j->occurrence)),
+                           &found);
     if (rc == FD_OK) return FD_OK; /* already sent: nothing to do */
     if (rc != FD_ENOTFOUND) return rc;
     rc = fd_db_run(db,
@@ -184,7 +197,9 @@ static int send_run(fd_db *db, void *arg)
     /* another process sent it meanwhile: run again to see its record (PostgreSQL
      * aborts the statement, so this must not pass as success) */
     if (rc == FD_ECONFLICT) return FD_EBUSY;
-    if (!rc) rc = fd_outbox_emit(db, j->program_id, j->type ? j->type : "reminder", j->member_id, j->message, j->now);
+    if (!rc)
+        rc = fd_outbox_emit(db, j->program_id, j->type ? j->type : "reminder", j->member_id,
+                            j->message, j->now);
     j->sent = rc == FD_OK;
     return rc;
 }
@@ -194,7 +209,8 @@ static int audience(fd_db *db, const fd_program *p, const fd_config *cfg, const 
                     const fd_member *m, const fd_local *lt, int64_t now, json_t **data)
 {
     *data = NULL;
-    if (m->consent == FD_CONSENT_OPTED_OUT || (m->state != FD_STATE_ACTIVE && m->state != FD_STATE_PENDING))
+    if (m->consent == FD_CONSENT_OPTED_OUT ||
+        (m->state != FD_STATE_ACTIVE && m->state != FD_STATE_PENDING))
         return FD_OK;
     json_t *ctx;
     int tier;
@@ -203,7 +219,8 @@ static int audience(fd_db *db, const fd_program *p, const fd_config *cfg, const 
     bool in = !segment;
     size_t i;
     json_t *s;
-    json_array_foreach(json_object_get(ctx, "segments"), i, s) in |= segment && !strcmp(json_string_value(s), segment);
+    json_array_foreach(json_object_get(ctx, "segments"), i, s) in |=
+        segment && !strcmp(json_string_value(s), segment);
     if (!in) {
         json_decref(ctx);
         return FD_OK;
@@ -215,8 +232,8 @@ static int audience(fd_db *db, const fd_program *p, const fd_config *cfg, const 
     return FD_OK;
 }
 
-static int run_reminder(fd_store *s, fd_db *db, const fd_program *p, const fd_config *cfg, int64_t id,
-                        const json_t *def, int64_t now, int64_t *sent)
+static int run_reminder(fd_store *s, fd_db *db, const fd_program *p, const fd_config *cfg,
+                        int64_t id, const json_t *def, int64_t now, int64_t *sent)
 {
     candidate *v = NULL;
     size_t n = 0;
@@ -234,15 +251,16 @@ static int run_reminder(fd_store *s, fd_db *db, const fd_program *p, const fd_co
             json_t *data = json_pack("{s:O}", "member", member);
             json_object_update(data, v[i].vars);
             char *text = fd_template_render(tpl, data);
-            json_t *msg = json_pack("{s:I, s:s, s:O, s:O, s:s, s:s, s:o}", "reminder_id", (json_int_t)id,
-                                    "name", json_string_value(json_object_get(def, "name")), "channel",
-                                    json_object_get(def, "channel"), "trigger", json_object_get(def, "trigger"),
-                                    "occurrence", v[i].occurrence, "message", text, "member",
-                                    json_pack("{s:I, s:s?, s:O, s:O, s:O}", "id", (json_int_t)m.id,
-                                              "external_id", m.external_id[0] ? m.external_id : NULL,
-                                              "email", json_object_get(member, "email"), "phone",
-                                              json_object_get(member, "phone"), "tier",
-                                              json_object_get(member, "tier")));
+            json_t *msg = json_pack(
+                "{s:I, s:s, s:O, s:O, s:s, s:s, s:o}", "reminder_id", (json_int_t)id, "name",
+                json_string_value(json_object_get(def, "name")), "channel",
+                json_object_get(def, "channel"), "trigger", json_object_get(def, "trigger"),
+                "occurrence", v[i].occurrence, "message", text, "member",
+                json_pack("{s:I, s:s?, s:O, s:O, s:O}", "id", (json_int_t)m.id, "external_id",
+                          m.external_id[0] ? m.external_id : NULL, "email",
+                          json_object_get(member, "email"), "phone",
+                          json_object_get(member, "phone"), "tier",
+                          json_object_get(member, "tier")));
             json_object_set(msg, "data", v[i].vars);
             send_job j = {p->id, id, m.id, now, v[i].occurrence, msg, false, NULL};
             rc = fd_store_write(s, send_run, &j);
@@ -264,14 +282,15 @@ static int run_reminder(fd_store *s, fd_db *db, const fd_program *p, const fd_co
  * about the member's account; a reminder decides what the member is told). */
 static int expiring_soon(fd_store *s, fd_db *db, const fd_program *p, int64_t now, int64_t *sent)
 {
-    json_t *def = json_pack("{s:{s:s, s:i}}", "trigger", "type", "points_expiring", "days", FD_EXPIRING_SOON_DAYS);
+    json_t *def = json_pack("{s:{s:s, s:i}}", "trigger", "type", "points_expiring", "days",
+                            FD_EXPIRING_SOON_DAYS);
     candidate *v = NULL;
     size_t n = 0;
     int rc = candidates(db, p, def, now, &v, &n);
     for (size_t i = 0; i < n; i++) {
         if (!rc) {
-            send_job j = {p->id, 0, v[i].member_id, now, v[i].occurrence, v[i].vars, false,
-                          "points.expiring_soon"};
+            send_job j = {p->id,           0,         v[i].member_id, now,
+                          v[i].occurrence, v[i].vars, false,          "points.expiring_soon"};
             rc = fd_store_write(s, send_run, &j);
             if (!rc && j.sent) (*sent)++;
         }
@@ -336,10 +355,11 @@ typedef struct rfm_job {
 static int rfm_save(fd_db *db, void *arg)
 {
     rfm_job *j = arg;
-    return fd_db_run(db,
-                     "UPDATE programs SET rfm = $2, config_version = config_version + 1 WHERE id = $1"
-                     " AND (rfm IS NULL OR rfm <> $2)",
-                     FD_PARAMS(FD_I(j->program_id), FD_S(j->text)), NULL);
+    return fd_db_run(
+        db,
+        "UPDATE programs SET rfm = $2, config_version = config_version + 1 WHERE id = $1"
+        " AND (rfm IS NULL OR rfm <> $2)",
+        FD_PARAMS(FD_I(j->program_id), FD_S(j->text)), NULL);
 }
 
 int fd_jobs_rfm_run(fd_store *s, int64_t now)
@@ -356,12 +376,12 @@ int fd_jobs_rfm_run(fd_store *s, int64_t now)
         if (!rc) rc = fd_stats_rfm_cuts(db, pid, fd_date_days(today), &rfm);
         if (rc || !rfm.has) continue;
         json_t *o = json_pack("{s:[I,I,I,I], s:[I,I,I,I], s:[I,I,I,I]}", "recency",
-                              (json_int_t)rfm.recency[0], (json_int_t)rfm.recency[1], (json_int_t)rfm.recency[2],
-                              (json_int_t)rfm.recency[3], "frequency", (json_int_t)rfm.frequency[0],
-                              (json_int_t)rfm.frequency[1], (json_int_t)rfm.frequency[2],
-                              (json_int_t)rfm.frequency[3], "monetary", (json_int_t)rfm.monetary[0],
-                              (json_int_t)rfm.monetary[1], (json_int_t)rfm.monetary[2],
-                              (json_int_t)rfm.monetary[3]);
+                              (json_int_t)rfm.recency[0], (json_int_t)rfm.recency[1],
+                              (json_int_t)rfm.recency[2], (json_int_t)rfm.recency[3], "frequency",
+                              (json_int_t)rfm.frequency[0], (json_int_t)rfm.frequency[1],
+                              (json_int_t)rfm.frequency[2], (json_int_t)rfm.frequency[3],
+                              "monetary", (json_int_t)rfm.monetary[0], (json_int_t)rfm.monetary[1],
+                              (json_int_t)rfm.monetary[2], (json_int_t)rfm.monetary[3]);
         rfm_job j = {pid, json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)};
         json_decref(o);
         rc = fd_store_write(s, rfm_save, &j);

@@ -13,15 +13,15 @@
 
 #include "base/fd.h"
 
-#define ROUND_MAX 50        /* deliveries per round */
-#define LEASE_S 120         /* a claimed delivery is retried by anyone after this */
+#define ROUND_MAX 50 /* deliveries per round */
+#define LEASE_S 120  /* a claimed delivery is retried by anyone after this */
 #define BACKOFF_CAP_MS 3600000
 #define ERROR_MAX 200
 
 void fd_webhook_settings_default(fd_webhook_settings *s)
 {
-    *s = (fd_webhook_settings){.interval_ms = 1000, .timeout_ms = 5000, .backoff_ms = 1000,
-                               .max_attempts = 15};
+    *s = (fd_webhook_settings){
+        .interval_ms = 1000, .timeout_ms = 5000, .backoff_ms = 1000, .max_attempts = 15};
 }
 
 void fd_webhook_signature(const char *secret, int64_t t, const char *body, char *out, size_t n)
@@ -54,15 +54,16 @@ typedef struct due {
 static int load_due(fd_db *db, int64_t now, due *v, int *n)
 {
     fd_stmt *st;
-    int rc = fd_db_query(db,
-                         "SELECT d.id, d.attempts, d.delivery_id, o.type, w.url, w.secret, o.payload"
-                         " FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id"
-                         " JOIN outbox o ON o.id = d.outbox_id"
-                         " WHERE d.status = 'pending' AND d.next_attempt_at <= $1"
-                         " AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.webhook_id = d.webhook_id"
-                         "   AND e.member_id = d.member_id AND e.status = 'pending' AND e.id < d.id)"
-                         " ORDER BY d.id LIMIT $2",
-                         FD_PARAMS(FD_I(now), FD_I(ROUND_MAX)), &st);
+    int rc =
+        fd_db_query(db,
+                    "SELECT d.id, d.attempts, d.delivery_id, o.type, w.url, w.secret, o.payload"
+                    " FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id"
+                    " JOIN outbox o ON o.id = d.outbox_id"
+                    " WHERE d.status = 'pending' AND d.next_attempt_at <= $1"
+                    " AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.webhook_id = d.webhook_id"
+                    "   AND e.member_id = d.member_id AND e.status = 'pending' AND e.id < d.id)"
+                    " ORDER BY d.id LIMIT $2",
+                    FD_PARAMS(FD_I(now), FD_I(ROUND_MAX)), &st);
     if (rc) return rc;
     *n = 0;
     while (*n < ROUND_MAX && (rc = fd_stmt_next(st)) == 1) {
@@ -93,10 +94,11 @@ static int claim(fd_db *db, void *arg)
     claim_job *j = arg;
     for (int i = 0; i < j->n; i++) {
         int64_t changed = 0;
-        int rc = fd_db_run(db,
-                           "UPDATE deliveries SET next_attempt_at = $3 WHERE id = $1"
-                           " AND status = 'pending' AND next_attempt_at <= $2",
-                           FD_PARAMS(FD_I(j->v[i].id), FD_I(j->now), FD_I(j->now + LEASE_S)), &changed);
+        int rc =
+            fd_db_run(db,
+                      "UPDATE deliveries SET next_attempt_at = $3 WHERE id = $1"
+                      " AND status = 'pending' AND next_attempt_at <= $2",
+                      FD_PARAMS(FD_I(j->v[i].id), FD_I(j->now), FD_I(j->now + LEASE_S)), &changed);
         if (rc) return rc;
         j->v[i].ok = changed == 1 ? 0 : -1; /* -1: someone else has it */
     }
@@ -135,8 +137,10 @@ static void send_one(CURL *c, due *d, const fd_webhook_settings *cfg, int64_t no
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &d->status);
     curl_slist_free_all(h);
     d->ok = res == CURLE_OK && d->status >= 200 && d->status < 300;
-    if (res != CURLE_OK) snprintf(d->error, sizeof d->error, "%s", curl_easy_strerror(res));
-    else if (!d->ok) snprintf(d->error, sizeof d->error, "HTTP %ld", d->status);
+    if (res != CURLE_OK)
+        snprintf(d->error, sizeof d->error, "%s", curl_easy_strerror(res));
+    else if (!d->ok)
+        snprintf(d->error, sizeof d->error, "HTTP %ld", d->status);
 }
 
 /* Delay before attempt number `attempts` + 1: backoff x 2^(attempts-1), capped,
@@ -144,7 +148,8 @@ static void send_one(CURL *c, due *d, const fd_webhook_settings *cfg, int64_t no
 static int64_t retry_delay_ms(const fd_webhook_settings *cfg, int64_t attempts)
 {
     int64_t ms = cfg->backoff_ms;
-    for (int64_t i = 1; i < attempts && ms < BACKOFF_CAP_MS; i++) ms *= 2;
+    for (int64_t i = 1; i < attempts && ms < BACKOFF_CAP_MS; i++)
+        ms *= 2;
     if (ms > BACKOFF_CAP_MS) ms = BACKOFF_CAP_MS;
     return ms + (ms >= 4 ? randombytes_uniform((uint32_t)(ms / 4)) : 0);
 }
@@ -164,17 +169,20 @@ static int record(fd_db *db, void *arg)
         due *d = &j->v[i];
         if (d->ok < 0) continue; /* not ours */
         int64_t attempts = d->attempts + 1;
-        const char *status = d->ok ? "delivered" : attempts >= j->cfg->max_attempts ? "dead" : "pending";
+        const char *status = d->ok                              ? "delivered"
+                             : attempts >= j->cfg->max_attempts ? "dead"
+                                                                : "pending";
         int64_t next = j->now + (retry_delay_ms(j->cfg, attempts) + 999) / 1000;
         rc = fd_db_run(db,
                        "UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4,"
                        " last_status = $5, last_error = $6, delivered_at = $7 WHERE id = $1",
-                       FD_PARAMS(FD_I(d->id), FD_S(status), FD_I(attempts), FD_I(next), FD_I(d->status),
-                                 FD_S(d->ok ? NULL : d->error), d->ok ? FD_I(j->now) : FD_NULL),
+                       FD_PARAMS(FD_I(d->id), FD_S(status), FD_I(attempts), FD_I(next),
+                                 FD_I(d->status), FD_S(d->ok ? NULL : d->error),
+                                 d->ok ? FD_I(j->now) : FD_NULL),
                        NULL);
         if (!rc && !d->ok && !strcmp(status, "dead"))
-            fd_log("warn", "msg=\"webhook delivery dead-lettered\" delivery=%s error=\"%s\"", d->delivery_id,
-                   d->error);
+            fd_log("warn", "msg=\"webhook delivery dead-lettered\" delivery=%s error=\"%s\"",
+                   d->delivery_id, d->error);
     }
     return rc;
 }

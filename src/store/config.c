@@ -20,7 +20,8 @@ int fd_offer_parse(const json_t *def, fd_offer *o, char field[128], char msg[160
 {
     memset(o, 0, sizeof *o);
     const json_t *name = json_object_get(def, "name"), *target = json_object_get(def, "target"),
-                 *prio = json_object_get(def, "priority"), *cond = json_object_get(def, "condition");
+                 *prio = json_object_get(def, "priority"),
+                 *cond = json_object_get(def, "condition");
 #define BAD(f, m)                                                                                  \
     do {                                                                                           \
         snprintf(field, 128, "%s", f);                                                             \
@@ -29,21 +30,26 @@ int fd_offer_parse(const json_t *def, fd_offer *o, char field[128], char msg[160
         return FD_EINVAL;                                                                          \
     } while (0)
     if (!json_is_object(def)) BAD("", "an offer is a JSON object");
-    if (!json_is_string(name) || json_string_length(name) == 0 || json_string_length(name) >= sizeof o->name)
+    if (!json_is_string(name) || json_string_length(name) == 0 ||
+        json_string_length(name) >= sizeof o->name)
         BAD("name", "name is required (at most 127 bytes)");
     snprintf(o->name, sizeof o->name, "%s", json_string_value(name));
-    if (target && !json_is_object(target)) BAD("target", "target is {\"category\": ...} or {\"sku\": ...}");
+    if (target && !json_is_object(target))
+        BAD("target", "target is {\"category\": ...} or {\"sku\": ...}");
     const json_t *cat = json_object_get(target, "category"), *sku = json_object_get(target, "sku");
     if ((cat && (!json_is_string(cat) || json_string_length(cat) >= sizeof o->target_category)) ||
         (sku && (!json_is_string(sku) || json_string_length(sku) >= sizeof o->target_sku)))
         BAD("target", "target category and sku are strings");
-    snprintf(o->target_category, sizeof o->target_category, "%s", cat ? json_string_value(cat) : "");
+    snprintf(o->target_category, sizeof o->target_category, "%s",
+             cat ? json_string_value(cat) : "");
     snprintf(o->target_sku, sizeof o->target_sku, "%s", sku ? json_string_value(sku) : "");
-    if (prio && (!json_is_integer(prio) || json_integer_value(prio) < -1000 || json_integer_value(prio) > 1000))
+    if (prio && (!json_is_integer(prio) || json_integer_value(prio) < -1000 ||
+                 json_integer_value(prio) > 1000))
         BAD("priority", "priority is an integer from -1000 to 1000");
     o->priority = prio ? (int)json_integer_value(prio) : 0;
     const json_t *content = json_object_get(def, "content");
-    if (content && !json_is_object(content)) BAD("content", "content is an object (message, code, discount...)");
+    if (content && !json_is_object(content))
+        BAD("content", "content is an object (message, code, discount...)");
     if (cond && !json_is_null(cond)) {
         char err[200];
         if (jl_compile(cond, &o->condition, err, sizeof err)) {
@@ -71,8 +77,10 @@ void fd_offer_clear(fd_offer *o)
 static void config_free(fd_config *c)
 {
     if (c->has_tiers) fd_tier_config_clear(&c->tiers);
-    for (size_t i = 0; i < c->nsegments; i++) jl_free(c->segments[i].condition);
-    for (size_t i = 0; i < c->noffers; i++) fd_offer_clear(&c->offers[i]);
+    for (size_t i = 0; i < c->nsegments; i++)
+        jl_free(c->segments[i].condition);
+    for (size_t i = 0; i < c->noffers; i++)
+        fd_offer_clear(&c->offers[i]);
     free(c->segments);
     free(c->offers);
     free(c);
@@ -80,13 +88,15 @@ static void config_free(fd_config *c)
 
 static void read_cuts(const json_t *a, int64_t cut[4])
 {
-    for (int i = 0; i < 4; i++) cut[i] = json_integer_value(json_array_get(a, (size_t)i));
+    for (int i = 0; i < 4; i++)
+        cut[i] = json_integer_value(json_array_get(a, (size_t)i));
 }
 
 static int load_tiers(fd_db *db, const fd_program *p, fd_config *c)
 {
     fd_stmt *st;
-    int rc = fd_db_query(db, "SELECT tiers, rfm FROM programs WHERE id = $1", FD_PARAMS(FD_I(p->id)), &st);
+    int rc = fd_db_query(db, "SELECT tiers, rfm FROM programs WHERE id = $1",
+                         FD_PARAMS(FD_I(p->id)), &st);
     if (rc) return rc;
     if (fd_stmt_next(st) != 1) {
         fd_stmt_done(st);
@@ -103,7 +113,8 @@ static int load_tiers(fd_db *db, const fd_program *p, fd_config *c)
     if (fd_stmt_text(st, 0)) {
         json_t *def = json_loads(fd_stmt_text(st, 0), 0, NULL);
         char field[64], msg[160];
-        c->has_tiers = def && fd_tier_config_parse(def, p->exponent, &c->tiers, field, msg) == FD_OK;
+        c->has_tiers =
+            def && fd_tier_config_parse(def, p->exponent, &c->tiers, field, msg) == FD_OK;
         json_decref(def);
     }
     fd_stmt_done(st);

@@ -30,11 +30,11 @@ typedef struct fd_segment {
 typedef struct fd_offer {
     int64_t id;
     char name[128];
-    jl_expr *condition;     /* NULL: everyone */
+    jl_expr *condition; /* NULL: everyone */
     char target_category[128];
     char target_sku[128];
     int priority;
-    json_t *definition;     /* as saved, for the reply */
+    json_t *definition; /* as saved, for the reply */
 } fd_offer;
 
 typedef struct fd_config {

@@ -40,9 +40,9 @@ json_t *fd_time_context(const fd_local *lt)
 {
     char date[16];
     snprintf(date, sizeof date, "%04d-%02d-%02d", lt->year & 0x3fff, lt->month & 15, lt->day & 31);
-    return json_pack("{s:i, s:i, s:i, s:s, s:i, s:i, s:i}", "weekday", lt->weekday, "hour", lt->hour,
-                     "minute", lt->minute, "date", date, "day", lt->day, "month", lt->month, "year",
-                     lt->year);
+    return json_pack("{s:i, s:i, s:i, s:s, s:i, s:i, s:i}", "weekday", lt->weekday, "hour",
+                     lt->hour, "minute", lt->minute, "date", date, "day", lt->day, "month",
+                     lt->month, "year", lt->year);
 }
 
 json_t *fd_segments_of(const fd_config *cfg, const json_t *data, const jl_env *env)
@@ -60,13 +60,13 @@ json_t *fd_member_context_from(const fd_config *cfg, const fd_member *m, json_t 
 {
     json_t *attrs = json_loads(m->attributes ? m->attributes : "{}", 0, NULL);
     const fd_tier *t = tier >= 0 ? &cfg->tiers.tiers[tier] : NULL;
-    json_t *member = json_pack(
-        "{s:I, s:s, s:s, s:o, s:I, s:o, s:s?, s:o, s:I}", "id", (json_int_t)m->id, "external_id",
-        m->external_id, "state", fd_member_state_name(m->state), "attributes",
-        attrs ? attrs : json_object(), "days_since_enrolment",
-        (json_int_t)((now - m->created_at) / 86400), "stats", stats, "tier", t ? t->name : NULL,
-        "tier_benefits", t ? json_incref(t->benefits) : json_object(), "orders_before",
-        json_integer_value(json_object_get(stats, "orders_total")));
+    json_t *member =
+        json_pack("{s:I, s:s, s:s, s:o, s:I, s:o, s:s?, s:o, s:I}", "id", (json_int_t)m->id,
+                  "external_id", m->external_id, "state", fd_member_state_name(m->state),
+                  "attributes", attrs ? attrs : json_object(), "days_since_enrolment",
+                  (json_int_t)((now - m->created_at) / 86400), "stats", stats, "tier",
+                  t ? t->name : NULL, "tier_benefits", t ? json_incref(t->benefits) : json_object(),
+                  "orders_before", json_integer_value(json_object_get(stats, "orders_total")));
     if (cfg->nsegments) {
         json_t *data = json_pack("{s:O, s:o}", "member", member, "time", fd_time_context(lt));
         jl_env env = {now, lt->weekday, lt->hour, lt->utc_offset_s};

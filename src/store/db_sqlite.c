@@ -184,8 +184,8 @@ static int sq_begin_exclusive(fd_db *db)
 }
 
 static const fd_db_driver sqlite_driver = {
-    "sqlite", sq_close, sq_exec,    sq_query, sq_next,    sq_i64,
-    sq_text,  sq_is_null, sq_done,  sq_changes, sq_begin_exclusive, 0,
+    "sqlite",   sq_close, sq_exec,    sq_query,           sq_next, sq_i64, sq_text,
+    sq_is_null, sq_done,  sq_changes, sq_begin_exclusive, 0,
 };
 
 int fd_sqlite_open(const char *path, fd_db **out)

@@ -16,7 +16,8 @@
 static double major(int64_t minor, int exponent)
 {
     double d = (double)minor;
-    for (int i = 0; i < exponent; i++) d /= 10;
+    for (int i = 0; i < exponent; i++)
+        d /= 10;
     return d;
 }
 
@@ -55,8 +56,8 @@ static json_t *order_context(const fd_earning *e, const fd_earn_line *lines, siz
                               (json_int_t)lines[i].quantity, "unit_price",
                               major(lines[i].gross, x) / (double)lines[i].quantity, "amount",
                               major(lines[i].gross, x), "paid", major(lines[i].paid, x));
-        json_object_set_new(l, "category", lines[i].category ? json_string(lines[i].category)
-                                                             : json_null());
+        json_object_set_new(l, "category",
+                            lines[i].category ? json_string(lines[i].category) : json_null());
         json_array_append_new(jl, l);
         items += lines[i].quantity;
     }
@@ -74,11 +75,11 @@ static int context(fd_db *db, const fd_earning *e, const fd_local *lt, const fd_
     if (rc) return rc;
     json_object_set_new(member, "orders_before", json_integer(e->orders_before));
     json_t *attrs = json_object_get(e->event, "attributes");
-    json_t *c = json_pack("{s:{s:O?, s:s, s:O?, s:o, s:O?}, s:o, s:o}", "event", "id",
-                          json_object_get(e->event, "id"), "type", e->type, "channel",
-                          json_object_get(e->event, "channel"), "occurred_at",
-                          json_integer(e->occurred_at), "attributes", attrs, "member", member,
-                          "time", fd_time_context(lt));
+    json_t *c =
+        json_pack("{s:{s:O?, s:s, s:O?, s:o, s:O?}, s:o, s:o}", "event", "id",
+                  json_object_get(e->event, "id"), "type", e->type, "channel",
+                  json_object_get(e->event, "channel"), "occurred_at", json_integer(e->occurred_at),
+                  "attributes", attrs, "member", member, "time", fd_time_context(lt));
     if (!strcmp(e->type, "purchase")) json_object_set_new(c, "order", order_context(e, lines, n));
     *out = c;
     return FD_OK;
@@ -91,7 +92,8 @@ static int load_usage(fd_db *db, fd_earning *e, const fd_local *lt, fd_rule_usag
         const fd_rule *r = e->rs->sorted[i];
         int64_t ignored, rc = FD_OK;
         fd_period_key(r->member_points_period, lt->year, lt->month, lt->day, e->points_period[i]);
-        fd_period_key(r->member_triggers_period, lt->year, lt->month, lt->day, e->triggers_period[i]);
+        fd_period_key(r->member_triggers_period, lt->year, lt->month, lt->day,
+                      e->triggers_period[i]);
         if (e->m && r->member_points_max)
             rc = fd_rule_usage_get(db, r->id, e->m->id, e->points_period[i],
                                    &usage[i].member_points, &ignored);
@@ -110,9 +112,9 @@ int fd_earning_lock_budgets(fd_db *db, const fd_ruleset *rs, const char *type)
     for (size_t i = 0; i < rs->n; i++) {
         const fd_rule *r = &rs->rules[i]; /* id order: every process locks alike */
         if (!r->budget_points || strcmp(r->trigger, type)) continue;
-        int rc = fd_db_run(db,
-                           "UPDATE earning_rules SET points_awarded = points_awarded WHERE id = $1",
-                           FD_PARAMS(FD_I(r->id)), NULL);
+        int rc =
+            fd_db_run(db, "UPDATE earning_rules SET points_awarded = points_awarded WHERE id = $1",
+                      FD_PARAMS(FD_I(r->id)), NULL);
         if (rc) return rc;
     }
     return FD_OK;
@@ -149,14 +151,22 @@ int fd_earning_evaluate(fd_db *db, fd_earning *e)
     e->tier = tier;
     if (!rc) {
         const fd_tier *t = tier >= 0 ? &e->cfg->tiers.tiers[tier] : NULL;
-        fd_earn_input in = {
-            .type = e->type, .now = e->occurred_at, .local_minute = lt.hour * 60 + lt.minute,
-            .env = {e->occurred_at, lt.weekday, lt.hour, lt.utc_offset_s}, .data = data,
-            .exponent = e->p->exponent, .total = e->total, .shipping = e->shipping,
-            .lines = lines, .nlines = nlines, .tier = t ? t->name : NULL,
-            .tier_rate_milli = t ? t->rate_milli : 0, .tier_factor_milli = t ? t->factor_milli : 0,
-            .order_count = e->orders_before + 1};
-        rc = fd_rules_evaluate(e->rs->sorted, n, &in, usage, fd_thread_jl_ctx(), e->outcomes, &e->points);
+        fd_earn_input in = {.type = e->type,
+                            .now = e->occurred_at,
+                            .local_minute = lt.hour * 60 + lt.minute,
+                            .env = {e->occurred_at, lt.weekday, lt.hour, lt.utc_offset_s},
+                            .data = data,
+                            .exponent = e->p->exponent,
+                            .total = e->total,
+                            .shipping = e->shipping,
+                            .lines = lines,
+                            .nlines = nlines,
+                            .tier = t ? t->name : NULL,
+                            .tier_rate_milli = t ? t->rate_milli : 0,
+                            .tier_factor_milli = t ? t->factor_milli : 0,
+                            .order_count = e->orders_before + 1};
+        rc = fd_rules_evaluate(e->rs->sorted, n, &in, usage, fd_thread_jl_ctx(), e->outcomes,
+                               &e->points);
         json_decref(data);
     }
     free(usage);

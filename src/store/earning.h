@@ -25,8 +25,8 @@ typedef struct fd_earning {
     const fd_program *p;
     const fd_ruleset *rs;
     const fd_config *cfg; /* tiers and segments */
-    const fd_member *m;  /* NULL: an anonymous simulation */
-    const json_t *event; /* the validated event body */
+    const fd_member *m;   /* NULL: an anonymous simulation */
+    const json_t *event;  /* the validated event body */
     const char *type;
     int64_t occurred_at;
     int64_t total, shipping; /* purchases, minor units */
@@ -34,9 +34,9 @@ typedef struct fd_earning {
     fd_rule_outcome *outcomes; /* one per rule of rs */
     char (*points_period)[16];
     char (*triggers_period)[16];
-    int64_t points;       /* total awarded */
-    bool base_rate;       /* no rules defined: the program's base rate applied */
-    int tier;             /* the member's effective tier index, -1 for none */
+    int64_t points; /* total awarded */
+    bool base_rate; /* no rules defined: the program's base rate applied */
+    int tier;       /* the member's effective tier index, -1 for none */
     int64_t orders_before;
 } fd_earning;
 

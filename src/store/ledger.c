@@ -47,15 +47,15 @@ int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t point
                              ? FD_NEVER /* set when it matures */
                              : fd_lot_expiry(p, now, now);
     const char *status = pending ? "pending" : lot_points > 0 ? "active" : "closed";
-    int rc = fd_db_one_i64(db,
-                           "INSERT INTO lots(program_id, member_id, points, remaining, status,"
-                           " order_ref, earned_at, matures_at, expires_at, expiry_days)"
-                           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-                           FD_PARAMS(FD_I(m->program_id), FD_I(m->id), FD_I(points),
-                                     FD_I(lot_points), FD_S(status), FD_S(post->order_id),
-                                     FD_I(now), FD_I(matures_at), FD_I(expires_at),
-                                     FD_I(p->expiry_days)),
-                           &id);
+    int rc =
+        fd_db_one_i64(db,
+                      "INSERT INTO lots(program_id, member_id, points, remaining, status,"
+                      " order_ref, earned_at, matures_at, expires_at, expiry_days)"
+                      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                      FD_PARAMS(FD_I(m->program_id), FD_I(m->id), FD_I(points), FD_I(lot_points),
+                                FD_S(status), FD_S(post->order_id), FD_I(now), FD_I(matures_at),
+                                FD_I(expires_at), FD_I(p->expiry_days)),
+                      &id);
     if (rc) return rc;
     rc = pending ? journal(db, m, 0, points, id, post) : journal(db, m, points, 0, id, post);
     if (!rc && lot_id) *lot_id = id;
@@ -247,9 +247,9 @@ static int load_due(fd_db *db, const char *sql, int64_t now, int limit, due_lot 
 static int emit_lot(fd_db *db, const fd_member *m, const char *type, int64_t lot, int64_t points,
                     int64_t now)
 {
-    json_t *data = json_pack("{s:I, s:I, s:I, s:I}", "lot_id", (json_int_t)lot, "points",
-                             (json_int_t)points, "balance", (json_int_t)m->balance, "pending",
-                             (json_int_t)m->pending);
+    json_t *data =
+        json_pack("{s:I, s:I, s:I, s:I}", "lot_id", (json_int_t)lot, "points", (json_int_t)points,
+                  "balance", (json_int_t)m->balance, "pending", (json_int_t)m->pending);
     int rc = fd_outbox_emit(db, m->program_id, type, m->id, data, now);
     json_decref(data);
     return rc;

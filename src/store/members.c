@@ -54,7 +54,8 @@ static int64_t birthday_md(const char *attributes)
     const char *b = json_string_value(json_object_get(a, "birthday"));
     int y, m = 0, d = 0;
     char tail;
-    if (b && sscanf(b, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 && sscanf(b, "%2d-%2d%c", &m, &d, &tail) != 2)
+    if (b && sscanf(b, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 &&
+        sscanf(b, "%2d-%2d%c", &m, &d, &tail) != 2)
         m = d = 0;
     json_decref(a);
     return m >= 1 && m <= 12 && d >= 1 && d <= 31 ? m * 100 + d : 0;
@@ -94,9 +95,9 @@ int fd_member_get_locked(fd_db *db, int64_t program_id, int64_t id, fd_member *o
 {
     if (!fd_db_shared(db)) return fd_member_get(db, program_id, id, out); /* one writer */
     int64_t n = 0;
-    int rc = fd_db_run(db,
-                       "UPDATE members SET updated_at = updated_at WHERE program_id = $1 AND id = $2",
-                       FD_PARAMS(FD_I(program_id), FD_I(id)), &n);
+    int rc = fd_db_run(
+        db, "UPDATE members SET updated_at = updated_at WHERE program_id = $1 AND id = $2",
+        FD_PARAMS(FD_I(program_id), FD_I(id)), &n);
     if (!rc && n == 0) rc = FD_ENOTFOUND;
     return rc ? rc : fd_member_get(db, program_id, id, out);
 }

@@ -40,7 +40,8 @@ int fd_outbox_emit(fd_db *db, int64_t program_id, const char *type, int64_t memb
         if (fd_webhook_wants(fd_stmt_text(st, 1), type)) hooks[n++] = fd_stmt_i64(st, 0);
     fd_stmt_done(st);
     if (rc < 0 || n == 0) return rc < 0 ? rc : FD_OK;
-    json_t *msg = json_pack("{s:s, s:o, s:O}", "type", type, "created_at", fd_json_time(now), "data", data);
+    json_t *msg =
+        json_pack("{s:s, s:o, s:O}", "type", type, "created_at", fd_json_time(now), "data", data);
     if (member_id) json_object_set_new(msg, "member_id", json_integer(member_id));
     char *payload = json_dumps(msg, JSON_COMPACT);
     json_decref(msg);
@@ -48,8 +49,8 @@ int fd_outbox_emit(fd_db *db, int64_t program_id, const char *type, int64_t memb
     rc = fd_db_one_i64(db,
                        "INSERT INTO outbox(program_id, type, member_id, payload, created_at)"
                        " VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                       FD_PARAMS(FD_I(program_id), FD_S(type), member_id ? FD_I(member_id) : FD_NULL,
-                                 FD_S(payload), FD_I(now)),
+                       FD_PARAMS(FD_I(program_id), FD_S(type),
+                                 member_id ? FD_I(member_id) : FD_NULL, FD_S(payload), FD_I(now)),
                        &outbox_id);
     free(payload);
     for (int i = 0; i < n && !rc; i++) {
@@ -57,13 +58,14 @@ int fd_outbox_emit(fd_db *db, int64_t program_id, const char *type, int64_t memb
         char id[40] = "dlv_";
         randombytes_buf(raw, sizeof raw);
         sodium_bin2hex(id + 4, sizeof id - 4, raw, sizeof raw);
-        rc = fd_db_run(db,
-                       "INSERT INTO deliveries(program_id, webhook_id, outbox_id, delivery_id, member_id,"
-                       " status, attempts, next_attempt_at, created_at)"
-                       " VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
-                       FD_PARAMS(FD_I(program_id), FD_I(hooks[i]), FD_I(outbox_id), FD_S(id),
-                                 FD_I(member_id), FD_I(now)),
-                       NULL);
+        rc = fd_db_run(
+            db,
+            "INSERT INTO deliveries(program_id, webhook_id, outbox_id, delivery_id, member_id,"
+            " status, attempts, next_attempt_at, created_at)"
+            " VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
+            FD_PARAMS(FD_I(program_id), FD_I(hooks[i]), FD_I(outbox_id), FD_S(id), FD_I(member_id),
+                      FD_I(now)),
+            NULL);
     }
     return rc;
 }

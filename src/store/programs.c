@@ -16,12 +16,13 @@ static void copy_text(char *dst, size_t n, const char *src)
 int fd_program_load(fd_db *db, int64_t id, fd_program *p)
 {
     fd_stmt *st;
-    int rc = fd_db_query(db,
-                         "SELECT id, name, currency, exponent, timezone, point_value_micros,"
-                         " earn_rate_milli, earn_rounding, pending_days, expiry_mode, expiry_days,"
-                         " expiry_from, refund_policy, created_at, rules_version, config_version FROM programs"
-                         " WHERE id = $1",
-                         FD_PARAMS(FD_I(id)), &st);
+    int rc = fd_db_query(
+        db,
+        "SELECT id, name, currency, exponent, timezone, point_value_micros,"
+        " earn_rate_milli, earn_rounding, pending_days, expiry_mode, expiry_days,"
+        " expiry_from, refund_policy, created_at, rules_version, config_version FROM programs"
+        " WHERE id = $1",
+        FD_PARAMS(FD_I(id)), &st);
     if (rc) return rc;
     rc = fd_stmt_next(st);
     if (rc == 1) {

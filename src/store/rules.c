@@ -84,12 +84,13 @@ int fd_rule_delete(fd_db *db, int64_t program_id, int64_t id, const char *actor,
                            " deleted_at = $3, updated_at = $3, updated_by = $4"
                            " WHERE program_id = $1 AND id = $2 RETURNING version",
                            FD_PARAMS(FD_I(program_id), FD_I(id), FD_I(now), FD_S(actor)), &version);
-    if (!rc) rc = add_version(db, program_id, id, version, "delete", row.definition, false, actor, now);
+    if (!rc)
+        rc = add_version(db, program_id, id, version, "delete", row.definition, false, actor, now);
     fd_rule_row_clear(&row);
     return rc;
 }
 
-#define RULE_COLS                                                                               \
+#define RULE_COLS                                                                                  \
     "id, version, definition, active, points_awarded, created_at, updated_at, updated_by"
 
 static void read_row(fd_stmt *st, fd_rule_row *r)
@@ -187,14 +188,15 @@ int fd_rule_usage_get(fd_db *db, int64_t rule_id, int64_t member_id, const char 
 int fd_rule_usage_add(fd_db *db, int64_t program_id, int64_t rule_id, int64_t member_id,
                       const char *period, int64_t points, int64_t triggers)
 {
-    return fd_db_run(db,
-                     "INSERT INTO rule_usage(program_id, rule_id, member_id, period, points, triggers)"
-                     " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (rule_id, member_id, period)"
-                     " DO UPDATE SET points = rule_usage.points + $5,"
-                     " triggers = rule_usage.triggers + $6",
-                     FD_PARAMS(FD_I(program_id), FD_I(rule_id), FD_I(member_id), FD_S(period),
-                               FD_I(points), FD_I(triggers)),
-                     NULL);
+    return fd_db_run(
+        db,
+        "INSERT INTO rule_usage(program_id, rule_id, member_id, period, points, triggers)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (rule_id, member_id, period)"
+        " DO UPDATE SET points = rule_usage.points + $5,"
+        " triggers = rule_usage.triggers + $6",
+        FD_PARAMS(FD_I(program_id), FD_I(rule_id), FD_I(member_id), FD_S(period), FD_I(points),
+                  FD_I(triggers)),
+        NULL);
 }
 
 int fd_rule_budget_used(fd_db *db, int64_t rule_id, int64_t *used)
@@ -205,7 +207,8 @@ int fd_rule_budget_used(fd_db *db, int64_t rule_id, int64_t *used)
 
 int fd_rule_award(fd_db *db, int64_t rule_id, int64_t points)
 {
-    return fd_db_run(db, "UPDATE earning_rules SET points_awarded = points_awarded + $2 WHERE id = $1",
+    return fd_db_run(db,
+                     "UPDATE earning_rules SET points_awarded = points_awarded + $2 WHERE id = $1",
                      FD_PARAMS(FD_I(rule_id), FD_I(points)), NULL);
 }
 
@@ -218,7 +221,8 @@ static fd_ruleset *cache[CACHE_PROGRAMS];
 
 static void ruleset_free(fd_ruleset *rs)
 {
-    for (size_t i = 0; i < rs->n; i++) fd_rule_clear(&rs->rules[i]);
+    for (size_t i = 0; i < rs->n; i++)
+        fd_rule_clear(&rs->rules[i]);
     free(rs->rules);
     free(rs->sorted);
     free(rs);
@@ -258,7 +262,8 @@ static int load_ruleset(fd_db *db, int64_t program_id, int64_t version, fd_rules
         return rc;
     }
     rs->sorted = fd_calloc(rs->n ? rs->n : 1, sizeof *rs->sorted);
-    for (size_t i = 0; i < rs->n; i++) rs->sorted[i] = &rs->rules[i];
+    for (size_t i = 0; i < rs->n; i++)
+        rs->sorted[i] = &rs->rules[i];
     fd_rules_sort(rs->sorted, rs->n);
     *out = rs;
     return FD_OK;

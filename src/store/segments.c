@@ -33,11 +33,11 @@ int fd_segment_insert(fd_db *db, int64_t program_id, const char *name, const cha
 {
     int rc = name_taken(db, SEGMENT_NAME, program_id, name, 0);
     if (!rc)
-        rc = fd_db_one_i64(db,
-                           "INSERT INTO segments(program_id, name, condition, version, created_at,"
-                           " updated_at, updated_by) VALUES ($1, $2, $3, 1, $4, $4, $5) RETURNING id",
-                           FD_PARAMS(FD_I(program_id), FD_S(name), FD_S(condition), FD_I(now), FD_S(actor)),
-                           id);
+        rc = fd_db_one_i64(
+            db,
+            "INSERT INTO segments(program_id, name, condition, version, created_at,"
+            " updated_at, updated_by) VALUES ($1, $2, $3, 1, $4, $4, $5) RETURNING id",
+            FD_PARAMS(FD_I(program_id), FD_S(name), FD_S(condition), FD_I(now), FD_S(actor)), id);
     return rc ? rc : fd_config_bump(db, program_id);
 }
 
@@ -74,12 +74,13 @@ int fd_offer_insert(fd_db *db, int64_t program_id, const char *name, const char 
 {
     int rc = name_taken(db, OFFER_NAME, program_id, name, 0);
     if (!rc)
-        rc = fd_db_one_i64(db,
-                           "INSERT INTO offers(program_id, name, definition, active, created_at,"
-                           " updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",
-                           FD_PARAMS(FD_I(program_id), FD_S(name), FD_S(definition), FD_I(active),
-                                     FD_I(now), FD_S(actor)),
-                           id);
+        rc = fd_db_one_i64(
+            db,
+            "INSERT INTO offers(program_id, name, definition, active, created_at,"
+            " updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",
+            FD_PARAMS(FD_I(program_id), FD_S(name), FD_S(definition), FD_I(active), FD_I(now),
+                      FD_S(actor)),
+            id);
     return rc ? rc : fd_config_bump(db, program_id);
 }
 
@@ -102,10 +103,11 @@ int fd_offer_update(fd_db *db, int64_t program_id, int64_t id, const char *name,
 int fd_offer_delete(fd_db *db, int64_t program_id, int64_t id, int64_t now)
 {
     int64_t n = 0;
-    int rc = fd_db_run(db,
-                       "UPDATE offers SET deleted_at = $3, active = 0 WHERE program_id = $1 AND id = $2"
-                       " AND deleted_at IS NULL",
-                       FD_PARAMS(FD_I(program_id), FD_I(id), FD_I(now)), &n);
+    int rc =
+        fd_db_run(db,
+                  "UPDATE offers SET deleted_at = $3, active = 0 WHERE program_id = $1 AND id = $2"
+                  " AND deleted_at IS NULL",
+                  FD_PARAMS(FD_I(program_id), FD_I(id), FD_I(now)), &n);
     if (!rc && n == 0) rc = FD_ENOTFOUND;
     return rc ? rc : fd_config_bump(db, program_id);
 }
@@ -138,14 +140,17 @@ static void evaluate(int64_t member_id, const fd_stats_raw *raw, void *arg)
     size_t lo = 0, hi = c->n; /* the chunk is in id order */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (c->m[mid].id < member_id) lo = mid + 1;
-        else hi = mid;
+        if (c->m[mid].id < member_id)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     if (lo == c->n || c->m[lo].id != member_id) return; /* an id of another program */
     const fd_member *m = &c->m[lo];
     int tier = c->cfg->has_tiers ? fd_tier_index(&c->cfg->tiers, m->tier) : -1;
-    json_t *member = fd_member_context_from(c->cfg, m, fd_stats_build(raw, c->today, c->p->exponent, &c->cfg->rfm),
-                                            tier, c->lt, c->now);
+    json_t *member = fd_member_context_from(
+        c->cfg, m, fd_stats_build(raw, c->today, c->p->exponent, &c->cfg->rfm), tier, c->lt,
+        c->now);
     json_t *data = json_pack("{s:o, s:O}", "member", member, "time", c->time);
     jl_env env = {c->now, c->lt->weekday, c->lt->hour, c->lt->utc_offset_s};
     c->match[lo] = jl_test(c->condition, data, &env, fd_thread_jl_ctx());
@@ -161,8 +166,12 @@ int fd_segment_scan(fd_db *db, const fd_program *p, const fd_config *cfg, const 
     if (rc) return rc;
     chunk c = {.m = fd_calloc(FD_SCAN_CHUNK, sizeof(fd_member)),
                .match = fd_calloc(FD_SCAN_CHUNK, sizeof(bool)),
-               .p = p, .cfg = cfg, .condition = condition, .lt = &lt,
-               .time = fd_time_context(&lt), .now = now,
+               .p = p,
+               .cfg = cfg,
+               .condition = condition,
+               .lt = &lt,
+               .time = fd_time_context(&lt),
+               .now = now,
                .today = fd_date_days((fd_date){lt.year, lt.month, lt.day})};
     int64_t scanned = 0;
     *last = after;

@@ -38,6 +38,7 @@ int fd_offer_delete(fd_db *db, int64_t program_id, int64_t id, int64_t now);
  * receives the last id scanned, *done whether the scan reached the end. */
 int fd_segment_scan(fd_db *db, const fd_program *p, const fd_config *cfg, const jl_expr *condition,
                     int64_t now, int64_t after, int64_t max_scan,
-                    void (*fn)(const fd_member *m, void *arg), void *arg, int64_t *last, bool *done);
+                    void (*fn)(const fd_member *m, void *arg), void *arg, int64_t *last,
+                    bool *done);
 
 #endif

@@ -58,8 +58,9 @@ int fd_stats_purchase(fd_db *db, int64_t program_id, int64_t member_id, int64_t 
                       const json_t *lines, const char *channel)
 {
     fd_stmt *st;
-    int rc = fd_db_query(db, "SELECT categories, skus, channels FROM member_stats WHERE member_id = $1",
-                         FD_PARAMS(FD_I(member_id)), &st);
+    int rc =
+        fd_db_query(db, "SELECT categories, skus, channels FROM member_stats WHERE member_id = $1",
+                    FD_PARAMS(FD_I(member_id)), &st);
     if (rc) return rc;
     rc = fd_stmt_next(st);
     bool exists = rc == 1;
@@ -79,23 +80,24 @@ int fd_stats_purchase(fd_db *db, int64_t program_id, int64_t member_id, int64_t 
     bool seen = false;
     json_t *c;
     json_array_foreach(chans, i, c) seen |= channel && !strcmp(json_string_value(c), channel);
-    if (channel && !seen && json_array_size(chans) < 20) json_array_append_new(chans, json_string(channel));
+    if (channel && !seen && json_array_size(chans) < 20)
+        json_array_append_new(chans, json_string(channel));
     char *tc = json_dumps(cats, JSON_COMPACT), *ts = json_dumps(skus, JSON_COMPACT),
          *th = json_dumps(chans, JSON_COMPACT);
     if (exists)
-        rc = fd_db_run(db,
-                       "UPDATE member_stats SET orders_total = orders_total + 1,"
-                       " spend_total = spend_total + $2, last_order_day = $3, categories = $4,"
-                       " skus = $5, channels = $6 WHERE member_id = $1",
-                       FD_PARAMS(FD_I(member_id), FD_I(total), FD_I(day), FD_S(tc), FD_S(ts), FD_S(th)),
-                       NULL);
+        rc = fd_db_run(
+            db,
+            "UPDATE member_stats SET orders_total = orders_total + 1,"
+            " spend_total = spend_total + $2, last_order_day = $3, categories = $4,"
+            " skus = $5, channels = $6 WHERE member_id = $1",
+            FD_PARAMS(FD_I(member_id), FD_I(total), FD_I(day), FD_S(tc), FD_S(ts), FD_S(th)), NULL);
     else
         rc = fd_db_run(db,
                        "INSERT INTO member_stats(member_id, program_id, orders_total, spend_total,"
                        " first_order_day, last_order_day, categories, skus, channels)"
                        " VALUES ($1, $2, 1, $3, $4, $4, $5, $6, $7)",
-                       FD_PARAMS(FD_I(member_id), FD_I(program_id), FD_I(total), FD_I(day), FD_S(tc),
-                                 FD_S(ts), FD_S(th)),
+                       FD_PARAMS(FD_I(member_id), FD_I(program_id), FD_I(total), FD_I(day),
+                                 FD_S(tc), FD_S(ts), FD_S(th)),
                        NULL);
     free(tc);
     free(ts);
@@ -138,7 +140,8 @@ int fd_stats_window(fd_db *db, int64_t member_id, int64_t from_day, int64_t to_d
 static double major(int64_t minor, int exponent)
 {
     double d = (double)minor;
-    for (int i = 0; i < exponent; i++) d /= 10;
+    for (int i = 0; i < exponent; i++)
+        d /= 10;
     return d;
 }
 
@@ -163,7 +166,8 @@ static json_t *top_keys(const json_t *counts)
         json_object_foreach((json_t *)counts, k, c)
         {
             bool taken = false;
-            for (int u = 0; u < n; u++) taken |= !strcmp(used[u], k);
+            for (int u = 0; u < n; u++)
+                taken |= !strcmp(used[u], k);
             if (!taken && (!best || json_integer_value(c) > best_n ||
                            (json_integer_value(c) == best_n && strcmp(k, best) < 0)))
                 best = k, best_n = json_integer_value(c);
@@ -195,9 +199,9 @@ json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, con
     json_object_set_new(o, "orders_total", json_integer(raw->orders_total));
     json_object_set_new(o, "spend_total", json_real(major(raw->spend_total, exponent)));
     json_object_set_new(o, "average_order_value",
-                        json_real(raw->orders_total > 0
-                                      ? major(raw->spend_total, exponent) / (double)raw->orders_total
-                                      : 0));
+                        json_real(raw->orders_total > 0 ? major(raw->spend_total, exponent) /
+                                                              (double)raw->orders_total
+                                                        : 0));
     json_object_set_new(o, "first_order", date_json(raw->first_order_day, has));
     json_object_set_new(o, "last_order", date_json(raw->last_order_day, has));
     json_object_set_new(o, "days_since_last_order",
@@ -214,8 +218,9 @@ json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, con
         int r = fd_rfm_score(rfm->recency, today - raw->last_order_day, true);
         int f = fd_rfm_score(rfm->frequency, raw->orders_total, false);
         int m = fd_rfm_score(rfm->monetary, raw->spend_total, false);
-        json_object_set_new(o, "rfm", json_pack("{s:i, s:i, s:i, s:i}", "r", r, "f", f, "m", m, "score",
-                                                r * 100 + f * 10 + m));
+        json_object_set_new(o, "rfm",
+                            json_pack("{s:i, s:i, s:i, s:i}", "r", r, "f", f, "m", m, "score",
+                                      r * 100 + f * 10 + m));
     } else {
         json_object_set_new(o, "rfm", json_null());
     }
@@ -224,7 +229,8 @@ json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, con
 
 /* The last value of the k-th fifth (k = 1..4) of a column in sort order:
  * values beyond it belong to higher fifths. */
-static int quintile(fd_db *db, const char *sql, int64_t program_id, int64_t count, int k, int64_t *out)
+static int quintile(fd_db *db, const char *sql, int64_t program_id, int64_t count, int k,
+                    int64_t *out)
 {
     int64_t offset = count * k / 5 - 1;
     return fd_db_one_i64(db, sql, FD_PARAMS(FD_I(program_id), FD_I(offset > 0 ? offset : 0)), out);
@@ -242,8 +248,9 @@ int fd_stats_rfm_cuts(fd_db *db, int64_t program_id, int64_t today, fd_rfm *rfm)
     };
     int64_t count;
     memset(rfm, 0, sizeof *rfm);
-    int rc = fd_db_one_i64(db, "SELECT COUNT(*) FROM member_stats WHERE program_id = $1 AND orders_total > 0",
-                           FD_PARAMS(FD_I(program_id)), &count);
+    int rc = fd_db_one_i64(
+        db, "SELECT COUNT(*) FROM member_stats WHERE program_id = $1 AND orders_total > 0",
+        FD_PARAMS(FD_I(program_id)), &count);
     if (rc || count == 0) return rc;
     for (int k = 1; k <= 4 && !rc; k++) {
         int64_t last_day;
@@ -266,10 +273,11 @@ int fd_stats_json(fd_db *db, int64_t member_id, int64_t today, int exponent, con
                              &raw.orders[w], &raw.points[w]);
     fd_stmt *st;
     if (!rc)
-        rc = fd_db_query(db,
-                         "SELECT orders_total, spend_total, first_order_day, last_order_day, categories,"
-                         " skus, channels FROM member_stats WHERE member_id = $1",
-                         FD_PARAMS(FD_I(member_id)), &st);
+        rc = fd_db_query(
+            db,
+            "SELECT orders_total, spend_total, first_order_day, last_order_day, categories,"
+            " skus, channels FROM member_stats WHERE member_id = $1",
+            FD_PARAMS(FD_I(member_id)), &st);
     if (rc) return rc;
     rc = fd_stmt_next(st);
     if (rc == 1) {
@@ -297,20 +305,21 @@ int fd_stats_scan(fd_db *db, int64_t program_id, int64_t first_id, int64_t last_
     size_t span = (size_t)(last_id - first_id + 1);
     fd_stats_raw *raw = fd_calloc(span, sizeof *raw);
     fd_stmt *st;
-    int rc = fd_db_query(db,
-                         "SELECT member_id,"
-                         " SUM(CASE WHEN day >= $4 THEN spend ELSE 0 END),"
-                         " SUM(CASE WHEN day >= $4 THEN orders ELSE 0 END),"
-                         " SUM(CASE WHEN day >= $4 THEN points ELSE 0 END),"
-                         " SUM(CASE WHEN day >= $5 THEN spend ELSE 0 END),"
-                         " SUM(CASE WHEN day >= $5 THEN orders ELSE 0 END),"
-                         " SUM(CASE WHEN day >= $5 THEN points ELSE 0 END),"
-                         " SUM(spend), SUM(orders), SUM(points)"
-                         " FROM member_days WHERE member_id >= $2 AND member_id <= $3"
-                         " AND day >= $6 AND day <= $7 GROUP BY member_id",
-                         FD_PARAMS(FD_I(program_id), FD_I(first_id), FD_I(last_id),
-                                   FD_I(today - 29), FD_I(today - 89), FD_I(today - 364), FD_I(today)),
-                         &st);
+    int rc =
+        fd_db_query(db,
+                    "SELECT member_id,"
+                    " SUM(CASE WHEN day >= $4 THEN spend ELSE 0 END),"
+                    " SUM(CASE WHEN day >= $4 THEN orders ELSE 0 END),"
+                    " SUM(CASE WHEN day >= $4 THEN points ELSE 0 END),"
+                    " SUM(CASE WHEN day >= $5 THEN spend ELSE 0 END),"
+                    " SUM(CASE WHEN day >= $5 THEN orders ELSE 0 END),"
+                    " SUM(CASE WHEN day >= $5 THEN points ELSE 0 END),"
+                    " SUM(spend), SUM(orders), SUM(points)"
+                    " FROM member_days WHERE member_id >= $2 AND member_id <= $3"
+                    " AND day >= $6 AND day <= $7 GROUP BY member_id",
+                    FD_PARAMS(FD_I(program_id), FD_I(first_id), FD_I(last_id), FD_I(today - 29),
+                              FD_I(today - 89), FD_I(today - 364), FD_I(today)),
+                    &st);
     if (rc) {
         free(raw);
         return rc;
@@ -340,7 +349,8 @@ int fd_stats_scan(fd_db *db, int64_t program_id, int64_t first_id, int64_t last_
     int64_t next = first_id; /* members without totals come in order too */
     while ((rc = fd_stmt_next(st)) == 1) {
         int64_t id = fd_stmt_i64(st, 0);
-        for (; next < id; next++) fn(next, &raw[next - first_id], arg);
+        for (; next < id; next++)
+            fn(next, &raw[next - first_id], arg);
         fd_stats_raw *r = &raw[id - first_id];
         r->has_orders = true;
         r->orders_total = fd_stmt_i64(st, 1);
@@ -354,7 +364,8 @@ int fd_stats_scan(fd_db *db, int64_t program_id, int64_t first_id, int64_t last_
         next = id + 1;
     }
     fd_stmt_done(st);
-    for (; rc >= 0 && next <= last_id; next++) fn(next, &raw[next - first_id], arg);
+    for (; rc >= 0 && next <= last_id; next++)
+        fn(next, &raw[next - first_id], arg);
     free(raw);
     return rc < 0 ? rc : FD_OK;
 }

@@ -70,8 +70,10 @@ static void finish_batch(fd_store *s, job *batch)
         job *next = j->next; /* j lives on its submitter's stack: read next first */
         if (j->rc == FD_EBUSY && ++j->attempts < RETRIES_MAX) {
             j->next = NULL;
-            if (last) last->next = j;
-            else first = j;
+            if (last)
+                last->next = j;
+            else
+                first = j;
             last = j;
             nretry++;
         } else {

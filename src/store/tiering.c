@@ -29,7 +29,8 @@ static int midnight(const fd_program *p, fd_date d, int64_t *out)
     return fd_local_midnight(p->timezone, d.year, d.month, d.day, out);
 }
 
-int fd_tier_metric_value(fd_db *db, const fd_config *cfg, int64_t member_id, fd_date end, int64_t *metric)
+int fd_tier_metric_value(fd_db *db, const fd_config *cfg, int64_t member_id, fd_date end,
+                         int64_t *metric)
 {
     fd_date start = fd_tier_window_start(&cfg->tiers, end);
     int64_t spend, orders, points;
@@ -49,7 +50,8 @@ static int metric_today(fd_db *db, const fd_program *p, const fd_config *cfg, in
     fd_date today;
     int rc = fd_local_date(p, now, &today);
     if (rc) return rc;
-    return fd_tier_metric_value(db, cfg, member_id, fd_date_from_days(fd_date_days(today) + 1), metric);
+    return fd_tier_metric_value(db, cfg, member_id, fd_date_from_days(fd_date_days(today) + 1),
+                                metric);
 }
 
 int fd_tier_effective(fd_db *db, const fd_program *p, const fd_config *cfg, const fd_member *m,
@@ -67,8 +69,8 @@ int fd_tier_effective(fd_db *db, const fd_program *p, const fd_config *cfg, cons
     return rc;
 }
 
-static int history(fd_db *db, const fd_member *m, const char *from, const char *to, const char *reason,
-                   int64_t metric, int64_t now)
+static int history(fd_db *db, const fd_member *m, const char *from, const char *to,
+                   const char *reason, int64_t metric, int64_t now)
 {
     return fd_db_run(db,
                      "INSERT INTO tier_history(program_id, member_id, from_tier, to_tier, reason,"
@@ -88,8 +90,9 @@ static int change_tier(fd_db *db, const fd_config *cfg, fd_member *m, int to, co
     m->tier_since = now;
     int rc = fd_member_set_tier(db, m);
     if (!rc) rc = history(db, m, from, m->tier, reason, metric, now);
-    json_t *msg = json_pack("{s:s?, s:s?, s:s, s:I}", "from", from[0] ? from : NULL, "to",
-                            m->tier[0] ? m->tier : NULL, "reason", reason, "metric", (json_int_t)metric);
+    json_t *msg =
+        json_pack("{s:s?, s:s?, s:s, s:I}", "from", from[0] ? from : NULL, "to",
+                  m->tier[0] ? m->tier : NULL, "reason", reason, "metric", (json_int_t)metric);
     if (!rc) rc = fd_outbox_emit(db, m->program_id, "tier.changed", m->id, msg, now);
     json_decref(msg);
     if (!rc && change)
@@ -103,7 +106,8 @@ static int start_period(const fd_program *p, const fd_config *cfg, fd_member *m,
 {
     fd_date end = fd_tier_period_end(&cfg->tiers, d);
     int rc = midnight(p, end, &m->tier_period_end);
-    if (!rc) rc = midnight(p, fd_date_add_months(end, cfg->tiers.retention_months), &m->tier_review_at);
+    if (!rc)
+        rc = midnight(p, fd_date_add_months(end, cfg->tiers.retention_months), &m->tier_review_at);
     return rc;
 }
 
@@ -116,7 +120,8 @@ int fd_tier_after_event(fd_db *db, const fd_program *p, const fd_config *cfg, fd
     int rc = metric_today(db, p, cfg, m->id, now, &metric);
     if (!rc) rc = fd_local_date(p, now, &today);
     if (rc) return rc;
-    int current = fd_tier_index(&cfg->tiers, m->tier), target = fd_tier_for_metric(&cfg->tiers, metric);
+    int current = fd_tier_index(&cfg->tiers, m->tier),
+        target = fd_tier_for_metric(&cfg->tiers, metric);
     if (target <= current) return FD_OK;
     if ((rc = start_period(p, cfg, m, today))) return rc;
     return change_tier(db, cfg, m, target, current < 0 && !m->tier[0] ? "qualified" : "upgrade",
@@ -130,7 +135,8 @@ int fd_tier_after_refund(fd_db *db, const fd_program *p, const fd_config *cfg, f
     int64_t metric;
     int rc = metric_today(db, p, cfg, m->id, now, &metric);
     if (rc) return rc;
-    int current = fd_tier_index(&cfg->tiers, m->tier), target = fd_tier_for_metric(&cfg->tiers, metric);
+    int current = fd_tier_index(&cfg->tiers, m->tier),
+        target = fd_tier_for_metric(&cfg->tiers, metric);
     if (target >= current) return FD_OK;
     return change_tier(db, cfg, m, target, "refund", metric, now, change);
 }
@@ -148,7 +154,8 @@ static int review(fd_db *db, const fd_program *p, const fd_config *cfg, fd_membe
     if (!rc) rc = fd_local_date(p, now, &today);
     if (!rc) rc = fd_tier_metric_value(db, cfg, m->id, ended, &metric);
     if (rc) return rc;
-    int current = fd_tier_index(&cfg->tiers, m->tier), target = fd_tier_for_metric(&cfg->tiers, metric);
+    int current = fd_tier_index(&cfg->tiers, m->tier),
+        target = fd_tier_for_metric(&cfg->tiers, metric);
     /* The next period starts where the ended one stopped (a late job run changes nothing). */
     fd_date next_from = fd_date_days(ended) <= fd_date_days(today) ? ended : today;
     if ((rc = start_period(p, cfg, m, next_from))) return rc;
@@ -165,7 +172,7 @@ int fd_tier_review_due(fd_db *db, int64_t now, int limit, int64_t *count)
                          " ORDER BY tier_review_at, id LIMIT $2",
                          FD_PARAMS(FD_I(now), FD_I(limit)), &st);
     if (rc) return rc;
-    int64_t (*due)[2] = fd_calloc((size_t)limit, sizeof *due);
+    int64_t(*due)[2] = fd_calloc((size_t)limit, sizeof *due);
     int n = 0;
     while (n < limit && (rc = fd_stmt_next(st)) == 1) {
         due[n][0] = fd_stmt_i64(st, 0);
@@ -221,12 +228,12 @@ int fd_tier_progress(fd_db *db, const fd_program *p, const fd_config *cfg, const
     if (!rc) rc = fd_tier_effective(db, p, cfg, m, now, &index);
     if (rc) return rc;
     const fd_tier_config *t = &cfg->tiers;
-    json_t *o = json_pack("{s:s?, s:o, s:o, s:{s:s, s:o, s:{s:o, s:o}}}", "tier",
-                          index >= 0 ? t->tiers[index].name : NULL, "since", fd_json_time(m->tier_since),
-                          "benefits", index >= 0 ? json_incref(t->tiers[index].benefits) : json_object(),
-                          "metric", "type", fd_tier_metric_name(t->metric), "value",
-                          metric_value(p, cfg, metric), "window", "from",
-                          date_json(fd_tier_window_start(t, end)), "to", date_json(today));
+    json_t *o = json_pack(
+        "{s:s?, s:o, s:o, s:{s:s, s:o, s:{s:o, s:o}}}", "tier",
+        index >= 0 ? t->tiers[index].name : NULL, "since", fd_json_time(m->tier_since), "benefits",
+        index >= 0 ? json_incref(t->tiers[index].benefits) : json_object(), "metric", "type",
+        fd_tier_metric_name(t->metric), "value", metric_value(p, cfg, metric), "window", "from",
+        date_json(fd_tier_window_start(t, end)), "to", date_json(today));
     json_object_set_new(o, "requalify_by", fd_json_time(m->tier[0] ? m->tier_review_at : 0));
     if (index >= 0 && m->tier[0]) {
         int64_t need = t->tiers[index].threshold - metric;

@@ -19,7 +19,8 @@
 int fd_local_date(const fd_program *p, int64_t t, fd_date *out);
 
 /* m's tier metric over the window that ends (exclusive) on local day end. */
-int fd_tier_metric_value(fd_db *db, const fd_config *cfg, int64_t member_id, fd_date end, int64_t *metric);
+int fd_tier_metric_value(fd_db *db, const fd_config *cfg, int64_t member_id, fd_date end,
+                         int64_t *metric);
 
 /* The tier m has now: the stored one, or for a member never assigned one,
  * the tier the current metric reaches. -1 for none. */

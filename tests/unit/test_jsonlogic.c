@@ -22,8 +22,7 @@
 
 static bool same(const json_t *a, const json_t *b)
 {
-    if (json_is_number(a) && json_is_number(b))
-        return json_number_value(a) == json_number_value(b);
+    if (json_is_number(a) && json_is_number(b)) return json_number_value(a) == json_number_value(b);
     if (json_is_array(a) && json_is_array(b)) {
         if (json_array_size(a) != json_array_size(b)) return false;
         for (size_t i = 0; i < json_array_size(a); i++)
@@ -36,7 +35,8 @@ static bool same(const json_t *a, const json_t *b)
 static json_t *run(const char *rule, const char *data)
 {
     json_error_t err;
-    json_t *r = json_loads(rule, JSON_DECODE_ANY, &err), *d = json_loads(data, JSON_DECODE_ANY, &err);
+    json_t *r = json_loads(rule, JSON_DECODE_ANY, &err),
+           *d = json_loads(data, JSON_DECODE_ANY, &err);
     jl_expr *e;
     char msg[256];
     assert_int_equal(jl_compile(r, &e, msg, sizeof msg), FD_OK);
@@ -120,7 +120,8 @@ static void javascript_corners(void **state)
     v = run("{\"var\":\"a.1.b\"}", "{\"a\":[{\"b\":1},{\"b\":2}]}");
     assert_int_equal(json_integer_value(v), 2);
     json_decref(v);
-    v = run("{\"reduce\":[{\"var\":\"l\"},{\"+\":[{\"var\":\"accumulator\"},{\"var\":\"current.q\"}]},10]}",
+    v = run("{\"reduce\":[{\"var\":\"l\"},{\"+\":[{\"var\":\"accumulator\"},{\"var\":\"current.q\"}"
+            "]},10]}",
             "{\"l\":[{\"q\":1},{\"q\":2}]}");
     assert_int_equal(json_integer_value(v), 13);
     json_decref(v);
@@ -152,9 +153,11 @@ static void hostile_expressions(void **state)
     /* 10,000 levels of nesting: refused at compile time, no stack overflow */
     size_t depth = 10000;
     char *deep = malloc(depth * 8 + 16), *p = deep;
-    for (size_t i = 0; i < depth; i++) p += sprintf(p, "{\"!\":[");
+    for (size_t i = 0; i < depth; i++)
+        p += sprintf(p, "{\"!\":[");
     p += sprintf(p, "true");
-    for (size_t i = 0; i < depth; i++) p += sprintf(p, "]}");
+    for (size_t i = 0; i < depth; i++)
+        p += sprintf(p, "]}");
     json_t *r = json_loads(deep, 0, NULL);
     free(deep);
     if (r) { /* jansson itself refuses beyond its own depth limit */
@@ -164,20 +167,23 @@ static void hostile_expressions(void **state)
     }
     /* too many nodes */
     json_t *big = json_array();
-    for (int i = 0; i < 5000; i++) json_array_append_new(big, json_integer(i));
+    for (int i = 0; i < 5000; i++)
+        json_array_append_new(big, json_integer(i));
     json_t *logic = json_pack("{s:o}", "max", big);
     assert_int_equal(jl_compile(logic, &e, msg, sizeof msg), FD_EINVAL);
     json_decref(logic);
     /* quadratic work over data is cut by the step budget */
     json_t *data = json_object();
     json_t *list = json_array();
-    for (int i = 0; i < 5000; i++) json_array_append_new(list, json_integer(i));
+    for (int i = 0; i < 5000; i++)
+        json_array_append_new(list, json_integer(i));
     json_object_set_new(data, "l", list);
     /* work: 5000 elements x a 1000-element literal = 5M steps, cut by the step budget */
     json_t *lit = json_array();
-    for (int i = 0; i < 1000; i++) json_array_append_new(lit, json_integer(-1));
-    r = json_pack("{s:[{s:s}, {s:[o, {s:[{s:s}, i]}]}]}", "map", "var", "l", "some", lit, "==",
-                  "var", "", 1);
+    for (int i = 0; i < 1000; i++)
+        json_array_append_new(lit, json_integer(-1));
+    r = json_pack("{s:[{s:s}, {s:[o, {s:[{s:s}, i]}]}]}", "map", "var", "l", "some", lit,
+                  "==", "var", "", 1);
     if (jl_compile(r, &e, msg, sizeof msg)) fail_msg("%s", msg);
     jl_ctx *c = jl_ctx_new();
     jl_val v;
@@ -208,7 +214,8 @@ static void fidelis_operators(void **state)
 {
     (void)state;
     char msg[256];
-    json_t *data = json_loads("{\"member\":{\"tier\":\"Gold\",\"segments\":[\"vip\",\"de\"]}}", 0, NULL);
+    json_t *data =
+        json_loads("{\"member\":{\"tier\":\"Gold\",\"segments\":[\"vip\",\"de\"]}}", 0, NULL);
     jl_env env = {.now = 1767225600 + 10 * 86400, .weekday = 1, .hour = 18};
     const char *cases[][2] = {
         {"{\"==\":[{\"weekday\":[]},1]}", "true"},
@@ -220,7 +227,8 @@ static void fidelis_operators(void **state)
     };
     jl_ctx *c = jl_ctx_new();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        json_t *r = json_loads(cases[i][0], 0, NULL), *want = json_loads(cases[i][1], JSON_DECODE_ANY, NULL);
+        json_t *r = json_loads(cases[i][0], 0, NULL),
+               *want = json_loads(cases[i][1], JSON_DECODE_ANY, NULL);
         jl_expr *e;
         jl_val v;
         assert_int_equal(jl_compile(r, &e, msg, sizeof msg), FD_OK);

@@ -47,20 +47,26 @@ static int64_t run(world *w, fd_earn_input *in)
 {
     int64_t total = -1;
     if (!w->jc) w->jc = jl_ctx_new();
-    assert_int_equal(fd_rules_evaluate(w->sorted, w->n, in, w->usage, w->jc, w->out, &total), FD_OK);
+    assert_int_equal(fd_rules_evaluate(w->sorted, w->n, in, w->usage, w->jc, w->out, &total),
+                     FD_OK);
     return total;
 }
 
 static void done(world *w)
 {
-    for (size_t i = 0; i < w->n; i++) fd_rule_clear(&w->rules[i]);
+    for (size_t i = 0; i < w->n; i++)
+        fd_rule_clear(&w->rules[i]);
     jl_ctx_free(w->jc);
 }
 
 static fd_earn_input order(int64_t total)
 {
-    return (fd_earn_input){.type = "purchase", .now = 1795420800, .local_minute = 600,
-                           .env = {1795420800, 1, 10, 3600}, .exponent = 2, .total = total,
+    return (fd_earn_input){.type = "purchase",
+                           .now = 1795420800,
+                           .local_minute = 600,
+                           .env = {1795420800, 1, 10, 3600},
+                           .exponent = 2,
+                           .total = total,
                            .order_count = 1};
 }
 
@@ -84,8 +90,10 @@ static void tier_rates_and_line_rounding(void **state)
 {
     (void)state;
     world w = {0};
-    add(&w, "{\"name\":\"t\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"per_amount\",\"rate\":\"1\","
-            "\"per\":\"line\",\"rounding\":\"round\",\"tier_rates\":{\"Gold\":\"2\",\"Silver\":\"1.5\"}}}");
+    add(&w, "{\"name\":\"t\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"per_amount\",\"rate\":"
+            "\"1\","
+            "\"per\":\"line\",\"rounding\":\"round\",\"tier_rates\":{\"Gold\":\"2\",\"Silver\":\"1."
+            "5\"}}}");
     fd_earn_line l[2] = {{"A", "x", 1, 150, 0}, {"B", "x", 1, 150, 0}};
     fd_prorate_lines(l, 2, 300);
     fd_earn_input in = order(300);
@@ -103,10 +111,13 @@ static void multipliers_in_priority_order(void **state)
 {
     (void)state;
     world w = {0};
-    add(&w, "{\"name\":\"base\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"per_amount\",\"rate\":\"1\"}}");
-    add(&w, "{\"name\":\"x1.5\",\"trigger\":\"purchase\",\"priority\":2,\"effect\":{\"type\":\"multiplier\","
+    add(&w, "{\"name\":\"base\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"per_amount\","
+            "\"rate\":\"1\"}}");
+    add(&w, "{\"name\":\"x1.5\",\"trigger\":\"purchase\",\"priority\":2,\"effect\":{\"type\":"
+            "\"multiplier\","
             "\"factor\":\"1.5\"}}");
-    add(&w, "{\"name\":\"x2\",\"trigger\":\"purchase\",\"priority\":1,\"effect\":{\"type\":\"multiplier\","
+    add(&w, "{\"name\":\"x2\",\"trigger\":\"purchase\",\"priority\":1,\"effect\":{\"type\":"
+            "\"multiplier\","
             "\"factor\":\"2\"}}");
     fd_earn_input in = order(1100); /* 11 points */
     /* 11 x 1.5 = 16.5 -> 16 (floor), then x2 = 32 */
@@ -125,7 +136,8 @@ static void most_restrictive_cap_wins(void **state)
 {
     (void)state;
     world w = {0};
-    add(&w, "{\"name\":\"capped\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"fixed\",\"points\":40},"
+    add(&w, "{\"name\":\"capped\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"fixed\","
+            "\"points\":40},"
             "\"limits\":{\"member_points\":{\"max\":100,\"period\":\"day\"},\"budget_points\":1000,"
             "\"budget_mode\":\"partial\"}}");
     fd_earn_input in = order(100);
@@ -146,7 +158,8 @@ static void exclusive_and_schedule(void **state)
     add(&w, "{\"name\":\"night\",\"trigger\":\"purchase\",\"priority\":5,\"exclusive\":true,"
             "\"schedule\":{\"hours\":{\"from\":\"22:00\",\"to\":\"02:00\"}},"
             "\"effect\":{\"type\":\"fixed\",\"points\":7}}");
-    add(&w, "{\"name\":\"always\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"fixed\",\"points\":1}}");
+    add(&w, "{\"name\":\"always\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"fixed\","
+            "\"points\":1}}");
     fd_earn_input in = order(100);
     in.local_minute = 23 * 60;
     assert_int_equal(run(&w, &in), 7);
@@ -178,15 +191,22 @@ static void bad_definitions(void **state)
     (void)state;
     const char *cases[][2] = {
         {"[]", ""},
-        {"{\"name\":\"x\",\"trigger\":\"Purchase\",\"effect\":{\"type\":\"fixed\",\"points\":1}}", "trigger"},
-        {"{\"name\":\"x\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"fixed\",\"points\":0}}", "effect.points"},
-        {"{\"name\":\"x\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"per_amount\",\"rate\":\"1.2345\"}}", "effect.rate"},
+        {"{\"name\":\"x\",\"trigger\":\"Purchase\",\"effect\":{\"type\":\"fixed\",\"points\":1}}",
+         "trigger"},
+        {"{\"name\":\"x\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"fixed\",\"points\":0}}",
+         "effect.points"},
+        {"{\"name\":\"x\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"per_amount\",\"rate\":"
+         "\"1.2345\"}}",
+         "effect.rate"},
         {"{\"name\":\"x\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"fixed\",\"points\":1},"
-         "\"schedule\":{\"from\":\"2027-01-01T00:00:00Z\",\"to\":\"2026-01-01T00:00:00Z\"}}", "schedule.to"},
+         "\"schedule\":{\"from\":\"2027-01-01T00:00:00Z\",\"to\":\"2026-01-01T00:00:00Z\"}}",
+         "schedule.to"},
         {"{\"name\":\"x\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"fixed\",\"points\":1},"
-         "\"lines\":{\"skus\":[1]}}", "lines.skus"},
+         "\"lines\":{\"skus\":[1]}}",
+         "lines.skus"},
         {"{\"name\":\"x\",\"trigger\":\"purchase\",\"effect\":{\"type\":\"fixed\",\"points\":1},"
-         "\"condition\":{\"var\":[\"a\",1,2]}}", "condition/var"},
+         "\"condition\":{\"var\":[\"a\",1,2]}}",
+         "condition/var"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         fd_rule r;
@@ -201,9 +221,12 @@ static void bad_definitions(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(prorating_adds_up_exactly), cmocka_unit_test(tier_rates_and_line_rounding),
-        cmocka_unit_test(multipliers_in_priority_order), cmocka_unit_test(most_restrictive_cap_wins),
-        cmocka_unit_test(exclusive_and_schedule),  cmocka_unit_test(iso_week_keys),
+        cmocka_unit_test(prorating_adds_up_exactly),
+        cmocka_unit_test(tier_rates_and_line_rounding),
+        cmocka_unit_test(multipliers_in_priority_order),
+        cmocka_unit_test(most_restrictive_cap_wins),
+        cmocka_unit_test(exclusive_and_schedule),
+        cmocka_unit_test(iso_week_keys),
         cmocka_unit_test(bad_definitions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
