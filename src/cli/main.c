@@ -38,12 +38,14 @@ static const char USAGE[] =
     "  import       import members, orders or ledger entries (CSV or NDJSON)\n"
     "  export       export members or the ledger (CSV or NDJSON)\n"
     "\n"
-    "Every command takes --db PATH (default: $FIDELIS_DB, else ./fidelis.db).\n"
+    "Every command takes --db PATH (default: $FIDELIS_DB, else ./fidelis.db) and\n"
+    "--config FILE (lines \"name = value\", e.g. \"listen = 0.0.0.0:8080\"); every\n"
+    "setting can also come from FIDELIS_<NAME> (FIDELIS_WEBHOOK_TIMEOUT_MS=2000).\n"
     "Run `fidelis <command> --help` for its options.\n";
 
 typedef struct opts {
     const char *db, *listen, *name, *currency, *timezone, *role, *label, *now;
-    const char *format, *report, *segment;
+    const char *format, *report, *segment, *config;
     bool no_points;
     int threads, job_interval;
     fd_webhook_settings webhooks;
@@ -74,6 +76,7 @@ static const option_spec OPTIONS[] = {
     OPT("--role", 's', role),
     OPT("--label", 's', label),
     OPT("--now", 's', now),
+    OPT("--config", 's', config),
     OPT("--format", 's', format),
     OPT("--report", 's', report),
     OPT("--no-points", 'f', no_points),
@@ -87,12 +90,66 @@ static const option_spec OPTIONS[] = {
     OPT("--webhook-interval-ms", 'i', webhooks.interval_ms),
 };
 
+static const option_spec *find_option(const char *name)
+{
+    for (size_t k = 0; k < sizeof OPTIONS / sizeof OPTIONS[0]; k++)
+        if (!strcmp(name, OPTIONS[k].name)) return &OPTIONS[k];
+    return NULL;
+}
+
+/* Sets an option from text (flags, environment, configuration file). */
+static void set_option(opts *o, const option_spec *spec, const char *v)
+{
+    char *field = (char *)o + spec->offset;
+    if (spec->kind == 'f') *(bool *)field = !v || !strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes");
+    else if (spec->kind == 's') *(const char **)field = v;
+    else if (spec->kind == 'i') *(int *)field = atoi(v);
+    else *(int64_t *)field = atoll(v);
+}
+
+/* Lines "name = value" ('#' starts a comment), name as the flag without "--".
+ * The strings are kept for the life of the process. */
+static int read_config(const char *path, opts *o)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        perror(path);
+        return FD_EINVAL;
+    }
+    char line[1024];
+    int n = 0, rc = FD_OK;
+    while (!rc && fgets(line, sizeof line, f)) {
+        n++;
+        char *hash = strchr(line, '#'), *eq = strchr(line, '=');
+        if (hash) *hash = 0;
+        char *k = line, *v = eq ? eq + 1 : NULL;
+        if (eq) *eq = 0;
+        while (*k == ' ' || *k == '\t') k++;
+        for (char *e = k + strlen(k); e > k && strchr(" \t\r\n", e[-1]); e--) e[-1] = 0;
+        if (!*k) continue;
+        while (v && (*v == ' ' || *v == '\t')) v++;
+        for (char *e = v ? v + strlen(v) : NULL; e && e > v && strchr(" \t\r\n", e[-1]); e--) e[-1] = 0;
+        char flag[80];
+        snprintf(flag, sizeof flag, "--%.70s", k);
+        const option_spec *spec = find_option(flag);
+        if (!spec || (!v && spec->kind != 'f')) {
+            fprintf(stderr, "fidelis: %s:%d: unknown setting or missing value: %s\n", path, n, k);
+            rc = FD_EINVAL;
+        } else {
+            set_option(o, spec, v ? fd_strdup(v) : NULL);
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+/* Settings come from, lowest first: defaults, the --config file, the
+ * environment (FIDELIS_ + the flag's name in capitals, dashes as
+ * underscores: FIDELIS_DB, FIDELIS_WEBHOOK_TIMEOUT_MS), the flags. */
 static int parse_opts(int argc, char **argv, opts *o)
 {
-    const char *env = getenv("FIDELIS_DB");
-    const char *listen = getenv("FIDELIS_LISTEN");
-    *o = (opts){.db = env && *env ? env : "fidelis.db",
-                .listen = listen && *listen ? listen : "127.0.0.1:8080",
+    *o = (opts){.db = "fidelis.db",
+                .listen = "127.0.0.1:8080",
                 .threads = 16,
                 .job_interval = 60,
                 .program = 1,
@@ -101,30 +158,33 @@ static int parse_opts(int argc, char **argv, opts *o)
                 .timezone = "Europe/Berlin",
                 .label = "cli"};
     fd_webhook_settings_default(&o->webhooks);
+    for (int i = 0; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--config") && read_config(argv[i + 1], o)) return FD_EINVAL;
+    for (size_t k = 0; k < sizeof OPTIONS / sizeof OPTIONS[0]; k++) {
+        char env[80] = "FIDELIS_";
+        size_t e = strlen(env);
+        for (const char *c = OPTIONS[k].name + 2; *c && e < sizeof env - 1; c++)
+            env[e++] = *c == '-' ? '_' : (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+        env[e] = 0;
+        const char *v = OPTIONS[k].name[1] == '-' ? getenv(env) : NULL;
+        if (v && *v && strcmp(OPTIONS[k].name, "--help") && strcmp(OPTIONS[k].name, "--config"))
+            set_option(o, &OPTIONS[k], v);
+    }
     for (int i = 0; i < argc; i++) {
-        const option_spec *spec = NULL;
-        for (size_t k = 0; k < sizeof OPTIONS / sizeof OPTIONS[0]; k++)
-            if (!strcmp(argv[i], OPTIONS[k].name)) spec = &OPTIONS[k];
+        const option_spec *spec = find_option(argv[i]);
         if (!spec) {
             fprintf(stderr, "fidelis: unknown option %s\n", argv[i]);
             return FD_EINVAL;
         }
-        char *field = (char *)o + spec->offset;
         if (spec->kind == 'f') {
-            *(bool *)field = true;
+            set_option(o, spec, NULL);
             continue;
         }
         if (i + 1 >= argc) {
             fprintf(stderr, "fidelis: %s needs a value\n", argv[i]);
             return FD_EINVAL;
         }
-        const char *v = argv[++i];
-        if (spec->kind == 's')
-            *(const char **)field = v;
-        else if (spec->kind == 'i')
-            *(int *)field = atoi(v);
-        else
-            *(int64_t *)field = atoll(v);
+        set_option(o, spec, argv[++i]);
     }
     if (o->threads < 1 || o->threads > 256 || o->job_interval < 1) {
         fprintf(stderr, "fidelis: --threads must be 1..256 and --job-interval >= 1\n");

@@ -438,6 +438,25 @@ class Operations(ServerTest):
         rc, out, err = srv.cli("expire")
         self.assertEqual(rc, 0, err)
 
+    def test_configuration_file_and_environment(self):
+        import os, subprocess
+        conf = os.path.join(self.srv.dir, "fidelis.conf")
+        with open(conf, "w") as f:
+            f.write("# settings\nrole = analyst\nlabel = from the file\n")
+        env = dict(os.environ, FIDELIS_LABEL="from the environment")
+        r = subprocess.run([harness.BINARY, "key", "create", "--config", conf, "--db", self.srv.db],
+                           capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        s, keys = self.srv.req("GET", "/v1/keys?limit=500")
+        mine = [k for k in keys["data"] if k["key_id"] == r.stdout.strip().split("_")[1]][0]
+        self.assertEqual((mine["role"], mine["label"]), ("analyst", "from the environment"))
+        with open(conf, "w") as f:
+            f.write("no-such-setting = 1\n")
+        r = subprocess.run([harness.BINARY, "check", "--config", conf, "--db", self.srv.db],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unknown setting", r.stderr)
+
 
 if __name__ == "__main__":
     harness.main()
