@@ -98,6 +98,10 @@ void h_reminder_delete(fd_req *r);
 void h_jobs_reminders(fd_req *r);
 void h_jobs_rfm(fd_req *r);
 
+/* analytics.c */
+void h_report_clv(fd_req *r);
+void h_member_clv(fd_req *r);
+
 /* import.c */
 void h_import(fd_req *r);
 void h_export(fd_req *r);

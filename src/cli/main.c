@@ -13,6 +13,10 @@
 
 #include "api/import.h"
 #include "api/server.h"
+#include "core/calendar.h"
+#include "core/clv.h"
+#include "store/clv_data.h"
+#include "store/tiering.h"
 #include "base/fd.h"
 #include "core/program.h"
 #include "core/role.h"
@@ -37,6 +41,7 @@ static const char USAGE[] =
     "  expire       run the pending-maturation and expiry job now\n"
     "  import       import members, orders or ledger entries (CSV or NDJSON)\n"
     "  export       export members or the ledger (CSV or NDJSON)\n"
+    "  clv          fit BG/NBD + Gamma-Gamma and print the models and the top members\n"
     "\n"
     "Every command takes --db PATH (default: $FIDELIS_DB, else ./fidelis.db) and\n"
     "--config FILE (lines \"name = value\", e.g. \"listen = 0.0.0.0:8080\"); every\n"
@@ -45,7 +50,8 @@ static const char USAGE[] =
 
 typedef struct opts {
     const char *db, *listen, *name, *currency, *timezone, *role, *label, *now;
-    const char *format, *report, *segment, *config;
+    const char *format, *report, *segment, *config, *as_of;
+    int horizon_weeks;
     bool no_points;
     int threads, job_interval;
     fd_webhook_settings webhooks;
@@ -77,6 +83,8 @@ static const option_spec OPTIONS[] = {
     OPT("--label", 's', label),
     OPT("--now", 's', now),
     OPT("--config", 's', config),
+    OPT("--as-of", 's', as_of),
+    OPT("--horizon-weeks", 'i', horizon_weeks),
     OPT("--format", 's', format),
     OPT("--report", 's', report),
     OPT("--no-points", 'f', no_points),
@@ -101,10 +109,14 @@ static const option_spec *find_option(const char *name)
 static void set_option(opts *o, const option_spec *spec, const char *v)
 {
     char *field = (char *)o + spec->offset;
-    if (spec->kind == 'f') *(bool *)field = !v || !strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes");
-    else if (spec->kind == 's') *(const char **)field = v;
-    else if (spec->kind == 'i') *(int *)field = atoi(v);
-    else *(int64_t *)field = atoll(v);
+    if (spec->kind == 'f')
+        *(bool *)field = !v || !strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes");
+    else if (spec->kind == 's')
+        *(const char **)field = v;
+    else if (spec->kind == 'i')
+        *(int *)field = atoi(v);
+    else
+        *(int64_t *)field = atoll(v);
 }
 
 /* Lines "name = value" ('#' starts a comment), name as the flag without "--".
@@ -124,11 +136,15 @@ static int read_config(const char *path, opts *o)
         if (hash) *hash = 0;
         char *k = line, *v = eq ? eq + 1 : NULL;
         if (eq) *eq = 0;
-        while (*k == ' ' || *k == '\t') k++;
-        for (char *e = k + strlen(k); e > k && strchr(" \t\r\n", e[-1]); e--) e[-1] = 0;
+        while (*k == ' ' || *k == '\t')
+            k++;
+        for (char *e = k + strlen(k); e > k && strchr(" \t\r\n", e[-1]); e--)
+            e[-1] = 0;
         if (!*k) continue;
-        while (v && (*v == ' ' || *v == '\t')) v++;
-        for (char *e = v ? v + strlen(v) : NULL; e && e > v && strchr(" \t\r\n", e[-1]); e--) e[-1] = 0;
+        while (v && (*v == ' ' || *v == '\t'))
+            v++;
+        for (char *e = v ? v + strlen(v) : NULL; e && e > v && strchr(" \t\r\n", e[-1]); e--)
+            e[-1] = 0;
         char flag[80];
         snprintf(flag, sizeof flag, "--%.70s", k);
         const option_spec *spec = find_option(flag);
@@ -156,7 +172,8 @@ static int parse_opts(int argc, char **argv, opts *o)
                 .name = "Demo",
                 .currency = "EUR",
                 .timezone = "Europe/Berlin",
-                .label = "cli"};
+                .label = "cli",
+                .horizon_weeks = 52};
     fd_webhook_settings_default(&o->webhooks);
     for (int i = 0; i + 1 < argc; i++)
         if (!strcmp(argv[i], "--config") && read_config(argv[i + 1], o)) return FD_EINVAL;
@@ -275,7 +292,7 @@ static int cmd_init(const opts *o)
 
 static int cmd_key(int argc, char **argv, const opts *o)
 {
-    bool help = o->help || (argc >= 1 && !strcmp(argv[0], "--help"));
+    bool help = o->help;
     if (help || argc < 1 || strcmp(argv[0], "create")) {
         printf("usage: fidelis key create --role admin|marketer|analyst|pos|member "
                "[--program ID] [--member ID] [--label TEXT] [--db PATH]\n"
@@ -467,7 +484,7 @@ static bool ndjson_format(const opts *o, const char *file)
 static int cmd_import(int argc, char **argv, const opts *o)
 {
     fd_import_options io = {.award_points = !o->no_points, .progress = isatty(2)};
-    bool help = o->help || (argc >= 1 && !strcmp(argv[0], "--help"));
+    bool help = o->help;
     if (help || argc < 2 || fd_import_kind_parse(argv[0], &io.kind)) {
         printf(
             "usage: fidelis import members|orders|ledger FILE [--format csv|ndjson] [--no-points]\n"
@@ -519,7 +536,7 @@ static int cmd_import(int argc, char **argv, const opts *o)
 /* export members|ledger [--format csv|ndjson] */
 static int cmd_export(int argc, char **argv, const opts *o)
 {
-    bool help = o->help || (argc >= 1 && !strcmp(argv[0], "--help"));
+    bool help = o->help;
     if (help || argc < 1 ||
         (strcmp(argv[0], "members") && strcmp(argv[0], "ledger") && strcmp(argv[0], "segment")) ||
         (!strcmp(argv[0], "segment") && argc < 2)) {
@@ -544,6 +561,70 @@ static int cmd_export(int argc, char **argv, const opts *o)
     return rc ? 1 : 0;
 }
 
+/* clv: the predictive CLV models of a program and its top members. */
+static int cmd_clv(const opts *o)
+{
+    if (o->help) {
+        printf("usage: fidelis clv [--program ID] [--as-of YYYY-MM-DD] [--horizon-weeks 52] [--db "
+               "PATH]\n"
+               "Fits BG/NBD and Gamma-Gamma on the program's customers (weeks) and prints the\n"
+               "parameters and the 10 members with the highest CLV (discount 1 %% per 4 weeks).\n");
+        return 0;
+    }
+    fd_store *s;
+    fd_program p;
+    if (open_store(o, 1, &s)) return 1;
+    fd_db *db = fd_store_reader(s);
+    int rc = fd_program_load(db, o->program, &p);
+    fd_date d = {0};
+    char tail;
+    if (!rc && o->as_of && sscanf(o->as_of, "%4d-%2d-%2d%c", &d.year, &d.month, &d.day, &tail) != 3)
+        rc = FD_EINVAL;
+    if (!rc && !o->as_of) rc = fd_local_date(&p, fd_now(), &d);
+    fd_clv_customer *c = NULL;
+    int64_t *ids = NULL;
+    size_t n = 0;
+    fd_bgnbd m;
+    fd_gamma_gamma g;
+    if (!rc)
+        rc = fd_clv_load(db, p.id, 0, fd_date_days(d), p.exponent, FD_CLV_FIT_MAX, &c, &ids, &n);
+    if (!rc) rc = fd_bgnbd_fit(c, n, &m);
+    if (!rc) rc = fd_gamma_gamma_fit(c, n, &g);
+    if (!rc) {
+        printf("%zu customers as of %04d-%02d-%02d\n", n, d.year & 0x3fff, d.month & 15,
+               d.day & 31);
+        printf("BG/NBD       r=%.4f alpha=%.4f a=%.4f b=%.4f  log-likelihood %.2f\n", m.r, m.alpha,
+               m.a, m.b, m.ll);
+        printf("Gamma-Gamma  p=%.4f q=%.4f gamma=%.4f  log-likelihood %.2f\n", g.p, g.q, g.gamma,
+               g.ll);
+        printf("%-10s %8s %10s %12s %12s\n", "member", "p_alive", "purchases", "order_value",
+               "clv");
+        bool *shown = fd_calloc(n ? n : 1, sizeof *shown);
+        for (int k = 0; k < 10 && k < (int)n; k++) {
+            size_t best = 0;
+            double best_clv = -1;
+            for (size_t i = 0; i < n; i++) {
+                double v = shown[i] ? -1 : fd_clv(&m, &g, &c[i], 4.0, o->horizon_weeks / 4, 0.01);
+                if (v > best_clv) best_clv = v, best = i;
+            }
+            shown[best] = true;
+            printf("%-10lld %8.3f %10.2f %12.2f %12.2f\n", (long long)ids[best],
+                   fd_bgnbd_p_alive(&m, c[best].x, c[best].t_x, c[best].T),
+                   fd_bgnbd_expected(&m, c[best].x, c[best].t_x, c[best].T, o->horizon_weeks),
+                   fd_gamma_gamma_value(&g, c[best].x, c[best].m), best_clv);
+        }
+        free(shown);
+    }
+    free(c);
+    free(ids);
+    fd_store_release(s, db);
+    fd_store_close(s);
+    if (rc)
+        fprintf(stderr, "fidelis: clv: %s\n",
+                rc == FD_EINVAL ? "not enough data (or a bad --as-of)" : fd_strerror(rc));
+    return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -558,21 +639,24 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     /* "key create", "import orders FILE", "export members" take words before options */
-    int skip = !strcmp(cmd, "key")      ? 3
-               : !strcmp(cmd, "import") ? 4
-               : !strcmp(cmd, "export") ? (argc > 2 && !strcmp(argv[2], "segment") ? 4 : 3)
-                                        : 2;
+    int words = !strcmp(cmd, "key")      ? 1
+                : !strcmp(cmd, "import") ? 2
+                : !strcmp(cmd, "export") ? 2
+                                         : 0;
+    int skip = 2;
+    while (skip < argc && skip - 2 < words && (argv[skip][0] != '-' || !strcmp(argv[skip], "-")))
+        skip++;
     opts o;
-    if (parse_opts(argc - (argc < skip ? argc : skip), argv + (argc < skip ? argc : skip), &o))
-        return 2;
+    if (parse_opts(argc - skip, argv + skip, &o)) return 2;
     if (!strcmp(cmd, "serve")) return cmd_serve(&o);
     if (!strcmp(cmd, "init")) return cmd_init(&o);
     if (!strcmp(cmd, "migrate")) return cmd_migrate(&o);
-    if (!strcmp(cmd, "key")) return cmd_key(argc - 2, argv + 2, &o);
+    if (!strcmp(cmd, "key")) return cmd_key(skip - 2, argv + 2, &o);
     if (!strcmp(cmd, "check")) return cmd_check(&o);
     if (!strcmp(cmd, "expire")) return cmd_expire(&o);
-    if (!strcmp(cmd, "import")) return cmd_import(argc - 2, argv + 2, &o);
-    if (!strcmp(cmd, "export")) return cmd_export(argc - 2, argv + 2, &o);
+    if (!strcmp(cmd, "import")) return cmd_import(skip - 2, argv + 2, &o);
+    if (!strcmp(cmd, "clv")) return cmd_clv(&o);
+    if (!strcmp(cmd, "export")) return cmd_export(skip - 2, argv + 2, &o);
     fprintf(stderr, "fidelis: unknown command %s\n\n%s", cmd, USAGE);
     return 2;
 }

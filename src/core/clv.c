@@ -22,7 +22,8 @@ double fd_bgnbd_ll(const fd_bgnbd *p, double x, double t_x, double T)
 {
     double r = p->r, al = p->alpha, a = p->a, b = p->b;
     double a1 = gsl_sf_lngamma(r + x) - gsl_sf_lngamma(r) + r * log(al);
-    double a2 = gsl_sf_lngamma(a + b) + gsl_sf_lngamma(b + x) - gsl_sf_lngamma(b) - gsl_sf_lngamma(a + b + x);
+    double a2 = gsl_sf_lngamma(a + b) + gsl_sf_lngamma(b + x) - gsl_sf_lngamma(b) -
+                gsl_sf_lngamma(a + b + x);
     double a3 = -(r + x) * log(al + T);
     double a4 = x > 0 ? log(a) - log(b + x - 1) - (r + x) * log(al + t_x) : -INFINITY;
     return a1 + a2 + log_sum_exp(a3, a4);
@@ -40,7 +41,8 @@ static double bgnbd_nll(const gsl_vector *v, void *arg)
     fd_bgnbd p = {exp(gsl_vector_get(v, 0)), exp(gsl_vector_get(v, 1)), exp(gsl_vector_get(v, 2)),
                   exp(gsl_vector_get(v, 3)), 0};
     double ll = 0;
-    for (size_t i = 0; i < d->n; i++) ll += fd_bgnbd_ll(&p, d->c[i].x, d->c[i].t_x, d->c[i].T);
+    for (size_t i = 0; i < d->n; i++)
+        ll += fd_bgnbd_ll(&p, d->c[i].x, d->c[i].t_x, d->c[i].T);
     return isfinite(ll) ? -ll : 1e300;
 }
 
@@ -53,39 +55,48 @@ static double gg_ll_one(double p, double q, double g, double x, double m)
 static double gg_nll(const gsl_vector *v, void *arg)
 {
     const fit_data *d = arg;
-    double p = exp(gsl_vector_get(v, 0)), q = exp(gsl_vector_get(v, 1)), g = exp(gsl_vector_get(v, 2));
+    double p = exp(gsl_vector_get(v, 0)), q = exp(gsl_vector_get(v, 1)),
+           g = exp(gsl_vector_get(v, 2));
     double ll = 0;
     for (size_t i = 0; i < d->n; i++)
         if (d->c[i].x > 0 && d->c[i].m > 0) ll += gg_ll_one(p, q, g, d->c[i].x, d->c[i].m);
     return isfinite(ll) ? -ll : 1e300;
 }
 
-/* Nelder-Mead from log-parameters 0 (all parameters 1); at most 5,000 steps. */
-static int minimize(double (*f)(const gsl_vector *, void *), fit_data *d, size_t dim, double *best, double *min)
+/* Nelder-Mead from log-parameters 0 (all parameters 1); at most 5,000 steps.
+ * The best point found is kept even when the simplex has not shrunk to the
+ * tolerance (a parameter running off to 0 or infinity, as a with customers
+ * who never drop out): FD_EINVAL only when no finite likelihood was found. */
+static int minimize(double (*f)(const gsl_vector *, void *), fit_data *d, size_t dim, double *best,
+                    double *min)
 {
     gsl_set_error_handler_off(); /* domain errors become NaN/inf, handled by the objective */
     gsl_multimin_function fn = {f, dim, d};
     gsl_vector *x = gsl_vector_calloc(dim), *step = gsl_vector_alloc(dim);
     gsl_vector_set_all(step, 0.5);
-    gsl_multimin_fminimizer *s = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, dim);
+    gsl_multimin_fminimizer *s =
+        gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, dim);
     gsl_multimin_fminimizer_set(s, &fn, x, step);
     int status = GSL_CONTINUE;
     for (int it = 0; it < 5000 && status == GSL_CONTINUE; it++) {
         if (gsl_multimin_fminimizer_iterate(s)) break;
         status = gsl_multimin_test_size(gsl_multimin_fminimizer_size(s), 1e-9);
     }
-    for (size_t i = 0; i < dim; i++) best[i] = exp(gsl_vector_get(s->x, i));
+    for (size_t i = 0; i < dim; i++)
+        best[i] = exp(gsl_vector_get(s->x, i));
     *min = s->fval;
     gsl_multimin_fminimizer_free(s);
     gsl_vector_free(x);
     gsl_vector_free(step);
-    return status == GSL_SUCCESS ? FD_OK : FD_EINVAL;
+    (void)status;
+    return *min < 1e299 ? FD_OK : FD_EINVAL;
 }
 
 int fd_bgnbd_fit(const fd_clv_customer *c, size_t n, fd_bgnbd *out)
 {
     size_t repeaters = 0;
-    for (size_t i = 0; i < n; i++) repeaters += c[i].x > 0;
+    for (size_t i = 0; i < n; i++)
+        repeaters += c[i].x > 0;
     if (n < 2 || repeaters == 0) return FD_EINVAL;
     fit_data d = {c, n};
     double p[4], nll;
@@ -97,7 +108,8 @@ int fd_bgnbd_fit(const fd_clv_customer *c, size_t n, fd_bgnbd *out)
 int fd_gamma_gamma_fit(const fd_clv_customer *c, size_t n, fd_gamma_gamma *out)
 {
     size_t k = 0;
-    for (size_t i = 0; i < n; i++) k += c[i].x > 0 && c[i].m > 0;
+    for (size_t i = 0; i < n; i++)
+        k += c[i].x > 0 && c[i].m > 0;
     if (k < 2) return FD_EINVAL;
     fit_data d = {c, n};
     double p[3], nll;

@@ -423,7 +423,8 @@ class Operations(ServerTest):
 
     def test_cli(self):
         srv = self.srv
-        for cmd in (["serve"], ["init"], ["migrate"], ["key", "create"], ["check"], ["expire"]):
+        for cmd in (["serve"], ["init"], ["migrate"], ["key", "create"], ["check"], ["expire"], ["import"],
+                    ["export"], ["clv"]):
             rc, out, err = srv.cli(*cmd, "--help")
             self.assertEqual(rc, 0, cmd)
             self.assertIn("usage: fidelis", out)
