@@ -119,44 +119,56 @@ static void set_option(opts *o, const option_spec *spec, const char *v)
         *(int64_t *)field = atoll(v);
 }
 
+/* Trims blanks and line ends from both sides of s, in place. */
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    for (char *e = s + strlen(s); e > s && strchr(" \t\r\n", e[-1]); e--)
+        e[-1] = 0;
+    return s;
+}
+
 /* Lines "name = value" ('#' starts a comment), name as the flag without "--".
- * The strings are kept for the life of the process. */
+ * The file is read whole into a static buffer (64 KiB at most) that the
+ * option strings point into, so they live as long as the process. */
 static int read_config(const char *path, opts *o)
 {
+    static char text[65536];
     FILE *f = fopen(path, "r");
     if (!f) {
         perror(path);
         return FD_EINVAL;
     }
-    char line[1024];
-    int n = 0, rc = FD_OK;
-    while (!rc && fgets(line, sizeof line, f)) {
+    size_t len = fread(text, 1, sizeof text, f);
+    bool too_big = len == sizeof text;
+    fclose(f);
+    if (too_big) {
+        fprintf(stderr, "fidelis: %s: larger than %zu bytes\n", path, sizeof text - 1);
+        return FD_EINVAL;
+    }
+    text[len] = 0;
+    int n = 0;
+    for (char *line = text, *next; line; line = next) {
         n++;
+        next = strchr(line, '\n');
+        if (next) *next++ = 0;
         char *hash = strchr(line, '#'), *eq = strchr(line, '=');
         if (hash) *hash = 0;
-        char *k = line, *v = eq ? eq + 1 : NULL;
+        if (eq && hash && eq > hash) eq = NULL;
         if (eq) *eq = 0;
-        while (*k == ' ' || *k == '\t')
-            k++;
-        for (char *e = k + strlen(k); e > k && strchr(" \t\r\n", e[-1]); e--)
-            e[-1] = 0;
+        char *k = trim(line), *v = eq ? trim(eq + 1) : NULL;
         if (!*k) continue;
-        while (v && (*v == ' ' || *v == '\t'))
-            v++;
-        for (char *e = v ? v + strlen(v) : NULL; e && e > v && strchr(" \t\r\n", e[-1]); e--)
-            e[-1] = 0;
         char flag[80];
         snprintf(flag, sizeof flag, "--%.70s", k);
         const option_spec *spec = find_option(flag);
         if (!spec || (!v && spec->kind != 'f')) {
             fprintf(stderr, "fidelis: %s:%d: unknown setting or missing value: %s\n", path, n, k);
-            rc = FD_EINVAL;
-        } else {
-            set_option(o, spec, v ? fd_strdup(v) : NULL);
+            return FD_EINVAL;
         }
+        set_option(o, spec, v);
     }
-    fclose(f);
-    return rc;
+    return FD_OK;
 }
 
 /* Settings come from, lowest first: defaults, the --config file, the
