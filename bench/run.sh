@@ -10,6 +10,7 @@ mkdir -p "$OUT"
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk >/dev/null; }
 
 ./build/bench_rules 200000 2>/dev/null | tee -a "$OUT/results.txt"
+./build/bench_clv 100000 2>/dev/null | tee -a "$OUT/results.txt"
 ./build/bench_segments 1000000 "$OUT/segments.db" 2>/dev/null | tee -a "$OUT/results.txt"
 
 # The real data set end to end: 541,909 invoice lines of a UK online shop (UCI Online Retail).

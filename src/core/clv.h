@@ -52,4 +52,13 @@ double fd_gamma_gamma_value(const fd_gamma_gamma *g, double x, double m);
 double fd_clv(const fd_bgnbd *p, const fd_gamma_gamma *g, const fd_clv_customer *c, double period,
               int periods, double discount);
 
+/* Draws n customers from the two models themselves (GSL's random number
+ * generator, seeded with `seed`, so the same seed gives the same data):
+ * customer i is observed for T[i] time units after a first purchase at 0, buys
+ * as a Poisson process with a Gamma(r, alpha) rate, may drop out after each
+ * repeat purchase with a Beta(a, b) probability, and spends Gamma(p, nu) per
+ * purchase with nu ~ Gamma(q, gamma). For checking that a fit recovers known
+ * parameters, and for benchmarks. FD_EIO when the generator cannot be made. */
+int fd_clv_simulate(const fd_bgnbd *p, const fd_gamma_gamma *g, const double *T, size_t n,
+                    unsigned long seed, fd_clv_customer *out);
 #endif
