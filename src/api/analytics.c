@@ -1,16 +1,23 @@
 /*
  * analytics.c - predictive CLV: GET /v1/reports/clv (the fitted models, the
- * distribution, the top and bottom members) and GET /v1/members/{id}/clv.
+ * distribution, the top and bottom members), GET /v1/members/{id}/clv, and the
+ * program KPIs, GET /v1/reports/kpis (JSON or CSV).
  */
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/handlers.h"
 #include "base/fd.h"
+#include "base/localtime.h"
 #include "core/calendar.h"
 #include "core/clv.h"
+#include "core/jsonx.h"
+#include "core/money.h"
 #include "store/clv_data.h"
+#include "store/kpis.h"
 #include "store/tiering.h"
 
 typedef struct clv_query {
@@ -86,28 +93,41 @@ static json_t *member_json_clv(int64_t id, const fd_clv_customer *c, const fd_bg
                      fd_clv(p, g, c, 4.0, q->weeks / 4, q->discount), "average_order_value", c->m);
 }
 
+/* Query parameter `name` as a date, YYYY-MM-DD; *present false when absent. */
+static int date_or_reply(fd_req *r, const char *name, fd_date *d, bool *present)
+{
+    const char *v = fd_query(r, name);
+    char tail;
+    *present = v != NULL;
+    if (!v) return FD_OK;
+    if (sscanf(v, "%4d-%2d-%2d%c", &d->year, &d->month, &d->day, &tail) != 3 || d->month < 1 ||
+        d->month > 12 || d->day < 1 || d->day > fd_days_in_month(d->year, d->month) ||
+        d->year < 1970 || d->year > 9999) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "%s is a date, YYYY-MM-DD", name);
+        fd_reply_error(r, 422, "invalid_query", msg, name);
+        return FD_EINVAL;
+    }
+    return FD_OK;
+}
+
+/* The program's local date today. */
+static int local_today_or_reply(fd_req *r, fd_date *d)
+{
+    int rc = fd_local_date(&r->program, fd_now(), d);
+    if (rc) fd_reply_status(r, rc, NULL);
+    return rc;
+}
+
 /* The day the summaries are taken on: ?as_of=YYYY-MM-DD (for historic data), else today. */
 static int today_or_reply(fd_req *r, int64_t *today)
 {
     fd_date d;
-    const char *as_of = fd_query(r, "as_of");
-    if (as_of) {
-        char tail;
-        if (sscanf(as_of, "%4d-%2d-%2d%c", &d.year, &d.month, &d.day, &tail) != 3 || d.month < 1 ||
-            d.month > 12 || d.day < 1 || d.day > fd_days_in_month(d.year, d.month) ||
-            d.year < 1970) {
-            fd_reply_error(r, 422, "invalid_query", "as_of is a date, YYYY-MM-DD", "as_of");
-            return FD_EINVAL;
-        }
-        *today = fd_date_days(d);
-        return FD_OK;
-    }
-    int rc = fd_local_date(&r->program, fd_now(), &d);
-    if (rc)
-        fd_reply_status(r, rc, NULL);
-    else
-        *today = fd_date_days(d);
-    return rc;
+    bool present;
+    if (date_or_reply(r, "as_of", &d, &present) || (!present && local_today_or_reply(r, &d)))
+        return FD_EINVAL;
+    *today = fd_date_days(d);
+    return FD_OK;
 }
 
 typedef struct ranked_clv {
@@ -193,4 +213,134 @@ void h_member_clv(fd_req *r)
     }
     free(c);
     free(ids);
+}
+
+/* KPI report ------------------------------------------------------------ */
+
+#define KPI_MAX_DAYS 3660 /* ten years in one report */
+
+/* ?from=&to= local dates, both included; by default the 30 days to today. */
+static int period_or_reply(fd_req *r, fd_date *from, fd_date *to, int64_t *t0, int64_t *t1)
+{
+    bool has_from, has_to;
+    if (date_or_reply(r, "from", from, &has_from) || date_or_reply(r, "to", to, &has_to) ||
+        (!has_to && local_today_or_reply(r, to)))
+        return FD_EINVAL;
+    if (!has_from) *from = fd_date_from_days(fd_date_days(*to) - 29);
+    int64_t days = fd_date_days(*to) - fd_date_days(*from);
+    if (days < 0 || days >= KPI_MAX_DAYS) {
+        fd_reply_error(r, 422, "invalid_query", "from is on or before to, at most 3660 days apart",
+                       "from");
+        return FD_EINVAL;
+    }
+    fd_date end = fd_date_from_days(fd_date_days(*to) + 1);
+    int rc = fd_local_midnight(r->program.timezone, from->year, from->month, from->day, t0);
+    if (!rc) rc = fd_local_midnight(r->program.timezone, end.year, end.month, end.day, t1);
+    if (rc) fd_reply_status(r, rc, NULL);
+    return rc;
+}
+
+/* part / whole to four decimals, null when whole is 0. */
+static json_t *ratio(int64_t part, int64_t whole)
+{
+    return whole ? json_real(round((double)part / (double)whole * 10000) / 10000) : json_null();
+}
+
+/* Mean order value, rounded half up to the minor unit; null without orders. */
+static json_t *average_amount(int64_t revenue, int64_t orders, int exponent)
+{
+    int64_t avg;
+    if (!orders || revenue < 0 || fd_div_round(revenue, orders, FD_ROUND_HALF_UP, &avg))
+        return json_null();
+    return fd_json_amount(avg, exponent);
+}
+
+static json_t *kpis_json(const fd_program *p, const fd_kpis *k)
+{
+    int64_t liability = 0;
+    json_t *aov_m = average_amount(k->member_revenue, k->member_orders, p->exponent);
+    json_t *aov_g = average_amount(k->guest_revenue, k->guest_orders, p->exponent);
+    json_t *bonus = json_null();
+    if (k->member_orders && k->guest_orders && k->guest_revenue > 0 && k->member_revenue >= 0) {
+        /* member AOV / guest AOV - 1, from the exact sums */
+        double m = (double)k->member_revenue / (double)k->member_orders;
+        double g = (double)k->guest_revenue / (double)k->guest_orders;
+        bonus = json_real(round((m / g - 1) * 10000) / 10000);
+    }
+    fd_program_liability(p, k->balance_at_end, &liability);
+    return json_pack(
+        "{s:I, s:I, s:I, s:o, s:I, s:o, s:o, s:I, s:o, s:o, s:I, s:o, s:o, s:o, s:o,"
+        " s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+        "members", (json_int_t)k->members, "new_members", (json_int_t)k->new_members,
+        "active_members", (json_int_t)k->buyers, "active_engagement_rate",
+        ratio(k->buyers, k->members), "repeat_customers", (json_int_t)k->repeat_buyers,
+        "repeat_customer_rate", ratio(k->repeat_buyers, k->buyers), "purchase_frequency",
+        k->buyers ? json_real(round((double)k->member_orders / (double)k->buyers * 10000) / 10000)
+                  : json_null(),
+        "member_orders", (json_int_t)k->member_orders, "member_revenue",
+        fd_json_amount(k->member_revenue, p->exponent), "member_average_order_value", aov_m,
+        "guest_orders", (json_int_t)k->guest_orders, "guest_revenue",
+        fd_json_amount(k->guest_revenue, p->exponent), "guest_average_order_value", aov_g,
+        "member_order_share", ratio(k->member_orders, k->member_orders + k->guest_orders),
+        "monetary_bonus", bonus, "points_issued", (json_int_t)k->points_issued, "points_reversed",
+        (json_int_t)k->points_reversed, "points_expired", (json_int_t)k->points_expired,
+        "points_adjusted", (json_int_t)k->points_adjusted, "points_outstanding",
+        (json_int_t)k->balance_at_end, "points_pending", (json_int_t)k->pending_at_end, "liability",
+        fd_json_amount(liability, p->exponent));
+}
+
+/* "kpi","value" rows; numbers as JSON writes them, null as an empty cell. */
+static char *kpis_csv(json_t *kpis)
+{
+    char *csv = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&csv, &len);
+    if (!f) return NULL;
+    fputs("\"kpi\",\"value\"\n", f);
+    const char *key;
+    json_t *v;
+    json_object_foreach(kpis, key, v)
+    {
+        char *text =
+            json_is_null(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
+        const char *cell = text && json_is_string(v) ? json_string_value(v) : text;
+        fprintf(f, "\"%s\",%s\n", key, cell ? cell : "");
+        free(text);
+    }
+    fclose(f);
+    return csv;
+}
+
+void h_report_kpis(fd_req *r)
+{
+    fd_date from, to;
+    int64_t t0, t1;
+    fd_kpis k;
+    const char *format = fd_query(r, "format");
+    if (format && strcmp(format, "json") && strcmp(format, "csv")) {
+        fd_reply_error(r, 422, "invalid_query", "format is json or csv", "format");
+        return;
+    }
+    if (period_or_reply(r, &from, &to, &t0, &t1)) return;
+    int rc = fd_kpis_load(r->db, r->program.id, t0, t1, &k);
+    if (rc) {
+        fd_reply_status(r, rc, NULL);
+        return;
+    }
+    json_t *kpis = kpis_json(&r->program, &k);
+    if (format && !strcmp(format, "csv")) {
+        r->status = 200;
+        r->content_type = "text/csv; charset=utf-8";
+        r->reply = kpis_csv(kpis);
+        r->replied = r->reply != NULL;
+        json_decref(kpis);
+        if (!r->replied) fd_reply_status(r, FD_EIO, NULL);
+        return;
+    }
+    char f[11], t[11];
+    snprintf(f, sizeof f, "%04d-%02d-%02d", from.year, from.month, from.day);
+    snprintf(t, sizeof t, "%04d-%02d-%02d", to.year, to.month, to.day);
+    fd_reply(r, 200,
+             json_pack("{s:s, s:s, s:s, s:s, s:o}", "from", f, "to", t, "timezone",
+                       r->program.timezone, "currency", r->program.currency, "kpis", kpis));
 }

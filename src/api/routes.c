@@ -92,6 +92,7 @@ const fd_route fd_routes[] = {
     {"POST", "/v1/jobs/rfm", ADMIN, 0, h_jobs_rfm},
 
     {"GET", "/v1/reports/clv", READ, 0, h_report_clv},
+    {"GET", "/v1/reports/kpis", READ, 0, h_report_kpis},
     {"GET", "/v1/members/{}/clv", READ, 0, h_member_clv},
     {"POST", "/v1/imports/{}", ADMIN, ROUTE_RAW, h_import},
     {"GET", "/v1/exports/{}", READ, 0, h_export},

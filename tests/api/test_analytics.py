@@ -43,5 +43,96 @@ class CLV(ServerTest):
         self.assertError(srv.req("GET", "/v1/members/999999/clv?as_of=2031-01-01"), 404, "no_orders")
 
 
+class KPIs(ServerTest):
+    """A small March 2040 in Europe/Berlin, every figure computed by hand."""
+
+    def guest(self, event_id, total, when):
+        body = {"id": event_id, "type": "purchase", "occurred_at": when,
+                "order": {"id": "G-" + event_id, "total": total, "currency": "EUR"}}
+        self.assertEqual(self.srv.req("POST", "/v1/events", body)[0], 201)
+
+    def setUp(self):
+        srv = self.srv
+        if getattr(type(self), "ready", False):
+            return
+        type(self).ready = True
+        srv.set_clock("2040-02-15T10:00:00Z")
+        a = srv.member("kpi-a")
+        srv.set_clock("2040-03-05T10:00:00Z")
+        srv.member("kpi-b")
+        c = srv.member("kpi-c")
+        # A: two March orders (a repeat customer), the second refunded in full,
+        # and one at 00:30 on 1 April Berlin time (22:30 UTC on 31 March): outside
+        for eid, total, when in (("k1", "100.00", "2040-03-03T12:00:00Z"), ("k2", "50.00", "2040-03-04T12:00:00Z"),
+                                 ("k3", "10.00", "2040-03-31T22:30:00Z")):
+            self.assertEqual(srv.purchase(eid, "kpi-a", total, occurred_at=when)[0], 201)
+        self.assertEqual(srv.refund("k2-r", "order-k2")[0], 201)
+        # B: one order at 00:30 on 1 March Berlin time (23:30 UTC on 29 February): inside
+        self.assertEqual(srv.purchase("k4", "kpi-b", "30.00", occurred_at="2040-02-29T23:30:00Z")[0], 201)
+        self.guest("g1", "20.00", "2040-03-10T12:00:00Z")
+        self.guest("g2", "40.00", "2040-03-11T12:00:00Z")
+        self.assertEqual(srv.refund("g2-r", "G-g2", "10.00")[0], 201)
+        s, adj = srv.req("POST", "/v1/members/%d/adjustments" % c["id"], {"points": 25, "reason": "goodwill"})
+        self.assertIn(s, (200, 201), adj)
+        type(self).member_a = a
+
+    def test_march(self):
+        s, rep = self.srv.req("GET", "/v1/reports/kpis?from=2040-03-01&to=2040-03-31")
+        self.assertEqual(s, 200, rep)
+        self.assertEqual((rep["from"], rep["to"], rep["timezone"]), ("2040-03-01", "2040-03-31", "Europe/Berlin"))
+        k = rep["kpis"]
+        expect = {
+            "members": 3, "new_members": 2,
+            "active_members": 2, "active_engagement_rate": 0.6667,       # A and B of 3
+            "repeat_customers": 1, "repeat_customer_rate": 0.5,         # A of A and B
+            "purchase_frequency": 1.5,                                   # 3 orders / 2 buyers
+            "member_orders": 3, "member_revenue": "130.00",              # 100 + 50 - 50 + 30
+            "member_average_order_value": "43.33",                       # 130 / 3, half up
+            "guest_orders": 2, "guest_revenue": "50.00",                 # 20 + 40 - 10
+            "guest_average_order_value": "25.00",
+            "member_order_share": 0.6,                                   # 3 of 5 orders
+            "monetary_bonus": 0.7333,                                    # 43.333 / 25 - 1
+            # booked in March (the clock): 100 + 50 + 10 + 30 earned, 50 reversed, 25 adjusted
+            "points_issued": 190, "points_reversed": 50, "points_expired": 0, "points_adjusted": 25,
+            "points_outstanding": 165, "points_pending": 0,
+        }
+        for name, want in expect.items():
+            self.assertEqual(k[name], want, name)
+        s, program = self.srv.req("GET", "/v1/program")
+        value = float(program["point_value"])
+        self.assertEqual(k["liability"], "%.2f" % (165 * value))
+
+    def test_february_and_default_period(self):
+        s, rep = self.srv.req("GET", "/v1/reports/kpis?from=2040-02-01&to=2040-02-29")
+        k = rep["kpis"]
+        self.assertEqual((k["members"], k["new_members"], k["active_members"]), (1, 1, 0))
+        self.assertEqual((k["active_engagement_rate"], k["repeat_customer_rate"], k["member_average_order_value"]),
+                         (0.0, None, None))
+        self.assertEqual((k["points_issued"], k["points_outstanding"], k["liability"]), (0, 0, "0.00"))
+        self.srv.set_clock("2040-03-20T10:00:00Z")
+        s, rep = self.srv.req("GET", "/v1/reports/kpis")
+        self.assertEqual((rep["from"], rep["to"]), ("2040-02-20", "2040-03-20"))
+
+    def test_csv(self):
+        status, data, ctype = self.srv.raw("GET", "/v1/reports/kpis?from=2040-03-01&to=2040-03-31&format=csv",
+                                           headers={"Authorization": "Bearer " + self.srv.admin_key})
+        self.assertEqual(status, 200)
+        self.assertTrue(ctype.startswith("text/csv"))
+        rows = dict(line.split(",", 1) for line in data.decode().splitlines()[1:])
+        self.assertEqual(rows['"member_revenue"'], '130.00')
+        self.assertEqual(rows['"active_members"'], '2')
+        self.assertEqual(rows['"monetary_bonus"'], '0.7333')
+
+    def test_bad_queries_and_roles(self):
+        srv = self.srv
+        for q in ("from=2040-03-32", "to=yesterday", "from=2040-04-01&to=2040-03-01",
+                  "from=2000-01-01&to=2040-01-01", "format=xml", "from=2040-3-1x"):
+            self.assertError(srv.req("GET", "/v1/reports/kpis?" + q), 422, "invalid_query")
+        self.assertEqual(srv.req("GET", "/v1/reports/kpis", key=srv.key("analyst"))[0], 200)
+        member_key = srv.key("member", member_id=self.member_a["id"])
+        self.assertError(srv.req("GET", "/v1/reports/kpis", key=member_key), 403)
+        self.assertError(srv.req("GET", "/v1/reports/kpis", key=None), 401)
+
+
 if __name__ == "__main__":
     harness.main()
