@@ -220,7 +220,7 @@ void h_member_clv(fd_req *r)
 #define KPI_MAX_DAYS 3660 /* ten years in one report */
 
 /* ?from=&to= local dates, both included; by default the 30 days to today. */
-static int period_or_reply(fd_req *r, fd_date *from, fd_date *to, int64_t *t0, int64_t *t1)
+static int period_or_reply(fd_req *r, fd_date *from, fd_date *to)
 {
     bool has_from, has_to;
     if (date_or_reply(r, "from", from, &has_from) || date_or_reply(r, "to", to, &has_to) ||
@@ -233,11 +233,14 @@ static int period_or_reply(fd_req *r, fd_date *from, fd_date *to, int64_t *t0, i
                        "from");
         return FD_EINVAL;
     }
-    fd_date end = fd_date_from_days(fd_date_days(*to) + 1);
-    int rc = fd_local_midnight(r->program.timezone, from->year, from->month, from->day, t0);
-    if (!rc) rc = fd_local_midnight(r->program.timezone, end.year, end.month, end.day, t1);
-    if (rc) fd_reply_status(r, rc, NULL);
-    return rc;
+    return FD_OK;
+}
+
+static json_t *date_json(fd_date d)
+{
+    char buf[16];
+    snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
+    return json_string(buf);
 }
 
 /* part / whole to four decimals, null when whole is 0. */
@@ -289,58 +292,171 @@ static json_t *kpis_json(const fd_program *p, const fd_kpis *k)
         fd_json_amount(liability, p->exponent));
 }
 
-/* "kpi","value" rows; numbers as JSON writes them, null as an empty cell. */
-static char *kpis_csv(json_t *kpis)
+/* The KPIs of local days from..to (both included) into *out; replies on failure. */
+static int kpis_or_reply(fd_req *r, fd_date from, fd_date to, json_t **out)
+{
+    fd_date end = fd_date_from_days(fd_date_days(to) + 1);
+    int64_t t0, t1;
+    fd_kpis k;
+    int rc = fd_local_midnight(r->program.timezone, from.year, from.month, from.day, &t0);
+    if (!rc) rc = fd_local_midnight(r->program.timezone, end.year, end.month, end.day, &t1);
+    if (!rc) rc = fd_kpis_load(r->db, r->program.id, t0, t1, &k);
+    if (rc) {
+        fd_reply_status(r, rc, NULL);
+        return rc;
+    }
+    *out = kpis_json(&r->program, &k);
+    return FD_OK;
+}
+
+/* One CSV cell: strings as they are (amounts), numbers as JSON writes them, null empty. */
+static void csv_value(FILE *f, json_t *v)
+{
+    if (json_is_string(v)) {
+        fputs(json_string_value(v), f);
+    } else if (!json_is_null(v)) {
+        char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
+        if (text) fputs(text, f);
+        free(text);
+    }
+}
+
+/* Rows of {"from","to","kpis"}: a header "from","to",<kpi>... then one line each. */
+static char *kpis_csv(json_t *rows)
 {
     char *csv = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&csv, &len);
     if (!f) return NULL;
-    fputs("\"kpi\",\"value\"\n", f);
     const char *key;
-    json_t *v;
-    json_object_foreach(kpis, key, v)
+    json_t *v, *row;
+    size_t i;
+    fputs("\"from\",\"to\"", f);
+    json_object_foreach(json_object_get(json_array_get(rows, 0), "kpis"), key, v)
+        fprintf(f, ",\"%s\"", key);
+    fputc('\n', f);
+    json_array_foreach(rows, i, row)
     {
-        char *text =
-            json_is_null(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
-        const char *cell = text && json_is_string(v) ? json_string_value(v) : text;
-        fprintf(f, "\"%s\",%s\n", key, cell ? cell : "");
-        free(text);
+        csv_value(f, json_object_get(row, "from"));
+        fputc(',', f);
+        csv_value(f, json_object_get(row, "to"));
+        json_object_foreach(json_object_get(row, "kpis"), key, v)
+        {
+            fputc(',', f);
+            csv_value(f, v);
+        }
+        fputc('\n', f);
     }
     fclose(f);
     return csv;
 }
 
+/* ?format=json|csv; *csv true for csv. */
+static int format_or_reply(fd_req *r, bool *csv)
+{
+    const char *format = fd_query(r, "format");
+    *csv = format && !strcmp(format, "csv");
+    if (format && !*csv && strcmp(format, "json")) {
+        fd_reply_error(r, 422, "invalid_query", "format is json or csv", "format");
+        return FD_EINVAL;
+    }
+    return FD_OK;
+}
+
+/* Replies rows as CSV; takes the reference to rows. */
+static void reply_csv(fd_req *r, json_t *rows)
+{
+    char *csv = kpis_csv(rows);
+    json_decref(rows);
+    if (!csv) {
+        fd_reply_status(r, FD_EIO, NULL);
+        return;
+    }
+    r->status = 200;
+    r->content_type = "text/csv; charset=utf-8";
+    r->reply = csv;
+    r->replied = true;
+}
+
+static json_t *row_json(fd_date from, fd_date to, json_t *kpis)
+{
+    return json_pack("{s:o, s:o, s:o}", "from", date_json(from), "to", date_json(to), "kpis", kpis);
+}
+
 void h_report_kpis(fd_req *r)
 {
     fd_date from, to;
-    int64_t t0, t1;
-    fd_kpis k;
-    const char *format = fd_query(r, "format");
-    if (format && strcmp(format, "json") && strcmp(format, "csv")) {
-        fd_reply_error(r, 422, "invalid_query", "format is json or csv", "format");
+    json_t *kpis;
+    bool csv;
+    if (format_or_reply(r, &csv) || period_or_reply(r, &from, &to) ||
+        kpis_or_reply(r, from, to, &kpis))
+        return;
+    json_t *row = row_json(from, to, kpis);
+    if (csv) {
+        reply_csv(r, json_pack("[o]", row));
         return;
     }
-    if (period_or_reply(r, &from, &to, &t0, &t1)) return;
-    int rc = fd_kpis_load(r->db, r->program.id, t0, t1, &k);
-    if (rc) {
-        fd_reply_status(r, rc, NULL);
+    json_object_set_new(row, "timezone", json_string(r->program.timezone));
+    json_object_set_new(row, "currency", json_string(r->program.currency));
+    fd_reply(r, 200, row);
+}
+
+#define SERIES_MAX_POINTS 400
+
+/* The last day of the bucket that starts on day d: the day itself, the
+ * Sunday of its ISO week, or the last of its month; never after to. */
+static int64_t bucket_end(char interval, int64_t d, int64_t to)
+{
+    int64_t end = d;
+    if (interval == 'w') end = d + 6 - (d + 3) % 7; /* 1970-01-05, day 4, was a Monday */
+    if (interval == 'm') {
+        fd_date x = fd_date_from_days(d);
+        end = d + fd_days_in_month(x.year, x.month) - x.day;
+    }
+    return end < to ? end : to;
+}
+
+void h_report_kpis_series(fd_req *r)
+{
+    fd_date from, to;
+    bool csv;
+    const char *iv = fd_query(r, "interval");
+    char interval = !iv                    ? 'd'
+                    : !strcmp(iv, "day")   ? 'd'
+                    : !strcmp(iv, "week")  ? 'w'
+                    : !strcmp(iv, "month") ? 'm'
+                                           : 0;
+    if (!interval) {
+        fd_reply_error(r, 422, "invalid_query", "interval is day, week or month", "interval");
         return;
     }
-    json_t *kpis = kpis_json(&r->program, &k);
-    if (format && !strcmp(format, "csv")) {
-        r->status = 200;
-        r->content_type = "text/csv; charset=utf-8";
-        r->reply = kpis_csv(kpis);
-        r->replied = r->reply != NULL;
-        json_decref(kpis);
-        if (!r->replied) fd_reply_status(r, FD_EIO, NULL);
+    if (format_or_reply(r, &csv) || period_or_reply(r, &from, &to)) return;
+    int64_t last = fd_date_days(to), n = 0;
+    for (int64_t d = fd_date_days(from); d <= last; d = bucket_end(interval, d, last) + 1)
+        n++;
+    if (n > SERIES_MAX_POINTS) {
+        fd_reply_error(r, 422, "invalid_query",
+                       "at most 400 points: a shorter period or a longer interval", "interval");
         return;
     }
-    char f[11], t[11];
-    snprintf(f, sizeof f, "%04d-%02d-%02d", from.year, from.month, from.day);
-    snprintf(t, sizeof t, "%04d-%02d-%02d", to.year, to.month, to.day);
+    json_t *rows = json_array(), *kpis;
+    for (int64_t d = fd_date_days(from); d <= last; d = bucket_end(interval, d, last) + 1) {
+        fd_date a = fd_date_from_days(d), b = fd_date_from_days(bucket_end(interval, d, last));
+        if (kpis_or_reply(r, a, b, &kpis)) {
+            json_decref(rows);
+            return;
+        }
+        json_array_append_new(rows, row_json(a, b, kpis));
+    }
+    if (csv) {
+        reply_csv(r, rows);
+        return;
+    }
     fd_reply(r, 200,
-             json_pack("{s:s, s:s, s:s, s:s, s:o}", "from", f, "to", t, "timezone",
-                       r->program.timezone, "currency", r->program.currency, "kpis", kpis));
+             json_pack("{s:s, s:s, s:s, s:o}", "interval",
+                       interval == 'd'   ? "day"
+                       : interval == 'w' ? "week"
+                                         : "month",
+                       "timezone", r->program.timezone, "currency", r->program.currency, "points",
+                       rows));
 }

@@ -101,6 +101,7 @@ void h_jobs_rfm(fd_req *r);
 /* analytics.c */
 void h_report_clv(fd_req *r);
 void h_report_kpis(fd_req *r);
+void h_report_kpis_series(fd_req *r);
 void h_member_clv(fd_req *r);
 
 /* import.c */

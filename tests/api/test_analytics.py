@@ -113,15 +113,47 @@ class KPIs(ServerTest):
         s, rep = self.srv.req("GET", "/v1/reports/kpis")
         self.assertEqual((rep["from"], rep["to"]), ("2040-02-20", "2040-03-20"))
 
-    def test_csv(self):
-        status, data, ctype = self.srv.raw("GET", "/v1/reports/kpis?from=2040-03-01&to=2040-03-31&format=csv",
-                                           headers={"Authorization": "Bearer " + self.srv.admin_key})
-        self.assertEqual(status, 200)
+    def get_csv(self, path):
+        import csv, io
+        status, data, ctype = self.srv.raw("GET", path, headers={"Authorization": "Bearer " + self.srv.admin_key})
+        self.assertEqual(status, 200, data)
         self.assertTrue(ctype.startswith("text/csv"))
-        rows = dict(line.split(",", 1) for line in data.decode().splitlines()[1:])
-        self.assertEqual(rows['"member_revenue"'], '130.00')
-        self.assertEqual(rows['"active_members"'], '2')
-        self.assertEqual(rows['"monetary_bonus"'], '0.7333')
+        return list(csv.DictReader(io.StringIO(data.decode())))
+
+    def test_csv(self):
+        rows = self.get_csv("/v1/reports/kpis?from=2040-03-01&to=2040-03-31&format=csv")
+        self.assertEqual(len(rows), 1)
+        r = rows[0]
+        self.assertEqual((r["from"], r["to"], r["member_revenue"], r["active_members"], r["monetary_bonus"]),
+                         ("2040-03-01", "2040-03-31", "130.00", "2", "0.7333"))
+        self.assertEqual(r["guest_average_order_value"], "25.00")
+
+    def test_series(self):
+        srv = self.srv
+        s, ser = srv.req("GET", "/v1/reports/kpis/series?from=2040-02-27&to=2040-03-14&interval=week")
+        self.assertEqual(s, 200, ser)
+        # ISO weeks, clipped to the period: Mon 27 Feb - Sun 4 Mar, 5-11 Mar, 12-14 Mar
+        self.assertEqual([(p["from"], p["to"]) for p in ser["points"]],
+                         [("2040-02-27", "2040-03-04"), ("2040-03-05", "2040-03-11"), ("2040-03-12", "2040-03-14")])
+        w1, w2, w3 = (p["kpis"] for p in ser["points"])
+        # week 1: B on 1 March (Berlin), A on 3 and 4 March (the second refunded)
+        self.assertEqual((w1["member_orders"], w1["member_revenue"], w1["guest_orders"]), (3, "130.00", 0))
+        self.assertEqual((w1["members"], w1["points_issued"]), (1, 0))      # B and C enrol on 5 March
+        # week 2: members B and C enrol, every point is booked (clock 5 March), the guests buy
+        self.assertEqual((w2["new_members"], w2["points_issued"], w2["points_outstanding"]), (2, 190, 165))
+        self.assertEqual((w2["guest_orders"], w2["guest_revenue"], w2["member_orders"]), (2, "50.00", 0))
+        self.assertEqual((w3["points_issued"], w3["points_outstanding"]), (0, 165))
+        s, ser = srv.req("GET", "/v1/reports/kpis/series?from=2040-01-15&to=2040-04-02&interval=month")
+        self.assertEqual([p["from"] for p in ser["points"]], ["2040-01-15", "2040-02-01", "2040-03-01", "2040-04-01"])
+        self.assertEqual(ser["points"][3]["kpis"]["member_orders"], 1)     # A at 00:30 on 1 April
+        s, ser = srv.req("GET", "/v1/reports/kpis/series?from=2040-03-01&to=2040-03-03")
+        self.assertEqual((ser["interval"], len(ser["points"])), ("day", 3))
+        rows = self.get_csv("/v1/reports/kpis/series?from=2040-03-01&to=2040-03-31&interval=week&format=csv")
+        self.assertEqual([r["from"] for r in rows], ["2040-03-01", "2040-03-05", "2040-03-12", "2040-03-19", "2040-03-26"])
+        self.assertEqual(sum(int(r["member_orders"]) for r in rows), 3)
+        self.assertError(srv.req("GET", "/v1/reports/kpis/series?interval=hour"), 422, "invalid_query", "interval")
+        self.assertError(srv.req("GET", "/v1/reports/kpis/series?from=2030-01-01&to=2040-01-01&interval=day"),
+                         422, "invalid_query", "interval")
 
     def test_bad_queries_and_roles(self):
         srv = self.srv
