@@ -20,4 +20,11 @@ typedef struct fd_rfm {
 /* The 1..5 score of v among the cut points; for recency fewer days is better. */
 int fd_rfm_score(const int64_t cut[4], int64_t v, bool lower_is_better);
 
+/* The classic segment of an R and F score pair (1..5 each), by the usual
+ * R x F map: champions (R5 F4-5), loyal (R3-4 F4-5), potential_loyalists
+ * (R4-5 F2-3), new_customers (R5 F1), promising (R4 F1), need_attention
+ * (R3 F3), about_to_sleep (R3 F1-2), at_risk (R1-2 F3-4), cant_lose
+ * (R1-2 F5), hibernating (R1-2 F1-2). A static string. */
+const char *fd_rfm_segment(int r, int f);
+
 #endif

@@ -219,8 +219,8 @@ json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, con
         int f = fd_rfm_score(rfm->frequency, raw->orders_total, false);
         int m = fd_rfm_score(rfm->monetary, raw->spend_total, false);
         json_object_set_new(o, "rfm",
-                            json_pack("{s:i, s:i, s:i, s:i}", "r", r, "f", f, "m", m, "score",
-                                      r * 100 + f * 10 + m));
+                            json_pack("{s:i, s:i, s:i, s:i, s:s}", "r", r, "f", f, "m", m, "score",
+                                      r * 100 + f * 10 + m, "segment", fd_rfm_segment(r, f)));
     } else {
         json_object_set_new(o, "rfm", json_null());
     }

@@ -238,6 +238,7 @@ class Segments(TierTest):
     def test_rfm_scores(self):
         seg = self.segment("most frequent", {"==": [{"var": "member.stats.rfm.f"}, 5]})
         best = self.segment("champions", {">=": [{"var": "member.stats.rfm.score"}, 550]})
+        named = self.segment("rfm champions", {"==": [{"var": "member.stats.rfm.segment"}, "champions"]})
         for i in range(1, 6):
             self.member("rfm-%d" % i)
             for k in range(i):
@@ -248,6 +249,9 @@ class Segments(TierTest):
         self.assertEqual([m["external_id"] for m in page["data"]], ["rfm-5"])
         s, page = self.req("GET", "/v1/segments/%d/members" % best["id"])
         self.assertEqual([m["external_id"] for m in page["data"]], ["rfm-5"])
+        # all bought today (R 5); rfm-4 and rfm-5 have the most orders (F 4 and 5): "champions"
+        s, page = self.req("GET", "/v1/segments/%d/members" % named["id"])
+        self.assertEqual([m["external_id"] for m in page["data"]], ["rfm-4", "rfm-5"])
 
     def test_invalid_segments(self):
         self.assertError(self.req("POST", "/v1/segments", {"name": "x"}), 422, "invalid_segment", "condition")
