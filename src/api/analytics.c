@@ -41,7 +41,7 @@ static int query_or_reply(fd_req *r, clv_query *q)
     }
     if (d) {
         double v = strtod(d, &end);
-        if (*end || !(v >= 0 && v < 1)) {
+        if (*end || end == d || !(v >= 0 && v < 1)) {
             fd_reply_error(r, 422, "invalid_query", "discount is a rate per 4 weeks, 0 to 1",
                            "discount");
             return FD_EINVAL;
@@ -51,26 +51,38 @@ static int query_or_reply(fd_req *r, clv_query *q)
     return FD_OK;
 }
 
-/* Fits both models on the program's customers; replies 409 when there is too little data. */
-static int fit_or_reply(fd_req *r, int64_t today, fd_bgnbd *p, fd_gamma_gamma *g, size_t *customers)
-{
-    fd_clv_customer *c;
+/* The program's customers as of a day and the models fitted on them. */
+typedef struct clv_fit {
+    fd_bgnbd p;
+    fd_gamma_gamma g;
+    fd_clv_customer *c; /* n customers, ids[i] is c[i]'s member id */
     int64_t *ids;
     size_t n;
-    int rc = fd_clv_load(r->db, r->program.id, 0, today, r->program.exponent, FD_CLV_FIT_MAX, &c,
-                         &ids, &n);
+} clv_fit;
+
+static void clv_fit_free(clv_fit *f)
+{
+    free(f->c);
+    free(f->ids);
+}
+
+/* Loads the customers and fits both models; replies 409 when there is too
+ * little data. On success the caller frees *f with clv_fit_free(). */
+static int fit_or_reply(fd_req *r, int64_t today, clv_fit *f)
+{
+    int rc = fd_clv_load(r->db, r->program.id, 0, today, r->program.exponent, FD_CLV_FIT_MAX, &f->c,
+                         &f->ids, &f->n);
     if (rc) {
         fd_reply_status(r, rc, NULL);
         return rc;
     }
-    rc = fd_bgnbd_fit(c, n, p);
-    if (!rc) rc = fd_gamma_gamma_fit(c, n, g);
-    free(c);
-    free(ids);
-    if (rc)
+    rc = fd_bgnbd_fit(f->c, f->n, &f->p);
+    if (!rc) rc = fd_gamma_gamma_fit(f->c, f->n, &f->g);
+    if (rc) {
+        clv_fit_free(f);
         fd_reply_error(r, 409, "not_enough_data", "the models need customers with repeat purchases",
                        NULL);
-    *customers = n;
+    }
     return rc;
 }
 
@@ -146,55 +158,43 @@ void h_report_clv(fd_req *r)
 {
     clv_query q;
     int64_t today;
-    fd_bgnbd p;
-    fd_gamma_gamma g;
-    size_t fitted;
-    if (query_or_reply(r, &q) || today_or_reply(r, &today) ||
-        fit_or_reply(r, today, &p, &g, &fitted))
-        return;
-    fd_clv_customer *c;
-    int64_t *ids;
-    size_t n;
-    int rc = fd_clv_load(r->db, r->program.id, 0, today, r->program.exponent, FD_CLV_FIT_MAX, &c,
-                         &ids, &n);
-    if (rc) {
-        fd_reply_status(r, rc, NULL);
-        return;
-    }
+    clv_fit f;
+    if (query_or_reply(r, &q) || today_or_reply(r, &today) || fit_or_reply(r, today, &f)) return;
+    const fd_bgnbd *p = &f.p;
+    const fd_gamma_gamma *g = &f.g;
+    const fd_clv_customer *c = f.c;
+    size_t n = f.n;
     ranked_clv *v = fd_calloc(n ? n : 1, sizeof *v);
     double total = 0;
     for (size_t i = 0; i < n; i++) {
-        v[i] = (ranked_clv){ids[i], fd_clv(&p, &g, &c[i], 4.0, q.weeks / 4, q.discount), i};
+        v[i] = (ranked_clv){f.ids[i], fd_clv(p, g, &c[i], 4.0, q.weeks / 4, q.discount), i};
         total += v[i].clv;
     }
     qsort(v, n, sizeof *v, by_clv);
     json_t *top = json_array(), *bottom = json_array();
     for (size_t i = 0; i < n && i < 10; i++) {
-        json_array_append_new(top, member_json_clv(v[i].id, &c[v[i].index], &p, &g, &q));
+        json_array_append_new(top, member_json_clv(v[i].id, &c[v[i].index], p, g, &q));
         size_t j = n - 1 - i;
         if (j >= 10 || n <= 10)
-            json_array_append_new(bottom, member_json_clv(v[j].id, &c[v[j].index], &p, &g, &q));
+            json_array_append_new(bottom, member_json_clv(v[j].id, &c[v[j].index], p, g, &q));
     }
     json_t *dist = json_pack("{s:f, s:f, s:f, s:f, s:f}", "total", total, "mean",
                              n ? total / (double)n : 0, "p10", n ? v[n * 9 / 10].clv : 0, "median",
                              n ? v[n / 2].clv : 0, "p90", n ? v[n / 10].clv : 0);
     fd_reply(r, 200,
-             json_pack("{s:o, s:o, s:o, s:o}", "model", model_json(&p, &g, fitted, &q),
-                       "distribution", dist, "top", top, "bottom", bottom));
+             json_pack("{s:o, s:o, s:o, s:o}", "model", model_json(p, g, n, &q), "distribution",
+                       dist, "top", top, "bottom", bottom));
     free(v);
-    free(c);
-    free(ids);
+    clv_fit_free(&f);
 }
 
 void h_member_clv(fd_req *r)
 {
     clv_query q;
     int64_t id, today;
-    fd_bgnbd p;
-    fd_gamma_gamma g;
-    size_t fitted;
+    clv_fit f;
     if (param_id_or_reply(r, 0, &id) || query_or_reply(r, &q) || today_or_reply(r, &today) ||
-        fit_or_reply(r, today, &p, &g, &fitted))
+        fit_or_reply(r, today, &f))
         return;
     fd_clv_customer *c;
     int64_t *ids;
@@ -202,17 +202,18 @@ void h_member_clv(fd_req *r)
     int rc = fd_clv_load(r->db, r->program.id, id, today, r->program.exponent, 1, &c, &ids, &n);
     if (rc) {
         fd_reply_status(r, rc, NULL);
-        return;
-    }
-    if (n == 0)
+    } else if (n == 0) {
         fd_reply_error(r, 404, "no_orders", "no such member, or no orders yet", NULL);
-    else {
-        json_t *o = member_json_clv(id, &c[0], &p, &g, &q);
-        json_object_set_new(o, "model", model_json(&p, &g, fitted, &q));
+    } else {
+        json_t *o = member_json_clv(id, &c[0], &f.p, &f.g, &q);
+        json_object_set_new(o, "model", model_json(&f.p, &f.g, f.n, &q));
         fd_reply(r, 200, o);
     }
-    free(c);
-    free(ids);
+    if (!rc) {
+        free(c);
+        free(ids);
+    }
+    clv_fit_free(&f);
 }
 
 /* KPI report ------------------------------------------------------------ */
@@ -243,10 +244,16 @@ static json_t *date_json(fd_date d)
     return json_string(buf);
 }
 
+/* x to four decimals: ratios are reported as 0.6667. */
+static json_t *four_places(double x)
+{
+    return json_real(round(x * 10000) / 10000);
+}
+
 /* part / whole to four decimals, null when whole is 0. */
 static json_t *ratio(int64_t part, int64_t whole)
 {
-    return whole ? json_real(round((double)part / (double)whole * 10000) / 10000) : json_null();
+    return whole ? four_places((double)part / (double)whole) : json_null();
 }
 
 /* Mean order value, rounded half up to the minor unit; null without orders. */
@@ -260,17 +267,17 @@ static json_t *average_amount(int64_t revenue, int64_t orders, int exponent)
 
 static json_t *kpis_json(const fd_program *p, const fd_kpis *k)
 {
-    int64_t liability = 0;
+    int64_t liability;
     json_t *aov_m = average_amount(k->member_revenue, k->member_orders, p->exponent);
     json_t *aov_g = average_amount(k->guest_revenue, k->guest_orders, p->exponent);
-    json_t *bonus = json_null();
-    if (k->member_orders && k->guest_orders && k->guest_revenue > 0 && k->member_revenue >= 0) {
-        /* member AOV / guest AOV - 1, from the exact sums */
-        double m = (double)k->member_revenue / (double)k->member_orders;
-        double g = (double)k->guest_revenue / (double)k->guest_orders;
-        bonus = json_real(round((m / g - 1) * 10000) / 10000);
-    }
-    fd_program_liability(p, k->balance_at_end, &liability);
+    json_t *bonus = json_null(); /* member AOV / guest AOV - 1, from the exact sums */
+    if (k->member_orders && k->guest_orders && k->guest_revenue > 0)
+        bonus = four_places((double)k->member_revenue * (double)k->guest_orders /
+                                ((double)k->guest_revenue * (double)k->member_orders) -
+                            1);
+    json_t *value = fd_program_liability(p, k->balance_at_end, &liability)
+                        ? json_null() /* beyond int64 minor units */
+                        : fd_json_amount(liability, p->exponent);
     return json_pack(
         "{s:I, s:I, s:I, s:o, s:I, s:o, s:o, s:I, s:o, s:o, s:I, s:o, s:o, s:o, s:o,"
         " s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
@@ -278,18 +285,16 @@ static json_t *kpis_json(const fd_program *p, const fd_kpis *k)
         "active_members", (json_int_t)k->buyers, "active_engagement_rate",
         ratio(k->buyers, k->members), "repeat_customers", (json_int_t)k->repeat_buyers,
         "repeat_customer_rate", ratio(k->repeat_buyers, k->buyers), "purchase_frequency",
-        k->buyers ? json_real(round((double)k->member_orders / (double)k->buyers * 10000) / 10000)
-                  : json_null(),
-        "member_orders", (json_int_t)k->member_orders, "member_revenue",
-        fd_json_amount(k->member_revenue, p->exponent), "member_average_order_value", aov_m,
-        "guest_orders", (json_int_t)k->guest_orders, "guest_revenue",
-        fd_json_amount(k->guest_revenue, p->exponent), "guest_average_order_value", aov_g,
-        "member_order_share", ratio(k->member_orders, k->member_orders + k->guest_orders),
+        ratio(k->member_orders, k->buyers), "member_orders", (json_int_t)k->member_orders,
+        "member_revenue", fd_json_amount(k->member_revenue, p->exponent),
+        "member_average_order_value", aov_m, "guest_orders", (json_int_t)k->guest_orders,
+        "guest_revenue", fd_json_amount(k->guest_revenue, p->exponent), "guest_average_order_value",
+        aov_g, "member_order_share", ratio(k->member_orders, k->member_orders + k->guest_orders),
         "monetary_bonus", bonus, "points_issued", (json_int_t)k->points_issued, "points_reversed",
         (json_int_t)k->points_reversed, "points_expired", (json_int_t)k->points_expired,
         "points_adjusted", (json_int_t)k->points_adjusted, "points_outstanding",
         (json_int_t)k->balance_at_end, "points_pending", (json_int_t)k->pending_at_end, "liability",
-        fd_json_amount(liability, p->exponent));
+        value);
 }
 
 /* The KPIs of local days from..to (both included) into *out; replies on failure. */

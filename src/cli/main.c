@@ -187,8 +187,10 @@ static int parse_opts(int argc, char **argv, opts *o)
                 .label = "cli",
                 .horizon_weeks = 52};
     fd_webhook_settings_default(&o->webhooks);
+    const char *config = NULL; /* the last --config wins, as for every flag */
     for (int i = 0; i + 1 < argc; i++)
-        if (!strcmp(argv[i], "--config") && read_config(argv[i + 1], o)) return FD_EINVAL;
+        if (!strcmp(argv[i], "--config")) config = argv[i + 1];
+    if (config && read_config(config, o)) return FD_EINVAL;
     for (size_t k = 0; k < sizeof OPTIONS / sizeof OPTIONS[0]; k++) {
         char env[80] = "FIDELIS_";
         size_t e = strlen(env);

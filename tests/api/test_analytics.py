@@ -39,6 +39,7 @@ class CLV(ServerTest):
         self.assertAlmostEqual(one["clv"], best["clv"], places=6)
         self.assertTrue(0 <= one["p_alive"] <= 1)
         self.assertError(srv.req("GET", "/v1/reports/clv?horizon_weeks=1"), 422, "invalid_query")
+        self.assertError(srv.req("GET", "/v1/reports/clv?discount="), 422, "invalid_query", "discount")
         self.assertError(srv.req("GET", "/v1/reports/clv?as_of=2031-02-30"), 422, "invalid_query")
         self.assertError(srv.req("GET", "/v1/members/999999/clv?as_of=2031-01-01"), 404, "no_orders")
 
