@@ -42,18 +42,8 @@ static int parse_milli(const json_t *v, int64_t *out)
 
 static int parse_names(const json_t *v, fd_name_list *out, const char *field, perr *e)
 {
-    if (!v || json_is_null(v)) return FD_OK;
-    if (!json_is_array(v) || json_array_size(v) > FD_RULE_LIST_MAX)
-        return bad(e, field, "must be an array of at most 100 strings");
-    out->items = fd_calloc(json_array_size(v) + 1, sizeof *out->items);
-    size_t i;
-    json_t *s;
-    json_array_foreach(v, i, s)
-    {
-        if (!json_is_string(s) || json_string_length(s) == 0 || json_string_length(s) > FD_TEXT_MAX)
-            return bad(e, field, "must hold non-empty strings");
-        out->items[out->n++] = fd_strdup(json_string_value(s));
-    }
+    if (fd_names_parse(v, out))
+        return bad(e, field, "must be an array of at most 100 non-empty strings");
     return FD_OK;
 }
 
@@ -78,18 +68,6 @@ const char *fd_period_name(fd_period p)
 {
     static const char *const NAMES[] = {"day", "week", "month", "year", "lifetime"};
     return NAMES[p];
-}
-
-static int parse_hhmm(const json_t *v, int *out)
-{
-    const char *s = json_string_value(v);
-    int h, m;
-    char tail;
-    if (!s || sscanf(s, "%2d:%2d%c", &h, &m, &tail) != 2 || h < 0 || m < 0 || m > 59 ||
-        h * 60 + m > 24 * 60)
-        return FD_EINVAL;
-    *out = h * 60 + m;
-    return FD_OK;
 }
 
 static int parse_effect(const json_t *eff, fd_rule *r, perr *e)
@@ -161,44 +139,9 @@ static int parse_effect(const json_t *eff, fd_rule *r, perr *e)
     return FD_OK;
 }
 
-static int parse_schedule(const json_t *s, fd_rule *r, perr *e)
+static int parse_schedule(const json_t *v, fd_rule *r, perr *e)
 {
-    r->hour_from_min = r->hour_to_min = -1;
-    if (!s || json_is_null(s)) return FD_OK;
-    if (!json_is_object(s)) return bad(e, "schedule", "schedule must be an object");
-    const json_t *from = json_object_get(s, "from"), *to = json_object_get(s, "to");
-    if (from && (!json_is_string(from) || fd_time_parse(json_string_value(from), &r->from)))
-        return bad(e, "schedule.from", "from must be an ISO 8601 time with a zone");
-    if (to && (!json_is_string(to) || fd_time_parse(json_string_value(to), &r->to)))
-        return bad(e, "schedule.to", "to must be an ISO 8601 time with a zone");
-    if (r->from && r->to && r->to <= r->from) return bad(e, "schedule.to", "to must be after from");
-    const json_t *days = json_object_get(s, "days");
-    if (days) {
-        static const char *const NAMES[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-        if (!json_is_array(days) || json_array_size(days) == 0 || json_array_size(days) > 7)
-            return bad(e, "schedule.days", "days must list 1 to 7 weekdays");
-        size_t i;
-        json_t *d;
-        json_array_foreach(days, i, d)
-        {
-            int day = 0;
-            if (json_is_integer(d)) day = (int)json_integer_value(d);
-            for (int k = 0; json_is_string(d) && k < 7; k++)
-                if (!strcmp(json_string_value(d), NAMES[k])) day = k + 1;
-            if (day < 1 || day > 7)
-                return bad(e, "schedule.days", "days are mon..sun or 1 (Monday) to 7 (Sunday)");
-            r->days_mask |= 1u << day;
-        }
-    }
-    const json_t *hours = json_object_get(s, "hours");
-    if (hours) {
-        if (!json_is_object(hours) ||
-            parse_hhmm(json_object_get(hours, "from"), &r->hour_from_min) ||
-            parse_hhmm(json_object_get(hours, "to"), &r->hour_to_min) ||
-            r->hour_from_min == r->hour_to_min)
-            return bad(e, "schedule.hours", "hours must be {\"from\":\"HH:MM\",\"to\":\"HH:MM\"}");
-    }
-    return FD_OK;
+    return fd_schedule_parse(v, "schedule", &r->schedule, e->field, e->msg);
 }
 
 static int parse_limit(const json_t *l, const char *field, int64_t *max, fd_period *period, perr *e)
@@ -274,7 +217,7 @@ int fd_rule_parse(const json_t *def, fd_rule *r, char field[128], char msg[160])
 {
     perr e = {field, msg};
     memset(r, 0, sizeof *r);
-    r->hour_from_min = r->hour_to_min = -1;
+    fd_schedule_open(&r->schedule);
     if (!json_is_object(def)) return bad(&e, "", "a rule is a JSON object");
     const json_t *name = json_object_get(def, "name"), *trigger = json_object_get(def, "trigger");
     if (!json_is_string(name) || json_string_length(name) == 0 ||
@@ -317,23 +260,14 @@ int fd_rule_parse(const json_t *def, fd_rule *r, char field[128], char msg[160])
     return rc;
 }
 
-static void names_clear(fd_name_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->items[i]);
-    free(l->items);
-    l->items = NULL;
-    l->n = 0;
-}
-
 void fd_rule_clear(fd_rule *r)
 {
     jl_free(r->condition);
     r->condition = NULL;
-    names_clear(&r->skus);
-    names_clear(&r->categories);
-    names_clear(&r->exclude_skus);
-    names_clear(&r->exclude_categories);
+    fd_names_clear(&r->skus);
+    fd_names_clear(&r->categories);
+    fd_names_clear(&r->exclude_skus);
+    fd_names_clear(&r->exclude_categories);
 }
 
 /* ---------- evaluation ---------- */
@@ -382,18 +316,12 @@ void fd_prorate_lines(fd_earn_line *lines, size_t n, int64_t total)
     free(served);
 }
 
-static bool in_list(const fd_name_list *l, const char *s)
-{
-    for (size_t i = 0; s && i < l->n; i++)
-        if (!strcmp(l->items[i], s)) return true;
-    return false;
-}
-
 static bool line_counts(const fd_rule *r, const fd_earn_line *l)
 {
-    if (r->skus.n && !in_list(&r->skus, l->sku)) return false;
-    if (r->categories.n && !in_list(&r->categories, l->category)) return false;
-    return !in_list(&r->exclude_skus, l->sku) && !in_list(&r->exclude_categories, l->category);
+    if (r->skus.n && !fd_names_has(&r->skus, l->sku)) return false;
+    if (r->categories.n && !fd_names_has(&r->categories, l->category)) return false;
+    return !fd_names_has(&r->exclude_skus, l->sku) &&
+           !fd_names_has(&r->exclude_categories, l->category);
 }
 
 static int64_t rule_rate(const fd_rule *r, const fd_earn_input *in)
@@ -455,23 +383,19 @@ static bool applies(const fd_rule *r, const fd_earn_input *in, jl_ctx *jc, fd_ru
         say(o, "other_trigger", "fires on %s events", r->trigger);
         return false;
     }
-    if ((r->from && in->now < r->from) || (r->to && in->now >= r->to)) {
+    switch (fd_schedule_check(&r->schedule, in->now, in->env.weekday, in->local_minute)) {
+    case FD_SCHEDULE_OPEN:
+        break;
+    case FD_SCHEDULE_NOT_STARTED:
+    case FD_SCHEDULE_ENDED:
         say(o, "outside_dates", "outside the rule's validity dates");
         return false;
-    }
-    if (r->days_mask && !(r->days_mask & (1u << in->env.weekday))) {
+    case FD_SCHEDULE_WRONG_DAY:
         say(o, "wrong_day", "not valid on this weekday");
         return false;
-    }
-    if (r->hour_from_min >= 0) {
-        int m = in->local_minute;
-        bool inside = r->hour_from_min < r->hour_to_min
-                          ? m >= r->hour_from_min && m < r->hour_to_min
-                          : m >= r->hour_from_min || m < r->hour_to_min; /* wraps midnight */
-        if (!inside) {
-            say(o, "outside_hours", "outside the rule's hours");
-            return false;
-        }
+    case FD_SCHEDULE_WRONG_HOUR:
+        say(o, "outside_hours", "outside the rule's hours");
+        return false;
     }
     if (r->condition) {
         jl_val v;

@@ -18,9 +18,10 @@
 #include "base/fd.h"
 #include "core/jsonlogic.h"
 #include "core/money.h"
+#include "core/names.h"
+#include "core/schedule.h"
 
 #define FD_RULES_MAX 200     /* active rules per program */
-#define FD_RULE_LIST_MAX 100 /* SKUs or categories in one filter */
 #define FD_RULE_TIERS_MAX 16 /* tier-specific rates */
 
 typedef enum {
@@ -37,11 +38,6 @@ typedef enum {
     FD_PERIOD_YEAR,
     FD_PERIOD_LIFETIME
 } fd_period;
-
-typedef struct fd_name_list {
-    char **items;
-    size_t n;
-} fd_name_list;
 
 typedef struct fd_tier_rate {
     char tier[64];
@@ -73,9 +69,7 @@ typedef struct fd_rule {
     fd_name_list skus, categories; /* only these lines count (empty: all) */
     fd_name_list exclude_skus, exclude_categories;
 
-    int64_t from, to;               /* valid from (inclusive) / to (exclusive); 0 = open */
-    unsigned days_mask;             /* bit d (1..7, ISO weekday) set = allowed; 0 = every day */
-    int hour_from_min, hour_to_min; /* minutes of the local day; -1 = all day */
+    fd_schedule schedule; /* dates, weekdays, hours */
 
     int64_t member_points_max; /* 0 = no cap */
     fd_period member_points_period;
