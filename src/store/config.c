@@ -81,8 +81,15 @@ static void config_free(fd_config *c)
         jl_free(c->segments[i].condition);
     for (size_t i = 0; i < c->noffers; i++)
         fd_offer_clear(&c->offers[i]);
+    for (size_t i = 0; i < c->ncampaigns; i++)
+        fd_campaign_clear(&c->campaigns[i]);
+    for (size_t i = 0; i < c->nrewards; i++)
+        fd_reward_clear(&c->rewards[i]);
+    fd_stacking_clear(&c->stacking);
     free(c->segments);
     free(c->offers);
+    free(c->campaigns);
+    free(c->rewards);
     free(c);
 }
 
@@ -95,7 +102,7 @@ static void read_cuts(const json_t *a, int64_t cut[4])
 static int load_tiers(fd_db *db, const fd_program *p, fd_config *c)
 {
     fd_stmt *st;
-    int rc = fd_db_query(db, "SELECT tiers, rfm FROM programs WHERE id = $1",
+    int rc = fd_db_query(db, "SELECT tiers, rfm, stacking FROM programs WHERE id = $1",
                          FD_PARAMS(FD_I(p->id)), &st);
     if (rc) return rc;
     if (fd_stmt_next(st) != 1) {
@@ -110,6 +117,11 @@ static int load_tiers(fd_db *db, const fd_program *p, fd_config *c)
         read_cuts(json_object_get(rfm, "monetary"), c->rfm.monetary);
     }
     json_decref(rfm);
+    json_t *stacking = fd_stmt_text(st, 2) ? json_loads(fd_stmt_text(st, 2), 0, NULL) : NULL;
+    char sfield[128], smsg[160];
+    if (stacking && fd_stacking_parse(stacking, &c->stacking, sfield, smsg))
+        fd_stacking_default(&c->stacking);
+    json_decref(stacking);
     if (fd_stmt_text(st, 0)) {
         json_t *def = json_loads(fd_stmt_text(st, 0), 0, NULL);
         char field[64], msg[160];
@@ -168,6 +180,70 @@ static int load_offers(fd_db *db, int64_t program_id, fd_config *c)
     return rc < 0 ? rc : FD_OK;
 }
 
+/* Every live campaign, active or not: a disabled one is still known, so a
+ * code of it is refused as disabled rather than unknown. */
+static int load_campaigns(fd_db *db, const fd_program *p, fd_config *c)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db,
+                         "SELECT id, definition, active FROM campaigns WHERE program_id = $1"
+                         " AND deleted_at IS NULL ORDER BY id",
+                         FD_PARAMS(FD_I(p->id)), &st);
+    if (rc) return rc;
+    c->campaigns = fd_calloc(FD_CAMPAIGNS_MAX, sizeof *c->campaigns);
+    while ((rc = fd_stmt_next(st)) == 1 && c->ncampaigns < FD_CAMPAIGNS_MAX) {
+        json_t *def = json_loads(fd_stmt_text(st, 1), 0, NULL);
+        char field[128], msg[160];
+        fd_campaign *x = &c->campaigns[c->ncampaigns];
+        if (def && fd_campaign_parse(def, p->exponent, x, field, msg) == FD_OK) {
+            x->id = fd_stmt_i64(st, 0);
+            x->active = fd_stmt_i64(st, 2) != 0;
+            c->ncampaigns++;
+        }
+        json_decref(def);
+    }
+    fd_stmt_done(st);
+    return rc < 0 ? rc : FD_OK;
+}
+
+static int load_rewards(fd_db *db, const fd_program *p, fd_config *c)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db,
+                         "SELECT id, definition, active FROM rewards WHERE program_id = $1"
+                         " AND deleted_at IS NULL ORDER BY id",
+                         FD_PARAMS(FD_I(p->id)), &st);
+    if (rc) return rc;
+    c->rewards = fd_calloc(FD_REWARDS_MAX, sizeof *c->rewards);
+    while ((rc = fd_stmt_next(st)) == 1 && c->nrewards < FD_REWARDS_MAX) {
+        json_t *def = json_loads(fd_stmt_text(st, 1), 0, NULL);
+        char field[128], msg[160];
+        fd_reward *x = &c->rewards[c->nrewards];
+        if (def && fd_reward_parse(def, p->exponent, x, field, msg) == FD_OK) {
+            x->id = fd_stmt_i64(st, 0);
+            x->active = fd_stmt_i64(st, 2) != 0;
+            c->nrewards++;
+        }
+        json_decref(def);
+    }
+    fd_stmt_done(st);
+    return rc < 0 ? rc : FD_OK;
+}
+
+const fd_campaign *fd_config_campaign(const fd_config *c, int64_t id)
+{
+    for (size_t i = 0; i < c->ncampaigns; i++)
+        if (c->campaigns[i].id == id) return &c->campaigns[i];
+    return NULL;
+}
+
+const fd_reward *fd_config_reward(const fd_config *c, int64_t id)
+{
+    for (size_t i = 0; i < c->nrewards; i++)
+        if (c->rewards[i].id == id) return &c->rewards[i];
+    return NULL;
+}
+
 int fd_config_get(fd_db *db, const fd_program *p, fd_config **out)
 {
     size_t slot = (size_t)p->id % CACHE_PROGRAMS;
@@ -182,9 +258,12 @@ int fd_config_get(fd_db *db, const fd_program *p, fd_config **out)
     c = fd_calloc(1, sizeof *c);
     c->program_id = p->id;
     c->version = p->config_version;
+    fd_stacking_default(&c->stacking);
     int rc = load_tiers(db, p, c);
     if (!rc) rc = load_segments(db, p->id, c);
     if (!rc) rc = load_offers(db, p->id, c);
+    if (!rc) rc = load_campaigns(db, p, c);
+    if (!rc) rc = load_rewards(db, p, c);
     if (rc) {
         pthread_mutex_unlock(&cache_mu);
         config_free(c);

@@ -1,5 +1,6 @@
 /*
- * config.h - a program's tiers, segments and offers, parsed and compiled
+ * config.h - a program's tiers, segments, offers, campaigns, rewards and
+ * stacking policy, parsed and compiled
  * once per change and shared by every request (reference-counted).
  *
  * Every change bumps programs.config_version in its transaction; each
@@ -12,7 +13,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/campaign.h"
 #include "core/jsonlogic.h"
+#include "core/promo.h"
+#include "core/reward.h"
 #include "core/rfm.h"
 #include "core/program.h"
 #include "core/tiers.h"
@@ -46,6 +50,11 @@ typedef struct fd_config {
     size_t nsegments;
     fd_offer *offers;
     size_t noffers;
+    fd_campaign *campaigns; /* every live campaign, active or not, in id order */
+    size_t ncampaigns;
+    fd_reward *rewards; /* every live reward, active or not, in id order */
+    size_t nrewards;
+    fd_stacking stacking;
     int refs; /* guarded by the cache lock */
 } fd_config;
 
@@ -53,6 +62,10 @@ typedef struct fd_config {
 int fd_config_get(fd_db *db, const fd_program *p, fd_config **out);
 void fd_config_release(fd_config *c);
 void fd_config_cache_clear(void);
+
+/* The campaign or reward with this id, or NULL. */
+const fd_campaign *fd_config_campaign(const fd_config *c, int64_t id);
+const fd_reward *fd_config_reward(const fd_config *c, int64_t id);
 
 /* Marks the program's configuration changed (in the caller's transaction). */
 int fd_config_bump(fd_db *db, int64_t program_id);

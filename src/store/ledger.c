@@ -13,27 +13,45 @@
 #include "store/outbox.h"
 #include "store/programs.h"
 
-/* Appends one journal entry and applies it to m and its row. */
-static int journal(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpending, int64_t lot_id,
-                   const fd_posting *post)
+#define JOURNAL_INSERT                                                                             \
+    "INSERT INTO journal(program_id, member_id, kind, points, pending,"                            \
+    " balance_after, lot_id, event_id, order_id, reason, actor, created_at)"                       \
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+
+/* Appends one journal entry and applies it to m and its row; *entry (may be
+ * NULL) receives the entry's id. */
+static int journal_entry(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpending, int64_t lot_id,
+                         const fd_posting *post, int64_t *entry)
 {
     int64_t balance, pending;
     if (fd_add_i64(m->balance, dpoints, &balance) || fd_add_i64(m->pending, dpending, &pending) ||
         balance > FD_POINTS_MAX || balance < -FD_POINTS_MAX || pending > FD_POINTS_MAX)
         return FD_EOVERFLOW;
-    int rc = fd_db_run(db,
-                       "INSERT INTO journal(program_id, member_id, kind, points, pending,"
-                       " balance_after, lot_id, event_id, order_id, reason, actor, created_at)"
-                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                       FD_PARAMS(FD_I(m->program_id), FD_I(m->id), FD_S(post->kind), FD_I(dpoints),
-                                 FD_I(dpending), FD_I(balance), lot_id ? FD_I(lot_id) : FD_NULL,
-                                 FD_S(post->event_id), FD_S(post->order_id), FD_S(post->reason),
-                                 FD_S(post->actor), FD_I(post->now)),
-                       NULL);
+    const fd_param params[] = {FD_I(m->program_id),
+                               FD_I(m->id),
+                               FD_S(post->kind),
+                               FD_I(dpoints),
+                               FD_I(dpending),
+                               FD_I(balance),
+                               lot_id ? FD_I(lot_id) : FD_NULL,
+                               FD_S(post->event_id),
+                               FD_S(post->order_id),
+                               FD_S(post->reason),
+                               FD_S(post->actor),
+                               FD_I(post->now)};
+    size_t n = sizeof params / sizeof *params;
+    int rc = entry ? fd_db_one_i64(db, JOURNAL_INSERT " RETURNING id", params, n, entry)
+                   : fd_db_run(db, JOURNAL_INSERT, params, n, NULL);
     if (rc) return rc;
     m->balance = balance;
     m->pending = pending;
     return fd_member_save_balance(db, m);
+}
+
+static int journal(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpending, int64_t lot_id,
+                   const fd_posting *post)
+{
+    return journal_entry(db, m, dpoints, dpending, lot_id, post, NULL);
 }
 
 int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t points, bool pending,
@@ -63,9 +81,11 @@ int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t point
 }
 
 /* Takes up to amount points from m's spendable lots, FIFO by expiry with
- * the lots of first_order in front; *taken receives what the lots gave. */
+ * the lots of first_order in front; *taken receives what the lots gave.
+ * With `takes`, *takes receives the lots that gave (remaining = what each
+ * gave; caller frees) and *ntakes their number. */
 static int take_lots(fd_db *db, int64_t member_id, int64_t amount, const char *first_order,
-                     int64_t *taken)
+                     int64_t *taken, fd_lot **takes, size_t *ntakes)
 {
     fd_stmt *st;
     int rc = fd_db_query(db,
@@ -98,6 +118,14 @@ static int take_lots(fd_db *db, int64_t member_id, int64_t amount, const char *f
                 FD_PARAMS(FD_I(lots[i].id), FD_I(left), FD_S(left ? "active" : "closed")), NULL);
         }
     }
+    if (rc == 0 && takes) { /* keep the lots that gave, in place */
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (take[i]) lots[k++] = (fd_lot){lots[i].id, take[i], lots[i].expires_at, 0};
+        *takes = lots;
+        *ntakes = k;
+        lots = NULL;
+    }
     free(take);
     free(lots);
     return rc;
@@ -109,7 +137,7 @@ int fd_ledger_debit(fd_db *db, fd_member *m, int64_t points, const char *first_o
     if (points <= 0 || points > FD_POINTS_MAX) return FD_EINVAL;
     if (!allow_negative && m->balance < points) return FD_ENOFUNDS;
     int64_t taken;
-    int rc = take_lots(db, m->id, points, first_order, &taken);
+    int rc = take_lots(db, m->id, points, first_order, &taken, NULL, NULL);
     if (rc) return rc;
     if (taken < points && !allow_negative)
         return FD_ENOFUNDS; /* lots disagree: caller rolls back */
@@ -172,6 +200,76 @@ int fd_ledger_cancel_pending(fd_db *db, fd_member *m, const char *order_id, int6
     return rc ? rc : journal(db, m, 0, -points, 0, post);
 }
 
+/* After points came back to lots of m, the open lots must hold exactly
+ * max(0, balance): a negative balance consumes what came back. */
+static int settle_lots(fd_db *db, fd_member *m)
+{
+    int64_t lots_total, taken;
+    int rc = fd_db_one_i64(db,
+                           "SELECT COALESCE(SUM(remaining), 0) FROM lots WHERE member_id = $1"
+                           " AND status = 'active'",
+                           FD_PARAMS(FD_I(m->id)), &lots_total);
+    int64_t target = m->balance > 0 ? m->balance : 0;
+    if (!rc && lots_total > target)
+        rc = take_lots(db, m->id, lots_total - target, NULL, &taken, NULL, NULL);
+    return rc;
+}
+
+int fd_ledger_spend(fd_db *db, fd_member *m, int64_t points, const fd_posting *post, int64_t *entry)
+{
+    if (points <= 0 || points > FD_POINTS_MAX) return FD_EINVAL;
+    if (m->balance < points) return FD_ENOFUNDS;
+    int64_t taken;
+    fd_lot *takes = NULL;
+    size_t n = 0;
+    int rc = take_lots(db, m->id, points, NULL, &taken, &takes, &n);
+    if (!rc && taken < points) rc = FD_ENOFUNDS; /* lots disagree: caller rolls back */
+    if (!rc) rc = journal_entry(db, m, -points, 0, 0, post, entry);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = fd_db_run(db,
+                       "INSERT INTO journal_lots(journal_id, lot_id, points) VALUES ($1, $2, $3)",
+                       FD_PARAMS(FD_I(*entry), FD_I(takes[i].id), FD_I(takes[i].remaining)), NULL);
+    free(takes);
+    return rc;
+}
+
+int fd_ledger_restore(fd_db *db, fd_member *m, int64_t entry, const fd_posting *post)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db,
+                         "SELECT l.id, t.points, l.expires_at FROM journal_lots t"
+                         " JOIN lots l ON l.id = t.lot_id WHERE t.journal_id = $1 ORDER BY l.id",
+                         FD_PARAMS(FD_I(entry)), &st);
+    if (rc) return rc;
+    size_t n = 0, cap = 8;
+    fd_lot *lots = fd_malloc(cap * sizeof *lots);
+    while ((rc = fd_stmt_next(st)) == 1) {
+        if (n == cap) lots = fd_realloc(lots, (cap *= 2) * sizeof *lots);
+        lots[n++] = (fd_lot){fd_stmt_i64(st, 0), fd_stmt_i64(st, 1), fd_stmt_i64(st, 2), 0};
+    }
+    fd_stmt_done(st);
+    int64_t total = 0, expired = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        total += lots[i].remaining;
+        if (fd_lot_expired(lots[i].expires_at, post->now)) {
+            expired += lots[i].remaining; /* comes back and expires at once */
+            continue;
+        }
+        rc = fd_db_run(
+            db, "UPDATE lots SET remaining = remaining + $2, status = 'active' WHERE id = $1",
+            FD_PARAMS(FD_I(lots[i].id), FD_I(lots[i].remaining)), NULL);
+    }
+    free(lots);
+    if (rc < 0) return rc;
+    if (total == 0) return FD_ENOTFOUND;
+    rc = journal(db, m, total, 0, 0, post);
+    fd_posting exp = *post;
+    exp.kind = "expire";
+    exp.reason = "returned points of a lot that expired meanwhile";
+    if (!rc && expired) rc = journal(db, m, -expired, 0, 0, &exp);
+    return rc ? rc : settle_lots(db, m);
+}
+
 int fd_ledger_merge(fd_db *db, fd_member *into, fd_member *from, const fd_posting *post)
 {
     int64_t points = from->balance, pending = from->pending;
@@ -185,16 +283,7 @@ int fd_ledger_merge(fd_db *db, fd_member *into, fd_member *from, const fd_postin
     in.kind = "merge_in";
     if (!rc && (points || pending)) rc = journal(db, into, points, pending, 0, &in);
     if (rc) return rc;
-    /* The lots now hold both members' spendable points; a negative balance on
-     * either side consumes them down to max(0, combined balance). */
-    int64_t lots_total;
-    rc = fd_db_one_i64(db,
-                       "SELECT COALESCE(SUM(remaining), 0) FROM lots WHERE member_id = $1"
-                       " AND status = 'active'",
-                       FD_PARAMS(FD_I(into->id)), &lots_total);
-    int64_t target = into->balance > 0 ? into->balance : 0, taken;
-    if (!rc && lots_total > target) rc = take_lots(db, into->id, lots_total - target, NULL, &taken);
-    return rc;
+    return settle_lots(db, into);
 }
 
 /* Small cache of programs for the jobs, which walk lots of many programs. */

@@ -15,7 +15,8 @@
 
 /* What a journal entry records besides the amounts. Strings are borrowed. */
 typedef struct fd_posting {
-    const char *kind; /* earn, adjust, redeem, reverse, mature, expire, merge_in, merge_out */
+    const char
+        *kind; /* earn, adjust, redeem, restore, reverse, mature, expire, merge_in, merge_out */
     const char *reason;
     const char *event_id;
     const char *order_id;
@@ -35,6 +36,19 @@ int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t point
  * unless allow_negative, in which case the balance goes below zero. */
 int fd_ledger_debit(fd_db *db, fd_member *m, int64_t points, const char *first_order,
                     bool allow_negative, const fd_posting *post);
+
+/* Spends points of m (a reward): FIFO by expiry, never below zero
+ * (FD_ENOFUNDS), remembering which lots gave what; *entry receives the
+ * journal entry, the handle for fd_ledger_restore. */
+int fd_ledger_spend(fd_db *db, fd_member *m, int64_t points, const fd_posting *post,
+                    int64_t *entry);
+
+/* Gives back what spend `entry` took, to the lots it came from with their
+ * expiry dates, in one journal entry of post->kind; points of a lot that
+ * has expired meanwhile come back and expire at once (a second entry, kind
+ * expire). A negative balance is repaid first. FD_ENOTFOUND when the entry
+ * took nothing. */
+int fd_ledger_restore(fd_db *db, fd_member *m, int64_t entry, const fd_posting *post);
 
 /* Points of order_id still pending for m (inside the return window). */
 int fd_ledger_order_pending(fd_db *db, const fd_member *m, const char *order_id, int64_t *points);
