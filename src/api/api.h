@@ -41,13 +41,17 @@ typedef struct fd_req {
     fd_program program; /* the caller's program */
     /* reply */
     int status;
-    char *reply;              /* malloc'ed body text */
+    char *reply;              /* malloc'ed body */
+    size_t reply_len;         /* its length; 0: a NUL-terminated text */
     const char *content_type; /* NULL: application/json */
     bool replied;
 } fd_req;
 
 /* Replies with JSON value v (reference stolen). */
 void fd_reply(fd_req *r, int status, json_t *v);
+/* Replies with len bytes of body (malloc'ed, stolen) of a content type. */
+void fd_reply_bytes(fd_req *r, int status, const char *content_type, unsigned char *body,
+                    size_t len);
 /* Replies {"error":{"code","message","field"}}; field may be NULL. */
 void fd_reply_error(fd_req *r, int status, const char *code, const char *message,
                     const char *field);

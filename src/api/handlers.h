@@ -108,6 +108,40 @@ void h_member_clv(fd_req *r);
 void h_import(fd_req *r);
 void h_export(fd_req *r);
 
+/* catalog.c */
+void h_campaigns_create(fd_req *r);
+void h_campaigns_list(fd_req *r);
+void h_campaign_get(fd_req *r);
+void h_campaign_replace(fd_req *r);
+void h_campaign_patch(fd_req *r);
+void h_campaign_delete(fd_req *r);
+void h_campaign_codes_create(fd_req *r);
+void h_campaign_codes_list(fd_req *r);
+void h_code_get(fd_req *r);
+void h_code_patch(fd_req *r);
+void h_rewards_create(fd_req *r);
+void h_rewards_list(fd_req *r);
+void h_reward_get(fd_req *r);
+void h_reward_replace(fd_req *r);
+void h_reward_patch(fd_req *r);
+void h_reward_delete(fd_req *r);
+void h_member_vouchers(fd_req *r);
+
+/* carts.c */
+void h_cart_evaluate(fd_req *r);
+void h_cart_redeem(fd_req *r);
+void h_code_validate(fd_req *r);
+void h_order_rollback(fd_req *r);
+void h_stacking_get(fd_req *r);
+void h_stacking_put(fd_req *r);
+
+/* rewards.c */
+void h_member_rewards(fd_req *r);
+void h_member_reward_redeem(fd_req *r);
+void h_member_voucher_cancel(fd_req *r);
+void h_member_voucher_qr(fd_req *r);
+void h_member_voucher_barcode(fd_req *r);
+
 /* events.c: simulation shares the event parser */
 void h_simulate(fd_req *r);
 

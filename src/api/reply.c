@@ -49,6 +49,20 @@ void fd_reply(fd_req *r, int status, json_t *v)
     json_decref(v);
 }
 
+void fd_reply_bytes(fd_req *r, int status, const char *content_type, unsigned char *body,
+                    size_t len)
+{
+    if (r->replied) {
+        free(body);
+        return;
+    }
+    r->status = status;
+    r->content_type = content_type;
+    r->reply = (char *)body;
+    r->reply_len = len;
+    r->replied = true;
+}
+
 void fd_reply_error(fd_req *r, int status, const char *code, const char *message, const char *field)
 {
     json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message);

@@ -189,7 +189,7 @@ static void count(fd_server *s, int route, int status, int64_t us)
 
 static enum MHD_Result send_reply(struct MHD_Connection *c, fd_req *r)
 {
-    size_t n = strlen(r->reply);
+    size_t n = r->reply_len ? r->reply_len : strlen(r->reply);
     struct MHD_Response *resp = MHD_create_response_from_buffer(n, r->reply, MHD_RESPMEM_MUST_FREE);
     r->reply = NULL; /* owned by the response now */
     MHD_add_response_header(resp, "Content-Type",

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#define FD_AMOUNT_MAX INT64_C(1000000000000000) /* 10^15 minor units: any cart or total */
+
 typedef enum { FD_ROUND_FLOOR = 0, FD_ROUND_HALF_UP = 1, FD_ROUND_CEIL = 2 } fd_rounding;
 
 /* Minor-unit exponent of an ISO 4217 code ("EUR" -> 2, "JPY" -> 0, "KWD" -> 3);

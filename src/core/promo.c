@@ -318,8 +318,8 @@ static int check_cart(const fd_promo *p, const fd_cart *c, fd_refusal *why)
 
 int fd_promo_check(const fd_promo *p, const fd_promo_facts *f, fd_refusal *why)
 {
-    int rc = check_schedule(p, f, why);
-    if (!rc) rc = check_member(p, f, why);
+    int rc = f->voucher ? FD_OK : check_schedule(p, f, why);
+    if (!rc && !f->voucher) rc = check_member(p, f, why);
     if (!rc) rc = check_cart(p, f->cart, why);
     for (int i = 0; !rc && i < p->nrules; i++) {
         if (jl_test(p->rules[i].condition, f->data, f->env, f->ctx)) continue;

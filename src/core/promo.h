@@ -121,6 +121,9 @@ typedef struct fd_refusal {
 typedef struct fd_promo_facts {
     const fd_cart *cart; /* NULL: validating a code without a cart (cart rules pass) */
     bool has_member;
+    bool voucher;           /* a voucher bought with points: its schedule and member
+                               rules were checked when it was bought, only cart and
+                               custom rules apply now */
     const char *tier;       /* member's tier name or NULL */
     const json_t *segments; /* array of the member's segment names, or NULL */
     int64_t orders;         /* the member's orders before this one */

@@ -67,10 +67,10 @@ int fd_schedule_parse(const json_t *v, const char *prefix, fd_schedule *s, char 
     const json_t *days = json_object_get(v, "days"), *hours = json_object_get(v, "hours");
     if (days && parse_days(days, &s->days_mask))
         BAD(".days", "days must list 1 to 7 weekdays: mon..sun or 1 (Monday) to 7 (Sunday)");
-    if (hours && (!json_is_object(hours) ||
-                  parse_hhmm(json_object_get(hours, "from"), &s->hour_from_min) ||
-                  parse_hhmm(json_object_get(hours, "to"), &s->hour_to_min) ||
-                  s->hour_from_min == s->hour_to_min))
+    if (hours &&
+        (!json_is_object(hours) || parse_hhmm(json_object_get(hours, "from"), &s->hour_from_min) ||
+         parse_hhmm(json_object_get(hours, "to"), &s->hour_to_min) ||
+         s->hour_from_min == s->hour_to_min))
         BAD(".hours", "hours must be {\"from\":\"HH:MM\",\"to\":\"HH:MM\"}");
 #undef BAD
     return FD_OK;

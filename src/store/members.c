@@ -48,7 +48,7 @@ static void read_row(fd_stmt *st, fd_member *m)
 }
 
 /* Month and day of attributes.birthday ("1990-05-17" or "05-17") as MMDD, 0 if none. */
-static int64_t birthday_md(const char *attributes)
+int64_t fd_member_birthday_md(const char *attributes)
 {
     json_t *a = json_loads(attributes ? attributes : "{}", 0, NULL);
     const char *b = json_string_value(json_object_get(a, "birthday"));
@@ -137,7 +137,7 @@ int fd_member_insert(fd_db *db, fd_member *m, int64_t now)
                   FD_S(opt(m->email_norm)), FD_S(opt(m->phone)), FD_S(opt(m->card_number)),
                   FD_S(m->qr_token), FD_S(m->attributes ? m->attributes : "{}"),
                   FD_S(fd_member_state_name(m->state)), FD_S(fd_consent_name(m->consent)),
-                  FD_I(m->consent_at), FD_I(now), FD_I(birthday_md(m->attributes)),
+                  FD_I(m->consent_at), FD_I(now), FD_I(fd_member_birthday_md(m->attributes)),
                   FD_I(instant_md(now))),
         &m->id);
 }
@@ -156,7 +156,7 @@ int fd_member_save(fd_db *db, const fd_member *m, int64_t now)
                   FD_S(fd_member_state_name(m->state)), FD_S(fd_consent_name(m->consent)),
                   FD_I(m->consent_at), m->merged_into ? FD_I(m->merged_into) : FD_NULL,
                   m->erased_at ? FD_I(m->erased_at) : FD_NULL, FD_I(now),
-                  FD_I(birthday_md(m->attributes))),
+                  FD_I(fd_member_birthday_md(m->attributes))),
         NULL);
 }
 

@@ -19,6 +19,9 @@ typedef enum {
 } fd_lookup;
 
 /* Loads member id of program_id into *out (caller calls fd_member_clear). */
+/* Month and day of attributes.birthday ("1990-05-17" or "05-17") as MMDD, 0 if none. */
+int64_t fd_member_birthday_md(const char *attributes);
+
 int fd_member_get(fd_db *db, int64_t program_id, int64_t id, fd_member *out);
 /* Locks member id's row for the rest of the transaction (a no-op UPDATE, the
  * same SQL on every backend) and loads it fresh into *out. Call before any

@@ -260,8 +260,8 @@ int fd_code_save(fd_db *db, const fd_code *c)
 }
 
 int fd_codes_generate(fd_db *db, int64_t program_id, int64_t campaign_id, const char *pattern,
-                      int64_t count, int64_t max_uses, int64_t expires_at, int64_t now,
-                      int64_t *made)
+                      int64_t count, int64_t max_uses, int64_t balance, int64_t expires_at,
+                      int64_t now, int64_t *made)
 {
     int64_t done = 0;
     int rc = FD_OK;
@@ -274,11 +274,11 @@ int fd_codes_generate(fd_db *db, int64_t program_id, int64_t campaign_id, const 
             int64_t n = 0;
             rc = fd_db_run(db,
                            "INSERT INTO codes(program_id, code, campaign_id, active, status,"
-                           " max_uses, expires_at, created_at)"
-                           " VALUES ($1, $2, $3, 1, 'active', $4, $5, $6)"
+                           " max_uses, balance, expires_at, created_at)"
+                           " VALUES ($1, $2, $3, 1, 'active', $4, $5, $6, $7)"
                            " ON CONFLICT DO NOTHING",
                            FD_PARAMS(FD_I(program_id), FD_S(code), FD_I(campaign_id),
-                                     FD_I(max_uses), FD_I(expires_at), FD_I(now)),
+                                     FD_I(max_uses), FD_I(balance), FD_I(expires_at), FD_I(now)),
                            &n);
             done += n;
         }
@@ -295,7 +295,7 @@ int fd_redemption_find(fd_db *db, int64_t code_id, const char *order_id, fd_rede
     int rc = fd_db_query(db,
                          "SELECT id, program_id, code_id, COALESCE(campaign_id, 0),"
                          " COALESCE(reward_id, 0), COALESCE(member_id, 0), order_id, order_amount,"
-                         " discount, gift_card, cashback, status, created_at,"
+                         " discount, shipping_discount, gift_card, cashback, status, created_at,"
                          " COALESCE(rolled_back_at, 0) FROM redemptions"
                          " WHERE code_id = $1 AND order_id = $2",
                          FD_PARAMS(FD_I(code_id), FD_S(order_id)), &st);
@@ -313,11 +313,12 @@ int fd_redemption_find(fd_db *db, int64_t code_id, const char *order_id, fd_rede
         snprintf(r->order_id, sizeof r->order_id, "%s", fd_stmt_text(st, 6));
         r->order_amount = fd_stmt_i64(st, 7);
         r->discount = fd_stmt_i64(st, 8);
-        r->gift_card = fd_stmt_i64(st, 9);
-        r->cashback = fd_stmt_i64(st, 10);
-        snprintf(r->status, sizeof r->status, "%s", fd_stmt_text(st, 11));
-        r->created_at = fd_stmt_i64(st, 12);
-        r->rolled_back_at = fd_stmt_i64(st, 13);
+        r->shipping_discount = fd_stmt_i64(st, 9);
+        r->gift_card = fd_stmt_i64(st, 10);
+        r->cashback = fd_stmt_i64(st, 11);
+        snprintf(r->status, sizeof r->status, "%s", fd_stmt_text(st, 12));
+        r->created_at = fd_stmt_i64(st, 13);
+        r->rolled_back_at = fd_stmt_i64(st, 14);
         rc = FD_OK;
     } else if (rc == 0) {
         rc = FD_ENOTFOUND;
@@ -331,21 +332,21 @@ int fd_redemption_save(fd_db *db, fd_redemption *r)
     if (r->id)
         return fd_db_run(db,
                          "UPDATE redemptions SET member_id = $2, order_amount = $3, discount = $4,"
-                         " gift_card = $5, cashback = $6, status = $7, created_at = $8,"
-                         " rolled_back_at = $9 WHERE id = $1",
+                         " shipping_discount = $5, gift_card = $6, cashback = $7, status = $8,"
+                         " created_at = $9, rolled_back_at = $10 WHERE id = $1",
                          FD_PARAMS(FD_I(r->id), id_or_null(r->member_id), FD_I(r->order_amount),
-                                   FD_I(r->discount), FD_I(r->gift_card), FD_I(r->cashback),
-                                   FD_S(r->status), FD_I(r->created_at),
-                                   id_or_null(r->rolled_back_at)),
+                                   FD_I(r->discount), FD_I(r->shipping_discount),
+                                   FD_I(r->gift_card), FD_I(r->cashback), FD_S(r->status),
+                                   FD_I(r->created_at), id_or_null(r->rolled_back_at)),
                          NULL);
     return fd_db_one_i64(
         db,
         "INSERT INTO redemptions(program_id, code_id, campaign_id, reward_id, member_id, order_id,"
-        " order_amount, discount, gift_card, cashback, status, created_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        " order_amount, discount, shipping_discount, gift_card, cashback, status, created_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
         FD_PARAMS(FD_I(r->program_id), FD_I(r->code_id), id_or_null(r->campaign_id),
                   id_or_null(r->reward_id), id_or_null(r->member_id), FD_S(r->order_id),
-                  FD_I(r->order_amount), FD_I(r->discount), FD_I(r->gift_card), FD_I(r->cashback),
-                  FD_S(r->status), FD_I(r->created_at)),
+                  FD_I(r->order_amount), FD_I(r->discount), FD_I(r->shipping_discount),
+                  FD_I(r->gift_card), FD_I(r->cashback), FD_S(r->status), FD_I(r->created_at)),
         &r->id);
 }

@@ -78,18 +78,19 @@ int fd_code_find_request(fd_db *db, int64_t program_id, int64_t member_id, const
 int fd_code_save(fd_db *db, const fd_code *c);
 
 /* Generates `count` unique codes of `pattern` for a campaign (each usable
- * max_uses times, until expires_at); codes taken already are drawn again,
- * up to 20 rounds. *made receives how many were inserted. */
+ * max_uses times (0: no limit), until expires_at; gift cards with `balance`); codes taken already
+ * are drawn again, up to 20 rounds. *made receives how many were inserted. */
 int fd_codes_generate(fd_db *db, int64_t program_id, int64_t campaign_id, const char *pattern,
-                      int64_t count, int64_t max_uses, int64_t expires_at, int64_t now,
-                      int64_t *made);
+                      int64_t count, int64_t max_uses, int64_t balance, int64_t expires_at,
+                      int64_t now, int64_t *made);
 
 /* ---------- redemptions ---------- */
 
 typedef struct fd_redemption {
     int64_t id, program_id, code_id, campaign_id, reward_id, member_id;
     char order_id[FD_TEXT_MAX + 1];
-    int64_t order_amount, discount, gift_card, cashback;
+    int64_t order_amount; /* the cart's goods before discounts */
+    int64_t discount, shipping_discount, gift_card, cashback;
     char status[16]; /* "redeemed", "rolled_back" */
     int64_t created_at, rolled_back_at;
 } fd_redemption;

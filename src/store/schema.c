@@ -387,6 +387,7 @@ static const char *const MIGRATIONS[] = {
     "  order_id TEXT NOT NULL,"
     "  order_amount BIGINT NOT NULL,"
     "  discount BIGINT NOT NULL,"
+    "  shipping_discount BIGINT NOT NULL,"
     "  gift_card BIGINT NOT NULL,"
     "  cashback BIGINT NOT NULL,"
     "  status TEXT NOT NULL,"
