@@ -13,8 +13,8 @@ from harness import Server
 THREADS = 16
 
 
-def post_all(servers, bodies, key_of):
-    """Posts bodies from THREADS threads, alternating servers; returns the replies."""
+def post_all(servers, bodies, key_of, path="/v1/events"):
+    """Posts bodies to path from THREADS threads, alternating servers; returns the replies."""
     work = queue.Queue()
     for i, b in enumerate(bodies):
         work.put((i, b))
@@ -28,7 +28,7 @@ def post_all(servers, bodies, key_of):
             except queue.Empty:
                 return
             k = (i + n) % len(servers)
-            conns[k].request("POST", "/v1/events", json.dumps(body),
+            conns[k].request("POST", path, json.dumps(body),
                              {"Authorization": "Bearer " + key_of(servers[k])})
             r = conns[k].getresponse()
             replies[i] = (r.status, json.loads(r.read()))
@@ -68,6 +68,27 @@ class TwoProcesses(unittest.TestCase):
         self.assertEqual(sum(r[1]["points"] for r in replies), 500)
         s, r = a.req("GET", "/v1/earning-rules/%d" % rule["id"])
         self.assertEqual(r["points_awarded"], 500)
+
+    def test_campaign_uses_exact_across_processes(self):
+        a, b = self.a, self.b
+        s, c = a.req("POST", "/v1/campaigns", {"name": "first 500 customers", "limits": {"uses": 500},
+                                              "benefit": {"type": "fixed", "amount": "2.00"}})
+        self.assertEqual(s, 201, c)
+        a.req("POST", "/v1/campaigns/%d/codes" % c["id"], {"code": "MP500"})
+        lines = [{"sku": "X", "quantity": 1, "unit_price": "10.00"}]
+        bodies = [{"order": {"id": "mp-%d" % i, "lines": lines}, "codes": ["MP500"]}
+                  for i in range(1000)]
+        replies = post_all([a, b], bodies, lambda s: s.admin_key, "/v1/carts/redeem")
+        self.assertTrue(all(r[0] == 200 for r in replies), [r for r in replies if r[0] != 200][:3])
+        applied = sum(1 for r in replies if r[1]["applied"])
+        self.assertEqual(applied, 500)
+        s, camp = b.req("GET", "/v1/campaigns/%d" % c["id"])
+        self.assertEqual((camp["usage"]["uses"]["used"], camp["usage"]["discount"]["used"]),
+                         (500, "1000.00"))
+        # the kill switch thrown in one process holds in the other at once
+        a.req("PATCH", "/v1/campaigns/%d" % c["id"], {"active": False})
+        s, doc = b.req("POST", "/v1/carts/evaluate", {"order": {"lines": lines}, "codes": ["MP500"]})
+        self.assertEqual(doc["rejected"][0]["reason"]["code"], "campaign_disabled")
 
     def test_rule_changes_reach_the_other_process_at_once(self):
         a, b = self.a, self.b
