@@ -316,10 +316,15 @@ static int check_cart(const fd_promo *p, const fd_cart *c, fd_refusal *why)
     return FD_OK;
 }
 
+int fd_promo_check_audience(const fd_promo *p, const fd_promo_facts *f, fd_refusal *why)
+{
+    int rc = check_schedule(p, f, why);
+    return rc ? rc : check_member(p, f, why);
+}
+
 int fd_promo_check(const fd_promo *p, const fd_promo_facts *f, fd_refusal *why)
 {
-    int rc = f->voucher ? FD_OK : check_schedule(p, f, why);
-    if (!rc && !f->voucher) rc = check_member(p, f, why);
+    int rc = f->voucher ? FD_OK : fd_promo_check_audience(p, f, why);
     if (!rc) rc = check_cart(p, f->cart, why);
     for (int i = 0; !rc && i < p->nrules; i++) {
         if (jl_test(p->rules[i].condition, f->data, f->env, f->ctx)) continue;

@@ -135,6 +135,10 @@ typedef struct fd_promo_facts {
     jl_ctx *ctx;
 } fd_promo_facts;
 
+/* Checks only the audience: schedule and member rules (who and when, not
+ * what is bought); what earning rules of a campaign obey. */
+int fd_promo_check_audience(const fd_promo *p, const fd_promo_facts *f, fd_refusal *why);
+
 /* Checks every validation rule of p in a fixed order (schedule, member,
  * tier, segment, cart, custom rules). Returns FD_OK, or FD_EFORBIDDEN with
  * *why filled for the first rule that fails. */

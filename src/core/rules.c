@@ -240,6 +240,10 @@ int fd_rule_parse(const json_t *def, fd_rule *r, char field[128], char msg[160])
     if (excl && !json_is_boolean(excl))
         return bad(&e, "exclusive", "exclusive must be true or false");
     r->exclusive = json_is_true(excl);
+    const json_t *camp = json_object_get(def, "campaign_id");
+    if (camp && (!json_is_integer(camp) || json_integer_value(camp) < 1))
+        return bad(&e, "campaign_id", "campaign_id is a campaign's id");
+    r->campaign_id = camp ? json_integer_value(camp) : 0;
     int rc = parse_effect(json_object_get(def, "effect"), r, &e);
     if (!rc) rc = parse_base(json_object_get(def, "base"), r, &e);
     if (!rc) rc = parse_filters(def, r, &e);
@@ -377,8 +381,20 @@ __attribute__((format(printf, 3, 4))) static void say(fd_rule_outcome *o, const 
 }
 
 /* Trigger, dates, days, hours and condition; true when the rule applies. */
+static bool campaign_open(const fd_earn_input *in, int64_t id)
+{
+    for (size_t i = 0; i < in->nopen_campaigns; i++)
+        if (in->open_campaigns[i] == id) return true;
+    return false;
+}
+
 static bool applies(const fd_rule *r, const fd_earn_input *in, jl_ctx *jc, fd_rule_outcome *o)
 {
+    if (r->campaign_id && !campaign_open(in, r->campaign_id)) {
+        say(o, "campaign_off", "its campaign %lld is off, outside its period or audience",
+            (long long)r->campaign_id);
+        return false;
+    }
     if (strcmp(r->trigger, in->type)) {
         say(o, "other_trigger", "fires on %s events", r->trigger);
         return false;

@@ -48,7 +48,8 @@ typedef struct fd_rule {
     int64_t id, version;
     char name[128];
     char trigger[65];
-    int priority;       /* higher first */
+    int64_t campaign_id; /* earns only while its campaign is on, in its period and audience */
+    int priority;        /* higher first */
     bool exclusive;     /* when it awards, lower-priority rules are skipped */
     jl_expr *condition; /* NULL: always */
 
@@ -109,6 +110,8 @@ typedef struct fd_earn_input {
     int64_t tier_rate_milli;   /* the tier's earn_rate benefit, 0 if none */
     int64_t tier_factor_milli; /* the tier's earn_multiplier benefit, 0 if none */
     int64_t order_count;       /* the member's orders including this one */
+    const int64_t *open_campaigns; /* campaigns whose rules may earn now, for this member */
+    size_t nopen_campaigns;
 } fd_earn_input;
 
 /* Usage of a rule loaded before evaluation (for its limits). */

@@ -12,6 +12,7 @@
 #include "base/localtime.h"
 #include "core/money.h"
 #include "store/context.h"
+#include "store/members.h"
 
 static double major(int64_t minor, int exponent)
 {
@@ -120,6 +121,36 @@ int fd_earning_lock_budgets(fd_db *db, const fd_ruleset *rs, const char *type)
     return FD_OK;
 }
 
+/* The campaigns whose earning rules may award now for the event's member:
+ * switched on, inside their schedule, the member in their audience. */
+static int64_t *open_campaigns(const fd_earning *e, const json_t *data, const fd_local *lt,
+                               size_t *n)
+{
+    const fd_config *cfg = e->cfg;
+    const json_t *member = json_object_get(data, "member");
+    int64_t *open = fd_calloc(cfg->ncampaigns + 1, sizeof *open);
+    jl_env env = {e->occurred_at, lt->weekday, lt->hour, lt->utc_offset_s};
+    fd_promo_facts f = {.has_member = e->m != NULL,
+                        .tier = json_string_value(json_object_get(member, "tier")),
+                        .segments = json_object_get(member, "segments"),
+                        .orders = e->orders_before,
+                        .birth_month =
+                            e->m ? (int)(fd_member_birthday_md(e->m->attributes) / 100) : 0,
+                        .month = lt->month,
+                        .local_minute = lt->hour * 60 + lt->minute,
+                        .data = data,
+                        .env = &env,
+                        .ctx = fd_thread_jl_ctx()};
+    *n = 0;
+    for (size_t i = 0; i < cfg->ncampaigns; i++) {
+        fd_refusal why;
+        const fd_campaign *c = &cfg->campaigns[i];
+        if (c->active && fd_promo_check_audience(&c->promo, &f, &why) == FD_OK)
+            open[(*n)++] = c->id;
+    }
+    return open;
+}
+
 int fd_earning_evaluate(fd_db *db, fd_earning *e)
 {
     bool purchase = !strcmp(e->type, "purchase");
@@ -165,8 +196,11 @@ int fd_earning_evaluate(fd_db *db, fd_earning *e)
                             .tier_rate_milli = t ? t->rate_milli : 0,
                             .tier_factor_milli = t ? t->factor_milli : 0,
                             .order_count = e->orders_before + 1};
+        int64_t *open = e->rs->campaigns ? open_campaigns(e, data, &lt, &in.nopen_campaigns) : NULL;
+        in.open_campaigns = open;
         rc = fd_rules_evaluate(e->rs->sorted, n, &in, usage, fd_thread_jl_ctx(), e->outcomes,
                                &e->points);
+        free(open);
         json_decref(data);
     }
     free(usage);

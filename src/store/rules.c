@@ -249,6 +249,7 @@ static int load_ruleset(fd_db *db, int64_t program_id, int64_t version, fd_rules
         if (def && fd_rule_parse(def, r, field, msg) == FD_OK) {
             r->id = fd_stmt_i64(st, 0);
             r->version = fd_stmt_i64(st, 1);
+            rs->campaigns = rs->campaigns || r->campaign_id;
             rs->n++;
         } else { /* validated when saved: only a bug or a hand edit gets here */
             fd_log("error", "msg=\"stored rule does not parse\" rule=%lld field=%s",

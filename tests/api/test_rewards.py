@@ -381,6 +381,38 @@ class KillSwitch(PromoTest):
         self.assertEqual(self.buy("k-e1", "k1", "50.00")["points"], 0)
 
 
+class CampaignRules(PromoTest):
+    def test_rules_follow_their_campaign(self):
+        s, seg = self.req("POST", "/v1/segments", {"name": "vip", "condition": {
+            "==": [{"var": "member.attributes.vip"}, True]}})
+        c = self.campaign(name="double december", validation={"segments": ["vip"]},
+                          schedule={"from": "2044-12-01T00:00:00Z", "to": "2045-01-01T00:00:00Z"},
+                          benefit={"type": "fixed", "amount": "1.00"})
+        self.rule(name="base", trigger="purchase", effect={"type": "per_amount", "rate": "1"})
+        self.rule(name="december bonus", trigger="purchase", campaign_id=c["id"],
+                  effect={"type": "fixed", "points": 50})
+        self.member("vip", attributes={"vip": True})
+        self.member("plain")
+        self.srv.set_clock("2044-11-30T12:00:00Z")
+        self.assertEqual(self.buy("n1", "vip", "10.00")["points"], 10)      # before its period
+        self.srv.set_clock("2044-12-05T12:00:00Z")
+        e = self.buy("d1", "vip", "10.00")
+        self.assertEqual(e["points"], 60)
+        self.assertEqual(self.buy("d2", "plain", "10.00")["points"], 10)    # not its audience
+        self.req("PATCH", "/v1/campaigns/%d" % c["id"], {"active": False})  # the kill switch
+        self.assertEqual(self.buy("d3", "vip", "10.00")["points"], 10)
+        s, sim = self.req("POST", "/v1/simulate", {"type": "purchase", "external_id": "vip",
+                                                   "order": {"id": "sim", "total": "10.00",
+                                                             "currency": "EUR"}})
+        why = [r["reason"] for r in sim["rules"] if r["name"] == "december bonus"]
+        self.assertEqual(why, ["campaign_off"], sim)
+        self.req("PATCH", "/v1/campaigns/%d" % c["id"], {"active": True})
+        self.assertEqual(self.buy("d4", "vip", "10.00")["points"], 60)
+        self.assertError(self.req("POST", "/v1/earning-rules", {
+            "name": "x", "trigger": "purchase", "campaign_id": "one",
+            "effect": {"type": "fixed", "points": 1}}), 422, field="campaign_id")
+
+
 class Codes(PromoTest):
     def test_bulk_generation_and_bad_input(self):
         c = self.campaign(name="bulk", benefit={"type": "fixed", "amount": "1.00"})
