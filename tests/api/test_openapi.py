@@ -5,13 +5,16 @@ import re
 import sys
 import unittest
 
+import yaml
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 ROLE_MACROS = {
     "ADMIN": {"admin"}, "STAFF": {"admin", "marketer"},
     "READ": {"admin", "marketer", "analyst"}, "FRONT": {"admin", "marketer", "pos"},
     "LOOKUP": {"admin", "marketer", "analyst", "pos"},
     "SELF": {"admin", "marketer", "analyst", "pos", "member"},
-    "FD_ROLE_BIT(FD_ROLE_ANALYST)": {"analyst"}, "0": set(),
+    "FD_ROLE_BIT(FD_ROLE_ANALYST)": {"analyst"}, "FD_ROLE_BIT(FD_ROLE_MEMBER)": {"member"},
+    "0": set(),
 }
 
 
@@ -45,6 +48,13 @@ def doc_routes():
 
 
 class OpenAPI(unittest.TestCase):
+    def test_the_document_is_valid_yaml_with_every_reference_defined(self):
+        text = open(os.path.join(ROOT, "docs/openapi.yaml")).read()
+        doc = yaml.safe_load(text)
+        self.assertEqual(doc["openapi"], "3.0.3")
+        for ref in set(re.findall(r"\$ref: '#/components/(\w+)/(\w+)'", text)):
+            self.assertIn(ref[1], doc["components"][ref[0]], ref)
+
     def test_every_route_documented_with_its_roles(self):
         code, doc = code_routes(), doc_routes()
         self.assertGreater(len(code), 20)
