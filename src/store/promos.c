@@ -14,7 +14,7 @@
 /* ---------- definitions ---------- */
 
 typedef struct catalog_sql {
-    const char *name_taken, *insert, *update, *set_active, *delete;
+    const char *name_taken, *insert, *update, *set_active, *delete, *count;
 } catalog_sql;
 
 static const catalog_sql SQL[] = {
@@ -27,7 +27,8 @@ static const catalog_sql SQL[] = {
          "UPDATE campaigns SET active = $3, updated_at = $4, updated_by = $5"
          " WHERE program_id = $1 AND id = $2 AND deleted_at IS NULL",
          "UPDATE campaigns SET deleted_at = $3, active = 0 WHERE program_id = $1 AND id = $2"
-         " AND deleted_at IS NULL"},
+         " AND deleted_at IS NULL",
+         "SELECT COUNT(*) FROM campaigns WHERE program_id = $1 AND deleted_at IS NULL"},
     [FD_CATALOG_REWARD] =
         {"SELECT id FROM rewards WHERE program_id = $1 AND name = $2 AND deleted_at IS NULL",
          "INSERT INTO rewards(program_id, name, definition, active, created_at, updated_at,"
@@ -37,7 +38,8 @@ static const catalog_sql SQL[] = {
          "UPDATE rewards SET active = $3, updated_at = $4, updated_by = $5"
          " WHERE program_id = $1 AND id = $2 AND deleted_at IS NULL",
          "UPDATE rewards SET deleted_at = $3, active = 0 WHERE program_id = $1 AND id = $2"
-         " AND deleted_at IS NULL"},
+         " AND deleted_at IS NULL",
+         "SELECT COUNT(*) FROM rewards WHERE program_id = $1 AND deleted_at IS NULL"},
 };
 
 static int name_free(fd_db *db, fd_catalog t, int64_t program_id, const char *name, int64_t id)
@@ -78,6 +80,11 @@ int fd_catalog_update(fd_db *db, fd_catalog t, int64_t program_id, int64_t id, c
                        &n);
     if (!rc && n == 0) rc = FD_ENOTFOUND;
     return rc ? rc : fd_config_bump(db, program_id);
+}
+
+int fd_catalog_count(fd_db *db, fd_catalog t, int64_t program_id, int64_t *n)
+{
+    return fd_db_one_i64(db, SQL[t].count, FD_PARAMS(FD_I(program_id)), n);
 }
 
 int fd_catalog_delete(fd_db *db, fd_catalog t, int64_t program_id, int64_t id, int64_t now)

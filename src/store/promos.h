@@ -31,6 +31,8 @@ int fd_catalog_insert(fd_db *db, fd_catalog t, int64_t program_id, const char *n
                       int64_t *id);
 int fd_catalog_update(fd_db *db, fd_catalog t, int64_t program_id, int64_t id, const char *name,
                       const char *definition, bool active, const char *actor, int64_t now);
+/* Live (not deleted) definitions of the program. */
+int fd_catalog_count(fd_db *db, fd_catalog t, int64_t program_id, int64_t *n);
 int fd_catalog_delete(fd_db *db, fd_catalog t, int64_t program_id, int64_t id, int64_t now);
 
 /* A campaign's running totals. */
