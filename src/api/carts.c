@@ -428,10 +428,10 @@ static int record(fd_db *db, cart_eval *e, size_t i, int64_t now)
         rc = fd_campaign_usage_add(db, c->campaign_id, 1, k->discount + k->shipping_discount,
                                    e->in->cart.subtotal);
     json_t *data =
-        json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "code", c->code, "order_id", r->order_id,
-                  "discount", (json_int_t)k->discount, "shipping_discount",
-                  (json_int_t)k->shipping_discount, "gift_card", (json_int_t)k->gift_card,
-                  "cashback", (json_int_t)k->cashback, "order_amount", (json_int_t)r->order_amount);
+        json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "code", c->code, "order_id", r->order_id,
+                  "discount", amount(e, k->discount), "shipping_discount",
+                  amount(e, k->shipping_discount), "gift_card", amount(e, k->gift_card), "cashback",
+                  amount(e, k->cashback), "order_amount", amount(e, r->order_amount));
     if (c->campaign_id) json_object_set_new(data, "campaign_id", json_integer(c->campaign_id));
     if (c->reward_id) json_object_set_new(data, "reward_id", json_integer(c->reward_id));
     if (!rc) rc = fd_outbox_emit(db, e->p->id, "code.redeemed", e->in->member_id, data, now);
@@ -536,6 +536,7 @@ void h_code_validate(fd_req *r)
 
 typedef struct rollback_job {
     int64_t program_id;
+    int exponent;
     const char *order_id, *actor;
     json_t *out; /* codes rolled back */
     int64_t found;
@@ -576,9 +577,11 @@ static int rollback_one(fd_db *db, rollback_job *j, const char *code, int64_t no
     if (!rc && refund) rc = refund_voucher(db, j, &c, now);
     if (!rc) rc = fd_code_save(db, &c);
     json_t *data =
-        json_pack("{s:s, s:s, s:I, s:I, s:I}", "code", c.code, "order_id", j->order_id, "discount",
-                  (json_int_t)red.discount, "gift_card", (json_int_t)red.gift_card,
-                  "points_returned", (json_int_t)(refund ? c.points : 0));
+        json_pack("{s:s, s:s, s:o, s:o, s:o, s:I}", "code", c.code, "order_id", j->order_id,
+                  "discount", fd_json_amount(red.discount, j->exponent), "shipping_discount",
+                  fd_json_amount(red.shipping_discount, j->exponent), "gift_card",
+                  fd_json_amount(red.gift_card, j->exponent), "points_returned",
+                  (json_int_t)(refund ? c.points : 0));
     if (!rc) rc = fd_outbox_emit(db, j->program_id, "code.rolled_back", red.member_id, data, now);
     if (!rc) json_array_append(j->out, data);
     json_decref(data);
@@ -629,6 +632,7 @@ void h_order_rollback(fd_req *r)
         return;
     }
     rollback_job j = {.program_id = r->program.id,
+                      .exponent = r->program.exponent,
                       .order_id = r->params[0],
                       .actor = r->who.actor,
                       .out = json_array()};

@@ -35,7 +35,9 @@ class PromoTest(RuleTest):
         return c
 
     def cart(self, codes, member=None, order_id=None, lines=LINES, shipping="5.00", redeem=False):
-        order = {"lines": lines, "shipping": shipping, "currency": "EUR"}
+        order = {"lines": lines, "currency": "EUR"}
+        if shipping:
+            order["shipping"] = shipping
         if order_id:
             order["id"] = order_id
         body = {"order": order, "codes": codes}
@@ -53,6 +55,34 @@ class PromoTest(RuleTest):
 
     def redeem_reward(self, m, r, **body):
         return self.req("POST", "/v1/members/%d/rewards/%d/redeem" % (m["id"], r["id"]), body or None)
+
+
+class Readme(PromoTest):
+    def test_readme_rewards_walkthrough(self):
+        """The README's rewards and promotions part, with cust-42's 72 points."""
+        m = self.member("cust-42")
+        self.give(m, 72)
+        r = self.reward(name="5 off", points=50, benefit={"type": "fixed", "amount": "5.00"})
+        s, doc = self.req("GET", "/v1/members/%d/rewards" % m["id"])
+        self.assertEqual([x["cost"] for x in doc["available"]], [50])
+        s, v = self.redeem_reward(m, r)
+        self.assertEqual((s, v["member_balance"]), (201, 22))
+        s, svg = self.req("GET", v["qr_url"])
+        self.assertTrue(svg.startswith("<svg"))
+        c = self.campaign("XMAS10", name="Xmas 10 %", limits={"uses": 500},
+                          benefit={"type": "percent", "percent": 10})
+        doc = self.ok_cart(["XMAS10", v["code"]], member=m, order_id="A-1003", shipping=None,
+                           lines=[{"sku": "SHOE-1", "quantity": 1, "unit_price": "80.00"}],
+                           redeem=True)
+        self.assertEqual([(a["code"], a["discount"]) for a in doc["applied"]],
+                         [("XMAS10", "8.00"), (v["code"], "5.00")])
+        self.assertEqual(doc["total"], "67.00")
+        s, rb = self.req("POST", "/v1/orders/A-1003/rollback")
+        self.assertEqual([(x["code"], x["discount"], x["points_returned"]) for x in rb["rolled_back"]],
+                         [("XMAS10", "8.00", 0), (v["code"], "5.00", 50)])
+        self.assertEqual(self.balance(m), 72)
+        s, camp = self.req("GET", "/v1/campaigns/%d" % c["id"])
+        self.assertEqual(camp["usage"]["uses"]["used"], 0)
 
 
 class Rewards(PromoTest):
