@@ -514,6 +514,49 @@ class Codes(PromoTest):
         self.assertEqual(self.req("GET", "/v1/codes/" + v["code"])[1]["uses"], 0)
 
 
+class Fuzz(PromoTest):
+    def test_random_mutations_never_crash(self):
+        """Mutated carts, codes and definitions: an answer below 500, never a crash."""
+        import random
+        rng = random.Random(4321)
+        m = self.member("fz")
+        self.give(m, 1000)
+        self.campaign("FUZZ", name="fuzz", benefit={"type": "percent", "percent": 10})
+        bases = [
+            ("/v1/carts/evaluate", {"member_id": m["id"], "order": {"id": "f1", "lines": LINES,
+                                                                  "shipping": "5.00"},
+                                    "codes": ["FUZZ", "GIFT"]}),
+            ("/v1/carts/redeem", {"order": {"id": "f2", "lines": LINES}, "codes": ["FUZZ"]}),
+            ("/v1/campaigns", {"name": "c", "benefit": {"type": "fixed", "amount": "1.00",
+                                                        "applies_to": {"skus": ["A"]}},
+                               "validation": {"min_amount": "5.00", "rules": [
+                                   {"name": "r", "condition": {">": [{"var": "cart.subtotal"}, 1]}}]},
+                               "limits": {"uses": 5}, "schedule": {"days": ["mon"]}}),
+            ("/v1/rewards", {"name": "w", "points": 5, "tier_points": {"Gold": 3},
+                             "benefit": {"type": "free_product", "sku": "A"}}),
+            ("/v1/stacking-policy", {"max_codes": 2, "exclusive_groups": [["a", "b"]]}),
+        ]
+        for i in range(600):
+            path, body = bases[i % len(bases)]
+            b = bytearray(json.dumps(body).encode())
+            for _ in range(rng.randint(1, 6)):
+                pos = rng.randrange(len(b))
+                op = rng.random()
+                if op < 0.4:
+                    b[pos] = rng.randrange(256)
+                elif op < 0.7:
+                    del b[pos]
+                else:
+                    b.insert(pos, rng.choice(b'{}[]",:0-9.e-\\'))
+            method = "PUT" if path == "/v1/stacking-policy" else "POST"
+            st, doc = self.req(method, path, bytes(b))
+            self.assertTrue(st < 500, (st, path, bytes(b), doc))
+            self.assertIsInstance(doc, dict, (path, bytes(b)))
+        self.assertEqual(self.srv.req("GET", "/healthz", key=None)[0], 200)
+        rc, out, err = self.srv.cli("check")
+        self.assertEqual(rc, 0, out + err)
+
+
 class Concurrency(PromoTest):
     def test_1000_concurrent_redemptions_500_uses(self):
         c = self.campaign("FIRST500", name="first 500", benefit={"type": "fixed", "amount": "1.00"},
