@@ -183,6 +183,7 @@ typedef struct cart_eval {
     bool replay[FD_CART_CODES_MAX]; /* already redeemed for this order */
     fd_redemption red[FD_CART_CODES_MAX];
     fd_cart_totals t;
+    bool rejected; /* redeem: a code did not apply, so nothing was recorded */
     fd_job_error err;
 } cart_eval;
 
@@ -434,7 +435,7 @@ static int record(fd_db *db, cart_eval *e, size_t i, int64_t now)
                   amount(e, k->cashback), "order_amount", amount(e, r->order_amount));
     if (c->campaign_id) json_object_set_new(data, "campaign_id", json_integer(c->campaign_id));
     if (c->reward_id) json_object_set_new(data, "reward_id", json_integer(c->reward_id));
-    if (!rc) rc = fd_outbox_emit(db, e->p->id, "code.redeemed", e->in->member_id, data, now);
+    if (!rc) rc = fd_outbox_emit(db, e->p->id, "voucher.redeemed", e->in->member_id, data, now);
     json_decref(data);
     return rc;
 }
@@ -444,6 +445,12 @@ static int redeem_job(fd_db *db, void *arg)
     cart_eval *e = arg;
     int rc = evaluate(db, e);
     int64_t now = fd_now();
+    e->rejected = false;
+    for (size_t i = 0; i < e->in->ncodes && !rc && !e->rejected; i++)
+        e->rejected = !e->cc[i].applied;
+    if (e->rejected)
+        return job_fail(&e->err, FD_EINVAL, "codes_rejected", "codes",
+                        "a code does not apply (see rejected); nothing was redeemed");
     for (size_t i = 0; i < e->in->ncodes && !rc; i++) {
         if (!e->cc[i].applied) continue;
         if (e->replay[i])
@@ -461,16 +468,32 @@ static int config_or_reply(fd_req *r, fd_config **cfg)
     return rc;
 }
 
+/* A failed evaluation or redemption: the job's error; a redemption refused
+ * because of a code also lists the codes with their reasons. */
+static void reply_failure(fd_req *r, const cart_eval *e, int rc)
+{
+    if (e->rejected) {
+        json_t *o = eval_json(e);
+        json_object_set_new(o, "error",
+                            json_pack("{s:s, s:s, s:s}", "code", e->err.code, "message",
+                                      e->err.message, "field", e->err.field));
+        fd_reply(r, 422, o);
+    } else if (e->err.code) {
+        fd_reply_error(r, fd_http_status(rc), e->err.code, e->err.message, e->err.field);
+    } else {
+        fd_reply_status(r, rc, NULL);
+    }
+}
+
 static void run_cart(fd_req *r, const cart_input *in, bool redeem)
 {
     cart_eval e = {.p = &r->program, .in = in, .redeem = redeem, .actor = r->who.actor};
     if (config_or_reply(r, &e.cfg)) return;
-    int rc = redeem ? write_or_reply(r, redeem_job, &e, &e.err) : evaluate(r->db, &e);
-    if (!redeem && rc == FD_ENOTFOUND)
-        fd_reply_error(r, 404, "member_not_found", "no such member", "member_id");
-    else if (!redeem && rc)
-        fd_reply_status(r, rc, NULL);
-    if (!rc) fd_reply(r, 200, eval_json(&e));
+    int rc = redeem ? fd_store_write(r->store, redeem_job, &e) : evaluate(r->db, &e);
+    if (rc < 0)
+        reply_failure(r, &e, rc);
+    else
+        fd_reply(r, 200, eval_json(&e));
     fd_config_release(e.cfg);
 }
 
@@ -488,7 +511,19 @@ void h_cart_redeem(fd_req *r)
     cart_input_clear(&in);
 }
 
-/* POST /v1/codes/{code}/validate: one code, with or without a cart. */
+/* A refused code as an error: 404 for an unknown code, 422 otherwise, the
+ * refusal's code as the error code (and the custom rule's name). */
+static void reply_refusal(fd_req *r, const fd_refusal *why)
+{
+    bool unknown = !strcmp(why->code, "code_not_found");
+    json_t *err =
+        json_pack("{s:s, s:s, s:s}", "code", why->code, "message", why->message, "field", "code");
+    if (why->rule[0]) json_object_set_new(err, "rule", json_string(why->rule));
+    fd_reply(r, unknown ? 404 : 422, json_pack("{s:o}", "error", err));
+}
+
+/* POST /v1/codes/{code}/validate: one code, with or without a cart: 200
+ * when it applies, else the refusal as an error. */
 void h_code_validate(fd_req *r)
 {
     cart_input in;
@@ -512,20 +547,19 @@ void h_code_validate(fd_req *r)
         return;
     }
     int rc = evaluate(r->db, &e);
-    if (rc == FD_ENOTFOUND)
-        fd_reply_error(r, 404, "member_not_found", "no such member", "member_id");
-    else if (rc)
-        fd_reply_status(r, rc, NULL);
-    else {
-        /* Without a cart only the code's own rules count: stacking needs a cart. */
-        bool ok = order ? e.cc[0].applied : e.valid[0];
-        json_t *o = json_pack("{s:s, s:b}", "code", in.codes[0], "valid", ok);
-        if (!ok) json_object_set_new(o, "reason", refusal_json(&e.cc[0].refusal));
-        if (ok && e.codes[0].campaign_id)
+    /* Without a cart only the code's own rules count: stacking needs a cart. */
+    bool ok = !rc && (order ? e.cc[0].applied : e.valid[0]);
+    if (rc) {
+        reply_failure(r, &e, rc);
+    } else if (!ok) {
+        reply_refusal(r, &e.cc[0].refusal);
+    } else {
+        json_t *o = json_pack("{s:s, s:b}", "code", in.codes[0], "valid", 1);
+        if (e.codes[0].campaign_id)
             json_object_set_new(o, "campaign_id", json_integer(e.codes[0].campaign_id));
-        if (ok && e.codes[0].reward_id)
+        if (e.codes[0].reward_id)
             json_object_set_new(o, "reward_id", json_integer(e.codes[0].reward_id));
-        if (ok && order) json_object_set_new(o, "discount", amount(&e, e.cc[0].discount));
+        if (order) json_object_set_new(o, "discount", amount(&e, e.cc[0].discount));
         fd_reply(r, 200, o);
     }
     fd_config_release(e.cfg);
@@ -582,7 +616,7 @@ static int rollback_one(fd_db *db, rollback_job *j, const char *code, int64_t no
                   fd_json_amount(red.shipping_discount, j->exponent), "gift_card",
                   fd_json_amount(red.gift_card, j->exponent), "points_returned",
                   (json_int_t)(refund ? c.points : 0));
-    if (!rc) rc = fd_outbox_emit(db, j->program_id, "code.rolled_back", red.member_id, data, now);
+    if (!rc) rc = fd_outbox_emit(db, j->program_id, "voucher.rolled_back", red.member_id, data, now);
     if (!rc) json_array_append(j->out, data);
     json_decref(data);
     return rc;

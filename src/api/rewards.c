@@ -202,6 +202,9 @@ static int redeem_run(fd_db *db, void *arg)
         if (rw->promo.benefit.sku[0])
             json_object_set_new(data, "sku", json_string(rw->promo.benefit.sku));
         if (!rc) rc = fd_outbox_emit(db, j->p->id, "reward.redeemed", j->member_id, data, now);
+        if (!rc && rw->promo.benefit.kind == FD_BENEFIT_PHYSICAL)
+            rc = fd_outbox_emit(db, j->p->id, "reward.fulfilment_requested", j->member_id, data,
+                                now);
         json_decref(data);
     }
     j->balance = s.m.balance;

@@ -50,6 +50,12 @@ class PromoTest(RuleTest):
         self.assertEqual(s, 200, doc)
         return doc
 
+    def refused(self, *a, **k):
+        """A redemption that must fail because of a code: 422, nothing recorded."""
+        s, doc = self.cart(*a, redeem=True, **k)
+        self.assertEqual((s, doc["error"]["code"]), (422, "codes_rejected"), doc)
+        return doc
+
     def refusal(self, doc, code):
         return [r["reason"] for r in doc["rejected"] if r["code"] == code][0]
 
@@ -188,6 +194,46 @@ class Rewards(PromoTest):
         self.assertEqual(rc, 0, out + err)
 
 
+class Benefits(PromoTest):
+    def test_each_benefit_on_a_cart_and_its_webhook(self):
+        s, hook = self.req("POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/erp",
+                                                    "events": ["reward.redeemed", "voucher.redeemed",
+                                                               "reward.fulfilment_requested"]})
+        self.assertEqual(s, 201, hook)
+        m = self.member("bf")
+        self.give(m, 1000)
+        kinds = {
+            "sample": {"type": "free_product", "sku": "SOCK"},
+            "lounge": {"type": "experience"},
+            "mug": {"type": "physical", "sku": "MUG-1"},
+            "back5": {"type": "cashback", "percent": 5},
+        }
+        codes = {}
+        for name, benefit in kinds.items():
+            r = self.reward(name=name, points=10, benefit=benefit)
+            s, v = self.redeem_reward(m, r)
+            self.assertEqual(s, 201, v)
+            codes[name] = v["code"]
+        doc = self.ok_cart([codes["sample"], codes["lounge"], codes["mug"], codes["back5"]],
+                           member=m, order_id="bf-1", redeem=True)
+        got = {a["benefit"]: (a["discount"], a["cashback"]) for a in doc["applied"]}
+        # the sock is free (20.00); cashback is 5 % of what is left to pay: 80.00 + 5.00
+        self.assertEqual(got, {"free_product": ("20.00", "0.00"), "experience": ("0.00", "0.00"),
+                               "physical": ("0.00", "0.00"), "cashback": ("0.00", "4.25")})
+        self.assertEqual((doc["total"], doc["cashback"]), ("85.00", "4.25"))
+        s, dl = self.req("GET", "/v1/webhooks/%d/deliveries?limit=500" % hook["id"])
+        payloads = [d["payload"] for d in dl["data"]]
+        mugs = [p["data"] for p in payloads if p["type"] == "reward.redeemed"
+                and p["data"]["name"] == "mug"]
+        self.assertEqual([(x["benefit"], x["sku"], x["points"]) for x in mugs],
+                         [("physical", "MUG-1", 10)])
+        ship = [p["data"]["sku"] for p in payloads if p["type"] == "reward.fulfilment_requested"]
+        self.assertEqual(ship, ["MUG-1"])
+        redeemed = [p["data"] for p in payloads if p["type"] == "voucher.redeemed"]
+        self.assertEqual(sorted(x["cashback"] for x in redeemed), ["0.00", "0.00", "0.00", "4.25"])
+        self.assertEqual({x["order_id"] for x in redeemed}, {"bf-1"})
+
+
 class Lifecycle(PromoTest):
     def test_validate_redeem_replay_rollback(self):
         m = self.member("l1")
@@ -197,8 +243,10 @@ class Lifecycle(PromoTest):
         code = v["code"]
         s, val = self.req("POST", "/v1/codes/%s/validate" % code.lower(), {"member_id": m["id"]})
         self.assertEqual((s, val["valid"]), (200, True), val)
-        s, val = self.req("POST", "/v1/codes/%s/validate" % code, {})
-        self.assertEqual((val["valid"], val["reason"]["code"]), (False, "code_of_another_member"))
+        self.assertError(self.req("POST", "/v1/codes/%s/validate" % code, {}), 422,
+                         "code_of_another_member", "code")
+        self.assertError(self.req("POST", "/v1/codes/NO-SUCH-CODE/validate", {}), 404,
+                         "code_not_found")
         ev = self.ok_cart([code], member=m)
         self.assertEqual((ev["discount"], ev["total"]), ("20.00", "85.00"))
         self.assertEqual(self.req("GET", "/v1/codes/" + code)[1]["uses"], 0)  # no side effect
@@ -208,7 +256,7 @@ class Lifecycle(PromoTest):
         self.assertEqual((again["applied"][0]["discount"], again["applied"][0].get("replayed")),
                          ("20.00", True))
         self.assertEqual(self.req("GET", "/v1/codes/" + code)[1]["uses"], 1)
-        other = self.ok_cart([code], member=m, order_id="ord-2", redeem=True)
+        other = self.refused([code], member=m, order_id="ord-2")
         self.assertEqual(self.refusal(other, code)["code"], "code_used_up")
         self.assertEqual(self.balance(m), 200)
         s, rb = self.req("POST", "/v1/orders/ord-1/rollback", {})
@@ -320,18 +368,18 @@ class Validation(PromoTest):
         self.campaign("ONCE", name="once each", benefit={"type": "percent", "percent": 10},
                       limits={"uses_per_member": 1, "uses": 2})
         self.ok_cart(["ONCE"], member=a, order_id="p1", redeem=True)
-        doc = self.ok_cart(["ONCE"], member=a, order_id="p2", redeem=True)
+        doc = self.refused(["ONCE"], member=a, order_id="p2")
         self.assertEqual(self.refusal(doc, "ONCE")["code"], "member_limit_reached")
         self.ok_cart(["ONCE"], member=b, order_id="p3", redeem=True)
-        doc = self.ok_cart(["ONCE"], member=self.member("c"), order_id="p4", redeem=True)
+        doc = self.refused(["ONCE"], member=self.member("c"), order_id="p4")
         self.assertEqual(self.refusal(doc, "ONCE")["code"], "campaign_exhausted")
 
     def test_budget_exhausted_mid_batch(self):
         c = self.campaign("TEN", name="ten off", benefit={"type": "fixed", "amount": "10.00"},
                           limits={"discount": "30.00"})
-        results = [self.ok_cart(["TEN"], order_id="b%d" % i, redeem=True) for i in range(5)]
-        self.assertEqual([len(r["applied"]) for r in results], [1, 1, 1, 0, 0])
-        self.assertEqual(self.refusal(results[3], "TEN")["code"], "budget_exhausted")
+        results = [self.cart(["TEN"], order_id="b%d" % i, redeem=True) for i in range(5)]
+        self.assertEqual([s for s, doc in results], [200, 200, 200, 422, 422])
+        self.assertEqual(self.refusal(results[3][1], "TEN")["code"], "budget_exhausted")
         s, camp = self.req("GET", "/v1/campaigns/%d" % c["id"])
         self.assertEqual(camp["usage"]["discount"], {"limit": "30.00", "used": "30.00", "left": "0.00"})
         self.assertEqual(camp["usage"]["uses"]["used"], 3)
@@ -391,7 +439,7 @@ class KillSwitch(PromoTest):
         self.assertEqual(len(self.ok_cart(["XMAS"])["applied"]), 1)
         s, doc = self.req("PATCH", "/v1/campaigns/%d" % c["id"], {"active": False})
         self.assertEqual((s, doc["active"]), (200, False))
-        doc = self.ok_cart(["XMAS"], order_id="k-1", redeem=True)
+        doc = self.refused(["XMAS"], order_id="k-1")
         self.assertEqual(self.refusal(doc, "XMAS")["code"], "campaign_disabled")
         self.req("PATCH", "/v1/campaigns/%d" % c["id"], {"active": True})
         self.assertEqual(len(self.ok_cart(["XMAS"])["applied"]), 1)
@@ -574,12 +622,12 @@ class Concurrency(PromoTest):
                 resp = conn.getresponse()
                 doc = json.loads(resp.read())
                 with lock:
-                    if resp.status != 200:
-                        errors.append((resp.status, doc))
-                    elif doc["applied"]:
+                    if resp.status == 200 and doc["applied"]:
                         ok.append(i)
-                    else:
+                    elif resp.status == 422 and doc["error"]["code"] == "codes_rejected":
                         refused.append(doc["rejected"][0]["reason"]["code"])
+                    else:
+                        errors.append((resp.status, doc))
             conn.close()
 
         threads = [threading.Thread(target=worker, args=(t,)) for t in range(32)]
