@@ -50,6 +50,25 @@ RPS=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk.txt")
 LAT=$(awk '/Latency/ {print $2}' "$OUT/wrk.txt")
 echo "earn_http_32conn: $RPS events/s" | tee -a "$OUT/results.txt"
 echo "earn_http_32conn_latency_avg: $LAT" | tee -a "$OUT/results.txt"
+
+# Codes: 100,000 unique codes from a pattern in one request, then cart redemptions over HTTP.
+python3 - "$PORT" "$KEY" <<'PY' | tee -a "$OUT/results.txt"
+import sys, http.client, json, time
+port, key = int(sys.argv[1]), sys.argv[2]
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+def post(path, body):
+    c.request("POST", path, json.dumps(body), {"Authorization": "Bearer " + key})
+    r = c.getresponse()
+    return r.status, json.loads(r.read())
+s, camp = post("/v1/campaigns", {"name": "bench", "benefit": {"type": "percent", "percent": 10}})
+post("/v1/campaigns/%d/codes" % camp["id"], {"code": "BENCH10"})
+t0 = time.time()
+s, doc = post("/v1/campaigns/%d/codes" % camp["id"], {"pattern": "BN-****-****", "count": 100000})
+assert s == 201 and doc["created"] == 100000, doc
+print("codes_generate_100000: %.2f s" % (time.time() - t0))
+PY
+wrk -t2 -c32 -d10s -s bench/cart.lua "http://127.0.0.1:$PORT" -- 1000 "$KEY" > "$OUT/wrk-cart.txt"
+echo "cart_redeem_http_32conn: $(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-cart.txt") carts/s" | tee -a "$OUT/results.txt"
 kill $PID; wait $PID 2>/dev/null || true
 ./build/fidelis check --db "$DB" | tail -1
 

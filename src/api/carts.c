@@ -52,7 +52,7 @@ static int bad(fd_req *r, const char *field, const char *message)
     return FD_EINVAL;
 }
 
-static int line_or_reply(fd_req *r, const json_t *l, size_t i, int exponent, fd_cart_line *out)
+static int line_or_reply(fd_req *r, json_t *l, size_t i, int exponent, fd_cart_line *out)
 {
     char field[64];
     snprintf(field, sizeof field, "order.lines[%zu]", i);
@@ -68,8 +68,7 @@ static int line_or_reply(fd_req *r, const json_t *l, size_t i, int exponent, fd_
     if (!json_is_integer(qty) || json_integer_value(qty) < 1 || json_integer_value(qty) > 1000000)
         return bad(r, field, "line quantity must be an integer from 1 to 1000000");
     snprintf(field, sizeof field, "order.lines[%zu].unit_price", i);
-    if (json_amount_or_reply((fd_req *)r, (json_t *)l, "unit_price", field, exponent, true,
-                             &out->unit_price, NULL))
+    if (json_amount_or_reply(r, l, "unit_price", field, exponent, true, &out->unit_price, NULL))
         return FD_EINVAL;
     out->sku = json_string_value(sku);
     out->category = json_string_value(cat);
@@ -262,8 +261,9 @@ static int check_campaign_counts(fd_db *db, cart_eval *e, size_t i)
                        : fd_campaign_usage_get(db, camp->id, &u);
     if (!rc && e->in->member_id)
         rc = fd_campaign_member_uses(db, camp->id, e->in->member_id, &member_uses);
-    if (!rc) fd_campaign_fits(&camp->limits, u.uses, 0, 0, member_uses, 0, 0, &e->cc[i].refusal);
-    return rc == FD_EFORBIDDEN ? FD_OK : rc;
+    if (!rc) /* a refusal lands in cc[i] */
+        (void)fd_campaign_fits(&camp->limits, u.uses, 0, 0, member_uses, 0, 0, &e->cc[i].refusal);
+    return rc;
 }
 
 /* The discount and order-amount budgets, now that the discount is known.
@@ -616,7 +616,8 @@ static int rollback_one(fd_db *db, rollback_job *j, const char *code, int64_t no
                   fd_json_amount(red.shipping_discount, j->exponent), "gift_card",
                   fd_json_amount(red.gift_card, j->exponent), "points_returned",
                   (json_int_t)(refund ? c.points : 0));
-    if (!rc) rc = fd_outbox_emit(db, j->program_id, "voucher.rolled_back", red.member_id, data, now);
+    if (!rc)
+        rc = fd_outbox_emit(db, j->program_id, "voucher.rolled_back", red.member_id, data, now);
     if (!rc) json_array_append(j->out, data);
     json_decref(data);
     return rc;

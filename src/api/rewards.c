@@ -103,22 +103,18 @@ void h_member_rewards(fd_req *r)
         if (rc == FD_EFORBIDDEN) {
             json_object_set_new(o, "reason",
                                 json_pack("{s:s, s:s}", "code", why.code, "message", why.message));
-            json_array_append_new(unavailable, o);
             rc = FD_OK;
-        } else {
-            json_array_append_new(available, o);
         }
+        json_array_append_new(json_object_get(o, "reason") ? unavailable : available, o);
     }
-    if (rc)
-        fd_reply_status(r, rc, NULL);
-    else
-        fd_reply(r, 200,
-                 json_pack("{s:I, s:I, s:o, s:o}", "member_id", (json_int_t)id, "balance",
-                           (json_int_t)s.m.balance, "available", available, "unavailable",
-                           unavailable));
+    json_t *out =
+        json_pack("{s:I, s:I, s:o, s:o}", "member_id", (json_int_t)id, "balance",
+                  (json_int_t)s.m.balance, "available", available, "unavailable", unavailable);
     if (rc) {
-        json_decref(available);
-        json_decref(unavailable);
+        json_decref(out);
+        fd_reply_status(r, rc, NULL);
+    } else {
+        fd_reply(r, 200, out);
     }
     fd_shopper_clear(&s);
     fd_config_release(cfg);
