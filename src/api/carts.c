@@ -690,10 +690,14 @@ void h_stacking_get(fd_req *r)
             json_array_append_new(a, json_string(s->groups[g].items[i]));
         json_array_append_new(groups, a);
     }
+    json_t *order = json_array();
+    for (int rank = 0; rank < FD_PHASES; rank++)
+        for (int k = 0; k < FD_PHASES; k++)
+            if (s->rank[k] == rank) json_array_append_new(order, json_string(fd_phase_name(k)));
     fd_reply(r, 200,
-             json_pack("{s:i, s:s, s:o}", "max_codes", s->max_codes, "on_conflict",
+             json_pack("{s:i, s:s, s:o, s:o}", "max_codes", s->max_codes, "on_conflict",
                        s->first_submitted ? "first_submitted" : "best_for_customer",
-                       "exclusive_groups", groups));
+                       "exclusive_groups", groups, "application_order", order));
     fd_config_release(cfg);
 }
 

@@ -336,10 +336,43 @@ int fd_promo_check(const fd_promo *p, const fd_promo_facts *f, fd_refusal *why)
 
 /* ---------- stacking ---------- */
 
+static const char *const PHASE_NAMES[FD_PHASES] = {"free_product",  "item_percent", "item_fixed",
+                                                   "order_percent", "order_fixed",  "free_shipping",
+                                                   "gift_card",     "cashback"};
+
+const char *fd_phase_name(int i)
+{
+    return PHASE_NAMES[i];
+}
+
 void fd_stacking_default(fd_stacking *s)
 {
     memset(s, 0, sizeof *s);
     s->max_codes = 5;
+    for (int i = 0; i < FD_PHASES; i++)
+        s->rank[i] = i;
+}
+
+/* Listed steps first, in their order; the others after, in the default order. */
+static int parse_order(const json_t *order, fd_stacking *s)
+{
+    if (!json_is_array(order) || json_array_size(order) > FD_PHASES) return FD_EINVAL;
+    bool listed[FD_PHASES] = {false};
+    int next = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(order, i, v)
+    {
+        int phase = -1;
+        for (int k = 0; json_is_string(v) && k < FD_PHASES; k++)
+            if (!strcmp(json_string_value(v), PHASE_NAMES[k])) phase = k;
+        if (phase < 0 || listed[phase]) return FD_EINVAL;
+        listed[phase] = true;
+        s->rank[phase] = next++;
+    }
+    for (int k = 0; k < FD_PHASES; k++)
+        if (!listed[k]) s->rank[k] = next++;
+    return FD_OK;
 }
 
 int fd_stacking_parse(const json_t *def, fd_stacking *s, char field[128], char msg[160])
@@ -359,6 +392,11 @@ int fd_stacking_parse(const json_t *def, fd_stacking *s, char field[128], char m
          (strcmp(conflict, "best_for_customer") && strcmp(conflict, "first_submitted"))))
         return bad(&e, "on_conflict", "on_conflict must be best_for_customer or first_submitted");
     s->first_submitted = conflict && !strcmp(conflict, "first_submitted");
+    const json_t *order = json_object_get(def, "application_order");
+    if (order && parse_order(order, s))
+        return bad(&e, "application_order",
+                   "application_order lists distinct steps: free_product, item_percent, "
+                   "item_fixed, order_percent, order_fixed, free_shipping, gift_card, cashback");
     if (groups && (!json_is_array(groups) || json_array_size(groups) > FD_STACK_GROUPS_MAX))
         return bad(&e, "exclusive_groups", "exclusive_groups is an array of at most 16 lists");
     size_t i;
@@ -562,11 +600,11 @@ static int cmp_value(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
-static int cmp_phase(const void *a, const void *b)
+/* Order of application: value holds the step's rank (set before sorting). */
+static int cmp_step(const void *a, const void *b)
 {
     const ranked_code *x = a, *y = b;
-    int px = phase(&x->k->promo->benefit), py = phase(&y->k->promo->benefit);
-    if (px != py) return px - py;
+    if (x->value != y->value) return x->value < y->value ? -1 : 1;
     return (x->index > y->index) - (x->index < y->index);
 }
 
@@ -612,8 +650,9 @@ void fd_cart_apply(const fd_stacking *s, const fd_cart *c, fd_cart_code *codes, 
     }
     size_t nkept = choose(s, v, nv, kept);
     for (size_t i = 0; i < nkept; i++)
-        v[i] = (ranked_code){kept[i], 0, (size_t)(kept[i] - codes)};
-    qsort(v, nkept, sizeof *v, cmp_phase);
+        v[i] = (ranked_code){kept[i], s->rank[phase(&kept[i]->promo->benefit)],
+                             (size_t)(kept[i] - codes)};
+    qsort(v, nkept, sizeof *v, cmp_step);
     for (size_t i = 0; i < c->nlines; i++)
         net[i] = c->lines[i].gross;
     cart_state st = {net, c->subtotal, c->shipping};

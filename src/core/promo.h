@@ -151,8 +151,11 @@ int fd_refuse(fd_refusal *why, const char *code, const char *fmt, ...)
 
 /* ---------- stacking ---------- */
 
+#define FD_PHASES 8 /* steps of application, fd_cart_apply */
+
 typedef struct fd_stacking {
     int max_codes;        /* codes applied to one cart at most */
+    int rank[FD_PHASES];  /* the place of each step in the order of application */
     bool first_submitted; /* on conflicts keep the earlier code (default: the larger discount) */
     fd_name_list groups[FD_STACK_GROUPS_MAX]; /* at most one code from the categories of a group */
     int ngroups;
@@ -161,9 +164,15 @@ typedef struct fd_stacking {
 /* The default: 5 codes, best for the customer, no exclusive groups. */
 void fd_stacking_default(fd_stacking *s);
 /* Parses {"max_codes", "exclusive_groups": [["promotion", "loyalty"]],
- * "on_conflict": "best_for_customer" | "first_submitted"}. */
+ * "on_conflict": "best_for_customer" | "first_submitted",
+ * "application_order": [step names]}; the steps are free_product,
+ * item_percent, item_fixed, order_percent, order_fixed, free_shipping,
+ * gift_card, cashback (the default order); steps not listed follow the
+ * listed ones in the default order. */
 int fd_stacking_parse(const json_t *def, fd_stacking *out, char field[128], char msg[160]);
 void fd_stacking_clear(fd_stacking *s);
+/* The name of step i (0..FD_PHASES-1) of the default order. */
+const char *fd_phase_name(int i);
 
 /* One code on a cart: the caller fills the inputs, refuses codes that failed
  * validation (refusal.code set), and fd_cart_apply decides the rest. */
@@ -185,11 +194,11 @@ typedef struct fd_cart_totals {
 } fd_cart_totals;
 
 /* Chooses which codes combine under the policy and computes each one's
- * discount in the order of application: free products, item-level percent,
- * item-level fixed, order-level percent, order-level fixed, free shipping,
- * gift cards, then cashback on what is left to pay. Codes left out get a
- * refusal (not_combinable, too_many_codes, duplicate_code,
- * no_matching_items, product_not_in_cart, gift_card_empty). */
+ * discount in the policy's order of application (default: free products,
+ * item-level percent, item-level fixed, order-level percent, order-level
+ * fixed, free shipping, gift cards, then cashback on what is left to pay).
+ * Codes left out get a refusal (not_combinable, too_many_codes,
+ * duplicate_code, no_matching_items, product_not_in_cart, gift_card_empty). */
 void fd_cart_apply(const fd_stacking *s, const fd_cart *cart, fd_cart_code *codes, size_t n,
                    fd_cart_totals *out);
 

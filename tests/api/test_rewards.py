@@ -422,6 +422,10 @@ class Stacking(PromoTest):
         self.assertEqual(doc["total"], "24.00")
         doc = self.ok_cart(["HUGE", "THIRTY"])
         self.assertEqual((doc["discount"], doc["total"]), ("100.00", "5.00"))
+        s, pol = self.req("PUT", "/v1/stacking-policy", {"application_order": ["order_fixed"]})
+        self.assertEqual(pol["application_order"][:3], ["order_fixed", "free_product", "item_percent"])
+        doc = self.ok_cart(["THIRTY", "TENPC"])   # 100 - 30 = 70, then 10 % = 7
+        self.assertEqual((doc["discount"], doc["total"]), ("37.00", "68.00"))
         self.req("PUT", "/v1/stacking-policy", {"max_codes": 2})
         doc = self.ok_cart(["THIRTY", "TENPC", "SHOES50", "SHIP"])
         self.assertEqual(sorted(a["code"] for a in doc["applied"]), ["SHOES50", "THIRTY"])

@@ -94,6 +94,21 @@ static void order_of_application_and_floor(void **state)
     run(&s, p, 5, k, &t);
     assert_int_equal(t.total, 0);
     assert_int_equal(t.discount, 10000);
+    /* fixed before percent when the policy says so: 60 - 30 = 30, then 10 % = 3 */
+    json_t *def =
+        json_loads("{\"application_order\": [\"item_percent\", \"order_fixed\"]}", 0, NULL);
+    char field[128], msg[160];
+    fd_stacking fixed_first;
+    assert_int_equal(fd_stacking_parse(def, &fixed_first, field, msg), FD_OK);
+    json_decref(def);
+    run(&fixed_first, p, 4, k, &t);
+    assert_int_equal(k[0].discount, 3000);
+    assert_int_equal(k[1].discount, 300);
+    assert_int_equal(t.total, 60 * 100 - 3300);
+    def = json_loads("{\"application_order\": [\"gift_card\", \"gift_card\"]}", 0, NULL);
+    assert_int_equal(fd_stacking_parse(def, &fixed_first, field, msg), FD_EINVAL);
+    assert_string_equal(field, "application_order");
+    json_decref(def);
     s.max_codes = 2;
     run(&s, p, 5, k, &t);
     int applied = 0, too_many = 0;
