@@ -20,6 +20,7 @@
 
 #include "core/jsonx.h"
 #include "core/program.h"
+#include "core/promo.h"
 #include "store/db.h"
 #include "store/keys.h"
 #include "store/store.h"
@@ -74,6 +75,10 @@ int json_amount_or_reply(fd_req *r, json_t *o, const char *key, const char *fiel
                          bool required, int64_t *out, bool *present);
 /* Reads an ISO 8601 time field. */
 int body_time_or_reply(fd_req *r, const char *key, int64_t *out, bool *present);
+
+/* Reads line i of an order, {"sku", "category"?, "quantity", "unit_price"}
+ * (field "order.lines[i]"); sku and category are borrowed from l. */
+int order_line_or_reply(fd_req *r, json_t *l, size_t i, int exponent, fd_cart_line *out);
 
 /* Path parameter i as a positive integer id; 404 otherwise. */
 int param_id_or_reply(fd_req *r, int i, int64_t *out);

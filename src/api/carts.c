@@ -52,32 +52,6 @@ static int bad(fd_req *r, const char *field, const char *message)
     return FD_EINVAL;
 }
 
-static int line_or_reply(fd_req *r, json_t *l, size_t i, int exponent, fd_cart_line *out)
-{
-    char field[64];
-    snprintf(field, sizeof field, "order.lines[%zu]", i);
-    if (!json_is_object(l)) return bad(r, field, "each line must be an object");
-    const json_t *sku = json_object_get(l, "sku"), *cat = json_object_get(l, "category"),
-                 *qty = json_object_get(l, "quantity");
-    if (!json_is_string(sku) || !fd_ident_valid(json_string_value(sku)))
-        return bad(r, field, "line sku is required: printable ASCII without spaces");
-    if (cat && !json_is_null(cat) &&
-        (!json_is_string(cat) || json_string_length(cat) == 0 ||
-         json_string_length(cat) > FD_TEXT_MAX))
-        return bad(r, field, "line category must be a non-empty string");
-    if (!json_is_integer(qty) || json_integer_value(qty) < 1 || json_integer_value(qty) > 1000000)
-        return bad(r, field, "line quantity must be an integer from 1 to 1000000");
-    snprintf(field, sizeof field, "order.lines[%zu].unit_price", i);
-    if (json_amount_or_reply(r, l, "unit_price", field, exponent, true, &out->unit_price, NULL))
-        return FD_EINVAL;
-    out->sku = json_string_value(sku);
-    out->category = json_string_value(cat);
-    out->quantity = json_integer_value(qty);
-    if (fd_mul_i64(out->quantity, out->unit_price, &out->gross) || out->gross > FD_AMOUNT_MAX)
-        return bad(r, field, "the line's amount is out of range");
-    return FD_OK;
-}
-
 static double major(int64_t minor, int exponent)
 {
     double d = (double)minor;
@@ -101,7 +75,7 @@ static int lines_or_reply(fd_req *r, const json_t *order, cart_input *in)
     json_array_foreach(lines, i, l)
     {
         fd_cart_line *x = &in->lines[i];
-        if (line_or_reply(r, l, i, r->program.exponent, x)) return FD_EINVAL;
+        if (order_line_or_reply(r, l, i, r->program.exponent, x)) return FD_EINVAL;
         if (fd_add_i64(in->cart.subtotal, x->gross, &in->cart.subtotal) ||
             in->cart.subtotal > FD_AMOUNT_MAX)
             return bad(r, "order.lines", "the cart's total is out of range");

@@ -453,36 +453,30 @@ json_t *code_json(const fd_code *c, const fd_program *p)
     return o;
 }
 
+/* One row of CODE_LIST_COLS as the API shows a code. */
+static json_t *code_row(fd_stmt *st, void *program)
+{
+    fd_code c = {.id = fd_stmt_i64(st, 0),
+                 .active = fd_stmt_i64(st, 2) != 0,
+                 .max_uses = fd_stmt_i64(st, 4),
+                 .uses = fd_stmt_i64(st, 5),
+                 .balance = fd_stmt_i64(st, 6),
+                 .points = fd_stmt_i64(st, 7),
+                 .expires_at = fd_stmt_i64(st, 8),
+                 .created_at = fd_stmt_i64(st, 9),
+                 .campaign_id = fd_stmt_i64(st, 10),
+                 .reward_id = fd_stmt_i64(st, 11),
+                 .member_id = fd_stmt_i64(st, 12)};
+    snprintf(c.code, sizeof c.code, "%s", fd_stmt_text(st, 1));
+    snprintf(c.status, sizeof c.status, "%s", fd_stmt_text(st, 3));
+    return code_json(&c, program);
+}
+
+/* One page of the codes of a campaign or of a member (owner, by sql). */
 static void reply_codes(fd_req *r, const char *sql, int64_t owner, int limit, int64_t after)
 {
-    fd_stmt *st;
-    int rc = fd_db_query(
-        r->db, sql, FD_PARAMS(FD_I(r->program.id), FD_I(owner), FD_I(after), FD_I(limit)), &st);
-    if (rc) {
-        fd_reply_status(r, rc, NULL);
-        return;
-    }
-    json_t *data = json_array();
-    int64_t last = 0;
-    while ((rc = fd_stmt_next(st)) == 1) {
-        fd_code c = {.id = fd_stmt_i64(st, 0),
-                     .active = fd_stmt_i64(st, 2) != 0,
-                     .max_uses = fd_stmt_i64(st, 4),
-                     .uses = fd_stmt_i64(st, 5),
-                     .balance = fd_stmt_i64(st, 6),
-                     .points = fd_stmt_i64(st, 7),
-                     .expires_at = fd_stmt_i64(st, 8),
-                     .created_at = fd_stmt_i64(st, 9),
-                     .campaign_id = fd_stmt_i64(st, 10),
-                     .reward_id = fd_stmt_i64(st, 11),
-                     .member_id = fd_stmt_i64(st, 12)};
-        snprintf(c.code, sizeof c.code, "%s", fd_stmt_text(st, 1));
-        snprintf(c.status, sizeof c.status, "%s", fd_stmt_text(st, 3));
-        last = c.id;
-        json_array_append_new(data, code_json(&c, &r->program));
-    }
-    fd_stmt_done(st);
-    fd_reply(r, 200, fd_page_json(data, (int)json_array_size(data) == limit ? last : 0));
+    reply_page(r, sql, FD_PARAMS(FD_I(r->program.id), FD_I(owner), FD_I(after), FD_I(limit)), limit,
+               code_row, &r->program);
 }
 
 #define CODE_LIST_COLS                                                                             \

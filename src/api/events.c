@@ -67,24 +67,8 @@ static int lines_or_reply(fd_req *r, json_t *lines, int exponent)
     json_t *l;
     json_array_foreach(lines, i, l)
     {
-        char field[64];
-        snprintf(field, sizeof field, "order.lines[%zu]", i);
-        if (!json_is_object(l)) return bad(r, field, "each line must be an object");
-        json_t *sku = json_object_get(l, "sku"), *cat = json_object_get(l, "category"),
-               *qty = json_object_get(l, "quantity");
-        if (!json_is_string(sku) || !fd_ident_valid(json_string_value(sku)))
-            return bad(r, field, "line sku is required: printable ASCII without spaces");
-        if (cat && !json_is_null(cat) &&
-            (!json_is_string(cat) || json_string_length(cat) == 0 ||
-             json_string_length(cat) > FD_TEXT_MAX))
-            return bad(r, field, "line category must be a non-empty string");
-        if (!json_is_integer(qty) || json_integer_value(qty) < 1 ||
-            json_integer_value(qty) > 1000000)
-            return bad(r, field, "line quantity must be an integer from 1 to 1000000");
-        int64_t price;
-        snprintf(field, sizeof field, "order.lines[%zu].unit_price", i);
-        if (json_amount_or_reply(r, l, "unit_price", field, exponent, true, &price, NULL))
-            return FD_EINVAL;
+        fd_cart_line line;
+        if (order_line_or_reply(r, l, i, exponent, &line)) return FD_EINVAL;
     }
     return FD_OK;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/fd.h"
+#include "core/perr.h"
 #include "core/money.h"
 
 static const char DIGITS[] = "23456789";
@@ -33,15 +34,11 @@ bool fd_benefit_in_cart(fd_benefit_kind k)
 
 /* ---------- parsing ---------- */
 
-typedef struct perr {
-    char *field, *msg;
-} perr;
+typedef fd_perr perr;
 
 static int bad(perr *e, const char *field, const char *msg)
 {
-    snprintf(e->field, 128, "%s", field);
-    snprintf(e->msg, 160, "%s", msg);
-    return FD_EINVAL;
+    return fd_perr_set(e, field, msg);
 }
 
 /* A percentage with up to two decimals ("12.5", 15) as basis points. */

@@ -7,12 +7,12 @@
 #include <string.h>
 
 #include "base/fd.h"
+#include "core/perr.h"
 
 static int bad(char field[128], char msg[160], const char *f, const char *m)
 {
-    snprintf(field, 128, "%s", f);
-    snprintf(msg, 160, "%s", m);
-    return FD_EINVAL;
+    fd_perr e = {field, msg};
+    return fd_perr_set(&e, f, m);
 }
 
 static int parse_positive(const json_t *v, int64_t max, int64_t *out)

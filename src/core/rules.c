@@ -9,18 +9,15 @@
 #include <string.h>
 
 #include "core/calendar.h"
+#include "core/perr.h"
 
 /* ---------- parsing ---------- */
 
-typedef struct perr {
-    char *field, *msg;
-} perr;
+typedef fd_perr perr;
 
 static int bad(perr *e, const char *field, const char *msg)
 {
-    snprintf(e->field, 128, "%s", field);
-    snprintf(e->msg, 160, "%s", msg);
-    return FD_EINVAL;
+    return fd_perr_set(e, field, msg);
 }
 
 /* A decimal with up to 3 places as thousandths: "1.5", 2, 1.25. */
