@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/report_filter.h"
 #include "base/fd.h"
 #include "base/localtime.h"
 #include "core/calendar.h"
@@ -265,6 +266,35 @@ static json_t *average_amount(int64_t revenue, int64_t orders, int exponent)
     return fd_json_amount(avg, exponent);
 }
 
+/* Points spent on rewards and codes redeemed, with what they drove. */
+static json_t *redemption_json(const fd_program *p, const fd_kpis *k)
+{
+    return json_pack("{s:I, s:o, s:I, s:o, s:o}", "points_redeemed", (json_int_t)k->points_redeemed,
+                     "redemption_rate", ratio(k->points_redeemed, k->points_issued),
+                     "code_redemptions", (json_int_t)k->redemptions, "discount_granted",
+                     fd_json_amount(k->redemption_discount, p->exponent), "attributed_revenue",
+                     fd_json_amount(k->redemption_revenue, p->exponent));
+}
+
+/* NPS = 100 x (promoters - detractors) / answers, to one decimal;
+ * satisfaction: mean of 1..5 and the share of 4 and 5 (CSAT). */
+static json_t *survey_json(const fd_kpis *k)
+{
+    json_t *nps = k->nps_answers ? json_real(round(1000.0 * (double)(k->promoters - k->detractors) /
+                                                   (double)k->nps_answers) /
+                                             10)
+                                 : json_null();
+    json_t *mean = k->satisfaction_answers
+                       ? four_places((double)k->satisfaction_sum / (double)k->satisfaction_answers)
+                       : json_null();
+    return json_pack("{s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:o}", "nps_responses",
+                     (json_int_t)k->nps_answers, "nps_promoters", (json_int_t)k->promoters,
+                     "nps_passives", (json_int_t)k->passives, "nps_detractors",
+                     (json_int_t)k->detractors, "nps", nps, "satisfaction_responses",
+                     (json_int_t)k->satisfaction_answers, "satisfaction_average", mean, "csat",
+                     ratio(k->satisfied, k->satisfaction_answers));
+}
+
 static json_t *kpis_json(const fd_program *p, const fd_kpis *k)
 {
     int64_t liability;
@@ -278,7 +308,7 @@ static json_t *kpis_json(const fd_program *p, const fd_kpis *k)
     json_t *value = fd_program_liability(p, k->balance_at_end, &liability)
                         ? json_null() /* beyond int64 minor units */
                         : fd_json_amount(liability, p->exponent);
-    return json_pack(
+    json_t *o = json_pack(
         "{s:I, s:I, s:I, s:o, s:I, s:o, s:o, s:I, s:o, s:o, s:I, s:o, s:o, s:o, s:o,"
         " s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
         "members", (json_int_t)k->members, "new_members", (json_int_t)k->new_members,
@@ -295,17 +325,20 @@ static json_t *kpis_json(const fd_program *p, const fd_kpis *k)
         "points_adjusted", (json_int_t)k->points_adjusted, "points_outstanding",
         (json_int_t)k->balance_at_end, "points_pending", (json_int_t)k->pending_at_end, "liability",
         value);
+    json_object_update_new(o, redemption_json(p, k));
+    json_object_update_new(o, survey_json(k));
+    return o;
 }
 
 /* The KPIs of local days from..to (both included) into *out; replies on failure. */
-static int kpis_or_reply(fd_req *r, fd_date from, fd_date to, json_t **out)
+static int kpis_or_reply(fd_req *r, fd_date from, fd_date to, bool filtered, json_t **out)
 {
     fd_date end = fd_date_from_days(fd_date_days(to) + 1);
     int64_t t0, t1;
     fd_kpis k;
     int rc = fd_local_midnight(r->program.timezone, from.year, from.month, from.day, &t0);
     if (!rc) rc = fd_local_midnight(r->program.timezone, end.year, end.month, end.day, &t1);
-    if (!rc) rc = fd_kpis_load(r->db, r->program.id, t0, t1, &k);
+    if (!rc) rc = fd_kpis_load(r->db, r->program.id, t0, t1, filtered, &k);
     if (rc) {
         fd_reply_status(r, rc, NULL);
         return rc;
@@ -391,18 +424,24 @@ static json_t *row_json(fd_date from, fd_date to, json_t *kpis)
 void h_report_kpis(fd_req *r)
 {
     fd_date from, to;
-    json_t *kpis;
-    bool csv;
+    json_t *kpis, *filters;
+    bool csv, filtered;
     if (format_or_reply(r, &csv) || period_or_reply(r, &from, &to) ||
-        kpis_or_reply(r, from, to, &kpis))
+        report_filter_or_reply(r, &filtered, &filters))
         return;
+    if (kpis_or_reply(r, from, to, filtered, &kpis)) {
+        json_decref(filters);
+        return;
+    }
     json_t *row = row_json(from, to, kpis);
     if (csv) {
+        json_decref(filters);
         reply_csv(r, json_pack("[o]", row));
         return;
     }
     json_object_set_new(row, "timezone", json_string(r->program.timezone));
     json_object_set_new(row, "currency", json_string(r->program.currency));
+    json_object_set_new(row, "filters", filters);
     fd_reply(r, 200, row);
 }
 
@@ -435,6 +474,8 @@ void h_report_kpis_series(fd_req *r)
         fd_reply_error(r, 422, "invalid_query", "interval is day, week or month", "interval");
         return;
     }
+    bool filtered;
+    json_t *filters;
     if (format_or_reply(r, &csv) || period_or_reply(r, &from, &to)) return;
     int64_t last = fd_date_days(to), n = 0;
     for (int64_t d = fd_date_days(from); d <= last; d = bucket_end(interval, d, last) + 1)
@@ -444,24 +485,27 @@ void h_report_kpis_series(fd_req *r)
                        "at most 400 points: a shorter period or a longer interval", "interval");
         return;
     }
+    if (report_filter_or_reply(r, &filtered, &filters)) return;
     json_t *rows = json_array(), *kpis;
     for (int64_t d = fd_date_days(from); d <= last; d = bucket_end(interval, d, last) + 1) {
         fd_date a = fd_date_from_days(d), b = fd_date_from_days(bucket_end(interval, d, last));
-        if (kpis_or_reply(r, a, b, &kpis)) {
+        if (kpis_or_reply(r, a, b, filtered, &kpis)) {
             json_decref(rows);
+            json_decref(filters);
             return;
         }
         json_array_append_new(rows, row_json(a, b, kpis));
     }
     if (csv) {
+        json_decref(filters);
         reply_csv(r, rows);
         return;
     }
     fd_reply(r, 200,
-             json_pack("{s:s, s:s, s:s, s:o}", "interval",
+             json_pack("{s:s, s:s, s:s, s:o, s:o}", "interval",
                        interval == 'd'   ? "day"
                        : interval == 'w' ? "week"
                                          : "month",
-                       "timezone", r->program.timezone, "currency", r->program.currency, "points",
-                       rows));
+                       "timezone", r->program.timezone, "currency", r->program.currency, "filters",
+                       filters, "points", rows));
 }

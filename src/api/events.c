@@ -31,10 +31,11 @@
 typedef struct event_input {
     const char *id, *type, *external_id, *channel;
     int64_t member_id, occurred_at;
-    const char *order_id; /* purchase: order.id; refund: order_id */
-    int64_t total;        /* purchase: order.total, paid for goods */
-    int64_t shipping;     /* purchase: order.shipping */
-    int64_t amount;       /* refund: amount, when has_amount */
+    int64_t nps, satisfaction; /* survey answers, -1 when absent */
+    const char *order_id;      /* purchase: order.id; refund: order_id */
+    int64_t total;             /* purchase: order.total, paid for goods */
+    int64_t shipping;          /* purchase: order.shipping */
+    int64_t amount;            /* refund: amount, when has_amount */
     bool has_amount;
     bool guest; /* purchase without a member: recorded, earns nothing */
     bool award; /* false: historic backfill, no points (award_points: false) */
@@ -101,6 +102,23 @@ static int purchase_or_reply(fd_req *r, event_input *in)
     return lines_or_reply(r, json_object_get(order, "lines"), exponent);
 }
 
+/* attributes.nps (0..10) and attributes.satisfaction (1..5): survey
+ * answers the KPI report counts (docs/analytics.md). */
+static int survey_or_reply(fd_req *r, const json_t *attrs, event_input *in)
+{
+    const json_t *nps = json_object_get(attrs, "nps"),
+                 *sat = json_object_get(attrs, "satisfaction");
+    if (nps &&
+        (!json_is_integer(nps) || json_integer_value(nps) < 0 || json_integer_value(nps) > 10))
+        return bad(r, "attributes.nps", "nps is an integer from 0 to 10");
+    if (sat &&
+        (!json_is_integer(sat) || json_integer_value(sat) < 1 || json_integer_value(sat) > 5))
+        return bad(r, "attributes.satisfaction", "satisfaction is an integer from 1 to 5");
+    in->nps = nps ? json_integer_value(nps) : -1;
+    in->satisfaction = sat ? json_integer_value(sat) : -1;
+    return FD_OK;
+}
+
 /* Reads and validates an event body. A simulation needs no id and no member. */
 static int input_or_reply(fd_req *r, event_input *in, bool simulation)
 {
@@ -123,6 +141,7 @@ static int input_or_reply(fd_req *r, event_input *in, bool simulation)
     json_t *attrs = json_object_get(r->body, "attributes");
     if (attrs && !json_is_object(attrs))
         return bad(r, "attributes", "attributes must be an object");
+    if (survey_or_reply(r, attrs, in)) return FD_EINVAL;
     bool refund = !strcmp(in->type, "refund");
     bool purchase = !strcmp(in->type, "purchase");
     in->guest = purchase && !simulation && !in->member_id && !in->external_id;
@@ -306,6 +325,15 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
     bool pending = purchase && j->p->pending_days > 0;
     fd_posting post = {"earn", NULL, in->id, purchase ? in->order_id : NULL, j->actor, now, 0, 0};
     if (!rc) rc = fd_earning_apply(db, &e, m, pending, post);
+    if (!rc && (in->nps >= 0 || in->satisfaction >= 0))
+        rc = fd_db_run(db,
+                       "INSERT INTO survey_answers(program_id, member_id, event_id, nps,"
+                       " satisfaction, occurred_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                       FD_PARAMS(FD_I(j->p->id), FD_I(m->id), FD_S(in->id),
+                                 in->nps >= 0 ? FD_I(in->nps) : FD_NULL,
+                                 in->satisfaction >= 0 ? FD_I(in->satisfaction) : FD_NULL,
+                                 FD_I(in->occurred_at)),
+                       NULL);
     fd_date day;
     if (!rc) rc = fd_local_date(j->p, in->occurred_at, &day);
     if (!rc)

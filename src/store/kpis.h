@@ -7,6 +7,8 @@
 #ifndef FD_KPIS_H
 #define FD_KPIS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store/db.h"
@@ -26,9 +28,22 @@ typedef struct fd_kpis {
     int64_t points_adjusted; /* kind adjust, net */
     int64_t balance_at_end;  /* spendable points of all members at `to` */
     int64_t pending_at_end;  /* pending points at `to` */
+    int64_t points_redeemed; /* kind redeem less kind restore, positive */
+    /* code redemptions booked in the period and not rolled back */
+    int64_t redemptions, redemption_discount, redemption_revenue;
+    /* survey answers (events with attributes.nps / satisfaction) */
+    int64_t nps_answers, promoters, passives, detractors;
+    int64_t satisfaction_answers, satisfaction_sum, satisfied; /* satisfied: 4 or 5 of 5 */
 } fd_kpis;
 
-/* Fills *out for program_id over [from, to). */
-int fd_kpis_load(fd_db *db, int64_t program_id, int64_t from, int64_t to, fd_kpis *out);
+/* Sets the connection's member filter to the n members in ids (kept in a
+ * temporary table of the connection) for fd_kpis_load calls with filtered. */
+int fd_kpis_filter(fd_db *db, const int64_t *ids, size_t n);
+
+/* Fills *out for program_id over [from, to): every member's figures, or
+ * with `filtered` only those of the connection's member filter. Guest
+ * figures are the shop's and never filtered. */
+int fd_kpis_load(fd_db *db, int64_t program_id, int64_t from, int64_t to, bool filtered,
+                 fd_kpis *out);
 
 #endif

@@ -15,8 +15,8 @@
 
 #define JOURNAL_INSERT                                                                             \
     "INSERT INTO journal(program_id, member_id, kind, points, pending,"                            \
-    " balance_after, lot_id, event_id, order_id, reason, actor, created_at)"                       \
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    " balance_after, lot_id, event_id, order_id, reason, actor, created_at, rule_id,"              \
+    " rule_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
 
 /* Appends one journal entry and applies it to m and its row; *entry (may be
  * NULL) receives the entry's id. */
@@ -38,7 +38,9 @@ static int journal_entry(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpend
                                FD_S(post->order_id),
                                FD_S(post->reason),
                                FD_S(post->actor),
-                               FD_I(post->now)};
+                               FD_I(post->now),
+                               post->rule_id ? FD_I(post->rule_id) : FD_NULL,
+                               post->rule_id ? FD_I(post->rule_version) : FD_NULL};
     size_t n = sizeof params / sizeof *params;
     int rc = entry ? fd_db_one_i64(db, JOURNAL_INSERT " RETURNING id", params, n, entry)
                    : fd_db_run(db, JOURNAL_INSERT, params, n, NULL);

@@ -397,6 +397,17 @@ static const char *const MIGRATIONS[] = {
     "CREATE INDEX redemptions_program ON redemptions(program_id, order_id);"
     "CREATE INDEX redemptions_campaign ON redemptions(campaign_id, member_id);"
     "ALTER TABLE programs ADD COLUMN stacking TEXT;",
+
+    /* 10: survey answers (NPS, satisfaction) sent with events */
+    "CREATE TABLE survey_answers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL,"
+    "  member_id BIGINT NOT NULL,"
+    "  event_id TEXT NOT NULL,"
+    "  nps BIGINT,"
+    "  satisfaction BIGINT,"
+    "  occurred_at BIGINT NOT NULL);"
+    "CREATE INDEX survey_answers_program ON survey_answers(program_id, occurred_at);",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

@@ -470,16 +470,19 @@ class CampaignRules(PromoTest):
         c = self.campaign(name="double december", validation={"segments": ["vip"]},
                           schedule={"from": "2044-12-01T00:00:00Z", "to": "2045-01-01T00:00:00Z"},
                           benefit={"type": "fixed", "amount": "1.00"})
-        self.rule(name="base", trigger="purchase", effect={"type": "per_amount", "rate": "1"})
-        self.rule(name="december bonus", trigger="purchase", campaign_id=c["id"],
-                  effect={"type": "fixed", "points": 50})
-        self.member("vip", attributes={"vip": True})
+        base = self.rule(name="base", trigger="purchase", effect={"type": "per_amount", "rate": "1"})
+        bonus = self.rule(name="december bonus", trigger="purchase", campaign_id=c["id"],
+                          effect={"type": "fixed", "points": 50})
+        vip = self.member("vip", attributes={"vip": True})
         self.member("plain")
         self.srv.set_clock("2044-11-30T12:00:00Z")
         self.assertEqual(self.buy("n1", "vip", "10.00")["points"], 10)      # before its period
         self.srv.set_clock("2044-12-05T12:00:00Z")
         e = self.buy("d1", "vip", "10.00")
         self.assertEqual(e["points"], 60)
+        s, ledger = self.req("GET", "/v1/members/%d/ledger" % vip["id"])
+        self.assertEqual(sorted((x["points"], x.get("rule_id")) for x in ledger["data"][:2]),
+                         [(10, base["id"]), (50, bonus["id"])])  # entries name their rule
         self.assertEqual(self.buy("d2", "plain", "10.00")["points"], 10)    # not its audience
         self.req("PATCH", "/v1/campaigns/%d" % c["id"], {"active": False})  # the kill switch
         self.assertEqual(self.buy("d3", "vip", "10.00")["points"], 10)

@@ -1,0 +1,18 @@
+/*
+ * report_filter.h - the member filters of the KPI reports: ?segment= (id
+ * or name: members in the segment now), ?tier= (members whose tier is that
+ * now), ?campaign= (members who redeemed a code of the campaign); several
+ * filters intersect.
+ */
+#ifndef FD_API_REPORT_FILTER_H
+#define FD_API_REPORT_FILTER_H
+
+#include "api/api.h"
+
+/* Reads the filters; when there are any, loads their members into the
+ * connection's KPI filter (store/kpis.h) and sets *filtered. *desc receives
+ * {"segment"?, "tier"?, "campaign"?, "members"?} for the reply (owned by
+ * the caller). Replies 404 for an unknown segment or campaign. */
+int report_filter_or_reply(fd_req *r, bool *filtered, json_t **desc);
+
+#endif
