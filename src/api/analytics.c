@@ -221,8 +221,7 @@ void h_member_clv(fd_req *r)
 
 #define KPI_MAX_DAYS 3660 /* ten years in one report */
 
-/* ?from=&to= local dates, both included; by default the 30 days to today. */
-static int period_or_reply(fd_req *r, fd_date *from, fd_date *to)
+int report_period_or_reply(fd_req *r, fd_date *from, fd_date *to)
 {
     bool has_from, has_to;
     if (date_or_reply(r, "from", from, &has_from) || date_or_reply(r, "to", to, &has_to) ||
@@ -269,10 +268,12 @@ static json_t *average_amount(int64_t revenue, int64_t orders, int exponent)
 /* Points spent on rewards and codes redeemed, with what they drove. */
 static json_t *redemption_json(const fd_program *p, const fd_kpis *k)
 {
-    return json_pack("{s:I, s:o, s:I, s:o, s:o}", "points_redeemed", (json_int_t)k->points_redeemed,
-                     "redemption_rate", ratio(k->points_redeemed, k->points_issued),
-                     "code_redemptions", (json_int_t)k->redemptions, "discount_granted",
-                     fd_json_amount(k->redemption_discount, p->exponent), "attributed_revenue",
+    return json_pack("{s:I, s:o, s:I, s:o, s:I, s:o}", "points_redeemed",
+                     (json_int_t)k->points_redeemed, "redemption_rate",
+                     ratio(k->points_redeemed, k->points_issued), "code_redemptions",
+                     (json_int_t)k->redemptions, "discount_granted",
+                     fd_json_amount(k->redemption_discount, p->exponent), "orders_with_codes",
+                     (json_int_t)k->redemption_orders, "attributed_revenue",
                      fd_json_amount(k->redemption_revenue, p->exponent));
 }
 
@@ -426,7 +427,7 @@ void h_report_kpis(fd_req *r)
     fd_date from, to;
     json_t *kpis, *filters;
     bool csv, filtered;
-    if (format_or_reply(r, &csv) || period_or_reply(r, &from, &to) ||
+    if (format_or_reply(r, &csv) || report_period_or_reply(r, &from, &to) ||
         report_filter_or_reply(r, &filtered, &filters))
         return;
     if (kpis_or_reply(r, from, to, filtered, &kpis)) {
@@ -476,7 +477,7 @@ void h_report_kpis_series(fd_req *r)
     }
     bool filtered;
     json_t *filters;
-    if (format_or_reply(r, &csv) || period_or_reply(r, &from, &to)) return;
+    if (format_or_reply(r, &csv) || report_period_or_reply(r, &from, &to)) return;
     int64_t last = fd_date_days(to), n = 0;
     for (int64_t d = fd_date_days(from); d <= last; d = bucket_end(interval, d, last) + 1)
         n++;

@@ -104,6 +104,9 @@ void h_report_kpis(fd_req *r);
 void h_report_kpis_series(fd_req *r);
 void h_member_clv(fd_req *r);
 
+/* roi.c */
+void h_report_campaigns(fd_req *r);
+
 /* import.c */
 void h_import(fd_req *r);
 void h_export(fd_req *r);

@@ -94,6 +94,7 @@ const fd_route fd_routes[] = {
     {"GET", "/v1/reports/clv", READ, 0, h_report_clv},
     {"GET", "/v1/reports/kpis", READ, 0, h_report_kpis},
     {"GET", "/v1/reports/kpis/series", READ, 0, h_report_kpis_series},
+    {"GET", "/v1/reports/campaigns", READ, 0, h_report_campaigns},
     {"GET", "/v1/members/{}/clv", READ, 0, h_member_clv},
     {"POST", "/v1/imports/{}", ADMIN, ROUTE_RAW, h_import},
     {"GET", "/v1/exports/{}", READ, 0, h_export},

@@ -110,13 +110,17 @@ static int load_points(fd_db *db, int64_t pid, int64_t from, int64_t to, int64_t
 
 static int load_redemptions(fd_db *db, int64_t pid, int64_t from, int64_t to, int64_t f, fd_kpis *k)
 {
-    int64_t *cols[] = {&k->redemptions, &k->redemption_discount, &k->redemption_revenue};
+    int64_t *cols[] = {&k->redemptions, &k->redemption_discount, &k->redemption_orders,
+                       &k->redemption_revenue};
+    /* an order with two codes counts once in orders and revenue */
     return one_row(db,
-                   "SELECT COUNT(*), CAST(COALESCE(SUM(discount + shipping_discount), 0) AS"
-                   " BIGINT), CAST(COALESCE(SUM(order_amount - discount), 0) AS BIGINT)"
-                   " FROM redemptions WHERE program_id = $1 AND created_at >= $2 AND"
-                   " created_at < $3 AND status = 'redeemed'" IN_FILTER("member_id", "$4"),
-                   FD_PARAMS(FD_I(pid), FD_I(from), FD_I(to), FD_I(f)), cols, 3);
+                   "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT), CAST(COALESCE(SUM(d), 0) AS"
+                   " BIGINT), COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM"
+                   " (SELECT order_id, COUNT(*) AS n, SUM(discount + shipping_discount) AS d,"
+                   " MAX(order_amount) AS amount FROM redemptions WHERE program_id = $1 AND"
+                   " created_at >= $2 AND created_at < $3 AND status = 'redeemed'" IN_FILTER(
+                       "member_id", "$4") " GROUP BY order_id) AS per_order",
+                   FD_PARAMS(FD_I(pid), FD_I(from), FD_I(to), FD_I(f)), cols, 4);
 }
 
 static int load_surveys(fd_db *db, int64_t pid, int64_t from, int64_t to, int64_t f, fd_kpis *k)

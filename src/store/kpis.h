@@ -29,8 +29,9 @@ typedef struct fd_kpis {
     int64_t balance_at_end;  /* spendable points of all members at `to` */
     int64_t pending_at_end;  /* pending points at `to` */
     int64_t points_redeemed; /* kind redeem less kind restore, positive */
-    /* code redemptions booked in the period and not rolled back */
-    int64_t redemptions, redemption_discount, redemption_revenue;
+    /* code redemptions booked in the period and not rolled back; the orders
+     * they were on and those orders' goods amount (each order once) */
+    int64_t redemptions, redemption_discount, redemption_orders, redemption_revenue;
     /* survey answers (events with attributes.nps / satisfaction) */
     int64_t nps_answers, promoters, passives, detractors;
     int64_t satisfaction_answers, satisfaction_sum, satisfied; /* satisfied: 4 or 5 of 5 */

@@ -167,5 +167,109 @@ class KPIs(ServerTest):
         self.assertError(srv.req("GET", "/v1/reports/kpis", key=None), 401)
 
 
+class ProgramPays(ServerTest):
+    """March 2041, by hand: redemptions, NPS and satisfaction, member filters, campaign ROI."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        srv = cls.srv
+        srv.set_clock("2041-03-10T10:00:00Z")
+        ok = lambda r, *codes: (r[0] in codes) or (_ for _ in ()).throw(AssertionError(r))
+        ok(srv.req("PATCH", "/v1/program", {"point_value": "0.01"}), 200)
+        ok(srv.req("PUT", "/v1/tiers", {"metric": "points", "window": {"type": "calendar_year"},
+                                        "tiers": [{"name": "Bronze", "threshold": 0},
+                                                  {"name": "Gold", "threshold": 100}]}), 200)
+        ok(srv.req("POST", "/v1/segments", {"name": "de", "condition": {
+            "==": [{"var": "member.attributes.country"}, "DE"]}}), 201)
+        s, camp = srv.req("POST", "/v1/campaigns", {"name": "Spring", "benefit": {
+            "type": "fixed", "amount": "5.00"}})
+        cls.campaign = camp
+        ok(srv.req("POST", "/v1/campaigns/%d/codes" % camp["id"], {"code": "SPRING"}), 201)
+        ok(srv.req("POST", "/v1/earning-rules", {"name": "base", "trigger": "purchase",
+                                                 "effect": {"type": "per_amount", "rate": "1"}}), 201)
+        ok(srv.req("POST", "/v1/earning-rules", {"name": "spring bonus", "trigger": "purchase",
+                                                 "campaign_id": camp["id"],
+                                                 "effect": {"type": "fixed", "points": 10}}), 201)
+        s, rew = srv.req("POST", "/v1/rewards", {"name": "10 off", "points": 50,
+                                                 "benefit": {"type": "fixed", "amount": "10.00"}})
+        cls.reward = rew
+        a = srv.member("pa", attributes={"country": "DE"})
+        srv.member("pb", attributes={"country": "FR"})
+        srv.member("pc", attributes={"country": "DE"})
+        ok(srv.purchase("p1", "pa", "120.00"), 201)           # 120 + 10: Gold
+        ok(srv.purchase("p2", "pb", "40.00"), 201)            # 40 + 10
+        s, v = srv.req("POST", "/v1/members/%d/rewards/%d/redeem" % (a["id"], rew["id"]))
+        ok((s, v), 201)
+        ok(srv.req("POST", "/v1/carts/redeem", {"member_id": a["id"], "codes": ["SPRING", v["code"]],
+                                                "order": {"id": "R-1", "lines": [
+                                                    {"sku": "X", "quantity": 1, "unit_price": "60.00"}]}}),
+           200)
+        for eid, ext, attrs in (("s1", "pa", {"nps": 10, "satisfaction": 5}), ("s2", "pb", {"nps": 9}),
+                                ("s3", "pc", {"nps": 3, "satisfaction": 2})):
+            ok(srv.req("POST", "/v1/events", {"id": eid, "type": "survey_answered",
+                                              "external_id": ext, "attributes": attrs}), 201)
+        srv.req("POST", "/v1/_test/clock", {})
+
+    def kpis(self, query=""):
+        s, rep = self.srv.req("GET", "/v1/reports/kpis?from=2041-03-01&to=2041-03-31" + query)
+        self.assertEqual(s, 200, rep)
+        return rep
+
+    def test_redemptions_and_surveys(self):
+        k = self.kpis()["kpis"]
+        got = {n: k[n] for n in ("points_issued", "points_redeemed", "redemption_rate",
+                                 "code_redemptions", "discount_granted", "orders_with_codes",
+                                 "attributed_revenue", "nps_responses", "nps_promoters",
+                                 "nps_passives", "nps_detractors", "nps", "satisfaction_responses",
+                                 "satisfaction_average", "csat")}
+        self.assertEqual(got, {
+            "points_issued": 180, "points_redeemed": 50, "redemption_rate": 0.2778,   # 50 / 180
+            "code_redemptions": 2, "discount_granted": "15.00", "orders_with_codes": 1,
+            "attributed_revenue": "60.00",                                          # R-1 once
+            "nps_responses": 3, "nps_promoters": 2, "nps_passives": 0, "nps_detractors": 1,
+            "nps": 33.3,                                                            # (2 - 1) / 3
+            "satisfaction_responses": 2, "satisfaction_average": 3.5, "csat": 0.5})
+        self.assertError(self.srv.req("POST", "/v1/events", {
+            "id": "s9", "type": "survey_answered", "external_id": "pa",
+            "attributes": {"nps": 11}}), 422, "invalid_field", "attributes.nps")
+
+    def test_member_filters(self):
+        rep = self.kpis("&tier=Gold")
+        k = rep["kpis"]
+        self.assertEqual(rep["filters"], {"tier": "Gold", "members": 1})
+        self.assertEqual((k["members"], k["points_issued"], k["redemption_rate"], k["nps"]),
+                         (1, 130, 0.3846, 100.0))
+        rep = self.kpis("&segment=de")
+        k = rep["kpis"]
+        self.assertEqual((rep["filters"]["members"], k["members"], k["active_members"], k["nps"],
+                          k["satisfaction_average"]), (2, 2, 1, 0.0, 3.5))
+        self.assertEqual(k["guest_orders"], 0)   # guests are never filtered (none here)
+        rep = self.kpis("&campaign=%d" % self.campaign["id"])
+        self.assertEqual((rep["filters"]["members"], rep["kpis"]["member_revenue"]), (1, "120.00"))
+        rep = self.kpis("&segment=de&tier=Bronze")
+        self.assertEqual((rep["filters"]["members"], rep["kpis"]["members"]), (1, 1))   # pc
+        self.assertError(self.srv.req("GET", "/v1/reports/kpis?segment=nope"), 404, "segment_not_found")
+        self.assertError(self.srv.req("GET", "/v1/reports/kpis?campaign=999"), 404, "campaign_not_found")
+        s, ser = self.srv.req("GET", "/v1/reports/kpis/series?from=2041-03-01&to=2041-03-31"
+                                     "&interval=month&tier=Gold")
+        self.assertEqual((s, ser["points"][0]["kpis"]["points_issued"]), (200, 130))
+
+    def test_campaign_roi(self):
+        s, rep = self.srv.req("GET", "/v1/reports/campaigns?from=2041-03-01&to=2041-03-31")
+        self.assertEqual(s, 200, rep)
+        c = rep["campaigns"][0]
+        # 5.00 off + 20 points of its rule at 0.01 = 5.20; revenue 60.00: (60 - 5.2) / 5.2
+        self.assertEqual((c["name"], c["redemptions"], c["customers"], c["discount"], c["points"],
+                          c["points_value"], c["cost"], c["attributed_revenue"], c["roi"]),
+                         ("Spring", 1, 1, "5.00", 20, "0.20", "5.20", "60.00", 10.5385))
+        w = rep["rewards"][0]
+        # the voucher gave 10.00 off an order of 60.00; its 50 points were the member's
+        self.assertEqual((w["name"], w["vouchers_issued"], w["points"], w["redemptions"], w["cost"],
+                          w["roi"]), ("10 off", 1, 50, 1, "10.00", 5.0))
+        s, rep = self.srv.req("GET", "/v1/reports/campaigns?from=2041-04-01&to=2041-04-30")
+        self.assertEqual((rep["campaigns"][0]["redemptions"], rep["campaigns"][0]["roi"]), (0, None))
+
+
 if __name__ == "__main__":
     harness.main()
