@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api/routes.h"
@@ -27,6 +29,7 @@ static const int COUNTED[] = {200, 201, 400, 401, 403, 404, 405, 409, 413, 422, 
 struct fd_server {
     struct MHD_Daemon *mhd;
     fd_store *store;
+    char *web_dir;                                      /* NULL: no pages */
     _Atomic int64_t hits[ROUTES_MAX + 1][NCOUNTED + 1]; /* last route row: unmatched */
     _Atomic int64_t latency[FD_LATENCY_BUCKETS + 1];
     _Atomic int64_t latency_sum_us, requests;
@@ -200,6 +203,67 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, fd_req *r)
     return ret;
 }
 
+/* A safe relative path of a page: [A-Za-z0-9._-/], no empty, "." or ".."
+ * segment, no hidden file. */
+static bool page_path_ok(const char *p)
+{
+    if (*p != '/' || strlen(p) > 200) return false;
+    for (const char *c = p + 1; *c; c++) {
+        bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || strchr("._-/", *c);
+        if (!ok) return false;
+        if (*c == '.' && c[-1] == '/') return false; /* "/." starts ., .. and hidden names */
+        if (*c == '/' && c[-1] == '/') return false;
+    }
+    return true;
+}
+
+static const char *content_type_of(const char *path)
+{
+    static const char *const TYPES[][2] = {
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".json", "application/json"},
+        {".ico", "image/x-icon"},
+    };
+    const char *dot = strrchr(path, '.');
+    for (size_t i = 0; dot && i < sizeof TYPES / sizeof *TYPES; i++)
+        if (!strcmp(dot, TYPES[i][0])) return TYPES[i][1];
+    return NULL;
+}
+
+/* GET of a page or asset under the web folder; "/" is index.html. Answers
+ * NO when it is not one (the API's 404 follows). */
+static bool serve_page(fd_server *s, struct MHD_Connection *c, const char *method, const char *url,
+                       enum MHD_Result *ret)
+{
+    if (!s->web_dir || strcmp(method, "GET") || !strncmp(url, "/v1/", 4)) return false;
+    const char *path = strcmp(url, "/") ? url : "/index.html";
+    const char *type = content_type_of(path);
+    char file[512];
+    if (!page_path_ok(path) || !type ||
+        snprintf(file, sizeof file, "%s%s", s->web_dir, path) >= (int)sizeof file)
+        return false;
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) return false;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return false;
+    }
+    struct MHD_Response *resp = MHD_create_response_from_fd((size_t)st.st_size, fd);
+    MHD_add_response_header(resp, "Content-Type", type);
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    *ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls)
@@ -230,6 +294,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
+    enum MHD_Result page;
+    if (serve_page(s, c, method, url, &page)) return page;
     fd_req r = {0};
     r.srv = s;
     r.store = s->store;
@@ -296,6 +362,7 @@ int fd_server_start(const fd_server_config *cfg, fd_store *store, fd_server **ou
     if (rc) return rc;
     fd_server *s = fd_calloc(1, sizeof *s);
     s->store = store;
+    s->web_dir = cfg->web_dir && *cfg->web_dir ? fd_strdup(cfg->web_dir) : NULL;
     s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
                               0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
                               MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
@@ -305,6 +372,7 @@ int fd_server_start(const fd_server_config *cfg, fd_store *store, fd_server **ou
     if (!s->mhd) {
         fd_log("error", "msg=\"libmicrohttpd failed to start\"");
         close(fd);
+        free(s->web_dir);
         free(s);
         return FD_EIO;
     }
@@ -316,6 +384,7 @@ void fd_server_stop(fd_server *s)
 {
     if (!s) return;
     MHD_stop_daemon(s->mhd);
+    free(s->web_dir);
     free(s);
 }
 

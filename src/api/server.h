@@ -10,6 +10,7 @@
 typedef struct fd_server_config {
     const char *listen; /* "host:port"; port 0 picks a free one */
     int threads;
+    const char *web_dir; /* static pages served for GET outside /v1/; NULL: none */
 } fd_server_config;
 
 /* Binds, starts serving and writes the bound port into *port. */

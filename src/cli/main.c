@@ -50,7 +50,7 @@ static const char USAGE[] =
 
 typedef struct opts {
     const char *db, *listen, *name, *currency, *timezone, *role, *label, *now;
-    const char *format, *report, *segment, *config, *as_of;
+    const char *format, *report, *segment, *config, *as_of, *web;
     int horizon_weeks;
     bool no_points;
     int threads, job_interval;
@@ -89,6 +89,7 @@ static const option_spec OPTIONS[] = {
     OPT("--report", 's', report),
     OPT("--no-points", 'f', no_points),
     OPT("--threads", 'i', threads),
+    OPT("--web", 's', web),
     OPT("--job-interval", 'i', job_interval),
     OPT("--program", 'l', program),
     OPT("--member", 'l', member),
@@ -178,6 +179,7 @@ static int parse_opts(int argc, char **argv, opts *o)
 {
     *o = (opts){.db = "fidelis.db",
                 .listen = "127.0.0.1:8080",
+                .web = "web",
                 .threads = 16,
                 .job_interval = 60,
                 .program = 1,
@@ -437,10 +439,11 @@ static int cmd_serve(const opts *o)
 {
     if (o->help) {
         printf("usage: fidelis serve [--db PATH] [--listen HOST:PORT] [--threads N]\n"
-               "                     [--job-interval SECONDS] [--demo]\n"
+               "                     [--job-interval SECONDS] [--demo] [--web DIR]\n"
                "                     [--webhook-timeout-ms 5000] [--webhook-backoff-ms 1000]\n"
                "                     [--webhook-max-attempts 15] [--webhook-interval-ms 1000]\n"
-               "Serves the API (default 127.0.0.1:8080, $FIDELIS_LISTEN). --demo creates a demo\n"
+               "Serves the API (default 127.0.0.1:8080, $FIDELIS_LISTEN) and the web pages of\n"
+               "--web DIR (default ./web: /member.html, /admin.html). --demo creates a demo\n"
                "program if the database has none and prints a new admin key.\n");
         return 0;
     }
@@ -457,7 +460,7 @@ static int cmd_serve(const opts *o)
         fd_store_close(s);
         return 1;
     }
-    fd_server_config cfg = {o->listen, o->threads};
+    fd_server_config cfg = {o->listen, o->threads, o->web};
     fd_server *srv;
     fd_expiry_thread *jobs = NULL;
     int port;
