@@ -7,6 +7,7 @@ DB ?= fidelis.db
 
 deps:
 	@./scripts/deps.sh
+	@./scripts/web.sh
 
 build: deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -3,11 +3,13 @@
 # Safe to run repeatedly: it only calls apt-get when something is absent.
 set -e
 PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
-libsodium-dev libcmocka-dev libqrencode-dev libzint-dev libpng-dev libicu-dev libpq-dev libcurl4-openssl-dev libgsl-dev postgresql tzdata curl python3 python3-yaml sqlite3"
+libsodium-dev libcmocka-dev libqrencode-dev libzint-dev libpng-dev libicu-dev libpq-dev libcurl4-openssl-dev libgsl-dev postgresql tzdata curl python3 python3-yaml sqlite3 chromium"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
+# Node.js and npm (the web pages' packages): the machine's own when it has them, else Debian's.
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing"
 SUDO=""

@@ -95,6 +95,9 @@ json_t *fd_page_json(json_t *data, int64_t next_cursor);
 void reply_page(fd_req *r, const char *sql, const fd_param *params, size_t n, int limit,
                 json_t *(*row)(fd_stmt *st, void *arg), void *arg);
 
+/* BLAKE2b of a one-time token (consent confirmations) as 64 hex digits. */
+void token_hash_hex(const char *token, char hex[65]);
+
 /* Creates a key of the caller's program and replies 201 with its text. */
 void reply_new_key(fd_req *r, fd_role role, int64_t member_id, const char *label);
 

@@ -104,6 +104,14 @@ void h_report_kpis(fd_req *r);
 void h_report_kpis_series(fd_req *r);
 void h_member_clv(fd_req *r);
 
+/* pages.c */
+void h_session(fd_req *r);
+void h_branding_get(fd_req *r);
+void h_branding_put(fd_req *r);
+void h_landing(fd_req *r);
+void h_landing_signup(fd_req *r);
+void h_landing_confirm(fd_req *r);
+
 /* roi.c */
 void h_report_campaigns(fd_req *r);
 

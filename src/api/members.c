@@ -346,13 +346,6 @@ typedef struct consent_job {
     fd_job_error err;
 } consent_job;
 
-static void hash_token(const char *token, char hex[65])
-{
-    unsigned char h[32];
-    crypto_generichash(h, sizeof h, (const unsigned char *)token, strlen(token), NULL, 0);
-    sodium_bin2hex(hex, 65, h, sizeof h);
-}
-
 /* Audit entry plus the member.updated message. */
 static int audit_member(fd_db *db, const fd_member *m, const char *actor, const char *action,
                         const char *before, int64_t now)
@@ -480,7 +473,7 @@ void h_member_consent(fd_req *r)
         randombytes_buf(raw, sizeof raw);
         sodium_bin2base64(token, sizeof token, raw, sizeof raw,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-        hash_token(token, j.token_hash);
+        token_hash_hex(token, j.token_hash);
         j.op = 'i';
         extra = json_pack("{s:s}", "confirmation_token", token);
     } else if (!strcmp(marketing, "opt_out")) {
@@ -497,7 +490,7 @@ void h_consent_confirm(fd_req *r)
     consent_job j = {.op = 'c'};
     const char *token;
     if (body_str_or_reply(r, "token", true, &token)) return;
-    hash_token(token, j.token_hash);
+    token_hash_hex(token, j.token_hash);
     run_consent_job(r, &j, NULL);
 }
 

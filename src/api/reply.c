@@ -2,6 +2,7 @@
  * reply.c - replies, error mapping and input helpers for handlers (api.h).
  */
 #include <microhttpd.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,4 +296,11 @@ int order_line_or_reply(fd_req *r, json_t *l, size_t i, int exponent, fd_cart_li
     if (fd_mul_i64(out->quantity, out->unit_price, &out->gross) || out->gross > FD_AMOUNT_MAX)
         return line_bad(r, field, "the line's amount is out of range");
     return FD_OK;
+}
+
+void token_hash_hex(const char *token, char hex[65])
+{
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, (const unsigned char *)token, strlen(token), NULL, 0);
+    sodium_bin2hex(hex, 65, h, sizeof h);
 }

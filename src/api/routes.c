@@ -20,6 +20,12 @@ const fd_route fd_routes[] = {
     {"GET", "/metrics", ADMIN | FD_ROLE_BIT(FD_ROLE_ANALYST), 0, h_metrics},
 
     {"GET", "/v1/program", LOOKUP, 0, h_program_get},
+    {"GET", "/v1/session", SELF, ROUTE_KEY, h_session},
+    {"GET", "/v1/program/branding", LOOKUP, 0, h_branding_get},
+    {"PUT", "/v1/program/branding", STAFF, 0, h_branding_put},
+    {"GET", "/c/{}", 0, ROUTE_PUBLIC, h_landing},
+    {"POST", "/c/{}/signup", 0, ROUTE_PUBLIC | ROUTE_RAW, h_landing_signup},
+    {"GET", "/c/{}/confirm", 0, ROUTE_PUBLIC, h_landing_confirm},
     {"PATCH", "/v1/program", ADMIN, 0, h_program_patch},
     {"POST", "/v1/keys", ADMIN, 0, h_keys_create},
     {"GET", "/v1/keys", ADMIN, 0, h_keys_list},

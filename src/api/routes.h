@@ -9,6 +9,7 @@
 #define ROUTE_PUBLIC 0x1u /* no key needed */
 #define ROUTE_SELF 0x2u   /* member keys may call it for their own member ({id} first) */
 #define ROUTE_RAW 0x4u    /* the body is not JSON: the handler reads r->raw */
+#define ROUTE_KEY 0x8u    /* about the calling key itself: member keys may call it too */
 
 typedef struct fd_route {
     const char *method;

@@ -115,7 +115,8 @@ static int authorize_or_reply(fd_req *r, const fd_route *route)
     if (r->who.role == FD_ROLE_MEMBER) {
         char own[24];
         snprintf(own, sizeof own, "%lld", (long long)r->who.member_id);
-        if (!(route->flags & ROUTE_SELF) || !r->params[0] || strcmp(r->params[0], own)) {
+        bool self = (route->flags & ROUTE_SELF) && r->params[0] && !strcmp(r->params[0], own);
+        if (!self && !(route->flags & ROUTE_KEY)) {
             fd_reply_error(r, 403, "forbidden", "a member key sees only its own member", NULL);
             return FD_EFORBIDDEN;
         }

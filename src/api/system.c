@@ -202,6 +202,12 @@ void reply_new_key(fd_req *r, fd_role role, int64_t member_id, const char *label
     json_t *o = json_pack("{s:s, s:s, s:s, s:s*}", "key", j.key, "key_id", j.key_id, "role",
                           fd_role_name(role), "label", label);
     json_object_set_new(o, "member_id", member_id ? json_integer(member_id) : json_null());
+    if (member_id) { /* the link a shop sends its member: the key stays in the fragment */
+        char url[160];
+        snprintf(url, sizeof url, "/member.html#member=%lld&key=%s", (long long)member_id, j.key);
+        json_object_set_new(o, "page_url", json_string(url));
+        sodium_memzero(url, sizeof url);
+    }
     fd_reply(r, 201, o);
     sodium_memzero(j.key, sizeof j.key);
 }

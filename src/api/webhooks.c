@@ -29,7 +29,8 @@ static const char *const TYPES[] = {"*",
                                     "voucher.rolled_back",
                                     "badge.earned",
                                     "referral.completed",
-                                    "reward.fulfilment_requested"};
+                                    "reward.fulfilment_requested",
+                                    "consent.requested"};
 
 static bool known_type(const char *s)
 {

@@ -408,6 +408,9 @@ static const char *const MIGRATIONS[] = {
     "  satisfaction BIGINT,"
     "  occurred_at BIGINT NOT NULL);"
     "CREATE INDEX survey_answers_program ON survey_answers(program_id, occurred_at);",
+
+    /* 11: the look of the member page and landing pages */
+    "ALTER TABLE programs ADD COLUMN branding TEXT;",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
