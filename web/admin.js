@@ -77,6 +77,24 @@ async function loadOverview() {
       { label: "Issued", data: k("points_issued") }, { label: "Redeemed", data: k("points_redeemed") },
       { label: "Expired", data: k("points_expired") }] }, options: { animation: false } }),
   ];
+  await distributions();
+}
+
+// Distributions: members per segment, and the CLV percentiles when the model can be fitted.
+async function distributions() {
+  const segs = await api("/v1/segments?limit=50");
+  const counts = await Promise.all(segs.data.map(s => api(`/v1/segments/${s.id}/count`).then(c => c.members).catch(() => 0)));
+  charts.push(new Chart($("chart-segments"), { type: "bar", data: { labels: segs.data.map(s => s.name),
+    datasets: [{ label: "Members", data: counts }] }, options: { animation: false, indexAxis: "y" } }));
+  try {
+    const clv = await api("/v1/reports/clv?horizon_weeks=52");
+    const d = clv.distribution;
+    charts.push(new Chart($("chart-clv"), { type: "bar", data: { labels: ["10th percentile", "median", "mean", "90th percentile"],
+      datasets: [{ label: session.program.currency, data: [d.p10, d.median, d.mean, d.p90] }] }, options: { animation: false } }));
+    $("clv-note").textContent = "";
+  } catch (e) {
+    $("clv-note").textContent = "Not enough purchase history to fit the model yet (" + e.message + ").";
+  }
 }
 
 async function loadCampaigns() {

@@ -100,7 +100,7 @@ async function redeem(reward, button) {
     const v = await api(`/v1/members/${member}/rewards/${reward.id}/redeem`, { method: "POST",
       body: JSON.stringify({ request_id: "page-" + crypto.randomUUID() }) });
     await showVoucher(v);
-    await Promise.all([showSummary(), showRewards(), showVouchers()]);
+    await Promise.all([showSummary(), showRewards(), showVouchers(), showHistory(false)]);
   } catch (e) {
     $("problem").textContent = e.message; $("problem").classList.remove("hidden");
     button.disabled = false;

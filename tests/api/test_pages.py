@@ -90,10 +90,15 @@ class Pages(unittest.TestCase):
         self.assertEqual(r["condition"], {">": [{"var": "order.total"}, 50]})
 
     def test_overview_charts_and_what_an_analyst_may_not_do(self):
-        out = self.browse("overview", key=self.srv.key("analyst"))
+        srv = self.srv
+        self.ok(srv.req("POST", "/v1/campaigns", {"name": "Overview campaign", "benefit": {
+            "type": "fixed", "amount": "1.00"}}))
+        self.ok(srv.req("POST", "/v1/segments", {"name": "everyone", "condition": True}))
+        out = self.browse("overview", key=srv.key("analyst"))
         self.assertNotIn("Audit", out["tabs"])
         self.assertEqual(out["buttons"], 0)   # no kill switch offered to an analyst
         self.assertRegex(out["members"], r"^\d+$")
+        self.assertIn("everyone", out["segments"])
 
     def test_landing_page_signup_with_double_opt_in(self):
         srv = self.srv

@@ -67,13 +67,14 @@ const SCENARIOS = {
   async overview(page) {
     await signIn(page, args.key);
     await page.locator("[data-kpi=members] .big").waitFor();
-    await page.waitForFunction(() => window.Chart && Chart.getChart("chart-revenue"));
+    await page.waitForFunction(() => window.Chart && Chart.getChart("chart-revenue") && Chart.getChart("chart-segments"));
+    const segments = await page.evaluate(() => Chart.getChart("chart-segments").data.labels);
     await page.screenshot({ path: path.join(shots, "dashboard-overview.png"), fullPage: true });
     const tabs = await page.locator("#tabs button").allTextContents();
     await page.locator("#tabs button", { hasText: "Campaigns" }).click();
     await page.locator("[data-campaign]").first().waitFor();
     const buttons = await page.locator("#campaign-rows button").count();
-    return { members: await page.locator("[data-kpi=members] .big").textContent(), tabs, buttons };
+    return { members: await page.locator("[data-kpi=members] .big").textContent(), tabs, buttons, segments };
   },
   // A visitor signs up on a campaign's landing page.
   async landing(page) {
