@@ -162,13 +162,18 @@ async function saveRule(ev) {
   }
 }
 
+// Simulates an order with the rule as edited, saved or not (draft_rule).
 async function simulate() {
   try {
-    const body = { type: editing.trigger, order: { id: "SIM", total: $("sim-total").value, currency: session.program.currency } };
+    const body = { type: editing.trigger, order: { id: "SIM", total: $("sim-total").value, currency: session.program.currency },
+                   draft_rule: editedRule() };
     if ($("sim-member").value) body.external_id = $("sim-member").value;
     const r = await api("/v1/simulate", { method: "POST", body: JSON.stringify(body) });
     $("sim-result").textContent = `${r.points} points\n` + r.rules.map(x => `${x.name}: ${x.points} (${x.reason})`).join("\n");
-  } catch (e) { $("sim-result").textContent = e.message; }
+  } catch (e) {
+    const err = e.body && e.body.error;
+    $("sim-result").textContent = err ? `${err.field ? err.field + ": " : ""}${err.message}` : e.message;
+  }
 }
 
 async function loadTiers() {

@@ -559,8 +559,50 @@ void h_order_get(fd_req *r)
                        fd_json_time(o.occurred_at)));
 }
 
+/* A rule set with a draft in it: the draft replaces the rule of its "id",
+ * or joins the others. The copy borrows every rule but the draft, which it
+ * owns (draft_ruleset_clear). */
+typedef struct draft_set {
+    fd_ruleset rs;
+    fd_rule draft;
+} draft_set;
+
+static int draft_or_reply(fd_req *r, const fd_ruleset *rs, draft_set *d)
+{
+    const json_t *def = json_object_get(r->body, "draft_rule");
+    char field[128], msg[160];
+    if (fd_rule_parse(def, &d->draft, field, msg)) {
+        char f[160];
+        snprintf(f, sizeof f, "draft_rule.%s", field);
+        fd_reply_error(r, 422, "invalid_rule", msg, f);
+        return FD_EINVAL;
+    }
+    const json_t *id = json_object_get(def, "id");
+    d->draft.id = json_is_integer(id) ? json_integer_value(id) : INT64_MAX; /* a new rule */
+    d->rs = *rs;
+    d->rs.rules = NULL;
+    d->rs.sorted = fd_calloc(rs->n + 1, sizeof *d->rs.sorted);
+    size_t n = 0;
+    for (size_t i = 0; i < rs->n; i++)
+        if (rs->sorted[i]->id != d->draft.id) d->rs.sorted[n++] = rs->sorted[i];
+    d->rs.sorted[n++] = &d->draft;
+    d->rs.n = n;
+    d->rs.defined = rs->defined + 1;
+    d->rs.campaigns = rs->campaigns || d->draft.campaign_id;
+    fd_rules_sort(d->rs.sorted, n);
+    return FD_OK;
+}
+
+static void draft_set_clear(draft_set *d)
+{
+    free(d->rs.sorted);
+    fd_rule_clear(&d->draft);
+}
+
 /* POST /v1/simulate: what the event would earn, rule by rule, writing nothing.
- * Reads usage and budgets as they are now, so caps and budgets show. */
+ * Reads usage and budgets as they are now, so caps and budgets show. With
+ * "draft_rule" (a rule definition, with the "id" of the rule it would
+ * replace), the draft takes part as if it were saved and active. */
 void h_simulate(fd_req *r)
 {
     event_input in;
@@ -582,10 +624,18 @@ void h_simulate(fd_req *r)
     }
     fd_ruleset *rs = NULL;
     fd_config *cfg = NULL;
+    draft_set draft = {0};
+    bool has_draft = json_object_get(r->body, "draft_rule") != NULL;
     if (!rc) rc = fd_ruleset_get(r->db, r->program.id, r->program.rules_version, &rs);
     if (!rc) rc = fd_config_get(r->db, &r->program, &cfg);
+    if (!rc && has_draft && draft_or_reply(r, rs, &draft)) {
+        fd_ruleset_release(rs);
+        fd_config_release(cfg);
+        fd_member_clear(&m);
+        return;
+    }
     fd_earning e = {.p = &r->program,
-                    .rs = rs,
+                    .rs = has_draft && !rc ? &draft.rs : rs,
                     .cfg = cfg,
                     .m = has_member ? &m : NULL,
                     .event = r->body,
@@ -610,6 +660,7 @@ void h_simulate(fd_req *r)
         fd_reply(r, 200, o);
     }
     fd_earning_clear(&e);
+    if (has_draft) draft_set_clear(&draft);
     fd_ruleset_release(rs);
     fd_config_release(cfg);
     fd_member_clear(&m);

@@ -85,6 +85,8 @@ class Pages(unittest.TestCase):
         out = self.browse("rule", key=srv.key("marketer"), rule="big baskets")
         self.assertIn("condition", out["error"])
         self.assertIn("no_such_op", out["error"])
+        self.assertIn("big baskets: 5 (awarded)", out["simulated"])          # the draft, unsaved
+        self.assertIn("big baskets: 0 (condition_false)", out["simulatedLow"])
         self.assertIn("version 2", out["saved"])
         s, r = srv.req("GET", "/v1/earning-rules/%d" % rule["id"])
         self.assertEqual(r["condition"], {">": [{"var": "order.total"}, 50]})

@@ -290,6 +290,19 @@ class Management(RuleTest):
         self.assertError(self.req("GET", "/v1/orders/S1"), 404)
         s, anon = self.req("POST", "/v1/simulate", {"type": "purchase", "order": body["order"]})
         self.assertEqual((s, anon["points"], anon["member_id"]), (200, 90, None))
+        # a draft: the shoes rule at rate 3 instead of 2 (replacing it), and a new one
+        shoes = [r for r in self.req("GET", "/v1/earning-rules")[1]["data"] if r["name"] == "shoes"][0]
+        draft = dict(shoes, effect={"type": "per_amount", "rate": "3"})
+        s, sim = self.req("POST", "/v1/simulate", dict(body, draft_rule=draft))
+        self.assertEqual((s, sim["points"]), (200, 120), sim)
+        s, sim = self.req("POST", "/v1/simulate", dict(body, draft_rule={
+            "name": "new", "trigger": "purchase", "effect": {"type": "fixed", "points": 7}}))
+        self.assertEqual((s, sim["points"]), (200, 97))
+        self.assertError(self.req("POST", "/v1/simulate", dict(body, draft_rule={
+            "name": "bad", "trigger": "purchase", "effect": {"type": "nope"}})), 422, "invalid_rule",
+            "draft_rule.effect.type")
+        s, saved = self.req("GET", "/v1/earning-rules/%d" % shoes["id"])
+        self.assertEqual(saved["effect"]["rate"], "2")   # nothing saved
 
     def test_without_rules_the_program_base_rate_applies(self):
         self.member("plain")

@@ -59,9 +59,18 @@ const SCENARIOS = {
     await page.screenshot({ path: path.join(shots, "dashboard-rule-error.png"), fullPage: true });
     const error = await page.locator("#rule-error").textContent();
     await page.getByLabel("Condition (JSONLogic)").fill('{">": [{"var": "order.total"}, 50]}');
+    // simulate the edited rule before saving it: 100.00 passes the condition, 40.00 not
+    await page.getByLabel("Order total").fill("100.00");
+    await page.getByRole("button", { name: "Simulate" }).click();
+    await page.locator("#sim-result").filter({ hasText: /points/ }).waitFor();
+    const simulated = await page.locator("#sim-result").textContent();
+    await page.getByLabel("Order total").fill("40.00");
+    await page.getByRole("button", { name: "Simulate" }).click();
+    await page.locator("#sim-result").filter({ hasText: /condition_false/ }).waitFor();
+    const simulatedLow = await page.locator("#sim-result").textContent();
     await page.getByRole("button", { name: "Save" }).click();
     await page.locator("#rule-saved").filter({ hasText: /version/ }).waitFor();
-    return { error, saved: await page.locator("#rule-saved").textContent() };
+    return { error, simulated, simulatedLow, saved: await page.locator("#rule-saved").textContent() };
   },
   // The overview draws its charts; an analyst sees no switch and no audit log.
   async overview(page) {
