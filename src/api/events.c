@@ -20,6 +20,7 @@
 #include "store/earning.h"
 #include "store/events.h"
 #include "store/outbox.h"
+#include "store/referrals.h"
 #include "store/stats.h"
 #include "store/tiering.h"
 #include "store/ledger.h"
@@ -355,6 +356,11 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
         rc = fd_order_insert(db, j->p->id, &o, in->channel, now);
         if (rc == FD_ECONFLICT) rc = FD_EBUSY; /* raced by another process: retry, then see it */
     }
+    json_t *referral = NULL;
+    if (!rc && purchase)
+        rc = fd_referral_on_purchase(db, j->p, m, in->order_id, in->total, in->occurred_at, now,
+                                     &referral);
+    if (referral) json_object_set_new(out, "referral", referral);
     if (!rc) {
         if (purchase) json_object_set_new(out, "order_id", json_string(in->order_id));
         json_object_set_new(out, "points", json_integer(e.points));
@@ -416,19 +422,18 @@ static int refund(fd_db *db, event_job *j, fd_member *m, json_t *out)
     rc = fd_refund_reversal(o.points, o.total, o.refunded, amount, o.reversed, j->p->earn_rounding,
                             &reverse);
     if (rc) return rc;
-    int64_t order_pending = 0;
-    if ((rc = fd_ledger_order_pending(db, m, in->order_id, &order_pending))) return rc;
-    fd_reversal plan;
-    fd_reversal_plan(reverse, order_pending, m->balance, j->p->refund_policy, &plan);
+    fd_reversal plan = {0};
     fd_posting post = {"reverse", "refund", in->id, in->order_id, j->actor, now, 0, 0};
-    if (plan.from_pending)
-        rc = fd_ledger_cancel_pending(db, m, in->order_id, plan.from_pending, &post);
-    if (!rc && plan.from_available)
-        rc = fd_ledger_debit(db, m, plan.from_available, in->order_id, true, &post);
-    if (rc) return rc;
+    if (reverse > 0 && (rc = fd_ledger_reverse(db, j->p, m, reverse, in->order_id, &post, &plan)))
+        return rc;
     o.refunded += amount;
     o.reversed += reverse;
     if ((rc = fd_order_save_refund(db, &o))) return rc;
+    json_t *referral = NULL;
+    if ((rc = fd_referral_on_refund(db, j->p, m, in->order_id, o.total - o.refunded, now,
+                                    &referral)))
+        return rc;
+    if (referral) json_object_set_new(out, "referral", referral);
     fd_date day;
     bool full = o.refunded == o.total;
     if ((rc = fd_local_date(j->p, o.occurred_at, &day)) ||

@@ -104,6 +104,12 @@ void h_report_kpis(fd_req *r);
 void h_report_kpis_series(fd_req *r);
 void h_member_clv(fd_req *r);
 
+/* referrals.c */
+void h_referral_policy_get(fd_req *r);
+void h_referral_policy_put(fd_req *r);
+void h_member_referral(fd_req *r);
+void h_member_referral_enter(fd_req *r);
+
 /* pages.c */
 void h_session(fd_req *r);
 void h_branding_get(fd_req *r);

@@ -15,12 +15,14 @@
 #include "store/audit.h"
 #include "store/ledger.h"
 #include "store/members.h"
+#include "store/referrals.h"
 #include "store/outbox.h"
 
 /* Fields of a create/update request. A NULL pointer means "not sent"; the
  * clear_ flags mean "sent as null": remove the identifier. */
 typedef struct member_input {
     const char *external_id, *email, *phone, *card_number;
+    const char *referral_code; /* enrolment with a referral code */
     bool clear_email, clear_phone, clear_card;
     char email_norm[FD_EMAIL_MAX + 1], phone_norm[FD_PHONE_MAX + 1];
     json_t *attributes; /* borrowed from the body */
@@ -44,6 +46,7 @@ static int input_or_reply(fd_req *r, bool require_external, member_input *in)
     const char *state;
     if (body_ident_or_reply(r, "external_id", require_external, &in->external_id) ||
         body_str_or_reply(r, "email", false, &in->email) ||
+        body_str_or_reply(r, "referral_code", false, &in->referral_code) ||
         body_str_or_reply(r, "phone", false, &in->phone) ||
         body_ident_or_reply(r, "card_number", false, &in->card_number) ||
         body_str_or_reply(r, "state", false, &state))
@@ -95,12 +98,14 @@ static int input_or_reply(fd_req *r, bool require_external, member_input *in)
 }
 
 typedef struct member_job {
+    const fd_program *p;
     int64_t program_id;
     int64_t id; /* 0: upsert by external id */
     const member_input *in;
     const char *actor;
     fd_member m; /* result */
     bool created;
+    json_t *referral; /* the referral's outcome, when a code came with the enrolment */
     fd_job_error err;
 } member_job;
 
@@ -198,6 +203,10 @@ static int member_write_job(fd_db *db, void *arg)
         /* another process enrolled the same member meanwhile: run again as an update */
         if (rc == FD_ECONFLICT && j->created) rc = FD_EBUSY;
     }
+    json_decref(j->referral);
+    j->referral = NULL;
+    if (!rc && j->created && in->referral_code)
+        rc = fd_referral_link(db, j->p, &j->m, in->referral_code, now, &j->referral);
     if (!rc) {
         char *after = fd_member_json_text(&j->m), id[24];
         snprintf(id, sizeof id, "%lld", (long long)j->m.id);
@@ -220,9 +229,14 @@ static void write_member(fd_req *r, int64_t id, bool require_external)
 {
     member_input in;
     if (input_or_reply(r, require_external, &in)) return;
-    member_job j = {.program_id = r->program.id, .id = id, .in = &in, .actor = r->who.actor};
-    if (!write_or_reply(r, member_write_job, &j, &j.err))
-        fd_reply(r, j.created ? 201 : 200, fd_member_json(&j.m, &r->program));
+    member_job j = {
+        .p = &r->program, .program_id = r->program.id, .id = id, .in = &in, .actor = r->who.actor};
+    if (!write_or_reply(r, member_write_job, &j, &j.err)) {
+        json_t *o = fd_member_json(&j.m, &r->program);
+        if (j.referral) json_object_set(o, "referral", j.referral);
+        fd_reply(r, j.created ? 201 : 200, o);
+    }
+    json_decref(j.referral);
     fd_member_clear(&j.m);
 }
 

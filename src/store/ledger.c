@@ -146,6 +146,21 @@ int fd_ledger_debit(fd_db *db, fd_member *m, int64_t points, const char *first_o
     return journal(db, m, -points, 0, 0, post);
 }
 
+int fd_ledger_reverse(fd_db *db, const fd_program *p, fd_member *m, int64_t points,
+                      const char *order_id, const fd_posting *post, fd_reversal *plan)
+{
+    int64_t order_pending = 0;
+    fd_reversal r;
+    int rc = fd_ledger_order_pending(db, m, order_id, &order_pending);
+    if (rc) return rc;
+    fd_reversal_plan(points, order_pending, m->balance, p->refund_policy, &r);
+    if (r.from_pending) rc = fd_ledger_cancel_pending(db, m, order_id, r.from_pending, post);
+    if (!rc && r.from_available)
+        rc = fd_ledger_debit(db, m, r.from_available, order_id, true, post);
+    if (!rc && plan) *plan = r;
+    return rc;
+}
+
 int fd_ledger_lot_state(fd_db *db, int64_t lot_id, char status[16], int64_t *remaining)
 {
     fd_stmt *st;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/ledger.h"
 #include "core/member.h"
 #include "core/program.h"
 #include "store/db.h"
@@ -57,6 +58,13 @@ int fd_ledger_order_pending(fd_db *db, const fd_member *m, const char *order_id,
  * window): at most what they hold, FD_EINVAL beyond. */
 int fd_ledger_cancel_pending(fd_db *db, fd_member *m, const char *order_id, int64_t points,
                              const fd_posting *post);
+
+/* Takes back `points` earned with order_id (a refund): from the order's
+ * pending points first, then from the balance, which goes below zero or
+ * stops at zero as p's refund policy says (fd_reversal_plan). *plan (may
+ * be NULL) receives how it was collected. */
+int fd_ledger_reverse(fd_db *db, const fd_program *p, fd_member *m, int64_t points,
+                      const char *order_id, const fd_posting *post, fd_reversal *plan);
 
 /* Status ("pending", "active", "closed") and remaining points of a lot. */
 int fd_ledger_lot_state(fd_db *db, int64_t lot_id, char status[16], int64_t *remaining);

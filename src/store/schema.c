@@ -411,6 +411,32 @@ static const char *const MIGRATIONS[] = {
 
     /* 11: the look of the member page and landing pages */
     "ALTER TABLE programs ADD COLUMN branding TEXT;",
+
+    /* 12: referrals */
+    "ALTER TABLE programs ADD COLUMN referral_policy TEXT;"
+    "CREATE TABLE referral_codes ("
+    "  member_id BIGINT PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL,"
+    "  code TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE UNIQUE INDEX referral_codes_code ON referral_codes(program_id, code);"
+    "CREATE TABLE referrals ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL,"
+    "  referrer_id BIGINT NOT NULL,"
+    "  referee_id BIGINT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  reason TEXT,"
+    "  period TEXT NOT NULL,"
+    "  order_id TEXT,"
+    "  referrer_points BIGINT NOT NULL DEFAULT 0,"
+    "  referee_points BIGINT NOT NULL DEFAULT 0,"
+    "  created_at BIGINT NOT NULL,"
+    "  completed_at BIGINT,"
+    "  reversed_at BIGINT);"
+    "CREATE INDEX referrals_referee ON referrals(referee_id, status);"
+    "CREATE INDEX referrals_referrer ON referrals(referrer_id, period);"
+    "CREATE INDEX referrals_order ON referrals(program_id, order_id);",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
