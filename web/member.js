@@ -8,12 +8,14 @@ const WORDS = {
         voucher: "Your voucher", vouchers: "My vouchers", history: "History", more: "More",
         status: "Status", until: "Valid until", date: "Date", what: "What", points: "Points",
         hello: "Hello", pending: "pending, spendable from", redeem: "Redeem", nothing: "Nothing expires in the next 90 days.",
-        expires: "expire on", top: "You reached the top tier.", to: "more to", noTier: "No tier yet" },
+        expires: "expire on", top: "You reached the top tier.", to: "more to", noTier: "No tier yet",
+        invite: "Invite friends", yourCode: "Your code" },
   de: { balance: "Kontostand", tier: "Stufe", expiring: "Bald verfallend", rewards: "Prämien",
         voucher: "Ihr Gutschein", vouchers: "Meine Gutscheine", history: "Verlauf", more: "Mehr",
         status: "Status", until: "Gültig bis", date: "Datum", what: "Was", points: "Punkte",
         hello: "Hallo", pending: "vorgemerkt, einlösbar ab", redeem: "Einlösen", nothing: "In den nächsten 90 Tagen verfällt nichts.",
-        expires: "verfallen am", top: "Sie haben die höchste Stufe erreicht.", to: "bis", noTier: "Noch keine Stufe" },
+        expires: "verfallen am", top: "Sie haben die höchste Stufe erreicht.", to: "bis", noTier: "Noch keine Stufe",
+        invite: "Freunde einladen", yourCode: "Ihr Code" },
 };
 let words = WORDS.en, pointName = "points", member = 0, key = "", cursor = null;
 
@@ -130,6 +132,15 @@ async function showVouchers() {
   }));
 }
 
+// The referral code and link, when the programme runs referrals.
+async function showReferral() {
+  const r = await api(`/v1/members/${member}/referral`);
+  if (!r.enabled) return;
+  $("referral-code").textContent = r.code;
+  if (r.link) { $("referral-link").href = r.link; $("referral-link").textContent = r.link; $("referral-link-row").classList.remove("hidden"); }
+  $("referral").classList.remove("hidden");
+}
+
 async function showHistory(more) {
   const page = await api(`/v1/members/${member}/ledger?limit=20${more && cursor ? "&cursor=" + cursor : ""}`);
   const rows = page.data.map(e => { const tr = el("tr"); tr.append(el("td", day(e.created_at)), el("td", e.reason || e.kind), el("td", e.points > 0 ? "+" + e.points : String(e.points || e.pending))); return tr; });
@@ -142,7 +153,7 @@ async function main() {
   readLink();
   if (!member || !key) throw new Error("Open this page with the link you received.");
   theme(await api("/v1/session"));
-  await Promise.all([showSummary(), showRewards(), showVouchers(), showHistory(false)]);
+  await Promise.all([showSummary(), showRewards(), showVouchers(), showHistory(false), showReferral()]);
   $("more").addEventListener("click", () => showHistory(true));
   $("page").classList.remove("hidden");
 }

@@ -194,8 +194,8 @@ void h_member_clv(fd_req *r)
     clv_query q;
     int64_t id, today;
     clv_fit f;
-    if (param_id_or_reply(r, 0, &id) || query_or_reply(r, &q) || today_or_reply(r, &today) ||
-        fit_or_reply(r, today, &f))
+    if (owned_id_or_reply(r, 0, "member", &id) || query_or_reply(r, &q) ||
+        today_or_reply(r, &today) || fit_or_reply(r, today, &f))
         return;
     fd_clv_customer *c;
     int64_t *ids;

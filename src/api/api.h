@@ -80,6 +80,11 @@ int body_time_or_reply(fd_req *r, const char *key, int64_t *out, bool *present);
  * (field "order.lines[i]"); sku and category are borrowed from l. */
 int order_line_or_reply(fd_req *r, json_t *l, size_t i, int exponent, fd_cart_line *out);
 
+/* Path parameter i as the id of a member, webhook or campaign of the
+ * caller's program (what: "member", "webhook", "campaign"); 404 with
+ * <what>_not_found otherwise. */
+int owned_id_or_reply(fd_req *r, int i, const char *what, int64_t *out);
+
 /* Path parameter i as a positive integer id; 404 otherwise. */
 int param_id_or_reply(fd_req *r, int i, int64_t *out);
 /* Query argument, or NULL. */

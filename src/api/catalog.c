@@ -487,7 +487,7 @@ void h_campaign_codes_list(fd_req *r)
 {
     int64_t id, after;
     int limit;
-    if (param_id_or_reply(r, 0, &id) || page_or_reply(r, &limit, &after)) return;
+    if (owned_id_or_reply(r, 0, "campaign", &id) || page_or_reply(r, &limit, &after)) return;
     reply_codes(r,
                 CODE_LIST_COLS " WHERE program_id = $1 AND campaign_id = $2 AND id > $3"
                                " ORDER BY id LIMIT $4",
@@ -498,7 +498,7 @@ void h_member_vouchers(fd_req *r)
 {
     int64_t id, after;
     int limit;
-    if (param_id_or_reply(r, 0, &id) || page_or_reply(r, &limit, &after)) return;
+    if (owned_id_or_reply(r, 0, "member", &id) || page_or_reply(r, &limit, &after)) return;
     reply_codes(r,
                 CODE_LIST_COLS " WHERE program_id = $1 AND member_id = $2 AND id > $3"
                                " ORDER BY id LIMIT $4",

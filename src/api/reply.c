@@ -304,3 +304,35 @@ void token_hash_hex(const char *token, char hex[65])
     crypto_generichash(h, sizeof h, (const unsigned char *)token, strlen(token), NULL, 0);
     sodium_bin2hex(hex, 65, h, sizeof h);
 }
+
+int owned_id_or_reply(fd_req *r, int i, const char *what, int64_t *out)
+{
+    static const struct {
+        const char *what, *sql;
+    } OWNED[] = {
+        {"member", "SELECT id FROM members WHERE program_id = $1 AND id = $2"},
+        {"webhook", "SELECT id FROM webhooks WHERE program_id = $1 AND id = $2"},
+        {"campaign", "SELECT id FROM campaigns WHERE program_id = $1 AND id = $2"},
+    };
+    int64_t id, found;
+    if (param_id_or_reply(r, i, &id)) return FD_EINVAL;
+    for (size_t k = 0; k < sizeof OWNED / sizeof *OWNED; k++) {
+        if (strcmp(OWNED[k].what, what)) continue;
+        int rc =
+            fd_db_one_i64(r->db, OWNED[k].sql, FD_PARAMS(FD_I(r->program.id), FD_I(id)), &found);
+        if (rc == FD_OK) {
+            *out = id;
+            return FD_OK;
+        }
+        if (rc != FD_ENOTFOUND) {
+            fd_reply_status(r, rc, NULL);
+            return rc;
+        }
+        break;
+    }
+    char code[48], msg[64];
+    snprintf(code, sizeof code, "%s_not_found", what);
+    snprintf(msg, sizeof msg, "no such %s", what);
+    fd_reply_error(r, 404, code, msg, NULL);
+    return FD_ENOTFOUND;
+}

@@ -127,7 +127,7 @@ void h_member_tier_history(fd_req *r)
 {
     int64_t id, after;
     int limit;
-    if (param_id_or_reply(r, 0, &id) || page_or_reply(r, &limit, &after)) return;
+    if (owned_id_or_reply(r, 0, "member", &id) || page_or_reply(r, &limit, &after)) return;
     reply_page(r,
                "SELECT id, from_tier, to_tier, reason, metric, created_at FROM tier_history"
                " WHERE member_id = $1 AND program_id = $2 AND ($3 = 0 OR id < $3)"

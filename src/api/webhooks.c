@@ -310,7 +310,7 @@ void h_webhook_deliveries(fd_req *r)
     int64_t id, after;
     int limit;
     const char *status = fd_query(r, "status");
-    if (param_id_or_reply(r, 0, &id) || page_or_reply(r, &limit, &after)) return;
+    if (owned_id_or_reply(r, 0, "webhook", &id) || page_or_reply(r, &limit, &after)) return;
     if (status && strcmp(status, "pending") && strcmp(status, "delivered") &&
         strcmp(status, "dead")) {
         fd_reply_error(r, 422, "invalid_query", "status is pending, delivered or dead", "status");

@@ -120,5 +120,78 @@ class Referrals(RuleTest):
         self.assertEqual(m["referral"], {"status": "refused", "reason": "disabled"})
 
 
+class BrandIsolation(harness.ServerTest):
+    """Two programs in one installation: every route that names a thing of
+    program A, called with program B's admin key, finds nothing; B's lists
+    hold nothing of A's."""
+
+    def test_every_route_with_another_programs_key(self):
+        import os
+        srv = self.srv
+        a = lambda m, p, b=None: srv.req(m, p, b)               # program A: the server's admin key
+        rc, out, err = srv.cli("init", "--name", "Brand B", "--currency", "GBP",
+                               "--timezone", "Europe/London")
+        self.assertEqual(rc, 0, err)
+        bkey = out.split("admin key: ")[1].strip()
+        m = srv.member("iso-m", email="iso@example.com")
+        srv.purchase("iso-e1", "iso-m", "50.00", order_id="ISO-ORDER")
+        ids = {}
+        for path, body in (("/v1/earning-rules", {"name": "iso", "trigger": "purchase",
+                                                  "effect": {"type": "fixed", "points": 1}}),
+                           ("/v1/segments", {"name": "iso", "condition": True}),
+                           ("/v1/offers", {"name": "iso"}),
+                           ("/v1/webhooks", {"url": "http://127.0.0.1:9/x", "events": ["*"]}),
+                           ("/v1/reminders", {"name": "iso", "trigger": {"type": "birthday_month"},
+                                              "channel": "email", "template": "hi"}),
+                           ("/v1/campaigns", {"name": "iso", "benefit": {"type": "fixed", "amount": "1.00"}}),
+                           ("/v1/rewards", {"name": "iso", "points": 1, "benefit": {"type": "free_shipping"}})):
+            s, doc = a("POST", path, body)
+            self.assertEqual(s, 201, (path, doc))
+            ids[path] = doc["id"]
+        a("POST", "/v1/campaigns/%d/codes" % ids["/v1/campaigns"], {"code": "ISO-CODE"})
+        s, v = a("POST", "/v1/members/%d/rewards/%d/redeem" % (m["id"], ids["/v1/rewards"]))
+        s, key = a("POST", "/v1/keys", {"role": "analyst"})
+        s, dl = a("GET", "/v1/webhooks/%d/deliveries" % ids["/v1/webhooks"])
+        values = {"/v1/members/{}": m["id"], "/v1/earning-rules/{}": ids["/v1/earning-rules"],
+                  "/v1/segments/{}": ids["/v1/segments"], "/v1/offers/{}": ids["/v1/offers"],
+                  "/v1/webhooks/{}": ids["/v1/webhooks"], "/v1/reminders/{}": ids["/v1/reminders"],
+                  "/v1/campaigns/{}": ids["/v1/campaigns"], "/v1/rewards/{}": ids["/v1/rewards"],
+                  "/v1/codes/{}": "ISO-CODE", "/v1/orders/{}": "ISO-ORDER", "/v1/events/{}": "iso-e1",
+                  "/v1/keys/{}": key["key_id"], "/v1/deliveries/{}": dl["data"][0]["delivery_id"]}
+        second = {"rewards": ids["/v1/rewards"], "vouchers": v["code"]}
+        text = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src",
+                                 "api", "routes.c")).read()
+        tried = 0
+        for method, pattern in re.findall(r'\{"(\w+)", "([^"]+)",', text):
+            if "{}" not in pattern or not pattern.startswith("/v1/") or pattern.startswith(("/v1/imports", "/v1/exports")):
+                continue
+            parts = pattern.split("/")
+            first = "/".join(parts[:4])
+            path = pattern.replace("{}", str(values[first]), 1)
+            if "{}" in path:
+                path = path.replace("{}", str(second[parts[4]]), 1)
+            s, doc = srv.req(method, path, {} if method in ("POST", "PUT", "PATCH") else None, key=bkey)
+            self.assertIn(s, (403, 404, 422), (method, path, s, doc))
+            tried += 1
+        self.assertGreater(tried, 40)
+        for path in ("/v1/members", "/v1/earning-rules", "/v1/segments", "/v1/offers", "/v1/webhooks",
+                     "/v1/reminders", "/v1/campaigns", "/v1/rewards", "/v1/keys", "/v1/audit"):
+            s, doc = srv.req("GET", path, key=bkey)
+            self.assertEqual(s, 200, (path, doc))
+            mine = {x.get("id") for x in doc["data"]}
+            self.assertFalse(mine & {m["id"], ids.get(path)} - {None} if path != "/v1/keys" else set(),
+                             (path, doc["data"]))
+            self.assertNotIn("iso", json_names(doc["data"]), path)
+        s, k = srv.req("GET", "/v1/reports/kpis", key=bkey)
+        self.assertEqual((k["kpis"]["members"], k["kpis"]["member_orders"], k["currency"]), (0, 0, "GBP"))
+        s, cart = srv.req("POST", "/v1/carts/evaluate", {"order": {"lines": [
+            {"sku": "X", "quantity": 1, "unit_price": "5.00"}]}, "codes": ["ISO-CODE"]}, key=bkey)
+        self.assertEqual(cart["rejected"][0]["reason"]["code"], "code_not_found")
+
+
+def json_names(rows):
+    return {x.get("name") or x.get("external_id") for x in rows}
+
+
 if __name__ == "__main__":
     harness.main()

@@ -43,6 +43,8 @@ class Pages(unittest.TestCase):
         srv = self.srv
         self.ok(srv.req("PUT", "/v1/program/branding", {"primary_color": "#7a1fa2", "point_name": "stars",
                                                         "program_title": "Club Demo", "language": "en"}))
+        self.ok(srv.req("PUT", "/v1/referral-policy", {"referrer_points": 100,
+                                                       "link_template": "https://shop.example/?ref={code}"}))
         m = srv.member("page-1")
         self.ok(srv.req("POST", "/v1/members/%d/adjustments" % m["id"], {"points": 300, "reason": "welcome"}))
         self.ok(srv.req("POST", "/v1/rewards", {"name": "Free shipping", "points": 100,
@@ -56,6 +58,8 @@ class Pages(unittest.TestCase):
         self.assertIn("4700 more points needed", out["unavailable"])
         self.assertRegex(out["code"], r"^[2-9A-Z]{4}(-[2-9A-Z]{4}){3}$")
         self.assertFalse(out["leaked"])  # the key left the address bar
+        s, ref = srv.req("GET", "/v1/members/%d/referral" % m["id"])
+        self.assertEqual(out["referral"], ref["code"])
         self.assertEqual(srv.balance(m["id"])[0], 200)
         s, vouchers = srv.req("GET", "/v1/members/%d/vouchers" % m["id"])
         self.assertEqual([v["code"] for v in vouchers["data"]], [out["code"]])

@@ -37,7 +37,8 @@ const SCENARIOS = {
     const code = await page.locator("#voucher-code").textContent();
     await page.screenshot({ path: path.join(shots, "member-voucher.png"), fullPage: true });
     const leaked = page.url().includes("key=");
-    return { before, after, code, title, unavailable, leaked, lang: await page.locator("html").getAttribute("lang") };
+    const referral = await page.getByTestId("referral-code").textContent();
+    return { before, after, code, title, unavailable, leaked, referral, lang: await page.locator("html").getAttribute("lang") };
   },
   // A marketer switches a campaign off from the dashboard.
   async kill(page) {
