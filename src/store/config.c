@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,11 +86,17 @@ static void config_free(fd_config *c)
         fd_campaign_clear(&c->campaigns[i]);
     for (size_t i = 0; i < c->nrewards; i++)
         fd_reward_clear(&c->rewards[i]);
+    for (size_t i = 0; i < c->nbadges; i++)
+        fd_badge_clear(&c->badges[i]);
+    for (size_t i = 0; i < c->nchallenges; i++)
+        fd_challenge_clear(&c->challenges[i]);
     fd_stacking_clear(&c->stacking);
     free(c->segments);
     free(c->offers);
     free(c->campaigns);
     free(c->rewards);
+    free(c->badges);
+    free(c->challenges);
     free(c);
 }
 
@@ -180,25 +187,48 @@ static int load_offers(fd_db *db, int64_t program_id, fd_config *c)
     return rc < 0 ? rc : FD_OK;
 }
 
-/* Every live campaign, active or not: a disabled one is still known, so a
- * code of it is refused as disabled rather than unknown. */
-static int load_campaigns(fd_db *db, const fd_program *p, fd_config *c)
+/* Definitions of one catalog table, parsed into an array of `size`-byte
+ * structs that begin like fd_campaign (id, name, active). */
+typedef int (*def_parse_fn)(const json_t *def, int exponent, void *out, char field[128],
+                            char msg[160]);
+
+typedef struct def_table {
+    const char *sql; /* id, definition, active of a program's live rows ($1), in id order */
+    size_t size, max;
+    def_parse_fn parse;
+} def_table;
+
+typedef struct def_head { /* the first members of every definition struct */
+    int64_t id;
+    char name[128];
+    bool active;
+} def_head;
+
+#define SAME_HEAD(type)                                                                            \
+    _Static_assert(offsetof(type, id) == offsetof(def_head, id) &&                                 \
+                       offsetof(type, name) == offsetof(def_head, name) &&                         \
+                       offsetof(type, active) == offsetof(def_head, active),                       \
+                   #type " begins like def_head")
+SAME_HEAD(fd_campaign);
+SAME_HEAD(fd_reward);
+SAME_HEAD(fd_badge);
+SAME_HEAD(fd_challenge);
+
+static int load_defs(fd_db *db, const fd_program *p, const def_table *t, void **out, size_t *n)
 {
     fd_stmt *st;
-    int rc = fd_db_query(db,
-                         "SELECT id, definition, active FROM campaigns WHERE program_id = $1"
-                         " AND deleted_at IS NULL ORDER BY id",
-                         FD_PARAMS(FD_I(p->id)), &st);
+    int rc = fd_db_query(db, t->sql, FD_PARAMS(FD_I(p->id)), &st);
     if (rc) return rc;
-    c->campaigns = fd_calloc(FD_CAMPAIGNS_MAX, sizeof *c->campaigns);
-    while ((rc = fd_stmt_next(st)) == 1 && c->ncampaigns < FD_CAMPAIGNS_MAX) {
+    char *v = fd_calloc(t->max, t->size);
+    *out = v;
+    while ((rc = fd_stmt_next(st)) == 1 && *n < t->max) {
         json_t *def = json_loads(fd_stmt_text(st, 1), 0, NULL);
         char field[128], msg[160];
-        fd_campaign *x = &c->campaigns[c->ncampaigns];
-        if (def && fd_campaign_parse(def, p->exponent, x, field, msg) == FD_OK) {
-            x->id = fd_stmt_i64(st, 0);
-            x->active = fd_stmt_i64(st, 2) != 0;
-            c->ncampaigns++;
+        def_head *slot = (def_head *)(v + *n * t->size);
+        if (def && t->parse(def, p->exponent, slot, field, msg) == FD_OK) {
+            slot->id = fd_stmt_i64(st, 0);
+            slot->active = fd_stmt_i64(st, 2) != 0;
+            (*n)++;
         }
         json_decref(def);
     }
@@ -206,29 +236,40 @@ static int load_campaigns(fd_db *db, const fd_program *p, fd_config *c)
     return rc < 0 ? rc : FD_OK;
 }
 
-static int load_rewards(fd_db *db, const fd_program *p, fd_config *c)
+static int parse_campaign(const json_t *d, int e, void *o, char *f, char *m)
 {
-    fd_stmt *st;
-    int rc = fd_db_query(db,
-                         "SELECT id, definition, active FROM rewards WHERE program_id = $1"
-                         " AND deleted_at IS NULL ORDER BY id",
-                         FD_PARAMS(FD_I(p->id)), &st);
-    if (rc) return rc;
-    c->rewards = fd_calloc(FD_REWARDS_MAX, sizeof *c->rewards);
-    while ((rc = fd_stmt_next(st)) == 1 && c->nrewards < FD_REWARDS_MAX) {
-        json_t *def = json_loads(fd_stmt_text(st, 1), 0, NULL);
-        char field[128], msg[160];
-        fd_reward *x = &c->rewards[c->nrewards];
-        if (def && fd_reward_parse(def, p->exponent, x, field, msg) == FD_OK) {
-            x->id = fd_stmt_i64(st, 0);
-            x->active = fd_stmt_i64(st, 2) != 0;
-            c->nrewards++;
-        }
-        json_decref(def);
-    }
-    fd_stmt_done(st);
-    return rc < 0 ? rc : FD_OK;
+    return fd_campaign_parse(d, e, o, f, m);
 }
+
+static int parse_reward(const json_t *d, int e, void *o, char *f, char *m)
+{
+    return fd_reward_parse(d, e, o, f, m);
+}
+
+static int parse_badge(const json_t *d, int e, void *o, char *f, char *m)
+{
+    (void)e;
+    return fd_badge_parse(d, o, f, m);
+}
+
+static int parse_challenge(const json_t *d, int e, void *o, char *f, char *m)
+{
+    (void)e;
+    return fd_challenge_parse(d, o, f, m);
+}
+
+/* Every live definition, active or not: a disabled campaign is still known,
+ * so its codes are refused as disabled rather than unknown. */
+#define LIVE(table)                                                                                \
+    "SELECT id, definition, active FROM " table " WHERE program_id = $1 AND deleted_at IS NULL"    \
+    " ORDER BY id"
+
+static const def_table CAMPAIGNS = {LIVE("campaigns"), sizeof(fd_campaign), FD_CAMPAIGNS_MAX,
+                                    parse_campaign};
+static const def_table REWARDS = {LIVE("rewards"), sizeof(fd_reward), FD_REWARDS_MAX, parse_reward};
+static const def_table BADGES = {LIVE("badges"), sizeof(fd_badge), FD_BADGES_MAX, parse_badge};
+static const def_table CHALLENGES = {LIVE("challenges"), sizeof(fd_challenge), FD_CHALLENGES_MAX,
+                                     parse_challenge};
 
 const fd_campaign *fd_config_campaign(const fd_config *c, int64_t id)
 {
@@ -262,8 +303,10 @@ int fd_config_get(fd_db *db, const fd_program *p, fd_config **out)
     int rc = load_tiers(db, p, c);
     if (!rc) rc = load_segments(db, p->id, c);
     if (!rc) rc = load_offers(db, p->id, c);
-    if (!rc) rc = load_campaigns(db, p, c);
-    if (!rc) rc = load_rewards(db, p, c);
+    if (!rc) rc = load_defs(db, p, &CAMPAIGNS, (void **)&c->campaigns, &c->ncampaigns);
+    if (!rc) rc = load_defs(db, p, &REWARDS, (void **)&c->rewards, &c->nrewards);
+    if (!rc) rc = load_defs(db, p, &BADGES, (void **)&c->badges, &c->nbadges);
+    if (!rc) rc = load_defs(db, p, &CHALLENGES, (void **)&c->challenges, &c->nchallenges);
     if (rc) {
         pthread_mutex_unlock(&cache_mu);
         config_free(c);

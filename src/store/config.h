@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/campaign.h"
+#include "core/engagement.h"
 #include "core/jsonlogic.h"
 #include "core/promo.h"
 #include "core/reward.h"
@@ -54,6 +55,10 @@ typedef struct fd_config {
     size_t ncampaigns;
     fd_reward *rewards; /* every live reward, active or not, in id order */
     size_t nrewards;
+    fd_badge *badges; /* every live badge, active or not */
+    size_t nbadges;
+    fd_challenge *challenges; /* every live challenge, active or not */
+    size_t nchallenges;
     fd_stacking stacking;
     int refs; /* guarded by the cache lock */
 } fd_config;

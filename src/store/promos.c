@@ -17,30 +17,29 @@ typedef struct catalog_sql {
     const char *name_taken, *insert, *update, *set_active, *delete, *count;
 } catalog_sql;
 
+/* The statements of one catalog table (every table has the same columns). */
+#define CATALOG_SQL(table)                                                                         \
+    {                                                                                              \
+        "SELECT id FROM " table " WHERE program_id = $1 AND name = $2 AND deleted_at IS NULL",     \
+            "INSERT INTO " table "(program_id, name, definition, active, created_at, updated_at,"  \
+                                 " updated_by) VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",  \
+            "UPDATE " table " SET name = $3, definition = $4, active = $5, updated_at = $6,"       \
+                            " updated_by = $7 WHERE program_id = $1 AND id = $2"                   \
+                            " AND deleted_at IS NULL",                                             \
+            "UPDATE " table " SET active = $3, updated_at = $4, updated_by = $5"                   \
+                            " WHERE program_id = $1 AND id = $2 AND deleted_at IS NULL",           \
+            "UPDATE " table " SET deleted_at = $3, active = 0 WHERE program_id = $1 AND id = $2"   \
+                            " AND deleted_at IS NULL",                                             \
+            "SELECT COUNT(*) FROM " table " WHERE program_id = $1 AND deleted_at IS NULL"          \
+    }
+
 static const catalog_sql SQL[] = {
-    [FD_CATALOG_CAMPAIGN] =
-        {"SELECT id FROM campaigns WHERE program_id = $1 AND name = $2 AND deleted_at IS NULL",
-         "INSERT INTO campaigns(program_id, name, definition, active, created_at, updated_at,"
-         " updated_by) VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",
-         "UPDATE campaigns SET name = $3, definition = $4, active = $5, updated_at = $6,"
-         " updated_by = $7 WHERE program_id = $1 AND id = $2 AND deleted_at IS NULL",
-         "UPDATE campaigns SET active = $3, updated_at = $4, updated_by = $5"
-         " WHERE program_id = $1 AND id = $2 AND deleted_at IS NULL",
-         "UPDATE campaigns SET deleted_at = $3, active = 0 WHERE program_id = $1 AND id = $2"
-         " AND deleted_at IS NULL",
-         "SELECT COUNT(*) FROM campaigns WHERE program_id = $1 AND deleted_at IS NULL"},
-    [FD_CATALOG_REWARD] =
-        {"SELECT id FROM rewards WHERE program_id = $1 AND name = $2 AND deleted_at IS NULL",
-         "INSERT INTO rewards(program_id, name, definition, active, created_at, updated_at,"
-         " updated_by) VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",
-         "UPDATE rewards SET name = $3, definition = $4, active = $5, updated_at = $6,"
-         " updated_by = $7 WHERE program_id = $1 AND id = $2 AND deleted_at IS NULL",
-         "UPDATE rewards SET active = $3, updated_at = $4, updated_by = $5"
-         " WHERE program_id = $1 AND id = $2 AND deleted_at IS NULL",
-         "UPDATE rewards SET deleted_at = $3, active = 0 WHERE program_id = $1 AND id = $2"
-         " AND deleted_at IS NULL",
-         "SELECT COUNT(*) FROM rewards WHERE program_id = $1 AND deleted_at IS NULL"},
+    [FD_CATALOG_CAMPAIGN] = CATALOG_SQL("campaigns"),
+    [FD_CATALOG_REWARD] = CATALOG_SQL("rewards"),
+    [FD_CATALOG_BADGE] = CATALOG_SQL("badges"),
+    [FD_CATALOG_CHALLENGE] = CATALOG_SQL("challenges"),
 };
+
 
 static int name_free(fd_db *db, fd_catalog t, int64_t program_id, const char *name, int64_t id)
 {

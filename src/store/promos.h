@@ -21,7 +21,12 @@
 #include "store/db.h"
 
 /* Which catalog table a definition lives in. */
-typedef enum { FD_CATALOG_CAMPAIGN, FD_CATALOG_REWARD } fd_catalog;
+typedef enum {
+    FD_CATALOG_CAMPAIGN,
+    FD_CATALOG_REWARD,
+    FD_CATALOG_BADGE,
+    FD_CATALOG_CHALLENGE
+} fd_catalog;
 
 /* Creates a definition (name unique among live ones: FD_ECONFLICT), replaces
  * one (definition NULL: only the active flag changes), or deletes one; each

@@ -41,7 +41,7 @@ class CLV(ServerTest):
         self.assertError(srv.req("GET", "/v1/reports/clv?horizon_weeks=1"), 422, "invalid_query")
         self.assertError(srv.req("GET", "/v1/reports/clv?discount="), 422, "invalid_query", "discount")
         self.assertError(srv.req("GET", "/v1/reports/clv?as_of=2031-02-30"), 422, "invalid_query")
-        self.assertError(srv.req("GET", "/v1/members/999999/clv?as_of=2031-01-01"), 404, "no_orders")
+        self.assertError(srv.req("GET", "/v1/members/999999/clv?as_of=2031-01-01"), 404, "member_not_found")
 
 
 class KPIs(ServerTest):
