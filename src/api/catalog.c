@@ -1,7 +1,8 @@
 /*
  * catalog.c - /v1/campaigns and /v1/rewards (definitions with their kill
  * switch and budget consumption), campaign codes (one shared code or many
- * from a pattern), and /v1/codes/{code} (look up, switch off).
+ * from a pattern), /v1/codes/{code} (look up, switch off), and the
+ * definitions of badges and challenges (docs/engagement.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "api/handlers.h"
 #include "base/fd.h"
 #include "core/campaign.h"
+#include "core/engagement.h"
 #include "core/ledger.h"
 #include "core/reward.h"
 #include "store/audit.h"
@@ -21,17 +23,65 @@
 
 /* ---------- definitions ---------- */
 
+/* Checks a definition with its kind's parser (and frees what it built). */
+typedef int (*def_check_fn)(const json_t *def, int exponent, char field[128], char msg[160]);
+
 typedef struct catalog_kind {
     fd_catalog table;
     const char *noun;      /* "campaign" */
     const char *not_found; /* "campaign_not_found" */
     const char *invalid;   /* "invalid_campaign" */
+    def_check_fn check;
+    const char *counted; /* the name of the count each row carries ("issued") */
+    int64_t max;         /* live definitions per program */
 } catalog_kind;
 
-static const catalog_kind CAMPAIGN = {FD_CATALOG_CAMPAIGN, "campaign", "campaign_not_found",
-                                      "invalid_campaign"};
-static const catalog_kind REWARD = {FD_CATALOG_REWARD, "reward", "reward_not_found",
-                                    "invalid_reward"};
+static int check_campaign(const json_t *def, int exponent, char field[128], char msg[160])
+{
+    fd_campaign c;
+    int rc = fd_campaign_parse(def, exponent, &c, field, msg);
+    if (!rc) fd_campaign_clear(&c);
+    return rc;
+}
+
+static int check_reward(const json_t *def, int exponent, char field[128], char msg[160])
+{
+    fd_reward w;
+    int rc = fd_reward_parse(def, exponent, &w, field, msg);
+    if (!rc) fd_reward_clear(&w);
+    return rc;
+}
+
+static int check_badge(const json_t *def, int exponent, char field[128], char msg[160])
+{
+    fd_badge b;
+    (void)exponent;
+    int rc = fd_badge_parse(def, &b, field, msg);
+    if (!rc) fd_badge_clear(&b);
+    return rc;
+}
+
+static int check_challenge(const json_t *def, int exponent, char field[128], char msg[160])
+{
+    fd_challenge c;
+    (void)exponent;
+    int rc = fd_challenge_parse(def, &c, field, msg);
+    if (!rc) fd_challenge_clear(&c);
+    return rc;
+}
+
+static const catalog_kind CAMPAIGN = {FD_CATALOG_CAMPAIGN, "campaign",     "campaign_not_found",
+                                      "invalid_campaign",  check_campaign, NULL,
+                                      FD_CAMPAIGNS_MAX};
+static const catalog_kind REWARD = {FD_CATALOG_REWARD, "reward",     "reward_not_found",
+                                    "invalid_reward",  check_reward, "issued",
+                                    FD_REWARDS_MAX};
+static const catalog_kind BADGE = {FD_CATALOG_BADGE, "badge",     "badge_not_found",
+                                   "invalid_badge",  check_badge, "earned_by",
+                                   FD_BADGES_MAX};
+static const catalog_kind CHALLENGE = {FD_CATALOG_CHALLENGE, "challenge",     "challenge_not_found",
+                                       "invalid_challenge",  check_challenge, "completed_by",
+                                       FD_CHALLENGES_MAX};
 
 typedef struct def_job {
     const catalog_kind *kind;
@@ -97,17 +147,7 @@ static int def_body_or_reply(fd_req *r, def_job *j)
     for (size_t i = 0; i < sizeof BOOKKEEPING / sizeof *BOOKKEEPING; i++)
         json_object_del(def, BOOKKEEPING[i]);
     char field[128] = "", msg[160] = "";
-    int rc;
-    if (j->kind->table == FD_CATALOG_CAMPAIGN) {
-        fd_campaign c;
-        rc = fd_campaign_parse(def, r->program.exponent, &c, field, msg);
-        if (!rc) fd_campaign_clear(&c);
-    } else {
-        fd_reward w;
-        rc = fd_reward_parse(def, r->program.exponent, &w, field, msg);
-        if (!rc) fd_reward_clear(&w);
-    }
-    if (rc) {
+    if (j->kind->check(def, r->program.exponent, field, msg)) {
         json_decref(def);
         fd_reply_error(r, 422, j->kind->invalid, msg, field);
         return FD_EINVAL;
@@ -158,7 +198,7 @@ static json_t *def_json(const catalog_kind *k, fd_stmt *st, const fd_program *p)
     if (k->table == FD_CATALOG_CAMPAIGN)
         json_object_set_new(o, "usage", usage_json(o, st, p));
     else
-        json_object_set_new(o, "issued", json_integer(fd_stmt_i64(st, 5)));
+        json_object_set_new(o, k->counted, json_integer(fd_stmt_i64(st, 5)));
     json_object_set_new(o, "id", json_integer(fd_stmt_i64(st, 0)));
     json_object_set_new(o, "active", json_boolean(fd_stmt_i64(st, 2)));
     json_object_set_new(o, "updated_at", fd_json_time(fd_stmt_i64(st, 3)));
@@ -178,6 +218,19 @@ static const char *const LIST_SQL[][2] = {
          " WHERE program_id = $1 AND id = $2 AND deleted_at IS NULL",
          "SELECT id, definition, active, updated_at, updated_by, issued FROM rewards"
          " WHERE program_id = $1 AND id > $2 AND deleted_at IS NULL ORDER BY id LIMIT $3"},
+#define COUNTED_SQL(table, count)                                                                  \
+    {                                                                                              \
+        "SELECT id, definition, active, updated_at, updated_by, " count " FROM " table             \
+        " WHERE program_id = $1 AND id = $2 AND deleted_at IS NULL",                               \
+            "SELECT id, definition, active, updated_at, updated_by, " count " FROM " table         \
+            " WHERE program_id = $1 AND id > $2 AND deleted_at IS NULL ORDER BY id LIMIT $3"       \
+    }
+    [FD_CATALOG_BADGE] = COUNTED_SQL(
+        "badges", "(SELECT COUNT(*) FROM member_badges m WHERE m.badge_id = badges.id)"),
+    [FD_CATALOG_CHALLENGE] =
+        COUNTED_SQL("challenges", "(SELECT COUNT(*) FROM member_challenges m WHERE"
+                                  " m.challenge_id = challenges.id AND m.completed_at IS"
+                                  " NOT NULL)"),
 };
 
 static void reply_defs(fd_req *r, const catalog_kind *k, int64_t id, int status, int limit,
@@ -287,6 +340,54 @@ void h_campaign_patch(fd_req *r)
 void h_campaign_delete(fd_req *r)
 {
     def_delete(r, &CAMPAIGN);
+}
+void h_badges_create(fd_req *r)
+{
+    def_create(r, &BADGE);
+}
+void h_badges_list(fd_req *r)
+{
+    def_list(r, &BADGE);
+}
+void h_badge_get(fd_req *r)
+{
+    def_get(r, &BADGE);
+}
+void h_badge_replace(fd_req *r)
+{
+    def_replace(r, &BADGE);
+}
+void h_badge_patch(fd_req *r)
+{
+    def_patch(r, &BADGE);
+}
+void h_badge_delete(fd_req *r)
+{
+    def_delete(r, &BADGE);
+}
+void h_challenges_create(fd_req *r)
+{
+    def_create(r, &CHALLENGE);
+}
+void h_challenges_list(fd_req *r)
+{
+    def_list(r, &CHALLENGE);
+}
+void h_challenge_get(fd_req *r)
+{
+    def_get(r, &CHALLENGE);
+}
+void h_challenge_replace(fd_req *r)
+{
+    def_replace(r, &CHALLENGE);
+}
+void h_challenge_patch(fd_req *r)
+{
+    def_patch(r, &CHALLENGE);
+}
+void h_challenge_delete(fd_req *r)
+{
+    def_delete(r, &CHALLENGE);
 }
 void h_rewards_create(fd_req *r)
 {

@@ -19,6 +19,7 @@
 #include "core/money.h"
 #include "store/earning.h"
 #include "store/events.h"
+#include "store/engagement.h"
 #include "store/outbox.h"
 #include "store/referrals.h"
 #include "store/stats.h"
@@ -361,6 +362,10 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
         rc = fd_referral_on_purchase(db, j->p, m, in->order_id, in->total, in->occurred_at, now,
                                      &referral);
     if (referral) json_object_set_new(out, "referral", referral);
+    json_t *engaged = NULL;
+    fd_engagement_event ev = {in->type, in->id, j->body, in->occurred_at, now};
+    if (!rc && in->award) rc = fd_engagement_after_event(db, j->p, j->cfg, m, &ev, &engaged);
+    if (engaged) json_object_set_new(out, "engagement", engaged);
     if (!rc) {
         if (purchase) json_object_set_new(out, "order_id", json_string(in->order_id));
         json_object_set_new(out, "points", json_integer(e.points));

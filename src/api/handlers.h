@@ -143,6 +143,22 @@ void h_reward_replace(fd_req *r);
 void h_reward_patch(fd_req *r);
 void h_reward_delete(fd_req *r);
 void h_member_vouchers(fd_req *r);
+void h_badges_create(fd_req *r);
+void h_badges_list(fd_req *r);
+void h_badge_get(fd_req *r);
+void h_badge_replace(fd_req *r);
+void h_badge_patch(fd_req *r);
+void h_badge_delete(fd_req *r);
+void h_challenges_create(fd_req *r);
+void h_challenges_list(fd_req *r);
+void h_challenge_get(fd_req *r);
+void h_challenge_replace(fd_req *r);
+void h_challenge_patch(fd_req *r);
+void h_challenge_delete(fd_req *r);
+
+/* engagement.c */
+void h_member_badges(fd_req *r);
+void h_member_challenges(fd_req *r);
 
 /* carts.c */
 void h_cart_evaluate(fd_req *r);

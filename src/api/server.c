@@ -24,7 +24,7 @@
 /* Statuses counted per route; anything else is counted as "other". */
 static const int COUNTED[] = {200, 201, 400, 401, 403, 404, 405, 409, 413, 422, 500, 503};
 #define NCOUNTED ((int)(sizeof COUNTED / sizeof COUNTED[0]))
-#define ROUTES_MAX 128
+#define ROUTES_MAX 256
 
 struct fd_server {
     struct MHD_Daemon *mhd;

@@ -30,7 +30,8 @@ static const char *const TYPES[] = {"*",
                                     "badge.earned",
                                     "referral.completed",
                                     "reward.fulfilment_requested",
-                                    "consent.requested"};
+                                    "consent.requested",
+                                    "challenge.completed"};
 
 static bool known_type(const char *s)
 {

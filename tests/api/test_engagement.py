@@ -120,6 +120,97 @@ class Referrals(RuleTest):
         self.assertEqual(m["referral"], {"status": "refused", "reason": "disabled"})
 
 
+class BadgesAndChallenges(RuleTest):
+    def tearDown(self):
+        self.srv.req("POST", "/v1/_test/clock", {})
+
+    def define(self, path, **d):
+        s, doc = self.req("POST", path, d)
+        self.assertEqual(s, 201, doc)
+        return doc
+
+    def test_badges_are_earned_once(self):
+        self.rule(name="base", trigger="purchase", effect={"type": "per_amount", "rate": "1"})
+        first = self.define("/v1/badges", name="First purchase", points=10,
+                            condition={">=": [{"var": "member.stats.orders_total"}, 1]})
+        critic = self.define("/v1/badges", name="Critic",
+                             condition={">=": [{"var": "member.events.review_written"}, 3]})
+        explorer = self.define("/v1/badges", name="Explorer", condition={
+            ">=": [{"var": "member.stats.category_counts.length"}, 3]})
+        self.define("/v1/badges", name="Three categories", points=5, condition={
+            "all": [[{"var": "member.stats.category_counts.shoes"}, {"var": "member.stats.category_counts.socks"},
+                     {"var": "member.stats.category_counts.hats"}], {">": [{"var": ""}, 0]}]})
+        m = self.member("bd")
+        e = self.buy("bd1", "bd", "10.00", lines=[{"sku": "S1", "category": "shoes", "quantity": 1,
+                                                  "unit_price": "10.00"}])
+        self.assertEqual([b["name"] for b in e["engagement"]["badges"]], ["First purchase"])
+        self.assertEqual(e["balance"], 10 + 10)
+        e = self.buy("bd2", "bd", "10.00")
+        self.assertNotIn("engagement", e)                          # earned once
+        for i in range(3):
+            s, e = self.event("rv%d" % i, "bd", "review_written")
+            self.assertEqual(s, 201, e)
+        self.assertEqual([b["name"] for b in e["engagement"]["badges"]], ["Critic"])
+        e = self.buy("bd3", "bd", "20.00", lines=[
+            {"sku": "K1", "category": "socks", "quantity": 1, "unit_price": "10.00"},
+            {"sku": "H1", "category": "hats", "quantity": 1, "unit_price": "10.00"}])
+        self.assertEqual([b["name"] for b in e["engagement"]["badges"]], ["Three categories"])
+        s, mine = self.req("GET", "/v1/members/%d/badges" % m["id"])
+        self.assertEqual([(b["name"], b["event_id"]) for b in mine["data"]],
+                         [("First purchase", "bd1"), ("Critic", "rv2"), ("Three categories", "bd3")])
+        s, doc = self.req("GET", "/v1/badges/%d" % first["id"])
+        self.assertEqual(doc["earned_by"], 1)
+        self.assertIsNotNone(explorer)
+        self.assertError(self.req("POST", "/v1/badges", {"name": "bad", "condition": {"nope": 1}}), 422,
+                         "invalid_badge", "condition")
+        self.assertError(self.req("POST", "/v1/badges", {"name": "no condition"}), 422, "invalid_badge")
+        self.assertEqual(self.balance(m), 10 + 10 + 10 + 20 + 5)
+        rc, out, err = self.srv.cli("check")
+        self.assertEqual(rc, 0, out + err)
+
+    def test_challenge_progress_and_the_period_boundary(self):
+        m = self.member("ch")
+        c = self.define("/v1/challenges", name="3 orders in October", event_type="purchase", count=3,
+                        points=100, condition={">=": [{"var": "event.order.total"}, 10]},
+                        schedule={"from": "2046-10-01T00:00:00+02:00", "to": "2046-11-01T00:00:00+01:00"})
+        quiz = self.define("/v1/challenges", name="Quiz", event_type="quiz_answered", count=1, points=5)
+        self.srv.set_clock("2046-09-30T21:59:59Z")                  # 23:59:59 in Berlin: September
+        self.assertNotIn("engagement", self.buy("c0", "ch", "50.00", at="2046-09-30T21:59:59Z"))
+        self.srv.set_clock("2046-10-10T12:00:00Z")
+        e = self.buy("c1", "ch", "50.00", at="2046-10-10T12:00:00Z")
+        self.assertEqual(e["engagement"]["challenges"], [
+            {"id": c["id"], "name": "3 orders in October", "progress": 1, "target": 3, "completed": False}])
+        self.assertNotIn("engagement", self.buy("c-small", "ch", "5.00", at="2046-10-11T12:00:00Z"))
+        self.buy("c2", "ch", "50.00", at="2046-10-12T12:00:00Z")
+        s, prog = self.req("GET", "/v1/members/%d/challenges" % m["id"])
+        self.assertEqual({p["name"]: (p["progress"], p["target"]) for p in prog["data"]},
+                         {"3 orders in October": (2, 3), "Quiz": (0, 1)})
+        # the last second of October (23:59:59 local) still counts and completes it
+        e = self.buy("c3", "ch", "50.00", at="2046-10-31T22:59:59Z")
+        self.assertEqual(e["engagement"]["challenges"][0]["completed"], True)
+        self.assertNotIn("engagement", self.buy("c4", "ch", "50.00", at="2046-10-31T23:00:00Z"))
+        s, prog = self.req("GET", "/v1/members/%d/challenges" % m["id"])
+        done = [p for p in prog["data"] if p["name"] == "3 orders in October"][0]
+        self.assertIsNotNone(done["completed_at"])
+        s, e = self.event("q1", "ch", "quiz_answered")
+        self.assertEqual(e["engagement"]["challenges"][0]["completed"], True)
+        self.assertIsNotNone(quiz)
+
+    def test_streak_of_weeks(self):
+        m = self.member("st")
+        self.define("/v1/challenges", name="3-week streak", event_type="purchase", streak_weeks=3, points=30)
+        weeks = ["2047-01-07", "2047-01-09", "2047-01-15", "2047-01-29", "2047-02-04", "2047-02-12"]
+        got = []
+        for i, day in enumerate(weeks):  # ISO weeks 2, 2 again, 3, (none in 4) 5, 6, 7
+            e = self.buy("st%d" % i, "st", "10.00", at=day + "T12:00:00Z")
+            ch = e.get("engagement", {}).get("challenges", [{}])[0]
+            got.append((ch.get("progress"), ch.get("completed")))
+        self.assertEqual(got, [(1, False), (1, False), (2, False), (1, False), (2, False), (3, True)])
+        self.assertEqual(self.balance(m), 60 + 30)
+        self.assertError(self.req("POST", "/v1/challenges", {"name": "x", "event_type": "purchase"}), 422,
+                         "invalid_challenge", "count")
+
+
 class BrandIsolation(harness.ServerTest):
     """Two programs in one installation: every route that names a thing of
     program A, called with program B's admin key, finds nothing; B's lists
@@ -144,7 +235,9 @@ class BrandIsolation(harness.ServerTest):
                            ("/v1/reminders", {"name": "iso", "trigger": {"type": "birthday_month"},
                                               "channel": "email", "template": "hi"}),
                            ("/v1/campaigns", {"name": "iso", "benefit": {"type": "fixed", "amount": "1.00"}}),
-                           ("/v1/rewards", {"name": "iso", "points": 1, "benefit": {"type": "free_shipping"}})):
+                           ("/v1/rewards", {"name": "iso", "points": 1, "benefit": {"type": "free_shipping"}}),
+                           ("/v1/badges", {"name": "iso", "condition": True}),
+                           ("/v1/challenges", {"name": "iso", "event_type": "purchase", "count": 2})):
             s, doc = a("POST", path, body)
             self.assertEqual(s, 201, (path, doc))
             ids[path] = doc["id"]
@@ -156,11 +249,13 @@ class BrandIsolation(harness.ServerTest):
                   "/v1/segments/{}": ids["/v1/segments"], "/v1/offers/{}": ids["/v1/offers"],
                   "/v1/webhooks/{}": ids["/v1/webhooks"], "/v1/reminders/{}": ids["/v1/reminders"],
                   "/v1/campaigns/{}": ids["/v1/campaigns"], "/v1/rewards/{}": ids["/v1/rewards"],
+                  "/v1/badges/{}": ids["/v1/badges"], "/v1/challenges/{}": ids["/v1/challenges"],
                   "/v1/codes/{}": "ISO-CODE", "/v1/orders/{}": "ISO-ORDER", "/v1/events/{}": "iso-e1",
                   "/v1/keys/{}": key["key_id"], "/v1/deliveries/{}": dl["data"][0]["delivery_id"]}
         second = {"rewards": ids["/v1/rewards"], "vouchers": v["code"]}
-        text = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src",
-                                 "api", "routes.c")).read()
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src",
+                               "api", "routes.c")) as f:
+            text = f.read()
         tried = 0
         for method, pattern in re.findall(r'\{"(\w+)", "([^"]+)",', text):
             if "{}" not in pattern or not pattern.startswith("/v1/") or pattern.startswith(("/v1/imports", "/v1/exports")):
@@ -175,7 +270,8 @@ class BrandIsolation(harness.ServerTest):
             tried += 1
         self.assertGreater(tried, 40)
         for path in ("/v1/members", "/v1/earning-rules", "/v1/segments", "/v1/offers", "/v1/webhooks",
-                     "/v1/reminders", "/v1/campaigns", "/v1/rewards", "/v1/keys", "/v1/audit"):
+                     "/v1/reminders", "/v1/campaigns", "/v1/rewards", "/v1/badges", "/v1/challenges",
+                     "/v1/keys", "/v1/audit"):
             s, doc = srv.req("GET", path, key=bkey)
             self.assertEqual(s, 200, (path, doc))
             mine = {x.get("id") for x in doc["data"]}
