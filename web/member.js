@@ -9,13 +9,13 @@ const WORDS = {
         status: "Status", until: "Valid until", date: "Date", what: "What", points: "Points",
         hello: "Hello", pending: "pending, spendable from", redeem: "Redeem", nothing: "Nothing expires in the next 90 days.",
         expires: "expire on", top: "You reached the top tier.", to: "more to", noTier: "No tier yet",
-        invite: "Invite friends", yourCode: "Your code" },
+        invite: "Invite friends", yourCode: "Your code", badges: "Badges", challenges: "Challenges", done: "done" },
   de: { balance: "Kontostand", tier: "Stufe", expiring: "Bald verfallend", rewards: "Prämien",
         voucher: "Ihr Gutschein", vouchers: "Meine Gutscheine", history: "Verlauf", more: "Mehr",
         status: "Status", until: "Gültig bis", date: "Datum", what: "Was", points: "Punkte",
         hello: "Hallo", pending: "vorgemerkt, einlösbar ab", redeem: "Einlösen", nothing: "In den nächsten 90 Tagen verfällt nichts.",
         expires: "verfallen am", top: "Sie haben die höchste Stufe erreicht.", to: "bis", noTier: "Noch keine Stufe",
-        invite: "Freunde einladen", yourCode: "Ihr Code" },
+        invite: "Freunde einladen", yourCode: "Ihr Code", badges: "Abzeichen", challenges: "Herausforderungen", done: "geschafft" },
 };
 let words = WORDS.en, pointName = "points", member = 0, key = "", cursor = null;
 
@@ -132,6 +132,24 @@ async function showVouchers() {
   }));
 }
 
+// Badges earned, and the progress in each running challenge.
+async function showEngagement() {
+  const [badges, challenges] = await Promise.all([api(`/v1/members/${member}/badges?limit=100`),
+                                                  api(`/v1/members/${member}/challenges`)]);
+  $("badges").replaceChildren(...badges.data.map(b => el("li", `${b.name} (${day(b.earned_at)})`)));
+  $("badges-card").classList.toggle("hidden", badges.data.length === 0);
+  $("challenges").replaceChildren(...challenges.data.map(c => {
+    const box = el("div"); box.dataset.challenge = c.name;
+    const pct = Math.round(100 * Math.min(c.progress, c.target) / c.target);
+    const bar = el("div", undefined, "progress"); bar.setAttribute("role", "progressbar");
+    bar.setAttribute("aria-label", c.name); bar.setAttribute("aria-valuenow", pct);
+    const fill = el("div"); fill.style.width = pct + "%"; bar.append(fill);
+    box.append(el("p", `${c.name}: ${c.progress} / ${c.target}${c.completed_at ? " - " + words.done : ""}`), bar);
+    return box;
+  }));
+  $("challenges-card").classList.toggle("hidden", challenges.data.length === 0);
+}
+
 // The referral code and link, when the programme runs referrals.
 async function showReferral() {
   const r = await api(`/v1/members/${member}/referral`);
@@ -153,7 +171,8 @@ async function main() {
   readLink();
   if (!member || !key) throw new Error("Open this page with the link you received.");
   theme(await api("/v1/session"));
-  await Promise.all([showSummary(), showRewards(), showVouchers(), showHistory(false), showReferral()]);
+  await Promise.all([showSummary(), showRewards(), showVouchers(), showHistory(false), showReferral(),
+                     showEngagement()]);
   $("more").addEventListener("click", () => showHistory(true));
   $("page").classList.remove("hidden");
 }

@@ -45,8 +45,12 @@ class Pages(unittest.TestCase):
                                                         "program_title": "Club Demo", "language": "en"}))
         self.ok(srv.req("PUT", "/v1/referral-policy", {"referrer_points": 100,
                                                        "link_template": "https://shop.example/?ref={code}"}))
+        self.ok(srv.req("POST", "/v1/badges", {"name": "Welcome badge", "condition": True}))
+        self.ok(srv.req("POST", "/v1/challenges", {"name": "Two quizzes", "event_type": "quiz_done",
+                                                   "count": 2}))
         m = srv.member("page-1")
         self.ok(srv.req("POST", "/v1/members/%d/adjustments" % m["id"], {"points": 300, "reason": "welcome"}))
+        self.ok(srv.req("POST", "/v1/events", {"id": "page-q1", "type": "quiz_done", "external_id": "page-1"}))
         self.ok(srv.req("POST", "/v1/rewards", {"name": "Free shipping", "points": 100,
                                                 "benefit": {"type": "free_shipping"}}))
         self.ok(srv.req("POST", "/v1/rewards", {"name": "Weekend trip", "points": 5000,
@@ -60,6 +64,8 @@ class Pages(unittest.TestCase):
         self.assertFalse(out["leaked"])  # the key left the address bar
         s, ref = srv.req("GET", "/v1/members/%d/referral" % m["id"])
         self.assertEqual(out["referral"], ref["code"])
+        self.assertIn("Welcome badge", out["badges"])
+        self.assertEqual(out["challenge"], "Two quizzes: 1 / 2")
         self.assertEqual(srv.balance(m["id"])[0], 200)
         s, vouchers = srv.req("GET", "/v1/members/%d/vouchers" % m["id"])
         self.assertEqual([v["code"] for v in vouchers["data"]], [out["code"]])

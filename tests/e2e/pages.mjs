@@ -38,7 +38,10 @@ const SCENARIOS = {
     await page.screenshot({ path: path.join(shots, "member-voucher.png"), fullPage: true });
     const leaked = page.url().includes("key=");
     const referral = await page.getByTestId("referral-code").textContent();
-    return { before, after, code, title, unavailable, leaked, referral, lang: await page.locator("html").getAttribute("lang") };
+    const badges = await page.getByTestId("badges").textContent();
+    const challenge = await page.locator('[data-challenge="Two quizzes"] p').textContent();
+    return { before, after, code, title, unavailable, leaked, referral, badges, challenge,
+             lang: await page.locator("html").getAttribute("lang") };
   },
   // A marketer switches a campaign off from the dashboard.
   async kill(page) {
