@@ -555,7 +555,7 @@ typedef struct rollback_job {
 static int refund_voucher(fd_db *db, rollback_job *j, fd_code *c, int64_t now)
 {
     fd_member m = {0};
-    int rc = fd_member_get_locked(db, j->program_id, c->member_id, &m);
+    int rc = fd_ledger_entry_member(db, j->program_id, c->journal_id, &m); /* who paid */
     char reason[160];
     snprintf(reason, sizeof reason, "voucher %s: order %s rolled back", c->code, j->order_id);
     fd_posting post = {"restore", reason, NULL, j->order_id, j->actor, now, 0, 0};

@@ -292,6 +292,45 @@ static int guest_refund(fd_db *db, event_job *j, json_t *out)
     return rc;
 }
 
+/* The ledger a member's points go to: their own, or, for a user of a
+ * company account that pools, the account's wallet (loaded into *wallet,
+ * locked after the member). */
+static int earner_of(fd_db *db, const fd_program *p, fd_member *m, int64_t wallet_id,
+                     fd_member *wallet, fd_member **earner)
+{
+    *earner = m;
+    if (!wallet_id) return FD_OK;
+    int rc = fd_member_get_locked(db, p->id, wallet_id, wallet);
+    if (!rc) *earner = wallet;
+    return rc;
+}
+
+/* The behaviour aggregates of one event, for the member and, when pooled,
+ * for the account's wallet too (account tiers and volume rules read them). */
+static int add_stats(fd_db *db, const event_job *j, const fd_member *m, const fd_member *earner,
+                     int64_t day, int64_t amount, int orders, int64_t points)
+{
+    int rc = FD_OK;
+    for (int k = 0; k < (earner == m ? 1 : 2) && !rc; k++) {
+        const fd_member *x = k ? earner : m;
+        rc = fd_stats_add_day(db, j->p->id, x->id, day, amount, orders, points);
+        if (!rc && orders > 0)
+            rc = fd_stats_purchase(db, j->p->id, x->id, day, amount,
+                                   json_object_get(json_object_get(j->body, "order"), "lines"),
+                                   j->in->channel);
+    }
+    return rc;
+}
+
+static void wallet_json(json_t *out, const fd_member *m, const fd_member *earner)
+{
+    if (earner != m)
+        json_object_set_new(out, "wallet",
+                            json_pack("{s:I, s:I, s:I}", "member_id", (json_int_t)earner->id,
+                                      "balance", (json_int_t)earner->balance, "pending",
+                                      (json_int_t)earner->pending));
+}
+
 /* Purchases and custom events: the earning rules decide. */
 static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
 {
@@ -299,19 +338,24 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
     bool purchase = !strcmp(in->type, "purchase");
     int64_t now = fd_now();
     fd_order o = {0};
+    fd_member wallet = {0}, *earner;
     int rc = applied_meanwhile(db, j);
+    if (!rc) rc = earner_of(db, j->p, m, m->wallet_id, &wallet, &earner);
     if (rc) return rc;
     if (purchase) {
         rc = fd_order_get(db, j->p->id, in->order_id, &o);
-        if (rc == FD_OK)
-            return job_fail(&j->err, FD_ECONFLICT, "order_exists", "order.id",
-                            "order %s was already posted by another event", in->order_id);
-        if (rc != FD_ENOTFOUND) return rc;
+        if (rc == FD_OK) {
+            rc = job_fail(&j->err, FD_ECONFLICT, "order_exists", "order.id",
+                          "order %s was already posted by another event", in->order_id);
+            goto done;
+        }
+        if (rc != FD_ENOTFOUND) goto done;
+        rc = FD_OK;
     }
     fd_earning e = {.p = j->p,
                     .rs = j->rs,
                     .cfg = j->cfg,
-                    .m = m,
+                    .m = earner,
                     .event = j->body,
                     .type = in->type,
                     .occurred_at = in->occurred_at,
@@ -326,7 +370,7 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
                       "the points would leave their range");
     bool pending = purchase && j->p->pending_days > 0;
     fd_posting post = {"earn", NULL, in->id, purchase ? in->order_id : NULL, j->actor, now, 0, 0};
-    if (!rc) rc = fd_earning_apply(db, &e, m, pending, post);
+    if (!rc) rc = fd_earning_apply(db, &e, earner, pending, post);
     if (!rc && (in->nps >= 0 || in->satisfaction >= 0))
         rc = fd_db_run(db,
                        "INSERT INTO survey_answers(program_id, member_id, event_id, nps,"
@@ -339,17 +383,14 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
     fd_date day;
     if (!rc) rc = fd_local_date(j->p, in->occurred_at, &day);
     if (!rc)
-        rc = fd_stats_add_day(db, j->p->id, m->id, fd_date_days(day), purchase ? in->total : 0,
-                              purchase, e.points);
-    if (!rc && purchase)
-        rc = fd_stats_purchase(db, j->p->id, m->id, fd_date_days(day), in->total,
-                               json_object_get(json_object_get(j->body, "order"), "lines"),
-                               in->channel);
+        rc = add_stats(db, j, m, earner, fd_date_days(day), purchase ? in->total : 0, purchase,
+                       e.points);
     json_t *change = NULL;
-    if (!rc) rc = fd_tier_after_event(db, j->p, j->cfg, m, now, &change);
+    if (!rc) rc = fd_tier_after_event(db, j->p, j->cfg, earner, now, &change);
     if (change) json_object_set_new(out, "tier_change", change);
     if (!rc && purchase) {
         o.member_id = m->id;
+        o.wallet_id = earner != m ? earner->id : 0;
         snprintf(o.order_id, sizeof o.order_id, "%s", in->order_id);
         o.total = in->total;
         o.points = e.points;
@@ -380,20 +421,88 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
             json_t *msg = json_pack(
                 "{s:s, s:s?, s:I, s:s, s:I, s:I, s:O}", "event_id", in->id, "order_id",
                 purchase ? in->order_id : NULL, "points", (json_int_t)e.points, "status",
-                pending ? "pending" : "credited", "balance", (json_int_t)m->balance, "pending",
-                (json_int_t)m->pending, "rules", json_object_get(out, "rules"));
-            rc = fd_outbox_emit(db, j->p->id, "points.earned", m->id, msg, now);
+                pending ? "pending" : "credited", "balance", (json_int_t)earner->balance, "pending",
+                (json_int_t)earner->pending, "rules", json_object_get(out, "rules"));
+            rc = fd_outbox_emit(db, j->p->id, "points.earned", earner->id, msg, now);
             json_decref(msg);
         }
+        wallet_json(out, m, earner);
     }
     fd_earning_clear(&e);
+done:
+    fd_member_clear(&wallet);
     return rc;
+}
+
+/* Applies a refund of order o of member m, whose points are in earner's
+ * ledger (m's own, or their company account's). */
+static int refund_order(fd_db *db, event_job *j, fd_order *o, fd_member *m, fd_member *earner,
+                        json_t *out)
+{
+    const event_input *in = j->in;
+    int64_t left = o->total - o->refunded, now = fd_now(), reverse;
+    int64_t amount = in->has_amount ? in->amount : left;
+    if (left == 0)
+        return job_fail(&j->err, FD_ECONFLICT, "already_refunded", "order_id",
+                        "order %s is fully refunded", in->order_id);
+    if (amount > left) {
+        char a[32];
+        fd_amount_format(left, j->p->exponent, a, sizeof a);
+        return job_fail(&j->err, FD_EINVAL, "refund_exceeds_order", "amount",
+                        "at most %s of order %s is left to refund", a, in->order_id);
+    }
+    int rc = fd_refund_reversal(o->points, o->total, o->refunded, amount, o->reversed,
+                                j->p->earn_rounding, &reverse);
+    if (rc) return rc;
+    fd_reversal plan = {0};
+    fd_posting post = {"reverse", "refund", in->id, in->order_id, j->actor, now, 0, 0};
+    if (reverse > 0 &&
+        (rc = fd_ledger_reverse(db, j->p, earner, reverse, in->order_id, &post, &plan)))
+        return rc;
+    o->refunded += amount;
+    o->reversed += reverse;
+    if ((rc = fd_order_save_refund(db, o))) return rc;
+    json_t *referral = NULL;
+    if ((rc = fd_referral_on_refund(db, j->p, m, in->order_id, o->total - o->refunded, now,
+                                    &referral)))
+        return rc;
+    if (referral) json_object_set_new(out, "referral", referral);
+    fd_date day;
+    bool full = o->refunded == o->total;
+    if ((rc = fd_local_date(j->p, o->occurred_at, &day))) return rc;
+    for (int k = 0; k < (earner == m ? 1 : 2) && !rc; k++) {
+        const fd_member *x = k ? earner : m;
+        rc = fd_stats_add_day(db, j->p->id, x->id, fd_date_days(day), -amount, full ? -1 : 0,
+                              -reverse);
+        if (!rc) rc = fd_stats_refund(db, x->id, amount, full);
+    }
+    if (rc) return rc;
+    json_t *msg =
+        json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "event_id", in->id, "order_id",
+                  in->order_id, "points_reversed", (json_int_t)reverse, "from_pending",
+                  (json_int_t)plan.from_pending, "waived", (json_int_t)plan.waived, "balance",
+                  (json_int_t)earner->balance, "pending", (json_int_t)earner->pending);
+    if (reverse > 0) rc = fd_outbox_emit(db, j->p->id, "points.reversed", earner->id, msg, now);
+    json_decref(msg);
+    if (rc) return rc;
+    json_t *change = NULL;
+    if ((rc = fd_tier_after_refund(db, j->p, j->cfg, earner, now, &change))) return rc;
+    if (change) json_object_set_new(out, "tier_change", change);
+    json_object_set_new(out, "order_id", json_string(in->order_id));
+    json_object_set_new(out, "refunded", fd_json_amount(amount, j->p->exponent));
+    json_object_set_new(out, "order_refunded_total", fd_json_amount(o->refunded, j->p->exponent));
+    json_object_set_new(out, "fully_refunded", json_boolean(o->refunded == o->total));
+    json_object_set_new(out, "points_reversed", json_integer(reverse));
+    json_object_set_new(out, "from_pending", json_integer(plan.from_pending));
+    json_object_set_new(out, "from_balance", json_integer(plan.from_available));
+    json_object_set_new(out, "waived", json_integer(plan.waived));
+    wallet_json(out, m, earner);
+    return FD_OK;
 }
 
 static int refund(fd_db *db, event_job *j, fd_member *m, json_t *out)
 {
     const event_input *in = j->in;
-    int64_t now = fd_now(), reverse;
     fd_order o;
     int rc = fd_order_get(db, j->p->id, in->order_id, &o);
     if (rc == FD_ENOTFOUND) return guest_refund(db, j, out);
@@ -413,58 +522,11 @@ static int refund(fd_db *db, event_job *j, fd_member *m, json_t *out)
             return job_fail(&j->err, FD_ECONFLICT, "member_mismatch", NULL,
                             "order %s belongs to another member", in->order_id);
     }
-    int64_t left = o.total - o.refunded;
-    int64_t amount = in->has_amount ? in->amount : left;
-    if (left == 0)
-        return job_fail(&j->err, FD_ECONFLICT, "already_refunded", "order_id",
-                        "order %s is fully refunded", in->order_id);
-    if (amount > left) {
-        char a[32];
-        fd_amount_format(left, j->p->exponent, a, sizeof a);
-        return job_fail(&j->err, FD_EINVAL, "refund_exceeds_order", "amount",
-                        "at most %s of order %s is left to refund", a, in->order_id);
-    }
-    rc = fd_refund_reversal(o.points, o.total, o.refunded, amount, o.reversed, j->p->earn_rounding,
-                            &reverse);
-    if (rc) return rc;
-    fd_reversal plan = {0};
-    fd_posting post = {"reverse", "refund", in->id, in->order_id, j->actor, now, 0, 0};
-    if (reverse > 0 && (rc = fd_ledger_reverse(db, j->p, m, reverse, in->order_id, &post, &plan)))
-        return rc;
-    o.refunded += amount;
-    o.reversed += reverse;
-    if ((rc = fd_order_save_refund(db, &o))) return rc;
-    json_t *referral = NULL;
-    if ((rc = fd_referral_on_refund(db, j->p, m, in->order_id, o.total - o.refunded, now,
-                                    &referral)))
-        return rc;
-    if (referral) json_object_set_new(out, "referral", referral);
-    fd_date day;
-    bool full = o.refunded == o.total;
-    if ((rc = fd_local_date(j->p, o.occurred_at, &day)) ||
-        (rc = fd_stats_add_day(db, j->p->id, m->id, fd_date_days(day), -amount, full ? -1 : 0,
-                               -reverse)) ||
-        (rc = fd_stats_refund(db, m->id, amount, full)))
-        return rc;
-    json_t *msg = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "event_id", in->id, "order_id",
-                            in->order_id, "points_reversed", (json_int_t)reverse, "from_pending",
-                            (json_int_t)plan.from_pending, "waived", (json_int_t)plan.waived,
-                            "balance", (json_int_t)m->balance, "pending", (json_int_t)m->pending);
-    if (reverse > 0) rc = fd_outbox_emit(db, j->p->id, "points.reversed", m->id, msg, now);
-    json_decref(msg);
-    if (rc) return rc;
-    json_t *change = NULL;
-    if ((rc = fd_tier_after_refund(db, j->p, j->cfg, m, now, &change))) return rc;
-    if (change) json_object_set_new(out, "tier_change", change);
-    json_object_set_new(out, "order_id", json_string(in->order_id));
-    json_object_set_new(out, "refunded", fd_json_amount(amount, j->p->exponent));
-    json_object_set_new(out, "order_refunded_total", fd_json_amount(o.refunded, j->p->exponent));
-    json_object_set_new(out, "fully_refunded", json_boolean(o.refunded == o.total));
-    json_object_set_new(out, "points_reversed", json_integer(reverse));
-    json_object_set_new(out, "from_pending", json_integer(plan.from_pending));
-    json_object_set_new(out, "from_balance", json_integer(plan.from_available));
-    json_object_set_new(out, "waived", json_integer(plan.waived));
-    return FD_OK;
+    fd_member wallet = {0}, *earner;
+    if (!(rc = earner_of(db, j->p, m, o.wallet_id, &wallet, &earner)))
+        rc = refund_order(db, j, &o, m, earner, out);
+    fd_member_clear(&wallet);
+    return rc;
 }
 
 static int event_job_run(fd_db *db, void *arg)

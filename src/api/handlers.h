@@ -168,7 +168,14 @@ void h_order_rollback(fd_req *r);
 void h_stacking_get(fd_req *r);
 void h_stacking_put(fd_req *r);
 
+/* accounts.c */
+void h_accounts_create(fd_req *r);
+void h_account_get(fd_req *r);
+void h_account_user_add(fd_req *r);
+void h_account_user_remove(fd_req *r);
+
 /* rewards.c */
+void h_account_reward_redeem(fd_req *r);
 void h_member_rewards(fd_req *r);
 void h_member_reward_redeem(fd_req *r);
 void h_member_voucher_cancel(fd_req *r);

@@ -32,6 +32,7 @@ json_t *fd_member_json(const fd_member *m, const fd_program *p)
                                                fd_json_time(m->tier_since), "requalify_by",
                                                fd_json_time(m->tier_review_at))
                                    : json_null());
+    json_object_set_new(o, "wallet_id", m->wallet_id ? json_integer(m->wallet_id) : json_null());
     if (p) {
         int64_t liability;
         if (fd_program_liability(p, m->balance, &liability) == FD_OK)

@@ -14,6 +14,7 @@
 #include "core/ledger.h"
 #include "core/reward.h"
 #include "core/symbol.h"
+#include "store/accounts.h"
 #include "store/config.h"
 #include "store/ledger.h"
 #include "store/members.h"
@@ -125,7 +126,8 @@ void h_member_rewards(fd_req *r)
 typedef struct redeem_job {
     const fd_program *p;
     fd_config *cfg;
-    int64_t member_id, reward_id;
+    int64_t member_id, reward_id; /* the payer: a member, or a company account's wallet */
+    int64_t holder_id;            /* who gets the voucher: the member, or the account's user */
     const char *request_id, *actor;
     fd_code c;
     bool replayed;
@@ -141,7 +143,7 @@ static int issue_voucher(fd_db *db, redeem_job *j, const fd_reward *rw, int64_t 
     *c = (fd_code){
         .program_id = j->p->id,
         .reward_id = rw->id,
-        .member_id = j->member_id,
+        .member_id = j->holder_id,
         .active = true,
         .max_uses = rw->promo.benefit.kind == FD_BENEFIT_GIFT_CARD ? 0 : 1,
         .balance = rw->promo.benefit.kind == FD_BENEFIT_GIFT_CARD ? rw->promo.benefit.amount : 0,
@@ -171,7 +173,7 @@ static int redeem_run(fd_db *db, void *arg)
     const fd_reward *rw = fd_config_reward(j->cfg, j->reward_id);
     fd_refusal *why = &j->why;
     if (j->request_id &&
-        (rc = fd_code_find_request(db, j->p->id, j->member_id, j->request_id, &j->c)) == FD_OK) {
+        (rc = fd_code_find_request(db, j->p->id, j->holder_id, j->request_id, &j->c)) == FD_OK) {
         j->replayed = true; /* the same request again: the voucher it got */
     } else if (rc && rc != FD_ENOTFOUND) {
         /* storage error: rc stands */
@@ -222,22 +224,61 @@ static json_t *voucher_json(const fd_req *r, const fd_code *c, int64_t balance)
 }
 
 /* POST /v1/members/{id}/rewards/{reward_id}/redeem {"request_id"?} */
-void h_member_reward_redeem(fd_req *r)
+/* Redeems j->reward_id for j->member_id (payer) and replies the voucher. */
+static void run_redeem(fd_req *r, redeem_job *j)
 {
-    redeem_job j = {.p = &r->program, .actor = r->who.actor};
-    if (param_id_or_reply(r, 0, &j.member_id) || param_id_or_reply(r, 1, &j.reward_id)) return;
-    if (r->body && body_ident_or_reply(r, "request_id", false, &j.request_id)) return;
-    int rc = fd_config_get(r->db, &r->program, &j.cfg);
+    if (r->body && body_ident_or_reply(r, "request_id", false, &j->request_id)) return;
+    int rc = fd_config_get(r->db, &r->program, &j->cfg);
     if (rc) {
         fd_reply_status(r, rc, NULL);
         return;
     }
-    if (!write_or_reply(r, redeem_run, &j, &j.err)) {
-        json_t *o = voucher_json(r, &j.c, j.balance);
-        if (j.replayed) json_object_set_new(o, "replayed", json_true());
-        fd_reply(r, j.replayed ? 200 : 201, o);
+    if (!write_or_reply(r, redeem_run, j, &j->err)) {
+        json_t *o = voucher_json(r, &j->c, j->balance);
+        if (j->replayed) json_object_set_new(o, "replayed", json_true());
+        fd_reply(r, j->replayed ? 200 : 201, o);
     }
-    fd_config_release(j.cfg);
+    fd_config_release(j->cfg);
+}
+
+void h_member_reward_redeem(fd_req *r)
+{
+    redeem_job j = {.p = &r->program, .actor = r->who.actor};
+    if (param_id_or_reply(r, 0, &j.member_id) || param_id_or_reply(r, 1, &j.reward_id)) return;
+    j.holder_id = j.member_id;
+    run_redeem(r, &j);
+}
+
+/* POST /v1/accounts/{id}/rewards/{reward_id}/redeem {"member_id"}: a user
+ * of a company account with the role approver or admin redeems with the
+ * account's points; the voucher is theirs. Buyers may not. */
+void h_account_reward_redeem(fd_req *r)
+{
+    fd_account a;
+    int64_t account_id;
+    char role[16];
+    redeem_job j = {.p = &r->program, .actor = r->who.actor};
+    if (param_id_or_reply(r, 0, &account_id) || param_id_or_reply(r, 1, &j.reward_id) ||
+        body_int_or_reply(r, "member_id", true, 1, INT64_MAX, &j.holder_id, NULL))
+        return;
+    int rc = fd_account_get(r->db, r->program.id, account_id, &a);
+    if (!rc) rc = fd_account_role(r->db, &a, j.holder_id, role);
+    if (rc == FD_ENOTFOUND) {
+        fd_reply_error(r, 404, "not_found", "no such account, or the member is not its user", NULL);
+        return;
+    }
+    if (rc) {
+        fd_reply_status(r, rc, NULL);
+        return;
+    }
+    if (!strcmp(role, "buyer")) {
+        fd_reply_error(r, 403, "not_authorised",
+                       "only approvers and admins of the account may redeem its points",
+                       "member_id");
+        return;
+    }
+    j.member_id = a.wallet_id;
+    run_redeem(r, &j);
 }
 
 /* ---------- a member's vouchers ---------- */
@@ -272,7 +313,7 @@ static int cancel_run(fd_db *db, void *arg)
     if (!rc && (strcmp(j->c.status, "active") || j->c.uses > 0 || !j->c.journal_id))
         return job_fail(&j->err, FD_ECONFLICT, "voucher_not_cancellable", NULL,
                         "only an unused voucher bought with points can be cancelled");
-    if (!rc) rc = fd_member_get_locked(db, j->program_id, j->c.member_id, &m);
+    if (!rc) rc = fd_ledger_entry_member(db, j->program_id, j->c.journal_id, &m); /* who paid */
     char reason[160];
     snprintf(reason, sizeof reason, "voucher %s cancelled", j->c.code);
     fd_posting post = {"restore", reason, NULL, NULL, j->actor, now, 0, 0};

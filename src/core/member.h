@@ -46,6 +46,7 @@ typedef struct fd_member {
     int64_t tier_period_end; /* end of the qualification period it was reached or kept in */
     int64_t tier_review_at;  /* when it must be requalified (period end + retention) */
     int64_t merged_into;     /* 0 unless merged */
+    int64_t wallet_id;       /* 0, or the member holding this one's points (a company account) */
     int64_t erased_at;       /* 0 unless erased */
     int64_t created_at;
     int64_t updated_at;

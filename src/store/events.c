@@ -9,12 +9,13 @@ int fd_order_insert(fd_db *db, int64_t program_id, fd_order *o, const char *chan
 {
     return fd_db_one_i64(db,
                          "INSERT INTO orders(program_id, member_id, order_id, total, refunded,"
-                         " points, reversed, lot_id, channel, occurred_at, created_at)"
-                         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                         " points, reversed, lot_id, channel, occurred_at, created_at, wallet_id)"
+                         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
                          FD_PARAMS(FD_I(program_id), FD_I(o->member_id), FD_S(o->order_id),
                                    FD_I(o->total), FD_I(o->refunded), FD_I(o->points),
                                    FD_I(o->reversed), o->lot_id ? FD_I(o->lot_id) : FD_NULL,
-                                   FD_S(channel), FD_I(o->occurred_at), FD_I(now)),
+                                   FD_S(channel), FD_I(o->occurred_at), FD_I(now),
+                                   o->wallet_id ? FD_I(o->wallet_id) : FD_NULL),
                          &o->id);
 }
 
@@ -23,7 +24,8 @@ int fd_order_get(fd_db *db, int64_t program_id, const char *order_id, fd_order *
     fd_stmt *st;
     int rc = fd_db_query(db,
                          "SELECT id, member_id, order_id, total, refunded, points, reversed,"
-                         " lot_id, occurred_at FROM orders WHERE program_id = $1 AND order_id = $2",
+                         " lot_id, occurred_at, COALESCE(wallet_id, 0) FROM orders"
+                         " WHERE program_id = $1 AND order_id = $2",
                          FD_PARAMS(FD_I(program_id), FD_S(order_id)), &st);
     if (rc) return rc;
     rc = fd_stmt_next(st);
@@ -37,6 +39,7 @@ int fd_order_get(fd_db *db, int64_t program_id, const char *order_id, fd_order *
         o->reversed = fd_stmt_i64(st, 6);
         o->lot_id = fd_stmt_i64(st, 7);
         o->occurred_at = fd_stmt_i64(st, 8);
+        o->wallet_id = fd_stmt_i64(st, 9);
         rc = FD_OK;
     } else if (rc == 0) {
         rc = FD_ENOTFOUND;

@@ -13,11 +13,12 @@ typedef struct fd_order {
     int64_t id;
     int64_t member_id;
     char order_id[FD_TEXT_MAX + 1];
-    int64_t total;    /* minor units the customer paid, the base of earning */
-    int64_t refunded; /* minor units refunded so far */
-    int64_t points;   /* points the order earned */
-    int64_t reversed; /* points reversed (or waived) by refunds so far */
-    int64_t lot_id;   /* the lot the earning created, 0 if none */
+    int64_t total;     /* minor units the customer paid, the base of earning */
+    int64_t refunded;  /* minor units refunded so far */
+    int64_t points;    /* points the order earned */
+    int64_t reversed;  /* points reversed (or waived) by refunds so far */
+    int64_t lot_id;    /* the lot the earning created, 0 if none */
+    int64_t wallet_id; /* the member whose ledger holds its points when not member_id, else 0 */
     int64_t occurred_at;
 } fd_order;
 

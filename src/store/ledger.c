@@ -287,6 +287,14 @@ int fd_ledger_restore(fd_db *db, fd_member *m, int64_t entry, const fd_posting *
     return rc ? rc : settle_lots(db, m);
 }
 
+int fd_ledger_entry_member(fd_db *db, int64_t program_id, int64_t entry, fd_member *out)
+{
+    int64_t member_id;
+    int rc = fd_db_one_i64(db, "SELECT member_id FROM journal WHERE id = $1 AND program_id = $2",
+                           FD_PARAMS(FD_I(entry), FD_I(program_id)), &member_id);
+    return rc ? rc : fd_member_get_locked(db, program_id, member_id, out);
+}
+
 int fd_ledger_merge(fd_db *db, fd_member *into, fd_member *from, const fd_posting *post)
 {
     int64_t points = from->balance, pending = from->pending;

@@ -51,6 +51,10 @@ int fd_ledger_spend(fd_db *db, fd_member *m, int64_t points, const fd_posting *p
  * took nothing. */
 int fd_ledger_restore(fd_db *db, fd_member *m, int64_t entry, const fd_posting *post);
 
+/* Loads, locked, the member whose ledger holds journal entry `entry` (who
+ * paid for a voucher: the holder, or their company account's wallet). */
+int fd_ledger_entry_member(fd_db *db, int64_t program_id, int64_t entry, fd_member *out);
+
 /* Points of order_id still pending for m (inside the return window). */
 int fd_ledger_order_pending(fd_db *db, const fd_member *m, const char *order_id, int64_t *points);
 

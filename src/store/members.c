@@ -12,7 +12,7 @@
 #define MEMBER_COLS                                                                                \
     "id, program_id, external_id, email, email_norm, phone, card_number, qr_token,"                \
     " attributes, state, consent, consent_at, balance, pending, merged_into, erased_at,"           \
-    " created_at, updated_at, tier, tier_since, tier_period_end, tier_review_at"
+    " created_at, updated_at, tier, tier_since, tier_period_end, tier_review_at, wallet_id"
 
 static void copy_text(char *dst, size_t n, const char *src)
 {
@@ -45,6 +45,7 @@ static void read_row(fd_stmt *st, fd_member *m)
     m->tier_since = fd_stmt_i64(st, 19);
     m->tier_period_end = fd_stmt_i64(st, 20);
     m->tier_review_at = fd_stmt_i64(st, 21);
+    m->wallet_id = fd_stmt_i64(st, 22);
 }
 
 /* Month and day of attributes.birthday ("1990-05-17" or "05-17") as MMDD, 0 if none. */

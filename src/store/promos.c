@@ -22,14 +22,14 @@ typedef struct catalog_sql {
     {                                                                                              \
         "SELECT id FROM " table " WHERE program_id = $1 AND name = $2 AND deleted_at IS NULL",     \
             "INSERT INTO " table "(program_id, name, definition, active, created_at, updated_at,"  \
-                                 " updated_by) VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",  \
+            " updated_by) VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",                       \
             "UPDATE " table " SET name = $3, definition = $4, active = $5, updated_at = $6,"       \
-                            " updated_by = $7 WHERE program_id = $1 AND id = $2"                   \
-                            " AND deleted_at IS NULL",                                             \
+            " updated_by = $7 WHERE program_id = $1 AND id = $2"                                   \
+            " AND deleted_at IS NULL",                                                             \
             "UPDATE " table " SET active = $3, updated_at = $4, updated_by = $5"                   \
-                            " WHERE program_id = $1 AND id = $2 AND deleted_at IS NULL",           \
+            " WHERE program_id = $1 AND id = $2 AND deleted_at IS NULL",                           \
             "UPDATE " table " SET deleted_at = $3, active = 0 WHERE program_id = $1 AND id = $2"   \
-                            " AND deleted_at IS NULL",                                             \
+            " AND deleted_at IS NULL",                                                             \
             "SELECT COUNT(*) FROM " table " WHERE program_id = $1 AND deleted_at IS NULL"          \
     }
 
@@ -39,7 +39,6 @@ static const catalog_sql SQL[] = {
     [FD_CATALOG_BADGE] = CATALOG_SQL("badges"),
     [FD_CATALOG_CHALLENGE] = CATALOG_SQL("challenges"),
 };
-
 
 static int name_free(fd_db *db, fd_catalog t, int64_t program_id, const char *name, int64_t id)
 {

@@ -481,6 +481,27 @@ static const char *const MIGRATIONS[] = {
     "  updated_at BIGINT NOT NULL,"
     "  PRIMARY KEY (member_id, challenge_id));"
     "CREATE INDEX member_challenges_challenge ON member_challenges(challenge_id);",
+
+    /* 14: company accounts: their users earn into the account's wallet (a member row) */
+    "ALTER TABLE members ADD COLUMN wallet_id BIGINT;"
+    "ALTER TABLE orders ADD COLUMN wallet_id BIGINT;"
+    "CREATE TABLE accounts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL REFERENCES programs(id),"
+    "  external_id TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  wallet_id BIGINT NOT NULL,"
+    "  pooling BIGINT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE UNIQUE INDEX accounts_external ON accounts(program_id, external_id);"
+    "CREATE TABLE account_members ("
+    "  account_id BIGINT NOT NULL,"
+    "  member_id BIGINT NOT NULL,"
+    "  program_id BIGINT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (account_id, member_id));"
+    "CREATE UNIQUE INDEX account_members_member ON account_members(member_id);",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

@@ -211,6 +211,72 @@ class BadgesAndChallenges(RuleTest):
                          "invalid_challenge", "count")
 
 
+class CompanyAccounts(RuleTest):
+    def test_pooled_earning_account_tier_roles_and_refunds(self):
+        # volume tiers on the account's yearly spend; Gold earns double through the rule's tier rate
+        s, t = self.req("PUT", "/v1/tiers", {"metric": "spend", "window": {"type": "calendar_year"},
+                                             "tiers": [{"name": "Standard", "threshold": "0.00"},
+                                                       {"name": "Gold", "threshold": "1000.00"}]})
+        self.assertEqual(s, 200, t)
+        self.rule(name="volume", trigger="purchase",
+                  effect={"type": "per_amount", "rate": "1", "tier_rates": {"Gold": "2"}})
+        s, acc = self.req("POST", "/v1/accounts", {"external_id": "acme", "name": "ACME Ltd"})
+        self.assertEqual(s, 201, acc)
+        wallet = acc["wallet"]["member_id"]
+        buyer, boss = self.member("acme-buyer"), self.member("acme-boss")
+        solo = self.member("solo")
+        for m, role in ((buyer, "buyer"), (boss, "approver")):
+            s, acc = self.req("POST", "/v1/accounts/%d/users" % acc["id"], {"member_id": m["id"], "role": role})
+            self.assertEqual(s, 200, acc)
+        self.assertEqual([(u["member_id"], u["role"]) for u in acc["users"]],
+                         [(buyer["id"], "buyer"), (boss["id"], "approver")])
+        e = self.buy("a1", "acme-buyer", "600.00")
+        self.assertEqual((e["points"], e["wallet"]["balance"]), (600, 600))
+        e = self.buy("a2", "acme-boss", "500.00")    # the account passes 1000.00: Gold
+        self.assertEqual(e["tier_change"]["to"], "Gold")
+        e = self.buy("a3", "acme-buyer", "100.00")   # Gold's rate for the account's users
+        self.assertEqual((e["points"], e["wallet"]["balance"]), (200, 600 + 500 + 200))
+        self.assertEqual((self.balance(buyer), self.balance(boss)), (0, 0))
+        self.assertEqual(self.buy("s1", "solo", "100.00")["points"], 100)   # not in the account
+        s, acc = self.req("GET", "/v1/accounts/%d" % acc["id"])
+        self.assertEqual((acc["wallet"]["balance"], acc["wallet"]["tier"]), (1300, "Gold"))
+        # per-user history: the user's orders; the account's ledger is the wallet's
+        s, ledger = self.req("GET", "/v1/members/%d/ledger" % wallet)
+        self.assertEqual([x["order_id"] for x in ledger["data"]], ["o-a3", "o-a2", "o-a1"])
+        s, order = self.req("GET", "/v1/orders/o-a1")
+        self.assertEqual(order["member_id"], buyer["id"])
+        # a refund takes the points back from the account
+        s, r = self.req("POST", "/v1/events", {"id": "a1-r", "type": "refund", "order_id": "o-a1"})
+        self.assertEqual((s, r["points_reversed"], r["wallet"]["balance"]), (201, 600, 700))
+        # rewards: approvers redeem with the account's points, buyers may not
+        s, rew = self.req("POST", "/v1/rewards", {"name": "Office coffee", "points": 300,
+                                                 "benefit": {"type": "physical", "sku": "COFFEE"}})
+        s, doc = self.req("POST", "/v1/accounts/%d/rewards/%d/redeem" % (acc["id"], rew["id"]),
+                          {"member_id": buyer["id"]})
+        self.assertEqual((s, doc["error"]["code"]), (403, "not_authorised"))
+        s, v = self.req("POST", "/v1/accounts/%d/rewards/%d/redeem" % (acc["id"], rew["id"]),
+                        {"member_id": boss["id"]})
+        self.assertEqual((s, v["member_id"], v["member_balance"]), (201, boss["id"], 400))
+        s, c = self.req("POST", "/v1/members/%d/vouchers/%s/cancel" % (boss["id"], v["code"]))
+        self.assertEqual((s, c["member_balance"]), (200, 700))      # back to the account
+        s, doc = self.req("POST", "/v1/accounts/%d/rewards/%d/redeem" % (acc["id"], rew["id"]),
+                          {"member_id": solo["id"]})
+        self.assertEqual(s, 404)
+        # one account per member; leaving the account: points go to the member again
+        s, other = self.req("POST", "/v1/accounts", {"external_id": "globex", "name": "Globex"})
+        self.assertError(self.req("POST", "/v1/accounts/%d/users" % other["id"],
+                                  {"member_id": buyer["id"], "role": "buyer"}), 409, "member_in_another_account")
+        s, acc = self.req("DELETE", "/v1/accounts/%d/users/%d" % (acc["id"], buyer["id"]))
+        self.assertEqual(s, 200, acc)
+        e = self.buy("a4", "acme-buyer", "10.00")
+        self.assertNotIn("wallet", e)
+        self.assertEqual(self.balance(buyer), 10)
+        self.assertError(self.req("POST", "/v1/accounts", {"external_id": "acme", "name": "again"}), 409,
+                         "external_id_taken")
+        rc, out, err = self.srv.cli("check")
+        self.assertEqual(rc, 0, out + err)
+
+
 class BrandIsolation(harness.ServerTest):
     """Two programs in one installation: every route that names a thing of
     program A, called with program B's admin key, finds nothing; B's lists
@@ -237,7 +303,8 @@ class BrandIsolation(harness.ServerTest):
                            ("/v1/campaigns", {"name": "iso", "benefit": {"type": "fixed", "amount": "1.00"}}),
                            ("/v1/rewards", {"name": "iso", "points": 1, "benefit": {"type": "free_shipping"}}),
                            ("/v1/badges", {"name": "iso", "condition": True}),
-                           ("/v1/challenges", {"name": "iso", "event_type": "purchase", "count": 2})):
+                           ("/v1/challenges", {"name": "iso", "event_type": "purchase", "count": 2}),
+                           ("/v1/accounts", {"external_id": "iso", "name": "iso"})):
             s, doc = a("POST", path, body)
             self.assertEqual(s, 201, (path, doc))
             ids[path] = doc["id"]
@@ -250,9 +317,10 @@ class BrandIsolation(harness.ServerTest):
                   "/v1/webhooks/{}": ids["/v1/webhooks"], "/v1/reminders/{}": ids["/v1/reminders"],
                   "/v1/campaigns/{}": ids["/v1/campaigns"], "/v1/rewards/{}": ids["/v1/rewards"],
                   "/v1/badges/{}": ids["/v1/badges"], "/v1/challenges/{}": ids["/v1/challenges"],
+                  "/v1/accounts/{}": ids["/v1/accounts"],
                   "/v1/codes/{}": "ISO-CODE", "/v1/orders/{}": "ISO-ORDER", "/v1/events/{}": "iso-e1",
                   "/v1/keys/{}": key["key_id"], "/v1/deliveries/{}": dl["data"][0]["delivery_id"]}
-        second = {"rewards": ids["/v1/rewards"], "vouchers": v["code"]}
+        second = {"rewards": ids["/v1/rewards"], "vouchers": v["code"], "users": m["id"]}
         with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src",
                                "api", "routes.c")) as f:
             text = f.read()
