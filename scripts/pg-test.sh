@@ -18,16 +18,16 @@ start)
     mkdir -p "$DIR"
     [ -n "$AS" ] && chown postgres "$DIR"
     $AS "$BIN/initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 --locale=C >"$DIR/initdb.log" 2>&1
-    # One retry: a cluster stopped moments ago on the same port can still hold it.
-    for try in 1 2; do
+    # Retries: a cluster stopped moments ago on the same port can still hold it.
+    for try in 1 2 3 4 5; do
         if $AS "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
             -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=64MB" \
             start >/dev/null; then
             break
         fi
         tail -20 "$DIR/server.log" >&2
-        [ "$try" = 2 ] && exit 1
-        sleep 2
+        [ "$try" = 5 ] && exit 1
+        sleep 3
     done
     echo "postgres://postgres@127.0.0.1:$PORT/"
     ;;

@@ -34,6 +34,7 @@ typedef struct event_input {
     const char *id, *type, *external_id, *channel;
     int64_t member_id, occurred_at;
     int64_t nps, satisfaction; /* survey answers, -1 when absent */
+    const char *brand;         /* a brand of a coalition program, or NULL */
     const char *order_id;      /* purchase: order.id; refund: order_id */
     int64_t total;             /* purchase: order.total, paid for goods */
     int64_t shipping;          /* purchase: order.shipping */
@@ -104,6 +105,18 @@ static int purchase_or_reply(fd_req *r, event_input *in)
     return lines_or_reply(r, json_object_get(order, "lines"), exponent);
 }
 
+/* A brand named by an event must be one of the program's (docs/engagement.md). */
+static int brand_or_reply(fd_req *r, const char *brand)
+{
+    int64_t id;
+    if (!brand) return FD_OK;
+    int rc = fd_db_one_i64(r->db, "SELECT id FROM brands WHERE program_id = $1 AND code = $2",
+                           FD_PARAMS(FD_I(r->program.id), FD_S(brand)), &id);
+    if (rc == FD_ENOTFOUND) return bad(r, "brand", "unknown brand: create it with POST /v1/brands");
+    if (rc) fd_reply_status(r, rc, NULL);
+    return rc;
+}
+
 /* attributes.nps (0..10) and attributes.satisfaction (1..5): survey
  * answers the KPI report counts (docs/analytics.md). */
 static int survey_or_reply(fd_req *r, const json_t *attrs, event_input *in)
@@ -135,6 +148,7 @@ static int input_or_reply(fd_req *r, event_input *in, bool simulation)
         body_ident_or_reply(r, "external_id", false, &in->external_id) ||
         body_int_or_reply(r, "member_id", false, 1, INT64_MAX, &in->member_id, NULL) ||
         body_str_or_reply(r, "channel", false, &in->channel) ||
+        body_ident_or_reply(r, "brand", false, &in->brand) ||
         body_time_or_reply(r, "occurred_at", &in->occurred_at, &present))
         return FD_EINVAL;
     if (!present) in->occurred_at = fd_now();
@@ -143,7 +157,7 @@ static int input_or_reply(fd_req *r, event_input *in, bool simulation)
     json_t *attrs = json_object_get(r->body, "attributes");
     if (attrs && !json_is_object(attrs))
         return bad(r, "attributes", "attributes must be an object");
-    if (survey_or_reply(r, attrs, in)) return FD_EINVAL;
+    if (survey_or_reply(r, attrs, in) || brand_or_reply(r, in->brand)) return FD_EINVAL;
     bool refund = !strcmp(in->type, "refund");
     bool purchase = !strcmp(in->type, "purchase");
     in->guest = purchase && !simulation && !in->member_id && !in->external_id;
@@ -244,9 +258,10 @@ static int guest_purchase(fd_db *db, event_job *j, json_t *out)
     const event_input *in = j->in;
     int rc = fd_db_run(db,
                        "INSERT INTO guest_orders(program_id, order_id, total, refunded, channel,"
-                       " occurred_at, created_at) VALUES ($1, $2, $3, 0, $4, $5, $6)",
+                       " occurred_at, created_at, brand) VALUES ($1, $2, $3, 0, $4, $5, $6, $7)",
                        FD_PARAMS(FD_I(j->p->id), FD_S(in->order_id), FD_I(in->total),
-                                 FD_S(in->channel), FD_I(in->occurred_at), FD_I(fd_now())),
+                                 FD_S(in->channel), FD_I(in->occurred_at), FD_I(fd_now()),
+                                 FD_S(in->brand)),
                        NULL);
     if (rc == FD_ECONFLICT)
         return job_fail(&j->err, rc, "order_exists", "order.id", "order %s was already posted",
@@ -395,7 +410,7 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
         o.total = in->total;
         o.points = e.points;
         o.occurred_at = in->occurred_at;
-        rc = fd_order_insert(db, j->p->id, &o, in->channel, now);
+        rc = fd_order_insert(db, j->p->id, &o, in->channel, in->brand, now);
         if (rc == FD_ECONFLICT) rc = FD_EBUSY; /* raced by another process: retry, then see it */
     }
     json_t *referral = NULL;
@@ -562,7 +577,7 @@ static int event_job_run(fd_db *db, void *arg)
         json_object_set_new(out, "occurred_at", fd_json_time(in->occurred_at));
         j->result = json_canonical(out);
         rc = fd_event_insert(db, j->p->id, in->id, in->type, m.id, in->hash, j->result, in->channel,
-                             in->occurred_at, fd_now());
+                             in->brand, in->occurred_at, fd_now());
     }
     if (rc == FD_EOVERFLOW && !j->err.code)
         rc = job_fail(&j->err, rc, "out_of_range", NULL, "a balance would leave its range");

@@ -168,6 +168,11 @@ void h_order_rollback(fd_req *r);
 void h_stacking_get(fd_req *r);
 void h_stacking_put(fd_req *r);
 
+/* brands.c */
+void h_brands_create(fd_req *r);
+void h_brands_list(fd_req *r);
+void h_report_brands(fd_req *r);
+
 /* accounts.c */
 void h_accounts_create(fd_req *r);
 void h_account_get(fd_req *r);

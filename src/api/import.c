@@ -425,8 +425,8 @@ static int ledger_row(fd_db *db, void *arg)
     if (rc == FD_ENOFUNDS)
         rc = job_fail(&j->err, rc, "insufficient_points", "points", "the member has fewer points");
     if (!rc)
-        rc = fd_event_insert(db, j->p->id, id, "ledger_import", m.id, "", "{}", NULL, fd_now(),
-                             fd_now());
+        rc = fd_event_insert(db, j->p->id, id, "ledger_import", m.id, "", "{}", NULL, NULL,
+                             fd_now(), fd_now());
     fd_member_clear(&m);
     return rc;
 }

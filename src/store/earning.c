@@ -77,10 +77,11 @@ static int context(fd_db *db, const fd_earning *e, const fd_local *lt, const fd_
     json_object_set_new(member, "orders_before", json_integer(e->orders_before));
     json_t *attrs = json_object_get(e->event, "attributes");
     json_t *c =
-        json_pack("{s:{s:O?, s:s, s:O?, s:o, s:O?}, s:o, s:o}", "event", "id",
+        json_pack("{s:{s:O?, s:s, s:O?, s:O?, s:o, s:O?}, s:o, s:o}", "event", "id",
                   json_object_get(e->event, "id"), "type", e->type, "channel",
-                  json_object_get(e->event, "channel"), "occurred_at", json_integer(e->occurred_at),
-                  "attributes", attrs, "member", member, "time", fd_time_context(lt));
+                  json_object_get(e->event, "channel"), "brand", json_object_get(e->event, "brand"),
+                  "occurred_at", json_integer(e->occurred_at), "attributes", attrs, "member",
+                  member, "time", fd_time_context(lt));
     if (!strcmp(e->type, "purchase")) json_object_set_new(c, "order", order_context(e, lines, n));
     *out = c;
     return FD_OK;

@@ -5,17 +5,19 @@
 
 #include <stdio.h>
 
-int fd_order_insert(fd_db *db, int64_t program_id, fd_order *o, const char *channel, int64_t now)
+int fd_order_insert(fd_db *db, int64_t program_id, fd_order *o, const char *channel,
+                    const char *brand, int64_t now)
 {
     return fd_db_one_i64(db,
                          "INSERT INTO orders(program_id, member_id, order_id, total, refunded,"
-                         " points, reversed, lot_id, channel, occurred_at, created_at, wallet_id)"
-                         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                         " points, reversed, lot_id, channel, occurred_at, created_at, wallet_id,"
+                         " brand) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                         " RETURNING id",
                          FD_PARAMS(FD_I(program_id), FD_I(o->member_id), FD_S(o->order_id),
                                    FD_I(o->total), FD_I(o->refunded), FD_I(o->points),
                                    FD_I(o->reversed), o->lot_id ? FD_I(o->lot_id) : FD_NULL,
                                    FD_S(channel), FD_I(o->occurred_at), FD_I(now),
-                                   o->wallet_id ? FD_I(o->wallet_id) : FD_NULL),
+                                   o->wallet_id ? FD_I(o->wallet_id) : FD_NULL, FD_S(brand)),
                          &o->id);
 }
 
@@ -77,14 +79,14 @@ int fd_event_get(fd_db *db, int64_t program_id, const char *event_id, char body_
 
 int fd_event_insert(fd_db *db, int64_t program_id, const char *event_id, const char *type,
                     int64_t member_id, const char *body_hash, const char *result,
-                    const char *channel, int64_t occurred_at, int64_t now)
+                    const char *channel, const char *brand, int64_t occurred_at, int64_t now)
 {
-    return fd_db_run(
-        db,
-        "INSERT INTO events(program_id, event_id, type, member_id, body_hash, result,"
-        " channel, occurred_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        FD_PARAMS(FD_I(program_id), FD_S(event_id), FD_S(type),
-                  member_id ? FD_I(member_id) : FD_NULL, FD_S(body_hash), FD_S(result),
-                  FD_S(channel), FD_I(occurred_at), FD_I(now)),
-        NULL);
+    return fd_db_run(db,
+                     "INSERT INTO events(program_id, event_id, type, member_id, body_hash, result,"
+                     " channel, brand, occurred_at, created_at)"
+                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     FD_PARAMS(FD_I(program_id), FD_S(event_id), FD_S(type),
+                               member_id ? FD_I(member_id) : FD_NULL, FD_S(body_hash), FD_S(result),
+                               FD_S(channel), FD_S(brand), FD_I(occurred_at), FD_I(now)),
+                     NULL);
 }

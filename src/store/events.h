@@ -22,7 +22,9 @@ typedef struct fd_order {
     int64_t occurred_at;
 } fd_order;
 
-int fd_order_insert(fd_db *db, int64_t program_id, fd_order *o, const char *channel, int64_t now);
+/* channel and brand (of a coalition program) may be NULL. */
+int fd_order_insert(fd_db *db, int64_t program_id, fd_order *o, const char *channel,
+                    const char *brand, int64_t now);
 int fd_order_get(fd_db *db, int64_t program_id, const char *order_id, fd_order *out);
 int fd_order_save_refund(fd_db *db, const fd_order *o);
 
@@ -32,6 +34,6 @@ int fd_event_get(fd_db *db, int64_t program_id, const char *event_id, char body_
                  char **result);
 int fd_event_insert(fd_db *db, int64_t program_id, const char *event_id, const char *type,
                     int64_t member_id, const char *body_hash, const char *result,
-                    const char *channel, int64_t occurred_at, int64_t now);
+                    const char *channel, const char *brand, int64_t occurred_at, int64_t now);
 
 #endif

@@ -502,6 +502,18 @@ static const char *const MIGRATIONS[] = {
     "  created_at BIGINT NOT NULL,"
     "  PRIMARY KEY (account_id, member_id));"
     "CREATE UNIQUE INDEX account_members_member ON account_members(member_id);",
+
+    /* 15: brands of a coalition program: one wallet, per-brand rules and reports */
+    "CREATE TABLE brands ("
+    "  id INTEGER PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL REFERENCES programs(id),"
+    "  code TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE UNIQUE INDEX brands_code ON brands(program_id, code);"
+    "ALTER TABLE events ADD COLUMN brand TEXT;"
+    "ALTER TABLE orders ADD COLUMN brand TEXT;"
+    "ALTER TABLE guest_orders ADD COLUMN brand TEXT;",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

@@ -92,6 +92,10 @@ class Referrals(RuleTest):
         self.assertEqual(self.enroll("ab-d", code)["referral"]["reason"], "referrer_limit")
         s, again = self.req("POST", "/v1/members/%d/referral" % b["id"], {"code": code})
         self.assertEqual(again["referral"]["reason"], "already_referred")
+        gone = self.member("ab-gone")
+        gone_code = self.code_of(gone)["code"]
+        self.assertEqual(self.req("POST", "/v1/members/%d/erase" % gone["id"], {})[0], 200)
+        self.assertEqual(self.enroll("ab-e", gone_code)["referral"]["reason"], "referrer_closed")
         s, ref = self.req("GET", "/v1/members/%d/referral" % ana["id"])
         self.assertEqual(sorted(x.get("reason", x["status"]) for x in ref["referrals"]),
                          sorted(["same_payment_fingerprint", "self_referral", "not_new", "pending",
@@ -275,6 +279,50 @@ class CompanyAccounts(RuleTest):
                          "external_id_taken")
         rc, out, err = self.srv.cli("check")
         self.assertEqual(rc, 0, out + err)
+
+
+class Coalition(RuleTest):
+    """Several brands in one coalition program: one wallet per member, each
+    brand its own earning rate, reports per brand and overall."""
+
+    def test_shared_wallet_per_brand_rates_and_reports(self):
+        for code, name in (("shoes-co", "Shoes & Co"), ("cafe", "Cafe Nero")):
+            s, b = self.req("POST", "/v1/brands", {"code": code, "name": name})
+            self.assertEqual(s, 201, b)
+        self.assertError(self.req("POST", "/v1/brands", {"code": "cafe", "name": "again"}), 409, "code_taken")
+        for code, rate in (("shoes-co", "1"), ("cafe", "5")):
+            self.rule(name="rate " + code, trigger="purchase",
+                      condition={"==": [{"var": "event.brand"}, code]},
+                      effect={"type": "per_amount", "rate": rate})
+        ana = self.member("co-ana")
+        self.member("co-ben")
+        self.srv.set_clock("2048-05-10T12:00:00Z")
+        try:
+            def buy(eid, ext, total, brand):
+                s, e = self.req("POST", "/v1/events", {"id": eid, "type": "purchase", "external_id": ext,
+                                                       "brand": brand, "order": {"id": "o-" + eid,
+                                                       "total": total, "currency": "EUR"}})
+                self.assertEqual(s, 201, e)
+                return e
+            self.assertEqual(buy("co1", "co-ana", "100.00", "shoes-co")["points"], 100)
+            self.assertEqual(buy("co2", "co-ana", "4.00", "cafe")["points"], 20)
+            self.assertEqual(buy("co3", "co-ben", "6.00", "cafe")["points"], 30)
+            self.assertEqual(self.balance(ana), 120)              # one wallet across brands
+            self.assertError(self.req("POST", "/v1/events", {"id": "co4", "type": "purchase",
+                                                             "external_id": "co-ana", "brand": "nope",
+                                                             "order": {"id": "o-co4", "total": "1.00",
+                                                                       "currency": "EUR"}}), 422,
+                             "invalid_field", "brand")
+            s, rep = self.req("GET", "/v1/reports/brands?from=2048-05-01&to=2048-05-31")
+            self.assertEqual(s, 200, rep)
+            got = {b["brand"]: (b["orders"], b["revenue"], b["customers"], b["points_issued"])
+                   for b in rep["brands"]}
+            self.assertEqual(got, {"shoes-co": (1, "100.00", 1, 100), "cafe": (2, "10.00", 2, 50)})
+            o = rep["overall"]
+            self.assertEqual((o["orders"], o["revenue"], o["customers"], o["points_issued"]),
+                             (3, "110.00", 2, 150))
+        finally:
+            self.srv.req("POST", "/v1/_test/clock", {})
 
 
 class BrandIsolation(harness.ServerTest):
