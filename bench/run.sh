@@ -69,8 +69,70 @@ print("codes_generate_100000: %.2f s" % (time.time() - t0))
 PY
 wrk -t2 -c32 -d10s -s bench/cart.lua "http://127.0.0.1:$PORT" -- 1000 "$KEY" > "$OUT/wrk-cart.txt"
 echo "cart_redeem_http_32conn: $(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-cart.txt") carts/s" | tee -a "$OUT/results.txt"
+
+# Realistic traffic (issue 11): 20 earning rules, orders of 1-10 lines, 5 % retries, 2 % refunds.
+python3 - "$PORT" "$KEY" <<'PY'
+import sys, http.client, json
+port, key = int(sys.argv[1]), sys.argv[2]
+c = http.client.HTTPConnection("127.0.0.1", port)
+def send(method, path, body):
+    c.request(method, path, json.dumps(body), {"Authorization": "Bearer " + key})
+    r = c.getresponse(); r.read()
+    assert r.status in (200, 201), (path, r.status)
+send("PUT", "/v1/tiers", {"metric": "points", "window": {"type": "calendar_year"}, "tiers": [
+    {"name": "Bronze", "threshold": 0}, {"name": "Silver", "threshold": 1000}, {"name": "Gold", "threshold": 5000}]})
+send("POST", "/v1/segments", {"name": "loyal", "condition": {">=": [{"var": "member.stats.orders_total"}, 5]}})
+for rule in json.load(open("bench/rules.json")):
+    send("POST", "/v1/earning-rules", rule)
+PY
+wrk -t2 -c32 -d15s --latency -s bench/mixed.lua "http://127.0.0.1:$PORT" -- 1000 "$KEY" > "$OUT/wrk-mixed.txt"
+MIXED=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-mixed.txt")
+echo "earn_mixed_20rules_32conn: $MIXED events/s" | tee -a "$OUT/results.txt"
+echo "earn_mixed_20rules_32conn_p99: $(awk '$1 == "99%" {print $2}' "$OUT/wrk-mixed.txt")" | tee -a "$OUT/results.txt"
+# Latency at about half that rate (wrk has no rate control: 4 connections instead of 32).
+wrk -t1 -c4 -d10s --latency -s bench/mixed.lua "http://127.0.0.1:$PORT" -- 1000 "$KEY" > "$OUT/wrk-half.txt"
+echo "earn_mixed_4conn: $(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-half.txt") events/s" | tee -a "$OUT/results.txt"
+echo "earn_mixed_4conn_p99: $(awk '$1 == "99%" {print $2}' "$OUT/wrk-half.txt")" | tee -a "$OUT/results.txt"
+cat > "$OUT/balance.lua" <<LUA
+request = function()
+  return wrk.format("GET", "/v1/members/" .. math.random(1, 1000), {["Authorization"] = "Bearer $KEY"})
+end
+LUA
+wrk -t2 -c16 -d10s --latency -s "$OUT/balance.lua" "http://127.0.0.1:$PORT" > "$OUT/wrk-balance.txt"
+echo "get_balance_16conn: $(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-balance.txt") requests/s" | tee -a "$OUT/results.txt"
+echo "get_balance_16conn_p99: $(awk '$1 == "99%" {print $2}' "$OUT/wrk-balance.txt")" | tee -a "$OUT/results.txt"
+
+# Batch ingestion: 5 batches of 10,000 purchases, one client.
+python3 - "$PORT" "$KEY" <<'PY' | tee -a "$OUT/results.txt"
+import sys, http.client, json, time
+port, key = int(sys.argv[1]), sys.argv[2]
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+t0, n = time.time(), 0
+for b in range(5):
+    events = [{"id": "bt-%d-%d" % (b, i), "type": "purchase", "external_id": "m%d" % (i % 1000 + 1),
+               "order": {"id": "bo-%d-%d" % (b, i), "total": "%d.00" % (i % 300 + 1), "currency": "EUR"}}
+              for i in range(10000)]
+    c.request("POST", "/v1/events:batch", json.dumps({"events": events}), {"Authorization": "Bearer " + key})
+    r = c.getresponse(); r.read()
+    assert r.status == 200, r.status
+    n += len(events)
+print("batch_10000_events: %.0f events/s" % (n / (time.time() - t0)))
+PY
 kill $PID; wait $PID 2>/dev/null || true
 ./build/fidelis check --db "$DB" | tail -1
+
+# The peer baseline: pgbench's TPC-B-like transaction (a balance update and a history insert, the
+# shape of a points posting) on a throwaway local PostgreSQL with default durability, 32 clients.
+PGPORT=55439
+PGURL=$(sh scripts/pg-test.sh start $PGPORT)
+PGBENCH=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pgbench
+"$PGBENCH" -i -s 10 -q -h 127.0.0.1 -p $PGPORT -U postgres postgres > "$OUT/pgbench-init.txt" 2>&1
+"$PGBENCH" -c 32 -j 2 -T 15 -h 127.0.0.1 -p $PGPORT -U postgres postgres > "$OUT/pgbench.txt" 2>&1
+sh scripts/pg-test.sh stop $PGPORT
+TPS=$(awk '/^tps/ {print $3; exit}' "$OUT/pgbench.txt")
+echo "pgbench_tpcb_32conn: $TPS transactions/s" | tee -a "$OUT/results.txt"
+echo "earn_http_32conn_vs_pgbench: $(echo "scale=2; $RPS / $TPS" | bc) x" | tee -a "$OUT/results.txt"
+echo "earn_mixed_20rules_vs_pgbench: $(echo "scale=2; $MIXED / $TPS" | bc) x" | tee -a "$OUT/results.txt"
 
 python3 - "$OUT/results.txt" "$OUT/results.json" "$(git rev-parse --short HEAD)" <<'PY'
 import json, sys
