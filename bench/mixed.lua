@@ -29,11 +29,11 @@ local function purchase()
     local qty = math.random(1, 3)
     total = total + price * qty
     lines[i] = string.format('{"sku":"SKU-%d","category":"%s","quantity":%d,"unit_price":"%d.%02d"}',
-      math.random(1, 500), CATEGORIES[math.random(1, 5)], qty, price // 100, price % 100)
+      math.random(1, 500), CATEGORIES[math.random(1, 5)], qty, math.floor(price / 100), price % 100)
   end
   local body = string.format(
     '{"id":"%s","type":"purchase","external_id":"m%d","channel":"%s","order":{"id":"%s","total":"%d.%02d","currency":"EUR","lines":[%s]}}',
-    id, math.random(1, members), math.random() < 0.5 and "web" or "store", id, total // 100, total % 100,
+    id, math.random(1, members), math.random() < 0.5 and "web" or "store", id, math.floor(total / 100), total % 100,
     table.concat(lines, ","))
   if #sent < 1000 then sent[#sent + 1] = body else sent[math.random(1, 1000)] = body end
   if #orders < 1000 then orders[#orders + 1] = id else orders[math.random(1, 1000)] = id end
