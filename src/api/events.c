@@ -256,13 +256,13 @@ static int applied_meanwhile(fd_db *db, const event_job *j)
 static int guest_purchase(fd_db *db, event_job *j, json_t *out)
 {
     const event_input *in = j->in;
-    int rc = fd_db_run(db,
-                       "INSERT INTO guest_orders(program_id, order_id, total, refunded, channel,"
-                       " occurred_at, created_at, brand) VALUES ($1, $2, $3, 0, $4, $5, $6, $7)",
-                       FD_PARAMS(FD_I(j->p->id), FD_S(in->order_id), FD_I(in->total),
-                                 FD_S(in->channel), FD_I(in->occurred_at), FD_I(fd_now()),
-                                 FD_S(in->brand)),
-                       NULL);
+    int rc =
+        fd_db_run(db,
+                  "INSERT INTO guest_orders(program_id, order_id, total, refunded, channel,"
+                  " occurred_at, created_at, brand) VALUES ($1, $2, $3, 0, $4, $5, $6, $7)",
+                  FD_PARAMS(FD_I(j->p->id), FD_S(in->order_id), FD_I(in->total), FD_S(in->channel),
+                            FD_I(in->occurred_at), FD_I(fd_now()), FD_S(in->brand)),
+                  NULL);
     if (rc == FD_ECONFLICT)
         return job_fail(&j->err, rc, "order_exists", "order.id", "order %s was already posted",
                         in->order_id);

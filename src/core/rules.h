@@ -50,8 +50,8 @@ typedef struct fd_rule {
     char trigger[65];
     int64_t campaign_id; /* earns only while its campaign is on, in its period and audience */
     int priority;        /* higher first */
-    bool exclusive;     /* when it awards, lower-priority rules are skipped */
-    jl_expr *condition; /* NULL: always */
+    bool exclusive;      /* when it awards, lower-priority rules are skipped */
+    jl_expr *condition;  /* NULL: always */
 
     fd_effect effect;
     int64_t rate_milli;    /* per_amount: thousandths of a point per major unit */
@@ -106,10 +106,10 @@ typedef struct fd_earn_input {
     int64_t total, shipping; /* paid for goods, shipping */
     const fd_earn_line *lines;
     size_t nlines;
-    const char *tier;          /* member's tier name or NULL */
-    int64_t tier_rate_milli;   /* the tier's earn_rate benefit, 0 if none */
-    int64_t tier_factor_milli; /* the tier's earn_multiplier benefit, 0 if none */
-    int64_t order_count;       /* the member's orders including this one */
+    const char *tier;              /* member's tier name or NULL */
+    int64_t tier_rate_milli;       /* the tier's earn_rate benefit, 0 if none */
+    int64_t tier_factor_milli;     /* the tier's earn_multiplier benefit, 0 if none */
+    int64_t order_count;           /* the member's orders including this one */
     const int64_t *open_campaigns; /* campaigns whose rules may earn now, for this member */
     size_t nopen_campaigns;
 } fd_earn_input;
