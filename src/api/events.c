@@ -798,7 +798,7 @@ typedef struct batch_item {
     json_t *out; /* result, or the error object */
 } batch_item;
 
-#define BATCH_CHUNK 500 /* events per transaction within a batch */
+#define BATCH_CHUNK 50 /* events per transaction within a batch */
 
 typedef struct batch_job {
     batch_item *items;
