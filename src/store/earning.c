@@ -231,17 +231,25 @@ int fd_earning_apply(fd_db *db, fd_earning *e, fd_member *m, bool pending, fd_po
         post.reason = "program base rate";
         return e->points ? fd_ledger_credit(db, &p, m, e->points, pending, &post, NULL) : FD_OK;
     }
-    for (size_t i = 0; i < e->rs->n; i++) {
+    /* One lot for the event, one journal entry per rule that awarded. */
+    size_t n = 0;
+    int64_t *points = fd_calloc(e->rs->n + 1, sizeof *points);
+    fd_posting *posts = fd_calloc(e->rs->n + 1, sizeof *posts);
+    int rc = FD_OK;
+    for (size_t i = 0; i < e->rs->n && !rc; i++) {
         const fd_rule_outcome *o = &e->outcomes[i];
         if (o->points <= 0) continue;
-        post.reason = o->rule->name;
-        post.rule_id = o->rule->id;
-        post.rule_version = o->rule->version;
-        int rc = fd_ledger_credit(db, &p, m, o->points, pending, &post, NULL);
-        if (!rc) rc = count_usage(db, e, i, m->id, o->points);
-        if (rc) return rc;
+        posts[n] = post;
+        posts[n].reason = o->rule->name;
+        posts[n].rule_id = o->rule->id;
+        posts[n].rule_version = o->rule->version;
+        points[n++] = o->points;
+        rc = count_usage(db, e, i, m->id, o->points);
     }
-    return FD_OK;
+    if (!rc && n) rc = fd_ledger_credit_parts(db, &p, m, points, posts, n, pending, NULL);
+    free(points);
+    free(posts);
+    return rc;
 }
 
 json_t *fd_earning_breakdown(const fd_earning *e, bool everything)

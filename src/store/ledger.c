@@ -18,10 +18,10 @@
     " balance_after, lot_id, event_id, order_id, reason, actor, created_at, rule_id,"              \
     " rule_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
 
-/* Appends one journal entry and applies it to m and its row; *entry (may be
- * NULL) receives the entry's id. */
-static int journal_entry(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpending, int64_t lot_id,
-                         const fd_posting *post, int64_t *entry)
+/* Appends one journal entry and applies it to m in memory; *entry (may be
+ * NULL) receives the entry's id. The caller saves m's balance. */
+static int append_entry(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpending, int64_t lot_id,
+                        const fd_posting *post, int64_t *entry)
 {
     int64_t balance, pending;
     if (fd_add_i64(m->balance, dpoints, &balance) || fd_add_i64(m->pending, dpending, &pending) ||
@@ -47,7 +47,15 @@ static int journal_entry(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpend
     if (rc) return rc;
     m->balance = balance;
     m->pending = pending;
-    return fd_member_save_balance(db, m);
+    return FD_OK;
+}
+
+/* One journal entry, applied to m and its row. */
+static int journal_entry(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpending, int64_t lot_id,
+                         const fd_posting *post, int64_t *entry)
+{
+    int rc = append_entry(db, m, dpoints, dpending, lot_id, post, entry);
+    return rc ? rc : fd_member_save_balance(db, m);
 }
 
 static int journal(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpending, int64_t lot_id,
@@ -56,12 +64,15 @@ static int journal(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpending, i
     return journal_entry(db, m, dpoints, dpending, lot_id, post, NULL);
 }
 
-int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t points, bool pending,
-                     const fd_posting *post, int64_t *lot_id)
+int fd_ledger_credit_parts(fd_db *db, const fd_program *p, fd_member *m, const int64_t *points,
+                           const fd_posting *posts, size_t n, bool pending, int64_t *lot_id)
 {
-    if (points <= 0 || points > FD_POINTS_MAX) return FD_EINVAL;
-    int64_t now = post->now, id;
-    int64_t lot_points = pending ? points : fd_credit_lot_points(m->balance, points);
+    int64_t total = 0, id;
+    for (size_t i = 0; i < n; i++)
+        if (points[i] <= 0 || fd_add_i64(total, points[i], &total)) return FD_EINVAL;
+    if (n == 0 || total > FD_POINTS_MAX) return FD_EINVAL;
+    int64_t now = posts[0].now;
+    int64_t lot_points = pending ? total : fd_credit_lot_points(m->balance, total);
     int64_t matures_at = pending ? fd_lot_matures_at(p, now) : now;
     int64_t expires_at = pending && p->expiry_from == FD_EXPIRY_FROM_ACTIVATION
                              ? FD_NEVER /* set when it matures */
@@ -72,14 +83,23 @@ int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t point
                       "INSERT INTO lots(program_id, member_id, points, remaining, status,"
                       " order_ref, earned_at, matures_at, expires_at, expiry_days)"
                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-                      FD_PARAMS(FD_I(m->program_id), FD_I(m->id), FD_I(points), FD_I(lot_points),
-                                FD_S(status), FD_S(post->order_id), FD_I(now), FD_I(matures_at),
+                      FD_PARAMS(FD_I(m->program_id), FD_I(m->id), FD_I(total), FD_I(lot_points),
+                                FD_S(status), FD_S(posts[0].order_id), FD_I(now), FD_I(matures_at),
                                 FD_I(expires_at), FD_I(p->expiry_days)),
                       &id);
-    if (rc) return rc;
-    rc = pending ? journal(db, m, 0, points, id, post) : journal(db, m, points, 0, id, post);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = pending ? append_entry(db, m, 0, points[i], id, &posts[i], NULL)
+                     : append_entry(db, m, points[i], 0, id, &posts[i], NULL);
+    if (!rc) rc = fd_member_save_balance(db, m);
     if (!rc && lot_id) *lot_id = id;
     return rc;
+}
+
+int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t points, bool pending,
+                     const fd_posting *post, int64_t *lot_id)
+{
+    if (points <= 0 || points > FD_POINTS_MAX) return FD_EINVAL;
+    return fd_ledger_credit_parts(db, p, m, &points, post, 1, pending, lot_id);
 }
 
 /* Takes up to amount points from m's spendable lots, FIFO by expiry with

@@ -7,6 +7,7 @@
 #define FD_STORE_LEDGER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/ledger.h"
@@ -31,6 +32,12 @@ typedef struct fd_posting {
  * Updates m's balances and row; *lot_id (may be NULL) receives the lot. */
 int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t points, bool pending,
                      const fd_posting *post, int64_t *lot_id);
+
+/* Credits several parts at once (the rules an event fired): one lot holds
+ * their sum, and each part has its own journal entry (posts[i], naming its
+ * rule) pointing at that lot. All parts share the lot's expiry. */
+int fd_ledger_credit_parts(fd_db *db, const fd_program *p, fd_member *m, const int64_t *points,
+                           const fd_posting *posts, size_t n, bool pending, int64_t *lot_id);
 
 /* Debits points from m's spendable lots, FIFO by expiry, the lots of order
  * first_order first when not NULL. When the lots hold less: FD_ENOFUNDS,
