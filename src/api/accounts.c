@@ -71,9 +71,12 @@ static int account_run(fd_db *db, void *arg)
             return job_fail(&j->err, rc, "external_id_taken", "external_id",
                             "another account has this external_id");
     } else {
-        rc = fd_db_one_i64(db, "SELECT id FROM members WHERE program_id = $1 AND id = $2",
+        /* a member of the program, and not an account's wallet */
+        rc = fd_db_one_i64(db,
+                           "SELECT id FROM members WHERE program_id = $1 AND id = $2 AND id NOT IN"
+                           " (SELECT wallet_id FROM accounts WHERE program_id = $1)",
                            FD_PARAMS(FD_I(j->a.program_id), FD_I(j->member_id)), &exists);
-        if (rc == FD_ENOTFOUND || (!rc && j->member_id == j->a.wallet_id))
+        if (rc == FD_ENOTFOUND)
             return job_fail(&j->err, FD_ENOTFOUND, "member_not_found", "member_id",
                             "no such member");
         if (!rc)

@@ -305,7 +305,7 @@ static bool form_field(const char *body, size_t len, const char *name, char *out
             for (size_t j = i + n + 1; j < end && k + 1 < cap; j++) {
                 char ch = body[j];
                 if (ch == '+') ch = ' ';
-                if (ch == '%' && j + 2 < end + 1 && j + 2 < len + 1) {
+                if (ch == '%' && j + 2 < end) { /* both hex digits inside the field */
                     char hex[3] = {body[j + 1], body[j + 2], 0};
                     ch = (char)strtol(hex, NULL, 16);
                     j += 2;

@@ -277,6 +277,8 @@ class CompanyAccounts(RuleTest):
         self.assertEqual(self.balance(buyer), 10)
         self.assertError(self.req("POST", "/v1/accounts", {"external_id": "acme", "name": "again"}), 409,
                          "external_id_taken")
+        self.assertError(self.req("POST", "/v1/accounts/%d/users" % other["id"],
+                                  {"member_id": wallet, "role": "admin"}), 404, "member_not_found")
         rc, out, err = self.srv.cli("check")
         self.assertEqual(rc, 0, out + err)
 

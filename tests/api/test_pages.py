@@ -134,6 +134,12 @@ class Pages(unittest.TestCase):
         self.assertIn("no longer valid", out["notice"])
         status, body, ctype = srv.raw("GET", "/c/999999")
         self.assertEqual((status, ctype.split(";")[0]), (404, "text/html"))
+        for form in (b"email=a%4", b"email=%", b"consent=yes&email=%zz@x", b"\x00\xff&&==", b"",
+                     b"email=" + b"a" * 5000 + b"@example.com&consent=yes"):
+            status, body, ctype = srv.raw("POST", "/c/%d/signup" % camp["id"], form,
+                                          {"Content-Type": "application/x-www-form-urlencoded"})
+            self.assertEqual(status, 422, (form[:40], body[:200]))
+            self.assertIn(b"valid email", body)
 
     def test_static_files_are_served_safely(self):
         srv = self.srv
