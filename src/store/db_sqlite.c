@@ -15,6 +15,8 @@
 
 #define CACHE_SLOTS 512 /* power of two, > the number of distinct statements */
 #define PARAMS_MAX 32
+#define CONTROL_SLOTS 16 /* transaction statements (BEGIN, SAVEPOINT job...) kept prepared */
+#define CONTROL_MAX 64   /* longest statement text kept so */
 
 typedef struct sq_stmt {
     fd_stmt base;
@@ -25,10 +27,18 @@ typedef struct sq_stmt {
     unsigned char map[PARAMS_MAX + 1]; /* $k -> SQLite parameter index */
 } sq_stmt;
 
+typedef struct sq_control {
+    char sql[CONTROL_MAX];
+    sqlite3_stmt *st;
+} sq_control;
+
 typedef struct sq_db {
     fd_db base;
     sqlite3 *h;
     sq_stmt *cache[CACHE_SLOTS];
+    /* BEGIN, COMMIT, SAVEPOINT and RELEASE run for every write job; their text
+     * is built at run time (savepoint names), so they are cached by text. */
+    sq_control control[CONTROL_SLOTS];
 } sq_db;
 
 static const fd_db_driver sqlite_driver;
@@ -60,14 +70,39 @@ static void sq_close(fd_db *db)
             free(d->cache[i]);
         }
     }
+    for (int i = 0; i < CONTROL_SLOTS; i++)
+        sqlite3_finalize(d->control[i].st);
     sqlite3_close_v2(d->h);
     free(d);
+}
+
+/* The prepared statement of a short single statement, from the control
+ * cache (prepared on first use), or NULL when the text is not one. */
+static sqlite3_stmt *control(sq_db *d, const char *sql)
+{
+    size_t n = strlen(sql);
+    if (n >= CONTROL_MAX || strchr(sql, ';')) return NULL;
+    for (int i = 0; i < CONTROL_SLOTS; i++) {
+        sq_control *c = &d->control[i];
+        if (c->st && !strcmp(c->sql, sql)) return c->st;
+        if (!c->st) {
+            if (sqlite3_prepare_v3(d->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->st, NULL))
+                return NULL;
+            memcpy(c->sql, sql, n + 1);
+            return c->st;
+        }
+    }
+    return NULL; /* cache full: run it unprepared */
 }
 
 static int sq_exec(fd_db *db, const char *sql)
 {
     sq_db *d = (sq_db *)db;
-    return map_rc(d, sqlite3_exec(d->h, sql, NULL, NULL, NULL), "exec");
+    sqlite3_stmt *st = control(d, sql);
+    if (!st) return map_rc(d, sqlite3_exec(d->h, sql, NULL, NULL, NULL), "exec");
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return map_rc(d, rc, "exec");
 }
 
 static int prepare(sq_db *d, const char *sql, sq_stmt **out)
