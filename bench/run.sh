@@ -123,7 +123,7 @@ kill $PID; wait $PID 2>/dev/null || true
 
 # The peer baseline: pgbench's TPC-B-like transaction (a balance update and a history insert, the
 # shape of a points posting) on a throwaway local PostgreSQL with default durability, 32 clients.
-PGPORT=55439
+PGPORT=25439
 PGURL=$(sh scripts/pg-test.sh start $PGPORT)
 PGBENCH=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pgbench
 "$PGBENCH" -i -s 10 -q -h 127.0.0.1 -p $PGPORT -U postgres postgres > "$OUT/pgbench-init.txt" 2>&1
