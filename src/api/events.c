@@ -549,6 +549,11 @@ static int event_job_run(fd_db *db, void *arg)
     event_job *j = arg;
     const event_input *in = j->in;
     char hash[65];
+    /* a job may run again (a retry after another process won a race): start clean */
+    free(j->result);
+    j->result = NULL;
+    j->duplicate = false;
+    memset(&j->err, 0, sizeof j->err);
     int rc = fd_event_get(db, j->p->id, in->id, hash, &j->result);
     if (rc == FD_OK) {
         if (strcmp(hash, in->hash))
@@ -815,10 +820,6 @@ static int batch_job_run(fd_db *db, void *arg)
         if (it->status) continue; /* refused when parsed */
         int rc = fd_db_savepoint(db, "ev");
         if (rc) return rc;
-        it->job.duplicate = false;
-        free(it->job.result);
-        it->job.result = NULL;
-        memset(&it->job.err, 0, sizeof it->job.err);
         int erc = event_job_run(db, &it->job);
         if (erc == FD_EBUSY) return erc; /* a race with another process: the batch runs again */
         if (erc < 0) {

@@ -171,6 +171,7 @@ static int member_write_job(fd_db *db, void *arg)
     member_job *j = arg;
     const member_input *in = j->in;
     int64_t now = fd_now();
+    fd_member_clear(&j->m); /* from an earlier run of the job (a retry) */
     int rc = j->id
                  ? fd_member_get_locked(db, j->program_id, j->id, &j->m)
                  : fd_member_find(db, j->program_id, FD_LOOKUP_EXTERNAL_ID, in->external_id, &j->m);
@@ -416,6 +417,7 @@ static int consent_job_run(fd_db *db, void *arg)
 {
     consent_job *j = arg;
     int64_t now = fd_now();
+    fd_member_clear(&j->m); /* from an earlier run of the job (a retry) */
     int rc = j->op == 'c' ? fd_member_find_by_consent_token(db, j->program_id, j->token_hash, &j->m)
                           : fd_member_get_locked(db, j->program_id, j->id, &j->m);
     if (rc == FD_ENOTFOUND)

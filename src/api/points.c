@@ -110,6 +110,7 @@ static int adjust_job_run(fd_db *db, void *arg)
 {
     adjust_job *j = arg;
     int64_t now = fd_now();
+    fd_member_clear(&j->m); /* from an earlier run of the job (a retry) */
     int rc = fd_member_get_locked(db, j->program->id, j->id, &j->m);
     if (rc == FD_ENOTFOUND)
         return job_fail(&j->err, rc, "member_not_found", NULL, "no such member");
