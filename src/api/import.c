@@ -359,7 +359,7 @@ static void *member_worker(void *arg)
         if (fake.status == 201)
             w->rep->applied++;
         else if (fake.status == 200)
-            w->rep->duplicates++; /* already there: updated in place */
+            w->rep->updated++; /* already there: updated in place */
         else {
             json_t *reply = json_loads(fake.reply ? fake.reply : "{}", 0, NULL);
             reject(w->rep, w->o, line, fake.status, json_incref(json_object_get(reply, "error")));
@@ -696,8 +696,9 @@ void h_import(fd_req *r)
         return;
     }
     fd_reply(r, 200,
-             json_pack("{s:I, s:I, s:I, s:I, s:o}", "rows", (json_int_t)rep.rows, "applied",
-                       (json_int_t)rep.applied, "already_there", (json_int_t)rep.duplicates,
+             json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "rows", (json_int_t)rep.rows, "applied",
+                       (json_int_t)rep.applied, "updated", (json_int_t)rep.updated,
+                       "already_there", (json_int_t)rep.duplicates,
                        "rejected", (json_int_t)rep.rejected, "errors", rep.errors));
 }
 

@@ -23,6 +23,7 @@ typedef enum { FD_IMPORT_MEMBERS, FD_IMPORT_ORDERS, FD_IMPORT_LEDGER } fd_import
 
 typedef struct fd_import_report {
     int64_t rows, applied, duplicates, rejected;
+    int64_t updated; /* members: rows that changed a member already there */
     json_t *errors; /* [{"line","status","error"}], at most 1,000 kept */
 } fd_import_report;
 

@@ -542,8 +542,9 @@ static int cmd_import(int argc, char **argv, const opts *o)
     fd_store_close(s);
     if (in != stdin) fclose(in);
     if (io.rejects && io.rejects != stderr) fclose(io.rejects);
-    printf("%lld rows: %lld applied, %lld already there, %lld rejected (%.1f s)\n",
-           (long long)rep.rows, (long long)rep.applied, (long long)rep.duplicates,
+    printf("%lld rows: %lld applied, %lld updated, %lld already there, %lld rejected (%.1f s)\n",
+           (long long)rep.rows, (long long)rep.applied, (long long)rep.updated,
+           (long long)rep.duplicates,
            (long long)rep.rejected, secs);
     json_decref(rep.errors);
     if (rc) fprintf(stderr, "fidelis: import stopped: %s\n", fd_strerror(rc));

@@ -39,8 +39,10 @@ class Import(ServerTest):
         srv = self.srv
         rc, out, err = srv.cli("import", "members", self.write("m.csv", MEMBERS_CSV))
         self.assertEqual(rc, 0, err)
-        self.assertIn("4 rows: 3 applied, 0 already there, 1 rejected", out)
+        self.assertIn("4 rows: 3 applied, 0 updated, 0 already there, 1 rejected", out)
         self.assertIn("line 4: email: email is not a valid address", err)
+        rc, out, err = srv.cli("import", "members", self.write("m.csv", MEMBERS_CSV))
+        self.assertIn("4 rows: 0 applied, 3 updated, 0 already there, 1 rejected", out)  # again
         s, m = srv.req("GET", "/v1/members/lookup?external_id=imp-2")
         self.assertEqual(m["attributes"], {"country": "FR", "first_name": "Bob, Jr."})
 
@@ -48,7 +50,7 @@ class Import(ServerTest):
         rc, out, err = srv.cli("import", "orders", path)
         self.assertEqual(rc, 0, err)
         # records: IO-1 (2 lines), IO-2 bad total, IO-3 unknown member, IO-4 guest, refund, broken, IO-6
-        self.assertIn("7 rows: 4 applied, 0 already there, 3 rejected", out)
+        self.assertIn("7 rows: 4 applied, 0 updated, 0 already there, 3 rejected", out)
         self.assertIn("line 4: order.total", err)
         self.assertIn("line 5: external_id: no such member", err)
         self.assertIn("line 9: unterminated quote", err)
@@ -59,15 +61,15 @@ class Import(ServerTest):
         self.assertError(srv.req("GET", "/v1/orders/IO-2"), 404)  # nothing half-applied
 
         rc, out, err = srv.cli("import", "orders", path)  # again: nothing more
-        self.assertIn("7 rows: 0 applied, 4 already there, 3 rejected", out)
+        self.assertIn("7 rows: 0 applied, 0 updated, 4 already there, 3 rejected", out)
         self.assertEqual(srv.req("GET", "/v1/members/lookup?external_id=imp-1")[1]["balance"], 20)
 
         ledger = "external_id,points,reason,reference\nimp-2,500,migration from old program,L-1\nimp-2,-5000,too much,L-2\nnobody,5,x,L-3\n"
         lp = self.write("l.csv", ledger)
         rc, out, err = srv.cli("import", "ledger", lp)
-        self.assertIn("3 rows: 1 applied, 0 already there, 2 rejected", out)
+        self.assertIn("3 rows: 1 applied, 0 updated, 0 already there, 2 rejected", out)
         rc, out, err = srv.cli("import", "ledger", lp)
-        self.assertIn("3 rows: 0 applied, 1 already there, 2 rejected", out)
+        self.assertIn("3 rows: 0 applied, 0 updated, 1 already there, 2 rejected", out)
         s, m2 = srv.req("GET", "/v1/members/lookup?external_id=imp-2")
         self.assertEqual(m2["balance"], 8 + 500)
         rc, out, err = srv.cli("check")
