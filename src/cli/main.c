@@ -97,6 +97,7 @@ static const option_spec OPTIONS[] = {
     OPT("--webhook-backoff-ms", 'i', webhooks.backoff_ms),
     OPT("--webhook-max-attempts", 'i', webhooks.max_attempts),
     OPT("--webhook-interval-ms", 'i', webhooks.interval_ms),
+    OPT("--webhook-allow-private", 'f', webhooks.allow_private),
 };
 
 static const option_spec *find_option(const char *name)
@@ -442,6 +443,7 @@ static int cmd_serve(const opts *o)
                "                     [--job-interval SECONDS] [--demo] [--web DIR]\n"
                "                     [--webhook-timeout-ms 5000] [--webhook-backoff-ms 1000]\n"
                "                     [--webhook-max-attempts 15] [--webhook-interval-ms 1000]\n"
+               "                     [--webhook-allow-private]\n"
                "Serves the API (default 127.0.0.1:8080, $FIDELIS_LISTEN) and the web pages of\n"
                "--web DIR (default ./web: /member.html, /admin.html). --demo creates a demo\n"
                "program if the database has none and prints a new admin key.\n");
@@ -544,8 +546,7 @@ static int cmd_import(int argc, char **argv, const opts *o)
     if (io.rejects && io.rejects != stderr) fclose(io.rejects);
     printf("%lld rows: %lld applied, %lld updated, %lld already there, %lld rejected (%.1f s)\n",
            (long long)rep.rows, (long long)rep.applied, (long long)rep.updated,
-           (long long)rep.duplicates,
-           (long long)rep.rejected, secs);
+           (long long)rep.duplicates, (long long)rep.rejected, secs);
     json_decref(rep.errors);
     if (rc) fprintf(stderr, "fidelis: import stopped: %s\n", fd_strerror(rc));
     return rc ? 1 : 0;

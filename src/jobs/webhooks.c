@@ -3,6 +3,7 @@
  */
 #include "jobs/webhooks.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -105,6 +106,38 @@ static int claim(fd_db *db, void *arg)
     return FD_OK;
 }
 
+bool fd_address_private(const char *ip)
+{
+    unsigned char a[16];
+    if (inet_pton(AF_INET, ip, a) == 1) {
+        return a[0] == 127 || a[0] == 10 || a[0] == 0 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+               (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254) ||
+               (a[0] == 100 && (a[1] & 0xc0) == 64);
+    }
+    if (inet_pton(AF_INET6, ip, a) != 1) return true; /* not an address: refuse */
+    static const unsigned char MAPPED[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (!memcmp(a, MAPPED, 12)) {
+        char v4[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, a + 12, v4, sizeof v4);
+        return fd_address_private(v4);
+    }
+    static const unsigned char ZERO[15] = {0};
+    bool loopback_or_any = !memcmp(a, ZERO, 15) && (a[15] == 1 || a[15] == 0);
+    return loopback_or_any || (a[0] & 0xfe) == 0xfc /* fc00::/7 */ ||
+           (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) /* fe80::/10 */;
+}
+
+/* libcurl asks before sending on a connection it made: refuse private
+ * addresses (checked on the address connected to, so DNS cannot point a
+ * public name at an internal host). */
+static int check_peer(void *arg, char *primary_ip, char *local_ip, int primary_port, int local_port)
+{
+    (void)local_ip, (void)primary_port, (void)local_port;
+    bool *refused = arg;
+    *refused = fd_address_private(primary_ip);
+    return *refused ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+
 static size_t discard(char *p, size_t size, size_t n, void *arg)
 {
     (void)p, (void)arg;
@@ -133,11 +166,19 @@ static void send_one(CURL *c, due *d, const fd_webhook_settings *cfg, int64_t no
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    bool refused = false;
+    if (!cfg->allow_private) {
+        curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, check_peer);
+        curl_easy_setopt(c, CURLOPT_PREREQDATA, &refused);
+    }
     CURLcode res = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &d->status);
     curl_slist_free_all(h);
     d->ok = res == CURLE_OK && d->status >= 200 && d->status < 300;
-    if (res != CURLE_OK)
+    if (refused)
+        snprintf(d->error, sizeof d->error,
+                 "refused: the address is loopback or private (serve --webhook-allow-private)");
+    else if (res != CURLE_OK)
         snprintf(d->error, sizeof d->error, "%s", curl_easy_strerror(res));
     else if (!d->ok)
         snprintf(d->error, sizeof d->error, "HTTP %ld", d->status);

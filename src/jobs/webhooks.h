@@ -10,14 +10,22 @@
 
 #include <stdint.h>
 
+#include <stdbool.h>
+
 #include "store/store.h"
 
 typedef struct fd_webhook_settings {
-    int interval_ms;  /* idle poll interval */
-    int timeout_ms;   /* per request, connection included */
-    int backoff_ms;   /* first retry delay; doubles each attempt, capped at 1 hour */
-    int max_attempts; /* then the delivery is dead-lettered */
+    int interval_ms;    /* idle poll interval */
+    int timeout_ms;     /* per request, connection included */
+    int backoff_ms;     /* first retry delay; doubles each attempt, capped at 1 hour */
+    int max_attempts;   /* then the delivery is dead-lettered */
+    bool allow_private; /* deliver to loopback and private networks too (off: refused) */
 } fd_webhook_settings;
+
+/* True for addresses a webhook must not reach unless allowed: loopback,
+ * private (RFC 1918, unique local), link-local, carrier-grade NAT,
+ * unspecified, and IPv4 mapped into IPv6 from those. ip is numeric text. */
+bool fd_address_private(const char *ip);
 
 void fd_webhook_settings_default(fd_webhook_settings *s);
 

@@ -29,10 +29,11 @@ def fresh_database(directory):
 
 
 class Server:
-    def __init__(self, db_dir=None, threads=4, db=None, extra_args=()):
+    def __init__(self, db_dir=None, threads=4, db=None, extra_args=(), allow_private=True):
         self.dir = db_dir or tempfile.mkdtemp(prefix="fidelis-api-")
         self.db = db or fresh_database(self.dir)
-        self.extra_args = list(extra_args)
+        # the tests' webhook receivers listen on loopback, which production refuses by default
+        self.extra_args = list(extra_args) + (["--webhook-allow-private"] if allow_private else [])
         self.threads = threads
         self.proc = None
         self.admin_key = None

@@ -232,6 +232,37 @@ class Reminders(Webhooks):
             self.assertError(self.req("POST", "/v1/reminders", body), 422, "invalid_reminder", field)
 
 
+class PrivateAddresses(ServerTest):
+    """Without --webhook-allow-private, deliveries to loopback and private
+    networks are refused at connection time (whatever name the URL uses)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server(extra_args=FAST, allow_private=False)
+
+    def test_loopback_receiver_is_refused(self):
+        port = free_port()
+        rcv = Receiver(port)
+        try:
+            for url in ("http://127.0.0.1:%d/hook" % port, "http://localhost:%d/hook" % port):
+                s, hook = self.srv.req("POST", "/v1/webhooks", {"url": url, "events": ["*"]})
+                self.assertEqual(s, 201, hook)
+            self.srv.member("pa-1")
+            deadline = time.time() + 20
+            errors = []
+            while time.time() < deadline and len(errors) < 2:
+                errors = []
+                for hook_id in (1, 2):
+                    s, page = self.srv.req("GET", "/v1/webhooks/%d/deliveries" % hook_id)
+                    errors += [d["last_error"] for d in page["data"] if d["attempts"] > 0]
+                time.sleep(0.1)
+            self.assertEqual(len(errors), 2, errors)
+            self.assertTrue(all("loopback or private" in e for e in errors), errors)
+            self.assertEqual(rcv.received, [])
+        finally:
+            rcv.close()
+
+
 class DeadLetter(ServerTest):
     @classmethod
     def setUpClass(cls):
