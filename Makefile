@@ -3,13 +3,19 @@ JOBS ?= 2
 LISTEN ?= 127.0.0.1:8080
 DB ?= fidelis.db
 
-.PHONY: run test bench build deps clean format
+.PHONY: run test bench build deps deps-run clean format
 
-deps:
-	@./scripts/deps.sh
+# What building and serving need (libraries, the web pages' packages)...
+deps-run:
+	@./scripts/deps.sh run
 	@./scripts/web.sh
 
-build: deps
+# ...and what the tests add (PostgreSQL, Chromium, Python).
+deps:
+	@./scripts/deps.sh test
+	@./scripts/web.sh
+
+build: deps-run
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build -j $(JOBS)
 
@@ -26,7 +32,7 @@ test: deps
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
 # Benchmarks (not part of the tests): optimised build, real processes on loopback.
-bench: build
+bench: deps build
 	./bench/run.sh
 
 format:

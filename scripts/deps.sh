@@ -1,9 +1,12 @@
 #!/bin/sh
-# Installs the Debian packages Fidelis needs to build, run and test, if any is missing.
-# Safe to run repeatedly: it only calls apt-get when something is absent.
+# Installs the Debian packages Fidelis needs, if any is missing: `deps.sh run` what building
+# and serving need, `deps.sh test` (the default) also what the tests use (a PostgreSQL server,
+# Chromium for the page tests, Python). Safe to run repeatedly: apt-get only runs when
+# something is absent.
 set -e
 PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
-libsodium-dev libcmocka-dev libqrencode-dev libzint-dev libpng-dev libicu-dev libpq-dev libcurl4-openssl-dev libgsl-dev postgresql tzdata curl python3 python3-yaml sqlite3 chromium"
+libsodium-dev libcmocka-dev libqrencode-dev libzint-dev libpng-dev libicu-dev libpq-dev libcurl4-openssl-dev libgsl-dev tzdata python3"
+[ "${1:-test}" = run ] || PKGS="$PKGS postgresql curl python3-yaml sqlite3 chromium"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
