@@ -12,6 +12,7 @@
 #include "base/fd.h"
 #include "base/localtime.h"
 #include "core/calendar.h"
+#include "core/perr.h"
 #include "store/audit.h"
 #include "store/config.h"
 #include "store/context.h"
@@ -87,12 +88,10 @@ static int segment_body_or_reply(fd_req *r, def_job *j)
         return FD_EINVAL;
     }
     jl_expr *e;
-    char err[200];
-    if (jl_compile(cond, &e, err, sizeof err)) {
-        char field[128], *colon = strstr(err, ": ");
-        if (colon) *colon = 0;
-        snprintf(field, sizeof field, "condition%.100s", strcmp(err, "/") ? err : "");
-        fd_reply_error(r, 422, "invalid_segment", colon ? colon + 2 : err, field);
+    char field[128], msg[160];
+    fd_perr pe = {field, msg};
+    if (fd_perr_compile(&pe, "condition", cond, &e)) {
+        fd_reply_error(r, 422, "invalid_segment", msg, field);
         return FD_EINVAL;
     }
     jl_free(e);

@@ -7,6 +7,8 @@
 #ifndef FD_PERR_H
 #define FD_PERR_H
 
+#include "core/jsonlogic.h"
+
 typedef struct fd_perr {
     char *field; /* 128 bytes */
     char *msg;   /* 160 bytes */
@@ -14,5 +16,10 @@ typedef struct fd_perr {
 
 /* Fills e and returns FD_EINVAL, for `return fd_perr_set(e, "name", "...")`. */
 int fd_perr_set(fd_perr *e, const char *field, const char *msg);
+
+/* Compiles the JSONLogic `logic` of member `field` into *out; on FD_EINVAL
+ * e's field is field plus the failing node's path ("condition/and/1") and
+ * its message the reason. */
+int fd_perr_compile(fd_perr *e, const char *field, const json_t *logic, jl_expr **out);
 
 #endif

@@ -247,16 +247,8 @@ int fd_rule_parse(const json_t *def, fd_rule *r, char field[128], char msg[160])
     if (!rc) rc = parse_schedule(json_object_get(def, "schedule"), r, &e);
     if (!rc) rc = parse_limits(json_object_get(def, "limits"), r, &e);
     const json_t *cond = json_object_get(def, "condition");
-    if (!rc && cond && !json_is_null(cond)) {
-        char err[200];
-        rc = jl_compile(cond, &r->condition, err, sizeof err);
-        if (rc) { /* err is "<path>: <why>" */
-            char *colon = strstr(err, ": ");
-            if (colon) *colon = 0;
-            snprintf(field, 128, "condition%.100s", strcmp(err, "/") ? err : "");
-            snprintf(msg, 160, "%.150s", colon ? colon + 2 : err);
-        }
-    }
+    if (!rc && cond && !json_is_null(cond))
+        rc = fd_perr_compile(&e, "condition", cond, &r->condition);
     if (rc) fd_rule_clear(r);
     return rc;
 }

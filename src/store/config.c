@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/fd.h"
+#include "core/perr.h"
 
 #define CACHE_PROGRAMS 64
 
@@ -51,16 +52,10 @@ int fd_offer_parse(const json_t *def, fd_offer *o, char field[128], char msg[160
     const json_t *content = json_object_get(def, "content");
     if (content && !json_is_object(content))
         BAD("content", "content is an object (message, code, discount...)");
-    if (cond && !json_is_null(cond)) {
-        char err[200];
-        if (jl_compile(cond, &o->condition, err, sizeof err)) {
-            char *colon = strstr(err, ": ");
-            if (colon) *colon = 0;
-            snprintf(field, 128, "condition%.100s", strcmp(err, "/") ? err : "");
-            snprintf(msg, 160, "%.150s", colon ? colon + 2 : err);
-            fd_offer_clear(o);
-            return FD_EINVAL;
-        }
+    fd_perr e = {field, msg};
+    if (cond && !json_is_null(cond) && fd_perr_compile(&e, "condition", cond, &o->condition)) {
+        fd_offer_clear(o);
+        return FD_EINVAL;
     }
 #undef BAD
     o->definition = json_deep_copy(def);
