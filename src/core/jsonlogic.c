@@ -290,6 +290,52 @@ int jl_compile(const json_t *logic, jl_expr **out, char *err, size_t errlen)
     return FD_OK;
 }
 
+/* ---------- what an expression reads ---------- */
+
+/* Whether dotted paths a and b overlap: one is a prefix of the other at a
+ * dot boundary (the empty path is the whole data). */
+static bool paths_overlap(const char *a, size_t alen, const char *b)
+{
+    size_t blen = strlen(b), n = alen < blen ? alen : blen;
+    if (memcmp(a, b, n)) return false;
+    if (alen == blen || n == 0) return true;
+    return (alen > blen ? a[n] : b[n]) == '.';
+}
+
+/* Whether the path argument at node index k may name path. */
+static bool arg_may_read(const jl_expr *e, uint32_t k, const char *path)
+{
+    const node *a = &e->nodes[k];
+    if (a->op == OP_ARRAY) { /* missing's list form */
+        for (uint32_t i = 0; i < a->nargs; i++)
+            if (arg_may_read(e, e->kids[a->args + i], path)) return true;
+        return false;
+    }
+    if (a->op != OP_LIT || a->lit.t == JL_NULL || a->lit.t == JL_JSON) return true;
+    if (a->lit.t != JL_STR) return false; /* a number names an array index, never a key path */
+    return paths_overlap(a->lit.s, a->lit.len, path);
+}
+
+bool jl_may_read(const jl_expr *e, const char *path)
+{
+    for (uint32_t i = 0; e && i < e->nnodes; i++) {
+        const node *n = &e->nodes[i];
+        uint32_t first = 0, last = 0; /* path arguments [first, last) */
+        if (n->op == OP_VAR)
+            last = n->nargs ? 1 : 0;
+        else if (n->op == OP_MISSING)
+            last = n->nargs;
+        else if (n->op == OP_MISSING_SOME)
+            first = 1, last = n->nargs;
+        else
+            continue;
+        if (n->op == OP_VAR && n->nargs == 0) return true; /* the whole data */
+        for (uint32_t k = first; k < last; k++)
+            if (arg_may_read(e, e->kids[n->args + k], path)) return true;
+    }
+    return false;
+}
+
 /* ---------- scratch arena ---------- */
 
 typedef struct block {

@@ -12,6 +12,7 @@
 
 #include "base/fd.h"
 #include "core/perr.h"
+#include "store/stats.h"
 
 #define CACHE_PROGRAMS 64
 
@@ -280,6 +281,19 @@ const fd_reward *fd_config_reward(const fd_config *c, int64_t id)
     return NULL;
 }
 
+/* Whether a condition evaluated with every event's member context (segments,
+ * campaign audiences) reads the stats counters (fd_stats_json). */
+static bool reads_counters(const fd_config *c)
+{
+    bool yes = false;
+    for (size_t i = 0; i < c->nsegments; i++)
+        yes |= fd_stats_counters_read_by(c->segments[i].condition);
+    for (size_t i = 0; i < c->ncampaigns; i++)
+        for (int k = 0; k < c->campaigns[i].promo.nrules; k++)
+            yes |= fd_stats_counters_read_by(c->campaigns[i].promo.rules[k].condition);
+    return yes;
+}
+
 int fd_config_get(fd_db *db, const fd_program *p, fd_config **out)
 {
     size_t slot = (size_t)p->id % CACHE_PROGRAMS;
@@ -307,6 +321,7 @@ int fd_config_get(fd_db *db, const fd_program *p, fd_config **out)
         config_free(c);
         return rc;
     }
+    c->context_reads_counters = reads_counters(c);
     if (cache[slot] && --cache[slot]->refs == 0) config_free(cache[slot]);
     c->refs = 2;
     cache[slot] = c;

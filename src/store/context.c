@@ -79,7 +79,7 @@ json_t *fd_member_context_from(const fd_config *cfg, const fd_member *m, json_t 
 }
 
 int fd_member_context(fd_db *db, const fd_program *p, const fd_config *cfg, const fd_member *m,
-                      const fd_local *lt, int64_t now, json_t **out, int *tier)
+                      const fd_local *lt, int64_t now, bool counters, json_t **out, int *tier)
 {
     *tier = -1;
     if (!m) {
@@ -89,7 +89,8 @@ int fd_member_context(fd_db *db, const fd_program *p, const fd_config *cfg, cons
     }
     json_t *stats;
     int64_t today = fd_date_days((fd_date){lt->year, lt->month, lt->day});
-    int rc = fd_stats_json(db, m->id, today, p->exponent, &cfg->rfm, &stats);
+    counters = counters || cfg->context_reads_counters;
+    int rc = fd_stats_json(db, m->id, today, p->exponent, &cfg->rfm, counters, &stats);
     if (!rc) rc = fd_tier_effective(db, p, cfg, m, now, tier);
     if (rc) return rc;
     *out = fd_member_context_from(cfg, m, stats, *tier, lt, now);

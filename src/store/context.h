@@ -19,9 +19,11 @@ json_t *fd_time_context(const fd_local *lt);
 
 /* The "member" object: id, external_id, state, attributes, days_since_enrolment,
  * stats, tier, tier_benefits and segments (evaluated now). m may be NULL
- * (an anonymous simulation). *tier receives the effective tier index (-1). */
+ * (an anonymous simulation). *tier receives the effective tier index (-1).
+ * counters: include the stats counters (fd_stats_json); the segments are
+ * evaluated with them whenever one of their conditions reads them. */
 int fd_member_context(fd_db *db, const fd_program *p, const fd_config *cfg, const fd_member *m,
-                      const fd_local *lt, int64_t now, json_t **out, int *tier);
+                      const fd_local *lt, int64_t now, bool counters, json_t **out, int *tier);
 
 /* The same from aggregates already loaded (stats is stolen; tier is the
  * effective tier index), for scans over many members. */

@@ -72,7 +72,8 @@ static int context(fd_db *db, const fd_earning *e, const fd_local *lt, const fd_
                    size_t n, json_t **out, int *tier)
 {
     json_t *member;
-    int rc = fd_member_context(db, e->p, e->cfg, e->m, lt, e->occurred_at, &member, tier);
+    int rc = fd_member_context(db, e->p, e->cfg, e->m, lt, e->occurred_at, e->rs->reads_counters,
+                               &member, tier);
     if (rc) return rc;
     json_object_set_new(member, "orders_before", json_integer(e->orders_before));
     json_t *attrs = json_object_get(e->event, "attributes");

@@ -61,7 +61,8 @@ int fd_rule_award(fd_db *db, int64_t rule_id, int64_t points);
 typedef struct fd_ruleset {
     int64_t program_id, version;
     size_t n, defined;
-    bool campaigns; /* some rule belongs to a campaign */
+    bool campaigns;      /* some rule belongs to a campaign */
+    bool reads_counters; /* some rule's condition reads the stats counters */
     fd_rule *rules;
     const fd_rule **sorted;
     int refs; /* guarded by the cache lock */

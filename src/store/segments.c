@@ -149,7 +149,7 @@ static void evaluate(int64_t member_id, const fd_stats_raw *raw, void *arg)
     const fd_member *m = &c->m[lo];
     int tier = c->cfg->has_tiers ? fd_tier_index(&c->cfg->tiers, m->tier) : -1;
     json_t *member = fd_member_context_from(
-        c->cfg, m, fd_stats_build(raw, c->today, c->p->exponent, &c->cfg->rfm), tier, c->lt,
+        c->cfg, m, fd_stats_build(raw, c->today, c->p->exponent, &c->cfg->rfm, true), tier, c->lt,
         c->now);
     json_t *data = json_pack("{s:o, s:O}", "member", member, "time", c->time);
     jl_env env = {c->now, c->lt->weekday, c->lt->hour, c->lt->utc_offset_s};

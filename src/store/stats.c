@@ -181,7 +181,37 @@ static json_t *top_keys(const json_t *counts)
 
 static const int WINDOWS[] = {30, 90, 365};
 
-json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, const fd_rfm *rfm)
+/* The counters of fd_stats_build, as paths of the rule and segment context. */
+static const char *const COUNTER_PATHS[] = {
+    "member.stats.category_counts",    "member.stats.sku_counts",
+    "member.stats.top_categories",     "member.stats.top_skus",
+    "member.stats.favourite_category", "member.stats.channels",
+};
+
+bool fd_stats_counters_read_by(const jl_expr *e)
+{
+    for (size_t i = 0; i < sizeof COUNTER_PATHS / sizeof *COUNTER_PATHS; i++)
+        if (jl_may_read(e, COUNTER_PATHS[i])) return true;
+    return false;
+}
+
+/* The counters: per category and SKU by quantity, their top ten, channels. */
+static void add_counters(json_t *o, const fd_stats_raw *raw)
+{
+    json_t *cats = load_obj(raw->categories, false), *skus = load_obj(raw->skus, false),
+           *chans = load_obj(raw->channels, true);
+    json_t *tc = top_keys(cats), *ts = top_keys(skus);
+    json_object_set_new(o, "favourite_category",
+                        json_array_size(tc) ? json_incref(json_array_get(tc, 0)) : json_null());
+    json_object_set_new(o, "top_categories", tc);
+    json_object_set_new(o, "top_skus", ts);
+    json_object_set_new(o, "category_counts", cats);
+    json_object_set_new(o, "sku_counts", skus);
+    json_object_set_new(o, "channels", chans);
+}
+
+json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, const fd_rfm *rfm,
+                       bool counters)
 {
     json_t *o = json_object();
     for (int w = 0; w < 3; w++) {
@@ -194,8 +224,6 @@ json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, con
         json_object_set_new(o, key, json_integer(raw->points[w]));
     }
     bool has = raw->has_orders;
-    json_t *cats = load_obj(raw->categories, false), *skus = load_obj(raw->skus, false),
-           *chans = load_obj(raw->channels, true);
     json_object_set_new(o, "orders_total", json_integer(raw->orders_total));
     json_object_set_new(o, "spend_total", json_real(major(raw->spend_total, exponent)));
     json_object_set_new(o, "average_order_value",
@@ -206,14 +234,7 @@ json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, con
     json_object_set_new(o, "last_order", date_json(raw->last_order_day, has));
     json_object_set_new(o, "days_since_last_order",
                         has ? json_integer(today - raw->last_order_day) : json_null());
-    json_t *tc = top_keys(cats), *ts = top_keys(skus);
-    json_object_set_new(o, "favourite_category",
-                        json_array_size(tc) ? json_incref(json_array_get(tc, 0)) : json_null());
-    json_object_set_new(o, "top_categories", tc);
-    json_object_set_new(o, "top_skus", ts);
-    json_object_set_new(o, "category_counts", cats);
-    json_object_set_new(o, "sku_counts", skus);
-    json_object_set_new(o, "channels", chans);
+    if (counters) add_counters(o, raw);
     if (rfm && rfm->has && has) {
         int r = fd_rfm_score(rfm->recency, today - raw->last_order_day, true);
         int f = fd_rfm_score(rfm->frequency, raw->orders_total, false);
@@ -263,14 +284,38 @@ int fd_stats_rfm_cuts(fd_db *db, int64_t program_id, int64_t today, fd_rfm *rfm)
     return rc;
 }
 
+/* The three windows of one member in one pass over its last 365 days. */
+static int windows(fd_db *db, int64_t member_id, int64_t today, fd_stats_raw *raw)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db,
+                         "SELECT SUM(CASE WHEN day >= $3 THEN spend ELSE 0 END),"
+                         " SUM(CASE WHEN day >= $3 THEN orders ELSE 0 END),"
+                         " SUM(CASE WHEN day >= $3 THEN points ELSE 0 END),"
+                         " SUM(CASE WHEN day >= $4 THEN spend ELSE 0 END),"
+                         " SUM(CASE WHEN day >= $4 THEN orders ELSE 0 END),"
+                         " SUM(CASE WHEN day >= $4 THEN points ELSE 0 END),"
+                         " SUM(spend), SUM(orders), SUM(points)"
+                         " FROM member_days WHERE member_id = $1 AND day >= $5 AND day <= $2",
+                         FD_PARAMS(FD_I(member_id), FD_I(today), FD_I(today - WINDOWS[0] + 1),
+                                   FD_I(today - WINDOWS[1] + 1), FD_I(today - WINDOWS[2] + 1)),
+                         &st);
+    if (rc) return rc;
+    rc = fd_stmt_next(st);
+    for (int w = 0; rc == 1 && w < 3; w++) { /* SUM of no rows is NULL: read as 0 */
+        raw->spend[w] = fd_stmt_i64(st, 3 * w);
+        raw->orders[w] = fd_stmt_i64(st, 3 * w + 1);
+        raw->points[w] = fd_stmt_i64(st, 3 * w + 2);
+    }
+    fd_stmt_done(st);
+    return rc < 0 ? rc : FD_OK;
+}
+
 int fd_stats_json(fd_db *db, int64_t member_id, int64_t today, int exponent, const fd_rfm *rfm,
-                  json_t **out)
+                  bool counters, json_t **out)
 {
     fd_stats_raw raw = {0};
-    int rc = FD_OK;
-    for (int w = 0; w < 3 && !rc; w++)
-        rc = fd_stats_window(db, member_id, today - WINDOWS[w] + 1, today + 1, &raw.spend[w],
-                             &raw.orders[w], &raw.points[w]);
+    int rc = windows(db, member_id, today, &raw);
     fd_stmt *st;
     if (!rc)
         rc = fd_db_query(
@@ -290,7 +335,7 @@ int fd_stats_json(fd_db *db, int64_t member_id, int64_t today, int exponent, con
         raw.skus = fd_stmt_text(st, 5);
         raw.channels = fd_stmt_text(st, 6);
     }
-    if (rc >= 0) *out = fd_stats_build(&raw, today, exponent, rfm);
+    if (rc >= 0) *out = fd_stats_build(&raw, today, exponent, rfm, counters);
     fd_stmt_done(st);
     return rc < 0 ? rc : FD_OK;
 }

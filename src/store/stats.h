@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/jsonlogic.h"
 #include "core/rfm.h"
 #include "store/db.h"
 
@@ -45,10 +46,18 @@ typedef struct fd_stats_raw {
 } fd_stats_raw;
 
 /* The "stats" object of the rule and segment context, as of local day
- * `today` (exponent for amounts as numbers). New reference. */
+ * `today` (exponent for amounts as numbers). New reference. Without
+ * counters, the per-category, per-SKU and channel figures (category_counts,
+ * sku_counts, top_categories, top_skus, favourite_category, channels) are
+ * left out: they are the costly part, and only conditions that name them
+ * need them (fd_stats_counters_read_by). */
 int fd_stats_json(fd_db *db, int64_t member_id, int64_t today, int exponent, const fd_rfm *rfm,
-                  json_t **out);
-json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, const fd_rfm *rfm);
+                  bool counters, json_t **out);
+json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, const fd_rfm *rfm,
+                       bool counters);
+
+/* Whether condition e may read one of the counters above. */
+bool fd_stats_counters_read_by(const jl_expr *e);
 
 /* Computes the program's RFM cut points (quintiles over members with
  * orders) as of local day today; rfm->has is false without orders. */

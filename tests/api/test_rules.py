@@ -216,6 +216,46 @@ class Earning(RuleTest):
         self.assertEqual(self.balance(m), 0)
 
 
+class CountersInContext(RuleTest):
+    """The earn path builds the per-category and per-SKU counters only when a
+    condition reads them (docs/performance.md): rules, segments and campaign
+    audiences that do must still see them."""
+
+    SHOES = [{"sku": "S1", "category": "shoes", "quantity": 2, "unit_price": "10.00"}]
+
+    def test_rule_reading_favourite_category(self):
+        self.rule(name="shoe lovers", trigger="purchase", effect={"type": "fixed", "points": 7},
+                  condition={"==": [{"var": "member.stats.favourite_category"}, "shoes"]})
+        self.member("c1")
+        self.assertEqual(self.buy("e1", "c1", "20.00", self.SHOES)["points"], 0)  # counted after
+        self.assertEqual(self.buy("e2", "c1", "20.00", self.SHOES)["points"], 7)
+
+    def test_segment_reading_sku_counts_feeds_a_rule(self):
+        s, seg = self.req("POST", "/v1/segments", {"name": "s1 fans", "condition": {
+            ">=": [{"var": "member.stats.sku_counts.S1"}, 4]}})
+        self.assertEqual(s, 201, seg)
+        self.rule(name="fans", trigger="purchase", effect={"type": "fixed", "points": 9},
+                  condition={"in": ["s1 fans", {"var": "member.segments"}]})
+        self.member("c1")
+        self.assertEqual(self.buy("e1", "c1", "20.00", self.SHOES)["points"], 0)
+        self.assertEqual(self.buy("e2", "c1", "20.00", self.SHOES)["points"], 0)  # 2 so far
+        self.assertEqual(self.buy("e3", "c1", "20.00", self.SHOES)["points"], 9)  # 4
+
+    def test_rules_reading_channels_and_category_counts(self):
+        self.rule(name="web again", trigger="purchase", effect={"type": "fixed", "points": 3},
+                  condition={"in": ["web", {"var": "member.stats.channels"}]})
+        self.rule(name="object", trigger="purchase", effect={"type": "fixed", "points": 5},
+                  condition={"!!": {"var": "member.stats.category_counts.shoes"}})
+        self.member("c1")
+        for eid, points in (("e1", 0), ("e2", 8)):
+            s, e = self.req("POST", "/v1/events", {
+                "id": eid, "type": "purchase", "external_id": "c1", "channel": "web",
+                "order": {"id": "o-" + eid, "total": "20.00", "currency": "EUR",
+                          "lines": self.SHOES}})
+            self.assertEqual(s, 201, e)
+            self.assertEqual(e["points"], points)
+
+
 class Management(RuleTest):
     def test_versions_journal_and_kill_switch(self):
         r = self.rule(name="base", trigger="purchase", effect=PER_EURO)

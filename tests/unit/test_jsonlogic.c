@@ -210,6 +210,45 @@ static void hostile_expressions(void **state)
     json_decref(data);
 }
 
+static bool may_read(const char *rule, const char *path)
+{
+    json_t *r = json_loads(rule, JSON_DECODE_ANY, NULL);
+    jl_expr *e = NULL;
+    assert_non_null(r);
+    assert_int_equal(jl_compile(r, &e, (char[128]){0}, 128), FD_OK);
+    bool yes = jl_may_read(e, path);
+    jl_free(e);
+    json_decref(r);
+    return yes;
+}
+
+/* The earn path leaves out context parts no condition reads: a false "no"
+ * would hide data from a rule, so every way of naming a path must say yes. */
+static void may_read_is_conservative(void **state)
+{
+    (void)state;
+    const char *p = "member.stats.sku_counts";
+    assert_false(may_read("{\">=\": [{\"var\": \"member.stats.orders_total\"}, 5]}", p));
+    assert_false(
+        may_read("{\"==\": [{\"var\": \"member.stats.sku\"}, 1]}", p)); /* a prefix, not a step */
+    assert_false(may_read("{\"var\": 0}", p));
+    assert_false(may_read("true", p));
+    assert_true(may_read("{\">\": [{\"var\": \"member.stats.sku_counts.SKU-1\"}, 2]}", p));
+    assert_true(may_read("{\"var\": \"member.stats\"}", p)); /* the containing object */
+    assert_true(may_read("{\"var\": \"member\"}", p));
+    assert_true(may_read("{\"var\": \"\"}", p)); /* the whole data */
+    assert_true(may_read("{\"var\": []}", p));
+    assert_true(may_read("{\"var\": [\"member.stats.sku_counts\", 0]}", p));
+    assert_true(may_read("{\"var\": {\"cat\": [\"member.\", \"stats\"]}}", p)); /* computed */
+    assert_true(may_read("{\"missing\": [\"a\", \"member.stats.sku_counts\"]}", p));
+    assert_true(may_read("{\"missing\": [[\"a\", \"member.stats\"]]}", p));
+    assert_true(may_read("{\"missing_some\": [1, [\"a\", \"member.stats.sku_counts\"]]}", p));
+    assert_false(may_read("{\"missing_some\": [1, [\"a\", \"member.tier\"]]}", p));
+    assert_true(may_read("{\"some\": [{\"var\": \"order.lines\"},"
+                         " {\"in\": [{\"var\": \"sku\"}, {\"var\": \"member.stats.top_skus\"}]}]}",
+                         "member.stats.top_skus"));
+}
+
 static void fidelis_operators(void **state)
 {
     (void)state;
@@ -252,6 +291,7 @@ int main(void)
         cmocka_unit_test(compile_errors_name_the_node),
         cmocka_unit_test(hostile_expressions),
         cmocka_unit_test(fidelis_operators),
+        cmocka_unit_test(may_read_is_conservative),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
