@@ -124,5 +124,7 @@ int job_fail(fd_job_error *e, int rc, const char *code, const char *field, const
 /* Runs fn in the next group commit; on failure replies with e (or the
  * status's default) and returns the negative code. */
 int write_or_reply(fd_req *r, fd_write_fn fn, void *ctx, const fd_job_error *e);
+/* The same for a replayable job (fd_store_write_replayable). */
+int write_replayable_or_reply(fd_req *r, fd_write_fn fn, void *ctx, const fd_job_error *e);
 
 #endif

@@ -606,7 +606,7 @@ void h_events_post(fd_req *r)
     }
     event_job j = {
         .p = &r->program, .rs = rs, .cfg = cfg, .body = r->body, .in = &in, .actor = r->who.actor};
-    if (!write_or_reply(r, event_job_run, &j, &j.err)) {
+    if (!write_replayable_or_reply(r, event_job_run, &j, &j.err)) {
         json_t *o = json_loads(j.result, 0, NULL);
         json_object_set_new(o, "duplicate", json_boolean(j.duplicate));
         fd_metrics_event(in.type, j.duplicate);
@@ -780,7 +780,7 @@ int fd_event_apply_custom(fd_store *s, fd_db *reader, const fd_program *p, int64
     int rc = fd_ruleset_get(reader, p->id, p->rules_version, &rs);
     if (!rc) rc = fd_config_get(reader, p, &cfg);
     event_job j = {.p = p, .rs = rs, .cfg = cfg, .body = body, .in = &in, .actor = "system"};
-    if (!rc) rc = fd_store_write(s, event_job_run, &j);
+    if (!rc) rc = fd_store_write_replayable(s, event_job_run, &j);
     if (!rc) {
         json_t *res = json_loads(j.result, 0, NULL);
         *points = json_integer_value(json_object_get(res, "points"));
@@ -803,32 +803,30 @@ typedef struct batch_item {
     json_t *out; /* result, or the error object */
 } batch_item;
 
-#define BATCH_CHUNK 50 /* events per transaction within a batch */
+#define BATCH_CHUNK 1000 /* events per transaction: bounds how long a batch holds the writer */
 
 typedef struct batch_job {
     batch_item *items;
     size_t n;
 } batch_job;
 
-/* Every event of the batch in one transaction, each inside its own
- * savepoint: one bad event does not undo the others. */
+/* One event of a batch job; events refused when parsed have their answer. */
+static int batch_step(fd_db *db, void *ctx, size_t i)
+{
+    batch_item *it = &((batch_job *)ctx)->items[i];
+    if (it->out) return FD_OK;
+    int erc = event_job_run(db, &it->job);
+    it->status = erc < 0 ? -erc : 0; /* an error is answered below */
+    return erc;
+}
+
+/* Every event of the batch in one transaction; one bad event does not undo
+ * the others (fd_db_steps: event jobs are replayable, and so is this job).
+ * A race with another process (FD_EBUSY) runs the whole batch job again. */
 static int batch_job_run(fd_db *db, void *arg)
 {
     batch_job *b = arg;
-    for (size_t i = 0; i < b->n; i++) {
-        batch_item *it = &b->items[i];
-        if (it->status) continue; /* refused when parsed */
-        int rc = fd_db_savepoint(db, "ev");
-        if (rc) return rc;
-        int erc = event_job_run(db, &it->job);
-        if (erc == FD_EBUSY) return erc; /* a race with another process: the batch runs again */
-        if (erc < 0) {
-            it->status = -erc; /* remembered below as an error */
-            if ((rc = fd_db_rollback_to(db, "ev"))) return rc;
-        }
-        if ((rc = fd_db_release(db, "ev"))) return rc;
-    }
-    return FD_OK;
+    return fd_db_steps(db, b->n, batch_step, NULL, b, FD_EBUSY, "ev");
 }
 
 static json_t *error_json(int status, const char *code, const char *message, const char *field)
@@ -865,12 +863,12 @@ int fd_events_batch(fd_store *s, fd_db *reader, const fd_program *p, const char 
         items[i].job = (event_job){
             .p = p, .rs = rs, .cfg = cfg, .body = bodies[i], .in = &items[i].in, .actor = actor};
     }
-    /* Commits of BATCH_CHUNK events: SQLite's savepoints get slower as one
-     * transaction grows (docs/performance.md), so a large batch is applied in
-     * several group commits; each event is still applied once, in order. */
+    /* Commits of BATCH_CHUNK events, so that a large batch does not hold the
+     * writer (and every other request) for seconds; each event is still
+     * applied once, in order. */
     for (size_t at = 0; !rc && at < n; at += BATCH_CHUNK) {
         batch_job b = {items + at, n - at < BATCH_CHUNK ? n - at : BATCH_CHUNK};
-        rc = fd_store_write(s, batch_job_run, &b);
+        rc = fd_store_write_replayable(s, batch_job_run, &b);
     }
     json_t *out = json_array();
     for (size_t i = 0; !rc && i < n; i++) {

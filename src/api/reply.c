@@ -90,15 +90,24 @@ int job_fail(fd_job_error *e, int rc, const char *code, const char *field, const
     return rc;
 }
 
-int write_or_reply(fd_req *r, fd_write_fn fn, void *ctx, const fd_job_error *e)
+static int answer_write(fd_req *r, int rc, const fd_job_error *e)
 {
-    int rc = fd_store_write(r->store, fn, ctx);
     if (rc >= 0) return FD_OK;
     if (e && e->code)
         fd_reply_error(r, fd_http_status(rc), e->code, e->message, e->field);
     else
         fd_reply_status(r, rc, NULL);
     return rc;
+}
+
+int write_or_reply(fd_req *r, fd_write_fn fn, void *ctx, const fd_job_error *e)
+{
+    return answer_write(r, fd_store_write(r->store, fn, ctx), e);
+}
+
+int write_replayable_or_reply(fd_req *r, fd_write_fn fn, void *ctx, const fd_job_error *e)
+{
+    return answer_write(r, fd_store_write_replayable(r->store, fn, ctx), e);
 }
 
 static int field_error(fd_req *r, const char *field, const char *what)

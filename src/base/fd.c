@@ -35,6 +35,8 @@ const char *fd_strerror(int rc)
         return "forbidden";
     case FD_ETOOBIG:
         return "too large";
+    case FD_EREPLAY:
+        return "transaction to be replayed";
     }
     return "unknown error";
 }

@@ -24,6 +24,7 @@ enum fd_status {
     FD_EAUTH = -8,      /* no valid credentials (401) */
     FD_EFORBIDDEN = -9, /* credentials lack the role (403) */
     FD_ETOOBIG = -10,   /* body, batch or list above its limit (413) */
+    FD_EREPLAY = -11,   /* internal to the store: run the transaction again, carefully */
 };
 
 /* Short human text for a status code; static storage. */

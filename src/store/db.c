@@ -133,3 +133,54 @@ int fd_db_rollback_to(fd_db *db, const char *name)
 {
     return named(db, "ROLLBACK TO SAVEPOINT", name);
 }
+
+/* Step i inside its own savepoint, undone when it fails. */
+static int step_alone(fd_db *db, fd_step_fn step, void *ctx, size_t i, int stop, const char *name)
+{
+    int rc = fd_db_savepoint(db, name);
+    if (rc) return rc;
+    int src = step(db, ctx, i);
+    if ((stop && src == stop) || src == FD_EREPLAY) return src;
+    if (src < 0 && (rc = fd_db_rollback_to(db, name))) return rc;
+    return fd_db_release(db, name);
+}
+
+/* The replayable steps without savepoints (pass 0) or the others, each in
+ * its own savepoint (pass 1). */
+static int steps_pass(fd_db *db, size_t n, fd_step_fn step, bool (*replayable)(void *ctx, size_t i),
+                      void *ctx, int stop, const char *name, int pass)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool bare = !replayable || replayable(ctx, i);
+        if (bare != (pass == 0)) continue;
+        if (!bare) {
+            int rc = step_alone(db, step, ctx, i, stop, name);
+            if (rc) return rc;
+            continue;
+        }
+        int64_t before = db->drv->total_changes(db);
+        int src = step(db, ctx, i);
+        if ((stop && src == stop) || src == FD_EREPLAY) return src;
+        if (src < 0 && db->drv->total_changes(db) != before) return FD_EREPLAY;
+    }
+    return FD_OK;
+}
+
+int fd_db_steps(fd_db *db, size_t n, fd_step_fn step, bool (*replayable)(void *ctx, size_t i),
+                void *ctx, int stop, const char *tag)
+{
+    if (db->careful || !db->drv->total_changes) {
+        for (size_t i = 0; i < n; i++) {
+            int rc = step_alone(db, step, ctx, i, stop, tag);
+            if (rc) return rc;
+        }
+        return FD_OK;
+    }
+    int rc = steps_pass(db, n, step, replayable, ctx, stop, tag, 0);
+    return rc ? rc : steps_pass(db, n, step, replayable, ctx, stop, tag, 1);
+}
+
+void fd_db_set_careful(fd_db *db, bool careful)
+{
+    db->careful = careful;
+}

@@ -13,6 +13,7 @@
 #ifndef FD_DB_H
 #define FD_DB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,5 +82,27 @@ int fd_db_rollback(fd_db *db);
 int fd_db_savepoint(fd_db *db, const char *name);
 int fd_db_release(fd_db *db, const char *name);
 int fd_db_rollback_to(fd_db *db, const char *name);
+
+/* Steps of one open transaction, each all or nothing: step(db, ctx, i) runs
+ * step i and keeps its own result; a negative return means its writes must
+ * be undone. A savepoint per step would do that, but SQLite copies every
+ * page a step touches into its sub-journal, and while a savepoint stays open
+ * each statement's end walks that journal: the cost grows with the
+ * transaction. So where the driver can tell that a failed step changed
+ * nothing (SQLite) and the connection is not in careful mode, replayable
+ * steps run first, in order, without any savepoint; one that fails after
+ * writing ends the steps with FD_EREPLAY: the caller rolls the transaction
+ * back and runs it again in careful mode (fd_db_set_careful), where every
+ * step has its own savepoint. The other steps run after the replayable ones,
+ * each in a savepoint. A replayable step gives the same outcome when run
+ * again after a rollback (it resets what it keeps). replayable may be NULL
+ * (every step is). Returns FD_OK, FD_EREPLAY, the first step code equal to
+ * stop (a nonzero stop ends the steps; the caller rolls back), or a
+ * transaction error. tag names the savepoints (a short identifier). */
+typedef int (*fd_step_fn)(fd_db *db, void *ctx, size_t i);
+int fd_db_steps(fd_db *db, size_t n, fd_step_fn step, bool (*replayable)(void *ctx, size_t i),
+                void *ctx, int stop, const char *tag);
+/* Careful mode: fd_db_steps gives every step a savepoint. */
+void fd_db_set_careful(fd_db *db, bool careful);
 
 #endif

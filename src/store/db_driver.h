@@ -18,6 +18,10 @@ typedef struct fd_db_driver {
     int (*is_null)(fd_stmt *st, int col);
     void (*done)(fd_stmt *st);
     int64_t (*changes)(fd_db *db);
+    /* Rows changed by the connection so far, counting only statements that
+     * completed (a failed statement changes nothing); NULL when the driver
+     * cannot tell (fd_db_steps then gives every step a savepoint). */
+    int64_t (*total_changes)(fd_db *db);
     /* Begins a transaction that excludes every other process doing the same
      * (schema migrations): SQLite BEGIN IMMEDIATE, PostgreSQL an advisory lock. */
     int (*begin_exclusive)(fd_db *db);
@@ -28,6 +32,7 @@ typedef struct fd_db_driver {
 
 struct fd_db {
     const fd_db_driver *drv;
+    bool careful; /* fd_db_set_careful */
 };
 
 struct fd_stmt {

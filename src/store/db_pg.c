@@ -224,8 +224,8 @@ static int pg_begin_exclusive(fd_db *db)
 }
 
 static const fd_db_driver pg_driver = {
-    "postgres", pg_close, pg_exec,    pg_query,           pg_next, pg_i64, pg_text,
-    pg_is_null, pg_done,  pg_changes, pg_begin_exclusive, 1,
+    "postgres", pg_close,   pg_exec, pg_query,           pg_next, pg_i64, pg_text, pg_is_null,
+    pg_done,    pg_changes, NULL,    pg_begin_exclusive, 1,
 };
 
 int fd_pg_open(const char *url, fd_db **out)

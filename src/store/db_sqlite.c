@@ -213,14 +213,20 @@ static int64_t sq_changes(fd_db *db)
     return sqlite3_changes64(((sq_db *)db)->h);
 }
 
+static int64_t sq_total_changes(fd_db *db)
+{
+    return sqlite3_total_changes64(((sq_db *)db)->h);
+}
+
 static int sq_begin_exclusive(fd_db *db)
 {
     return sq_exec(db, "BEGIN IMMEDIATE");
 }
 
 static const fd_db_driver sqlite_driver = {
-    "sqlite",   sq_close, sq_exec,    sq_query,           sq_next, sq_i64, sq_text,
-    sq_is_null, sq_done,  sq_changes, sq_begin_exclusive, 0,
+    "sqlite", sq_close,   sq_exec, sq_query,   sq_next,          sq_i64,
+    sq_text,  sq_is_null, sq_done, sq_changes, sq_total_changes, sq_begin_exclusive,
+    0,
 };
 
 int fd_sqlite_open(const char *path, fd_db **out)

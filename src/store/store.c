@@ -16,6 +16,7 @@
 typedef struct job {
     fd_write_fn fn;
     void *ctx;
+    bool replayable; /* fd_store_write_replayable */
     int rc;
     int done;
     int attempts;
@@ -32,22 +33,44 @@ struct fd_store {
     int queued;
     int stopping;
 
+    job *running[BATCH_MAX]; /* the group being committed, for fd_db_steps */
+
     pthread_mutex_t pool_mu;
     pthread_cond_t pool_cv;
     fd_db **readers;
     int nreaders, nfree;
 };
 
+static int run_job(fd_db *db, void *ctx, size_t i)
+{
+    job *j = ((fd_store *)ctx)->running[i];
+    return j->rc = j->fn(db, j->ctx);
+}
+
+static bool job_replayable(void *ctx, size_t i)
+{
+    return ((fd_store *)ctx)->running[i]->replayable;
+}
+
+/* One transaction for the group; a failing job rolls back only itself. When
+ * a replayable job failed after writing, the group runs again carefully
+ * (fd_db_steps): jobs submitted together are concurrent, so their order
+ * within the group is free. */
 static void run_batch(fd_store *s, job *batch, int n)
 {
     int64_t t0 = fd_monotonic_us();
     fd_db *db = s->writer_db;
+    int k = 0;
+    for (job *j = batch; j; j = j->next)
+        s->running[k++] = j;
     int rc = fd_db_begin(db);
-    for (job *j = batch; j && !rc; j = j->next) {
-        if ((rc = fd_db_savepoint(db, "job"))) break;
-        j->rc = j->fn(db, j->ctx);
-        if (j->rc < 0) rc = fd_db_rollback_to(db, "job");
-        if (!rc) rc = fd_db_release(db, "job");
+    if (!rc) rc = fd_db_steps(db, (size_t)n, run_job, job_replayable, s, 0, "job");
+    if (rc == FD_EREPLAY && !(rc = fd_db_rollback(db))) {
+        fd_metrics_replay();
+        fd_db_set_careful(db, true);
+        rc = fd_db_begin(db);
+        if (!rc) rc = fd_db_steps(db, (size_t)n, run_job, job_replayable, s, 0, "job");
+        fd_db_set_careful(db, false);
     }
     if (!rc) rc = fd_db_commit(db);
     if (rc) {
@@ -119,9 +142,9 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int fd_store_write(fd_store *s, fd_write_fn fn, void *ctx)
+static int submit(fd_store *s, fd_write_fn fn, void *ctx, bool replayable)
 {
-    job j = {fn, ctx, 0, 0, 0, NULL};
+    job j = {fn, ctx, replayable, 0, 0, 0, NULL};
     pthread_mutex_lock(&s->mu);
     if (s->queued >= FD_WRITER_QUEUE_MAX || s->stopping) {
         pthread_mutex_unlock(&s->mu);
@@ -138,6 +161,16 @@ int fd_store_write(fd_store *s, fd_write_fn fn, void *ctx)
         pthread_cond_wait(&s->done_cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
     return j.rc;
+}
+
+int fd_store_write(fd_store *s, fd_write_fn fn, void *ctx)
+{
+    return submit(s, fn, ctx, false);
+}
+
+int fd_store_write_replayable(fd_store *s, fd_write_fn fn, void *ctx)
+{
+    return submit(s, fn, ctx, true);
 }
 
 int fd_store_open(const char *url, int readers, fd_store **out)

@@ -3,8 +3,8 @@
  * group-commits write jobs, and a pool of reader connections.
  *
  * Write path (durable first, reply after): a request thread submits a job and
- * blocks; the writer takes every queued job, runs each inside its own
- * SAVEPOINT of one transaction (a failing job rolls back only itself), then
+ * blocks; the writer takes every queued job, runs them in one transaction
+ * where a failing job rolls back only itself (fd_db_steps), then
  * COMMITs once (one fsync) and wakes all their submitters. Readers use WAL
  * snapshots and never wait on the writer.
  */
@@ -28,6 +28,11 @@ void fd_store_close(fd_store *s);
 /* Runs fn(db, ctx) in the next group commit and returns once it is durable:
  * fn's code, FD_EIO when the commit failed, FD_EBUSY when the queue is full. */
 int fd_store_write(fd_store *s, fd_write_fn fn, void *ctx);
+
+/* The same for a replayable job: one that gives the same outcome when run
+ * again after its writes were rolled back (it starts from its inputs alone).
+ * Such jobs share one savepoint instead of taking one each (fd_db_steps). */
+int fd_store_write_replayable(fd_store *s, fd_write_fn fn, void *ctx);
 
 /* Borrows a reader connection (blocks while all are in use); give it back. */
 fd_db *fd_store_reader(fd_store *s);

@@ -1,4 +1,6 @@
 """The foundation end to end, as a shop and a marketer would use it."""
+import re
+
 import harness
 from harness import ServerTest
 
@@ -139,6 +141,41 @@ class Events(ServerTest):
         self.assertEqual([r["status"] for r in again["results"]], [200] * 5)
         self.assertError(srv.req("POST", "/v1/events:batch", {"events": []}), 422)
         self.assertError(srv.req("POST", "/v1/events:batch", {"events": [{}] * 10001}), 413, "batch_too_large")
+
+    def test_event_failing_after_writing_undoes_only_itself(self):
+        """Events of one commit share their savepoint (fd_db_steps): one that fails
+        after it has written (here: its lot is stored, then the balance would pass
+        10^15) makes the commit run again with a savepoint per event."""
+        srv = self.srv
+        ok, full = srv.member("steps-ok"), srv.member("steps-full")
+        s, r = srv.req("POST", "/v1/members/%d/adjustments" % full["id"],
+                       {"points": 10 ** 15 - 5, "reason": "near the limit"})
+        self.assertEqual(s, 201, r)
+        lots_before = srv.req("GET", "/v1/members/%d/lots" % full["id"])[1]["data"]
+
+        def buy(eid, ext, total):
+            return {"id": eid, "type": "purchase", "external_id": ext,
+                    "order": {"id": "O-" + eid, "total": total, "currency": "EUR"}}
+        s, doc = srv.req("POST", "/v1/events:batch", {"events": [
+            buy("st-1", "steps-ok", "10.00"), buy("st-2", "steps-full", "10.00"),
+            buy("st-3", "steps-ok", "20.00")]})
+        self.assertEqual(s, 200, doc)
+        self.assertEqual([r["status"] for r in doc["results"]], [201, 422, 201])
+        self.assertEqual(doc["results"][1]["error"]["code"], "out_of_range")
+        s, e = srv.req("POST", "/v1/events", buy("st-4", "steps-full", "10.00"))
+        self.assertEqual((s, e["error"]["code"]), (422, "out_of_range"))
+        self.assertEqual(srv.balance(ok["id"]), (30, 0))
+        self.assertEqual(srv.balance(full["id"]), (10 ** 15 - 5, 0))
+        self.assertEqual(srv.req("GET", "/v1/members/%d/lots" % full["id"])[1]["data"], lots_before)
+        self.assertError(srv.req("GET", "/v1/orders/O-st-2"), 404)
+        status, text, _ = srv.raw("GET", "/metrics", headers={"Authorization": "Bearer " + srv.admin_key})
+        replays = int(re.search(r"^fidelis_commit_replays_total (\d+)$", text.decode(), re.M).group(1))
+        if harness.PG_PORT:  # PostgreSQL: a savepoint per event from the start
+            self.assertEqual(replays, 0)
+        else:  # the batch's commit and the single event's
+            self.assertGreaterEqual(replays, 2)
+        rc, out, err = srv.cli("check")
+        self.assertEqual(rc, 0, out)
 
     def test_custom_event_is_recorded_once(self):
         srv = self.srv
