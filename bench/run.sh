@@ -27,25 +27,20 @@ if [ -f "$RETAIL" ]; then
     ./build/fidelis check --db "$OUT/retail.db" 2>/dev/null | tail -1
 fi
 
-# Earn events over HTTP: 32 keep-alive connections, 1,000 members, durable (fsync per group commit).
+# Earn events over HTTP: 32 keep-alive connections, 100,000 members (each with ten earlier
+# earn entries, seeded through the ledger by bench_scale), durable (fsync per group commit).
+MEMBERS=100000
 DB="$OUT/bench.db"
 rm -f "$DB" "$DB-wal" "$DB-shm"
+./build/fidelis init --db "$DB" --name Bench --currency EUR > /dev/null 2>&1
+./build/bench_scale "$DB" $MEMBERS 10
 ./build/fidelis serve --db "$DB" --listen 127.0.0.1:0 --demo --threads 32 > "$OUT/server.out" 2> "$OUT/server.err" &
 PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 for i in $(seq 1 50); do grep -q "listening on" "$OUT/server.out" 2>/dev/null && break; sleep 0.1; done
 KEY=$(sed -n 's/^admin key: //p' "$OUT/server.out")
 PORT=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$OUT/server.out" | head -1)
-python3 - "$PORT" "$KEY" <<'PY'
-import sys, http.client, json
-port, key = int(sys.argv[1]), sys.argv[2]
-c = http.client.HTTPConnection("127.0.0.1", port)
-for i in range(1, 1001):
-    c.request("POST", "/v1/members", json.dumps({"external_id": "m%d" % i}),
-              {"Authorization": "Bearer " + key})
-    c.getresponse().read()
-PY
-wrk -t2 -c32 -d10s -s bench/earn.lua "http://127.0.0.1:$PORT" -- 1000 "$KEY" > "$OUT/wrk.txt"
+wrk -t2 -c32 -d10s -s bench/earn.lua "http://127.0.0.1:$PORT" -- $MEMBERS "$KEY" > "$OUT/wrk.txt"
 RPS=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk.txt")
 LAT=$(awk '/Latency/ {print $2}' "$OUT/wrk.txt")
 echo "earn_http_32conn: $RPS events/s" | tee -a "$OUT/results.txt"
@@ -67,7 +62,7 @@ s, doc = post("/v1/campaigns/%d/codes" % camp["id"], {"pattern": "BN-****-****",
 assert s == 201 and doc["created"] == 100000, doc
 print("codes_generate_100000: %.2f s" % (time.time() - t0))
 PY
-wrk -t2 -c32 -d10s -s bench/cart.lua "http://127.0.0.1:$PORT" -- 1000 "$KEY" > "$OUT/wrk-cart.txt"
+wrk -t2 -c32 -d10s -s bench/cart.lua "http://127.0.0.1:$PORT" -- $MEMBERS "$KEY" > "$OUT/wrk-cart.txt"
 echo "cart_redeem_http_32conn: $(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-cart.txt") carts/s" | tee -a "$OUT/results.txt"
 
 # Realistic traffic (issue 11): 20 earning rules, orders of 1-10 lines, 5 % retries, 2 % refunds.
@@ -85,20 +80,15 @@ send("POST", "/v1/segments", {"name": "loyal", "condition": {">=": [{"var": "mem
 for rule in json.load(open("bench/rules.json")):
     send("POST", "/v1/earning-rules", rule)
 PY
-wrk -t2 -c32 -d15s --latency -s bench/mixed.lua "http://127.0.0.1:$PORT" -- 1000 "$KEY" > "$OUT/wrk-mixed.txt"
+wrk -t2 -c32 -d15s --latency -s bench/mixed.lua "http://127.0.0.1:$PORT" -- $MEMBERS "$KEY" > "$OUT/wrk-mixed.txt"
 MIXED=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-mixed.txt")
 echo "earn_mixed_20rules_32conn: $MIXED events/s" | tee -a "$OUT/results.txt"
 echo "earn_mixed_20rules_32conn_p99: $(awk '$1 == "99%" {print $2}' "$OUT/wrk-mixed.txt")" | tee -a "$OUT/results.txt"
 # Latency at about half that rate (wrk has no rate control: 4 connections instead of 32).
-wrk -t1 -c4 -d10s --latency -s bench/mixed.lua "http://127.0.0.1:$PORT" -- 1000 "$KEY" > "$OUT/wrk-half.txt"
+wrk -t1 -c4 -d10s --latency -s bench/mixed.lua "http://127.0.0.1:$PORT" -- $MEMBERS "$KEY" > "$OUT/wrk-half.txt"
 echo "earn_mixed_4conn: $(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-half.txt") events/s" | tee -a "$OUT/results.txt"
 echo "earn_mixed_4conn_p99: $(awk '$1 == "99%" {print $2}' "$OUT/wrk-half.txt")" | tee -a "$OUT/results.txt"
-cat > "$OUT/balance.lua" <<LUA
-request = function()
-  return wrk.format("GET", "/v1/members/" .. math.random(1, 1000), {["Authorization"] = "Bearer $KEY"})
-end
-LUA
-wrk -t2 -c16 -d10s --latency -s "$OUT/balance.lua" "http://127.0.0.1:$PORT" > "$OUT/wrk-balance.txt"
+wrk -t2 -c16 -d10s --latency -s bench/balance.lua "http://127.0.0.1:$PORT" -- $MEMBERS "$KEY" > "$OUT/wrk-balance.txt"
 echo "get_balance_16conn: $(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-balance.txt") requests/s" | tee -a "$OUT/results.txt"
 echo "get_balance_16conn_p99: $(awk '$1 == "99%" {print $2}' "$OUT/wrk-balance.txt")" | tee -a "$OUT/results.txt"
 
@@ -109,7 +99,7 @@ port, key = int(sys.argv[1]), sys.argv[2]
 c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
 t0, n = time.time(), 0
 for b in range(5):
-    events = [{"id": "bt-%d-%d" % (b, i), "type": "purchase", "external_id": "m%d" % (i % 1000 + 1),
+    events = [{"id": "bt-%d-%d" % (b, i), "type": "purchase", "external_id": "m%d" % (i * 7 % 100000 + 1),
                "order": {"id": "bo-%d-%d" % (b, i), "total": "%d.00" % (i % 300 + 1), "currency": "EUR"}}
               for i in range(10000)]
     c.request("POST", "/v1/events:batch", json.dumps({"events": events}), {"Authorization": "Bearer " + key})
@@ -120,6 +110,42 @@ print("batch_10000_events: %.0f events/s" % (n / (time.time() - t0)))
 PY
 kill $PID; wait $PID 2>/dev/null || true
 ./build/fidelis check --db "$DB" | tail -1
+
+# Scale (issue 11): the same plain earn load on 10,000 members (100,000 journal entries) and on
+# 1,000,000 members (10,000,000 entries); start time and memory at 1M members; the expiry job over
+# 10M lots (a tenth of them due). SCALE_MEMBERS=100000 makes a quicker run.
+BIG=${SCALE_MEMBERS:-1000000}
+scale_run() { # NAME MEMBERS: seeds, serves, loads; sets START, RSS, SRPS
+    rm -f "$OUT/$1.db" "$OUT/$1.db-wal" "$OUT/$1.db-shm"
+    ./build/fidelis init --db "$OUT/$1.db" --name "$1" --currency EUR > /dev/null 2>&1
+    ./build/bench_scale "$OUT/$1.db" "$2" 10
+    T0=$(date +%s%N)
+    ./build/fidelis serve --db "$OUT/$1.db" --listen 127.0.0.1:0 --demo --threads 32 > "$OUT/$1.out" 2> "$OUT/$1.err" &
+    PID=$!
+    until grep -q "listening on" "$OUT/$1.out" 2>/dev/null; do sleep 0.005; done
+    START=$(( ($(date +%s%N) - T0) / 1000000 ))
+    SKEY=$(sed -n 's/^admin key: //p' "$OUT/$1.out")
+    SPORT=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$OUT/$1.out" | head -1)
+    wrk -t2 -c32 -d15s -s bench/earn.lua "http://127.0.0.1:$SPORT" -- "$2" "$SKEY" > "$OUT/wrk-$1.txt"
+    SRPS=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-$1.txt")
+    wrk -t2 -c16 -d10s --latency -s bench/balance.lua "http://127.0.0.1:$SPORT" -- "$2" "$SKEY" > "$OUT/wrk-balance-$1.txt"
+    SP99=$(awk '$1 == "99%" {print $2}' "$OUT/wrk-balance-$1.txt")
+    RSS=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' /proc/$PID/status)
+    kill $PID; wait $PID 2>/dev/null || true
+}
+scale_run scale10k 10000
+SMALL=$SRPS
+echo "earn_http_10k_members: $SMALL events/s" | tee -a "$OUT/results.txt"
+scale_run scale$BIG "$BIG"
+echo "earn_http_${BIG}_members_10x_entries: $SRPS events/s" | tee -a "$OUT/results.txt"
+echo "earn_http_scale_ratio: $(echo "scale=2; $SRPS / $SMALL" | bc) (target >= 0.70)" | tee -a "$OUT/results.txt"
+echo "server_start_${BIG}_members: $START ms" | tee -a "$OUT/results.txt"
+echo "get_balance_${BIG}_members_16conn_p99: $SP99" | tee -a "$OUT/results.txt"
+echo "peak_rss_${BIG}_members: $RSS MB" | tee -a "$OUT/results.txt"
+T0=$(date +%s%N)
+./build/fidelis expire --db "$OUT/scale$BIG.db" > "$OUT/expire.txt" 2>&1
+echo "expiry_job_$((BIG * 10))_lots: $(echo "scale=2; ($(date +%s%N) - $T0) / 1000000000" | bc) s ($(tail -1 "$OUT/expire.txt"))" | tee -a "$OUT/results.txt"
+./build/fidelis check --db "$OUT/scale$BIG.db" 2>/dev/null | tail -1
 
 # The peer baseline: pgbench's TPC-B-like transaction (a balance update and a history insert, the
 # shape of a points posting) on a throwaway local PostgreSQL with default durability, 32 clients.

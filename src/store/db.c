@@ -92,6 +92,26 @@ int fd_db_is_postgres(const char *url)
     return !strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13);
 }
 
+int fd_db_cache(fd_db *db, int kib)
+{
+    return db->drv->cache_kib ? db->drv->cache_kib(db, kib) : FD_OK;
+}
+
+bool fd_db_has_checkpoints(const fd_db *db)
+{
+    return db->drv->checkpoint != NULL;
+}
+
+int fd_db_background_checkpoints(fd_db *db)
+{
+    return db->drv->background_checkpoints ? db->drv->background_checkpoints(db) : FD_OK;
+}
+
+int fd_db_checkpoint(fd_db *db)
+{
+    return db->drv->checkpoint ? db->drv->checkpoint(db) : FD_OK;
+}
+
 int fd_db_begin_exclusive(fd_db *db)
 {
     return db->drv->begin_exclusive(db);

@@ -73,6 +73,19 @@ void fd_stmt_done(fd_stmt *st);
  * integer column. FD_ENOTFOUND when there is no row. */
 int fd_db_one_i64(fd_db *db, const char *sql, const fd_param *params, size_t n, int64_t *out);
 
+/* Sets the connection's page cache to about kib KiB (SQLite; PostgreSQL
+ * caches pages in its server). */
+int fd_db_cache(fd_db *db, int kib);
+
+/* Whether checkpoints of the write-ahead log are the application's to run
+ * (SQLite): fd_db_background_checkpoints makes commits on db leave most of
+ * them to fd_db_checkpoint, which another connection may run at any time
+ * (db still checkpoints when the log grows long, to start it over). Both
+ * are no-ops where the database server checkpoints (PostgreSQL). */
+bool fd_db_has_checkpoints(const fd_db *db);
+int fd_db_background_checkpoints(fd_db *db);
+int fd_db_checkpoint(fd_db *db);
+
 /* Transactions. savepoint/release/rollback_to take a short name. */
 int fd_db_begin(fd_db *db);
 /* A transaction no other process can run at the same time (migrations). */

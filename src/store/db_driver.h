@@ -22,6 +22,14 @@ typedef struct fd_db_driver {
      * completed (a failed statement changes nothing); NULL when the driver
      * cannot tell (fd_db_steps then gives every step a savepoint). */
     int64_t (*total_changes)(fd_db *db);
+    /* Sets the connection's page cache (NULL: the server keeps its own). */
+    int (*cache_kib)(fd_db *db, int kib);
+    /* Write-ahead log upkeep, NULL where the server does it (PostgreSQL):
+     * background_checkpoints leaves most checkpoints of the connection's
+     * commits to another connection; checkpoint copies committed log pages
+     * into the database without blocking readers or the writer. */
+    int (*background_checkpoints)(fd_db *db);
+    int (*checkpoint)(fd_db *db);
     /* Begins a transaction that excludes every other process doing the same
      * (schema migrations): SQLite BEGIN IMMEDIATE, PostgreSQL an advisory lock. */
     int (*begin_exclusive)(fd_db *db);

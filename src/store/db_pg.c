@@ -224,8 +224,18 @@ static int pg_begin_exclusive(fd_db *db)
 }
 
 static const fd_db_driver pg_driver = {
-    "postgres", pg_close,   pg_exec, pg_query,           pg_next, pg_i64, pg_text, pg_is_null,
-    pg_done,    pg_changes, NULL,    pg_begin_exclusive, 1,
+    .name = "postgres",
+    .close = pg_close,
+    .exec = pg_exec,
+    .query = pg_query,
+    .next = pg_next,
+    .i64 = pg_i64,
+    .text = pg_text,
+    .is_null = pg_is_null,
+    .done = pg_done,
+    .changes = pg_changes,
+    .begin_exclusive = pg_begin_exclusive,
+    .shared = 1, /* total_changes, cache and checkpoints: the server's */
 };
 
 int fd_pg_open(const char *url, fd_db **out)

@@ -17,6 +17,11 @@
 #define PARAMS_MAX 32
 #define CONTROL_SLOTS 16 /* transaction statements (BEGIN, SAVEPOINT job...) kept prepared */
 #define CONTROL_MAX 64   /* longest statement text kept so */
+/* With background checkpoints, the writer still checkpoints once the log
+ * holds this many pages (16 MiB): the log starts over only after a checkpoint
+ * caught up with the writer, which a busy writer never lets another thread
+ * do. Most pages are copied by then, so this pass is short. */
+#define WAL_WRITER_FRAMES 4096
 
 typedef struct sq_stmt {
     fd_stmt base;
@@ -218,15 +223,48 @@ static int64_t sq_total_changes(fd_db *db)
     return sqlite3_total_changes64(((sq_db *)db)->h);
 }
 
+static int sq_cache_kib(fd_db *db, int kib)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", kib);
+    return sq_exec(db, sql);
+}
+
+static int sq_background_checkpoints(fd_db *db)
+{
+    sq_db *d = (sq_db *)db;
+    return map_rc(d, sqlite3_wal_autocheckpoint(d->h, WAL_WRITER_FRAMES), "autocheckpoint");
+}
+
+static int sq_checkpoint(fd_db *db)
+{
+    sq_db *d = (sq_db *)db;
+    int rc = sqlite3_wal_checkpoint_v2(d->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return map_rc(d, rc, "checkpoint");
+}
+
 static int sq_begin_exclusive(fd_db *db)
 {
     return sq_exec(db, "BEGIN IMMEDIATE");
 }
 
 static const fd_db_driver sqlite_driver = {
-    "sqlite", sq_close,   sq_exec, sq_query,   sq_next,          sq_i64,
-    sq_text,  sq_is_null, sq_done, sq_changes, sq_total_changes, sq_begin_exclusive,
-    0,
+    .name = "sqlite",
+    .close = sq_close,
+    .exec = sq_exec,
+    .query = sq_query,
+    .next = sq_next,
+    .i64 = sq_i64,
+    .text = sq_text,
+    .is_null = sq_is_null,
+    .done = sq_done,
+    .changes = sq_changes,
+    .total_changes = sq_total_changes,
+    .cache_kib = sq_cache_kib,
+    .background_checkpoints = sq_background_checkpoints,
+    .checkpoint = sq_checkpoint,
+    .begin_exclusive = sq_begin_exclusive,
+    .shared = 0,
 };
 
 int fd_sqlite_open(const char *path, fd_db **out)

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "base/fd.h"
 #include "base/metrics.h"
@@ -12,6 +13,16 @@
 
 #define BATCH_MAX 4096 /* jobs in one transaction */
 #define RETRIES_MAX 20 /* attempts of a job that hit a deadlock or serialization failure */
+/* Page caches: the writer's holds the pages every write touches (members,
+ * indexes, the ends of the journal); readers are many and read through the
+ * operating system's file cache, so theirs stay small (memory grows with
+ * the number of connections, not with the database). */
+#define WRITER_CACHE_KIB (64 * 1024)
+#define READER_CACHE_KIB (4 * 1024)
+/* The log is copied into the database by a thread of its own, at most this
+ * often, rather than by the commit that happens to fill it (SQLite's way):
+ * the writer is left with the short pass that lets the log start over. */
+#define CHECKPOINT_EVERY_MS 50
 
 typedef struct job {
     fd_write_fn fn;
@@ -34,6 +45,11 @@ struct fd_store {
     int stopping;
 
     job *running[BATCH_MAX]; /* the group being committed, for fd_db_steps */
+
+    fd_db *checkpoint_db; /* NULL where the database server checkpoints */
+    pthread_t checkpointer;
+    pthread_cond_t checkpoint_cv; /* stopping */
+    int64_t commits;              /* since the last checkpoint, guarded by mu */
 
     pthread_mutex_t pool_mu;
     pthread_cond_t pool_cv;
@@ -135,11 +151,62 @@ static void *writer_main(void *arg)
         run_batch(s, batch, n);
 
         pthread_mutex_lock(&s->mu);
+        s->commits++;
         finish_batch(s, batch);
         pthread_cond_broadcast(&s->done_cv);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
+}
+
+/* Copies committed log pages into the database while the writer goes on. */
+static void *checkpointer_main(void *arg)
+{
+    fd_store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    while (!s->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += CHECKPOINT_EVERY_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&s->checkpoint_cv, &s->mu, &until);
+        if (s->stopping || s->commits == 0) continue;
+        s->commits = 0;
+        pthread_mutex_unlock(&s->mu);
+        int rc = fd_db_checkpoint(s->checkpoint_db);
+        if (rc && rc != FD_EBUSY) fd_log("error", "msg=\"checkpoint failed\" rc=%d", rc);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Moves checkpoints off the writer where the application runs them. */
+static int start_checkpointer(fd_store *s, const char *url)
+{
+    if (!fd_db_has_checkpoints(s->writer_db)) return FD_OK;
+    int rc = fd_db_background_checkpoints(s->writer_db);
+    if (!rc) rc = fd_db_open(url, &s->checkpoint_db);
+    if (rc) return rc;
+    if (pthread_create(&s->checkpointer, NULL, checkpointer_main, s)) {
+        fd_db_close(s->checkpoint_db);
+        s->checkpoint_db = NULL;
+        return FD_EIO;
+    }
+    return FD_OK;
+}
+
+/* Stops the checkpointer (the store is stopping) and closes its connection. */
+static void stop_checkpointer(fd_store *s)
+{
+    if (!s->checkpoint_db) return;
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_cond_signal(&s->checkpoint_cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->checkpointer, NULL);
+    fd_db_close(s->checkpoint_db);
+    s->checkpoint_db = NULL;
 }
 
 static int submit(fd_store *s, fd_write_fn fn, void *ctx, bool replayable)
@@ -180,18 +247,23 @@ int fd_store_open(const char *url, int readers, fd_store **out)
     int rc = fd_db_open(url, &s->writer_db);
     if (rc) goto fail;
     if ((rc = fd_schema_migrate(s->writer_db, &version))) goto fail;
+    if ((rc = fd_db_cache(s->writer_db, WRITER_CACHE_KIB))) goto fail;
     s->readers = fd_calloc((size_t)readers, sizeof *s->readers);
     for (int i = 0; i < readers; i++) {
         if ((rc = fd_db_open(url, &s->readers[i]))) goto fail;
         s->nreaders++;
+        if ((rc = fd_db_cache(s->readers[i], READER_CACHE_KIB))) goto fail;
     }
     s->nfree = s->nreaders;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work_cv, NULL);
     pthread_cond_init(&s->done_cv, NULL);
+    pthread_cond_init(&s->checkpoint_cv, NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_cond_init(&s->pool_cv, NULL);
+    if ((rc = start_checkpointer(s, url))) goto fail;
     if (pthread_create(&s->writer, NULL, writer_main, s)) {
+        stop_checkpointer(s);
         rc = FD_EIO;
         goto fail;
     }
@@ -214,6 +286,7 @@ void fd_store_close(fd_store *s)
     pthread_cond_signal(&s->work_cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->writer, NULL);
+    stop_checkpointer(s);
     for (int i = 0; i < s->nreaders; i++)
         fd_db_close(s->readers[i]);
     free(s->readers);
