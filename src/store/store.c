@@ -167,8 +167,9 @@ static void *checkpointer_main(void *arg)
     while (!s->stopping) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += CHECKPOINT_EVERY_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+        long ns = until.tv_nsec + CHECKPOINT_EVERY_MS * 1000000L;
+        until.tv_sec += ns / 1000000000L;
+        until.tv_nsec = ns % 1000000000L;
         pthread_cond_timedwait(&s->checkpoint_cv, &s->mu, &until);
         if (s->stopping || s->commits == 0) continue;
         s->commits = 0;
