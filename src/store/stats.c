@@ -64,22 +64,32 @@ int fd_stats_purchase(fd_db *db, int64_t program_id, int64_t member_id, int64_t 
     if (rc) return rc;
     rc = fd_stmt_next(st);
     bool exists = rc == 1;
-    json_t *cats = load_obj(exists ? fd_stmt_text(st, 0) : NULL, false);
-    json_t *skus = load_obj(exists ? fd_stmt_text(st, 1) : NULL, false);
-    json_t *chans = load_obj(exists ? fd_stmt_text(st, 2) : NULL, true);
+    json_t *chans = load_obj(exists ? fd_stmt_text(st, 2) : NULL, true), *cats = NULL, *skus = NULL;
+    size_t i;
+    json_t *l, *c;
+    bool seen = false;
+    json_array_foreach(chans, i, c) seen |= channel && !strcmp(json_string_value(c), channel);
+    /* Without lines or a new channel the counters stay as they are: leave their JSON alone. */
+    bool counters = !exists || json_array_size(lines) > 0 || (channel && !seen);
+    if (counters) {
+        cats = load_obj(exists ? fd_stmt_text(st, 0) : NULL, false);
+        skus = load_obj(exists ? fd_stmt_text(st, 1) : NULL, false);
+    }
     fd_stmt_done(st);
     if (rc < 0) goto done;
-    size_t i;
-    json_t *l;
+    if (!counters) {
+        rc = fd_db_run(db,
+                       "UPDATE member_stats SET orders_total = orders_total + 1,"
+                       " spend_total = spend_total + $2, last_order_day = $3 WHERE member_id = $1",
+                       FD_PARAMS(FD_I(member_id), FD_I(total), FD_I(day)), NULL);
+        goto done;
+    }
     json_array_foreach(lines, i, l)
     {
         int64_t q = json_integer_value(json_object_get(l, "quantity"));
         count_key(cats, json_string_value(json_object_get(l, "category")), q);
         count_key(skus, json_string_value(json_object_get(l, "sku")), q);
     }
-    bool seen = false;
-    json_t *c;
-    json_array_foreach(chans, i, c) seen |= channel && !strcmp(json_string_value(c), channel);
     if (channel && !seen && json_array_size(chans) < 20)
         json_array_append_new(chans, json_string(channel));
     char *tc = json_dumps(cats, JSON_COMPACT), *ts = json_dumps(skus, JSON_COMPACT),

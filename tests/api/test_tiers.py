@@ -213,6 +213,25 @@ class Segments(TierTest):
         got = [self.buy("v%d" % i, "de", "10.00")["points"] for i in range(3)]
         self.assertEqual(got, [10, 10, 20])  # in the segment from its third order
 
+    def test_counters_survive_orders_without_lines(self):
+        """Orders without lines on a known channel leave the JSON counters alone
+        (stats.c); the totals still move and a new channel is still added."""
+        seg = self.segment("s1 on two channels", {"and": [
+            {"==": [{"var": "member.stats.sku_counts.S1"}, 2]},
+            {"in": ["web", {"var": "member.stats.channels"}]},
+            {"in": ["store", {"var": "member.stats.channels"}]},
+            {"==": [{"var": "member.stats.orders_total"}, 3]}]})
+        self.member("c1")
+        lines = [{"sku": "S1", "category": "shoes", "quantity": 2, "unit_price": "5.00"}]
+        for eid, channel, with_lines in (("k1", "web", True), ("k2", "store", False), ("k3", "web", False)):
+            body = {"id": eid, "type": "purchase", "external_id": "c1", "channel": channel,
+                    "order": {"id": "o-" + eid, "total": "10.00", "currency": "EUR"}}
+            if with_lines:
+                body["order"]["lines"] = lines
+            s, e = self.req("POST", "/v1/events", body)
+            self.assertEqual(s, 201, e)
+        self.assertEqual(self.req("GET", "/v1/segments/%d/count" % seg["id"])[1]["members"], 1)
+
     def test_listing_pages_count_and_csv(self):
         seg = self.segment("germany", {"==": [{"var": "member.attributes.country"}, "DE"]})
         for i in range(7):
