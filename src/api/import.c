@@ -19,10 +19,9 @@
 #include "store/members.h"
 #include "store/segments.h"
 
-#define BATCH 1000 /* orders per group commit */
+#define BATCH 1000 /* orders or ledger rows per group commit */
 #define RECORD_MAX (1 << 20)
 #define ERRORS_KEPT 1000
-#define MEMBER_THREADS 8
 
 int fd_import_kind_parse(const char *s, fd_import_kind *out)
 {
@@ -377,10 +376,10 @@ static int import_members(fd_store *s, const fd_program *p, const fd_principal *
     member_work w = {
         .rd = rd, .store = s, .p = p, .who = who, .o = o, .rep = rep, .t0 = fd_monotonic_us()};
     pthread_mutex_init(&w.mu, NULL);
-    pthread_t t[MEMBER_THREADS];
-    for (int i = 0; i < MEMBER_THREADS; i++)
+    pthread_t t[FD_IMPORT_THREADS];
+    for (int i = 0; i < FD_IMPORT_THREADS; i++)
         pthread_create(&t[i], NULL, member_worker, &w);
-    for (int i = 0; i < MEMBER_THREADS; i++)
+    for (int i = 0; i < FD_IMPORT_THREADS; i++)
         pthread_join(t[i], NULL);
     pthread_mutex_destroy(&w.mu);
     return FD_OK;
@@ -392,15 +391,19 @@ typedef struct ledger_job {
     const fd_program *p;
     const char *actor, *external_id, *reason, *reference;
     int64_t points;
+    int64_t line;
+    int rc; /* the row's outcome */
     bool duplicate;
     fd_job_error err;
 } ledger_job;
 
-/* A manual credit or debit, once per reference (stored as an event id). */
-static int ledger_row(fd_db *db, void *arg)
+/* A manual credit or debit, once per reference (stored as an event id).
+ * Replayable: it starts from its inputs alone. */
+static int ledger_row(fd_db *db, ledger_job *j)
 {
-    ledger_job *j = arg;
     char id[300], hash[65], *result = NULL;
+    j->duplicate = false;
+    memset(&j->err, 0, sizeof j->err);
     snprintf(id, sizeof id, "import:ledger:%s", j->reference);
     int rc = fd_event_get(db, j->p->id, id, hash, &result);
     free(result);
@@ -431,6 +434,44 @@ static int ledger_row(fd_db *db, void *arg)
     return rc;
 }
 
+/* Rows of the ledger file applied in one group commit, each on its own. */
+typedef struct ledger_batch {
+    ledger_job rows[BATCH];
+    json_t *recs[BATCH]; /* the rows' strings live here until the batch is applied */
+    size_t n;
+} ledger_batch;
+
+static int ledger_step(fd_db *db, void *ctx, size_t i)
+{
+    ledger_job *j = &((ledger_batch *)ctx)->rows[i];
+    return j->rc = ledger_row(db, j);
+}
+
+static int ledger_batch_run(fd_db *db, void *ctx)
+{
+    return fd_db_steps(db, ((ledger_batch *)ctx)->n, ledger_step, NULL, ctx, FD_EBUSY, "row");
+}
+
+/* Applies the batch and reports each row. */
+static void flush_ledger(fd_store *s, ledger_batch *b, const fd_import_options *o,
+                         fd_import_report *rep)
+{
+    int rc = b->n ? fd_store_write_replayable(s, ledger_batch_run, b) : FD_OK;
+    for (size_t i = 0; i < b->n; i++) {
+        ledger_job *j = &b->rows[i];
+        int jrc = rc ? rc : j->rc;
+        if (!jrc)
+            j->duplicate ? rep->duplicates++ : rep->applied++;
+        else
+            reject(rep, o, j->line, fd_http_status(jrc),
+                   json_pack("{s:s, s:s, s:s?}", "code", j->err.code ? j->err.code : "invalid",
+                             "message", j->err.code ? j->err.message : fd_strerror(jrc), "field",
+                             j->err.field));
+        json_decref(b->recs[i]);
+    }
+    b->n = 0;
+}
+
 static int import_ledger(fd_store *s, const fd_program *p, const fd_principal *who, reader *rd,
                          const fd_import_options *o, fd_import_report *rep)
 {
@@ -438,6 +479,7 @@ static int import_ledger(fd_store *s, const fd_program *p, const fd_principal *w
     json_t *rec;
     int got;
     int64_t t0 = fd_monotonic_us();
+    ledger_batch *b = fd_calloc(1, sizeof *b);
     while ((got = next_record(rd, &rec, err, sizeof err)) != 0) {
         rep->rows++;
         progress(o, rep, t0);
@@ -449,14 +491,13 @@ static int import_ledger(fd_store *s, const fd_program *p, const fd_principal *w
         long long points = json_is_integer(pts)  ? json_integer_value(pts)
                            : json_is_string(pts) ? strtoll(json_string_value(pts), NULL, 10)
                                                  : 0;
-        ledger_job j = {p,
-                        who->actor,
-                        json_string_value(json_object_get(rec, "external_id")),
-                        json_string_value(json_object_get(rec, "reason")),
-                        json_string_value(json_object_get(rec, "reference")),
-                        points,
-                        false,
-                        {0}};
+        ledger_job j = {.p = p,
+                        .actor = who->actor,
+                        .external_id = json_string_value(json_object_get(rec, "external_id")),
+                        .reason = json_string_value(json_object_get(rec, "reason")),
+                        .reference = json_string_value(json_object_get(rec, "reference")),
+                        .points = points,
+                        .line = rd->line_no};
         if (!j.external_id || !j.reference || !fd_ident_valid(j.reference) || !j.reason ||
             points == 0 || points > FD_POINTS_MAX || points < -FD_POINTS_MAX) {
             reject(rep, o, rd->line_no, 422,
@@ -465,16 +506,12 @@ static int import_ledger(fd_store *s, const fd_program *p, const fd_principal *w
             json_decref(rec);
             continue;
         }
-        int rc = fd_store_write(s, ledger_row, &j);
-        if (!rc)
-            j.duplicate ? rep->duplicates++ : rep->applied++;
-        else
-            reject(rep, o, rd->line_no, fd_http_status(rc),
-                   json_pack("{s:s, s:s, s:s?}", "code", j.err.code ? j.err.code : "invalid",
-                             "message", j.err.code ? j.err.message : fd_strerror(rc), "field",
-                             j.err.field));
-        json_decref(rec);
+        b->rows[b->n] = j;
+        b->recs[b->n++] = rec;
+        if (b->n == BATCH) flush_ledger(s, b, o, rep);
     }
+    flush_ledger(s, b, o, rep);
+    free(b);
     return FD_OK;
 }
 
@@ -697,9 +734,9 @@ void h_import(fd_req *r)
     }
     fd_reply(r, 200,
              json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "rows", (json_int_t)rep.rows, "applied",
-                       (json_int_t)rep.applied, "updated", (json_int_t)rep.updated,
-                       "already_there", (json_int_t)rep.duplicates,
-                       "rejected", (json_int_t)rep.rejected, "errors", rep.errors));
+                       (json_int_t)rep.applied, "updated", (json_int_t)rep.updated, "already_there",
+                       (json_int_t)rep.duplicates, "rejected", (json_int_t)rep.rejected, "errors",
+                       rep.errors));
 }
 
 /* GET /v1/exports/{members|ledger}?format=csv|ndjson */

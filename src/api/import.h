@@ -21,6 +21,10 @@
 
 typedef enum { FD_IMPORT_MEMBERS, FD_IMPORT_ORDERS, FD_IMPORT_LEDGER } fd_import_kind;
 
+/* Member rows are upserted by this many threads at once, so that the writer
+ * commits them in groups; each holds a reader connection while it works. */
+#define FD_IMPORT_THREADS 32
+
 typedef struct fd_import_report {
     int64_t rows, applied, duplicates, rejected;
     int64_t updated; /* members: rows that changed a member already there */

@@ -526,7 +526,7 @@ static int cmd_import(int argc, char **argv, const opts *o)
     io.rejects = o->report ? fopen(o->report, "w") : stderr;
     fd_store *s;
     fd_program p;
-    if (open_store(o, 2, &s)) return 1;
+    if (open_store(o, FD_IMPORT_THREADS + 1, &s)) return 1;
     fd_db *db = fd_store_reader(s);
     int rc = fd_program_load(db, o->program, &p);
     fd_store_release(s, db);

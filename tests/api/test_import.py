@@ -64,14 +64,17 @@ class Import(ServerTest):
         self.assertIn("7 rows: 0 applied, 0 updated, 4 already there, 3 rejected", out)
         self.assertEqual(srv.req("GET", "/v1/members/lookup?external_id=imp-1")[1]["balance"], 20)
 
-        ledger = "external_id,points,reason,reference\nimp-2,500,migration from old program,L-1\nimp-2,-5000,too much,L-2\nnobody,5,x,L-3\n"
+        # one group commit for the file: rows after refused ones still apply, and a reference
+        # repeated inside the file is applied once
+        ledger = ("external_id,points,reason,reference\nimp-2,500,migration from old program,L-1\n"
+                  "imp-2,-5000,too much,L-2\nnobody,5,x,L-3\nimp-2,7,late,L-4\nimp-2,9,again,L-4\n")
         lp = self.write("l.csv", ledger)
         rc, out, err = srv.cli("import", "ledger", lp)
-        self.assertIn("3 rows: 1 applied, 0 updated, 0 already there, 2 rejected", out)
+        self.assertIn("5 rows: 2 applied, 0 updated, 1 already there, 2 rejected", out)
         rc, out, err = srv.cli("import", "ledger", lp)
-        self.assertIn("3 rows: 0 applied, 0 updated, 1 already there, 2 rejected", out)
+        self.assertIn("5 rows: 0 applied, 0 updated, 3 already there, 2 rejected", out)
         s, m2 = srv.req("GET", "/v1/members/lookup?external_id=imp-2")
-        self.assertEqual(m2["balance"], 8 + 500)
+        self.assertEqual(m2["balance"], 8 + 500 + 7)
         rc, out, err = srv.cli("check")
         self.assertEqual(rc, 0, out)
 
