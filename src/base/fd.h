@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Functions that can fail return FD_OK or one of these negative codes; the API
  * layer maps each to exactly one HTTP status (src/api/http.c). */
@@ -61,6 +62,9 @@ void fd_clock_set(int64_t now); /* 0 returns to the real clock */
 
 /* Monotonic microseconds, for latency measurement. */
 int64_t fd_monotonic_us(void);
+
+/* The wall-clock time ms milliseconds from now, for pthread_cond_timedwait. */
+struct timespec fd_deadline_ms(int64_t ms);
 
 /* ISO 8601 "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes). */
 void fd_time_format(int64_t t, char *buf, size_t n);

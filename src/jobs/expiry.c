@@ -68,9 +68,7 @@ static void *thread_main(void *arg)
     fd_expiry_thread *t = arg;
     pthread_mutex_lock(&t->mu);
     while (!t->stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += t->interval_s;
+        struct timespec until = fd_deadline_ms((int64_t)t->interval_s * 1000);
         pthread_cond_timedwait(&t->cv, &t->mu, &until);
         if (t->stop) break;
         pthread_mutex_unlock(&t->mu);

@@ -165,11 +165,7 @@ static void *checkpointer_main(void *arg)
     fd_store *s = arg;
     pthread_mutex_lock(&s->mu);
     while (!s->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        long ns = until.tv_nsec + CHECKPOINT_EVERY_MS * 1000000L;
-        until.tv_sec += ns / 1000000000L;
-        until.tv_nsec = ns % 1000000000L;
+        struct timespec until = fd_deadline_ms(CHECKPOINT_EVERY_MS);
         pthread_cond_timedwait(&s->checkpoint_cv, &s->mu, &until);
         if (s->stopping || s->commits == 0) continue;
         s->commits = 0;

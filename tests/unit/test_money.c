@@ -137,6 +137,22 @@ static void overflow_helpers(void **state)
     assert_int_equal(fd_mul_i64(INT64_MAX / 2 + 1, 2, &r), FD_EOVERFLOW);
 }
 
+/* fd_deadline_ms: a valid timespec (pthread_cond_timedwait refuses any
+ * other and returns at once) the right distance ahead. */
+static void deadlines(void **state)
+{
+    (void)state;
+    const int64_t cases[] = {0, 1, 50, 999, 1000, 1500, 2000, 3600 * 1000};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct timespec now, d = fd_deadline_ms(cases[i]);
+        clock_gettime(CLOCK_REALTIME, &now);
+        assert_true(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+        int64_t ahead_ms =
+            ((int64_t)d.tv_sec - now.tv_sec) * 1000 + (d.tv_nsec - now.tv_nsec) / 1000000;
+        assert_true(ahead_ms <= cases[i] && ahead_ms >= cases[i] - 100);
+    }
+}
+
 static void time_parsing(void **state)
 {
     (void)state;
@@ -164,7 +180,7 @@ int main(void)
         cmocka_unit_test(currency_exponents), cmocka_unit_test(amount_parsing),
         cmocka_unit_test(amount_formatting),  cmocka_unit_test(points_rounding),
         cmocka_unit_test(div_round),          cmocka_unit_test(overflow_helpers),
-        cmocka_unit_test(time_parsing),
+        cmocka_unit_test(time_parsing),       cmocka_unit_test(deadlines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
