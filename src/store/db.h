@@ -108,7 +108,9 @@ int fd_db_rollback_to(fd_db *db, const char *name);
  * back and runs it again in careful mode (fd_db_set_careful), where every
  * step has its own savepoint. The other steps run after the replayable ones,
  * each in a savepoint. A replayable step gives the same outcome when run
- * again after a rollback (it resets what it keeps). replayable may be NULL
+ * again after a rollback (it resets what it keeps); a step that is not
+ * replayable must not run fd_db_steps itself, since its nested steps could
+ * ask for a replay of steps that ran before it. replayable may be NULL
  * (every step is). Returns FD_OK, FD_EREPLAY, the first step code equal to
  * stop (a nonzero stop ends the steps; the caller rolls back), or a
  * transaction error. tag names the savepoints (a short identifier). */
