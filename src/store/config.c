@@ -283,7 +283,7 @@ const fd_reward *fd_config_reward(const fd_config *c, int64_t id)
 
 /* Whether a condition evaluated with every event's member context (segments,
  * campaign audiences) reads the stats counters (fd_stats_json). */
-static bool reads_counters(const fd_config *c)
+static bool context_reads_counters(const fd_config *c)
 {
     bool yes = false;
     for (size_t i = 0; i < c->nsegments; i++)
@@ -291,6 +291,17 @@ static bool reads_counters(const fd_config *c)
     for (size_t i = 0; i < c->ncampaigns; i++)
         for (int k = 0; k < c->campaigns[i].promo.nrules; k++)
             yes |= fd_stats_counters_read_by(c->campaigns[i].promo.rules[k].condition);
+    return yes;
+}
+
+/* The same for the badge and challenge conditions checked after events. */
+static bool engagement_reads_counters(const fd_config *c)
+{
+    bool yes = false;
+    for (size_t i = 0; i < c->nbadges; i++)
+        yes |= fd_stats_counters_read_by(c->badges[i].condition);
+    for (size_t i = 0; i < c->nchallenges; i++)
+        yes |= fd_stats_counters_read_by(c->challenges[i].condition);
     return yes;
 }
 
@@ -321,7 +332,8 @@ int fd_config_get(fd_db *db, const fd_program *p, fd_config **out)
         config_free(c);
         return rc;
     }
-    c->context_reads_counters = reads_counters(c);
+    c->context_reads_counters = context_reads_counters(c);
+    c->engagement_reads_counters = engagement_reads_counters(c);
     if (cache[slot] && --cache[slot]->refs == 0) config_free(cache[slot]);
     c->refs = 2;
     cache[slot] = c;

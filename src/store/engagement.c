@@ -165,7 +165,9 @@ int fd_engagement_after_event(fd_db *db, const fd_program *p, const fd_config *c
     json_t *member = NULL, *counts = NULL;
     int tier;
     int rc = fd_localtime(p->timezone, ev->occurred_at, &lt);
-    if (!rc) rc = fd_member_context(db, p, cfg, m, &lt, ev->now, true, &member, &tier);
+    if (!rc)
+        rc = fd_member_context(db, p, cfg, m, &lt, ev->now, cfg->engagement_reads_counters, &member,
+                               &tier);
     if (!rc) rc = event_counts(db, m->id, ev->type, &counts);
     if (rc) {
         json_decref(member);
