@@ -148,6 +148,39 @@ class BadInput(ServerTest):
                                       headers={"Authorization": "Bearer " + srv.admin_key})
         self.assertIn(status, (404, 414, 431))
 
+    def test_engagement_and_page_routes_refuse_bad_bodies(self):
+        """The write routes of referrals, badges, challenges, brands, company accounts,
+        branding and landing pages: malformed, mistyped, oversized or nested-deep bodies
+        get a 4xx JSON error and change nothing."""
+        srv, mid = self.srv, self.m["id"]
+        lists = ["/v1/badges", "/v1/challenges", "/v1/brands", "/v1/referral-policy",
+                 "/v1/program/branding", "/v1/members/%d/referral" % mid]
+        before = [srv.req("GET", path)[1] for path in lists]
+        routes = [("POST", "/v1/badges"), ("PUT", "/v1/badges/1"), ("PATCH", "/v1/badges/1"),
+                  ("POST", "/v1/challenges"), ("PUT", "/v1/challenges/1"),
+                  ("PATCH", "/v1/challenges/1"), ("POST", "/v1/brands"), ("POST", "/v1/accounts"),
+                  ("POST", "/v1/accounts/999999/users"),
+                  ("POST", "/v1/accounts/999999/rewards/1/redeem"),
+                  ("POST", "/v1/members/%d/referral" % mid), ("PUT", "/v1/referral-policy"),
+                  ("PUT", "/v1/program/branding")]
+        deep = b"[" * 5000 + b"]" * 5000
+        bodies = [b"not json", b"[]", b"42", b'{"name": ', deep,
+                  json.dumps({"name": 5, "points": "many", "condition": {"bogus": []},
+                              "event_type": 7, "count": -1, "code": ["x"], "enabled": "yes",
+                              "min_order": {}, "colors": 3, "language": "xx"}).encode(),
+                  json.dumps({"name": "x" * 20000, "code": "y" * 20000}).encode()]
+        for method, path in routes:
+            for body in bodies:
+                if method == "PUT" and body == bodies[-1]:
+                    continue  # unknown members only: the default policy or branding (docs/engagement.md, web.md)
+                s, doc = srv.req(method, path, body)
+                self.assertTrue(400 <= s < 500, (method, path, body[:40], s, doc))
+                self.assertIn("error", doc, (method, path, body[:40]))
+        s, data, _ = srv.raw("POST", "/c/1/signup", b"\x00\xff" * 100,
+                             {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertTrue(400 <= s < 500, s)
+        self.assertEqual([srv.req("GET", path)[1] for path in lists], before)
+
     def test_random_mutations_never_crash(self):
         rng = random.Random(1234)
         # a custom event needs a member and this one does not exist, so no mutant can
