@@ -10,6 +10,9 @@
 #define ROUTE_SELF 0x2u   /* member keys may call it for their own member ({id} first) */
 #define ROUTE_RAW 0x4u    /* the body is not JSON: the handler reads r->raw */
 #define ROUTE_KEY 0x8u    /* about the calling key itself: member keys may call it too */
+/* A GET that writes, or reads at length (reports, exports): it runs on a
+ * request worker like the other methods, not on a network thread. */
+#define ROUTE_WORKER 0x10u
 
 typedef struct fd_route {
     const char *method;

@@ -1,12 +1,22 @@
 /*
  * server.c - libmicrohttpd glue: bounded body reading, routing, key
  * authentication and role checks, dispatch, per-route metrics (server.h).
+ *
+ * Threads: libmicrohttpd's pool (one network thread per core) reads
+ * requests and answers the quick reads on the spot. A request that may
+ * wait (every write waits for its group commit; some reads are long) must
+ * not run there, since it would hold up every other connection of that
+ * thread: its connection is suspended and the request handed to a request
+ * worker, which runs the handler and resumes the connection; the network
+ * thread then sends the reply.
  */
 #include "api/server.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +35,20 @@
 static const int COUNTED[] = {200, 201, 400, 401, 403, 404, 405, 409, 413, 422, 500, 503};
 #define NCOUNTED ((int)(sizeof COUNTED / sizeof COUNTED[0]))
 #define ROUTES_MAX 256
+#define NETWORK_THREADS_MAX 16
+
+/* Per-connection state while a request is read and answered. */
+typedef struct conn_state {
+    char *body;
+    size_t len, max;
+    bool too_big;
+    int64_t t0_us;
+    int route;       /* index in fd_routes, or -1 */
+    bool path_known; /* some route has this path (405 rather than 404) */
+    fd_req *req;     /* set while a worker has it, and once answered */
+    struct MHD_Connection *conn;
+    struct conn_state *next; /* in the workers' queue */
+} conn_state;
 
 struct fd_server {
     struct MHD_Daemon *mhd;
@@ -33,15 +57,15 @@ struct fd_server {
     _Atomic int64_t hits[ROUTES_MAX + 1][NCOUNTED + 1]; /* last route row: unmatched */
     _Atomic int64_t latency[FD_LATENCY_BUCKETS + 1];
     _Atomic int64_t latency_sum_us, requests;
-};
 
-/* Per-connection state while a request is read. */
-typedef struct conn_state {
-    char *body;
-    size_t len, max;
-    bool too_big;
-    int64_t t0_us;
-} conn_state;
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv;  /* requests queued, or stopping */
+    conn_state *head, *tail; /* requests waiting for a worker */
+    bool stopping;           /* workers finish the queue and exit */
+    bool workers_gone;       /* requests run on the network thread */
+    pthread_t *workers;
+    int nworkers;
+};
 
 static int match_route(const char *method, const char *path, fd_req *r, bool *path_known)
 {
@@ -145,13 +169,13 @@ static int parse_body_or_reply(fd_req *r, const conn_state *cs)
     return FD_OK;
 }
 
-static void dispatch(fd_server *s, fd_req *r, const conn_state *cs, int *route_index)
+/* Runs the matched route's handler (or answers why none runs); r->reply is
+ * set afterwards. */
+static void dispatch(fd_server *s, fd_req *r, const conn_state *cs)
 {
-    bool path_known;
-    int i = match_route(r->method, r->path, r, &path_known);
-    *route_index = i;
+    int i = cs->route;
     if (i < 0) {
-        if (path_known)
+        if (cs->path_known)
             fd_reply_error(r, 405, "method_not_allowed", "method not allowed here", NULL);
         else
             fd_reply_error(r, 404, "not_found", "no such route", NULL);
@@ -265,6 +289,66 @@ static bool serve_page(fd_server *s, struct MHD_Connection *c, const char *metho
     return true;
 }
 
+/* Sends r's reply and frees r. */
+static enum MHD_Result answer(fd_server *s, struct MHD_Connection *c, conn_state *cs, fd_req *r)
+{
+    enum MHD_Result ret = send_reply(c, r);
+    count(s, cs->route, r->status, fd_monotonic_us() - cs->t0_us);
+    for (int k = 0; k < 4; k++)
+        free((void *)r->params[k]);
+    json_decref(r->body);
+    free(r->reply);
+    free(r);
+    return ret;
+}
+
+/* Whether the request may wait (a write, a long read): then a worker runs it. */
+static bool needs_worker(const char *method, const conn_state *cs)
+{
+    if (cs->route < 0 || cs->too_big) return false; /* answered at once */
+    if (strcmp(method, "GET") && strcmp(method, "HEAD")) return true;
+    return (fd_routes[cs->route].flags & ROUTE_WORKER) != 0;
+}
+
+/* Queues a suspended request for the workers; false once they are gone
+ * (stopping), when the caller runs it itself. */
+static bool hand_to_worker(fd_server *s, conn_state *cs)
+{
+    pthread_mutex_lock(&s->mu);
+    bool queued = !s->workers_gone;
+    if (queued) {
+        cs->next = NULL;
+        if (s->tail)
+            s->tail->next = cs;
+        else
+            s->head = cs;
+        s->tail = cs;
+        pthread_cond_signal(&s->work_cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return queued;
+}
+
+static void *worker_main(void *arg)
+{
+    fd_server *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->head && !s->stopping)
+            pthread_cond_wait(&s->work_cv, &s->mu);
+        conn_state *cs = s->head;
+        if (!cs) break; /* stopping, and nothing left */
+        s->head = cs->next;
+        if (!s->head) s->tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+        dispatch(s, cs->req, cs);
+        MHD_resume_connection(cs->conn); /* libmicrohttpd calls on_request again */
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls)
@@ -295,23 +379,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
+    if (cs->req) { /* resumed: a worker ran it */
+        fd_req *r = cs->req;
+        cs->req = NULL;
+        return answer(s, c, cs, r);
+    }
     enum MHD_Result page;
     if (serve_page(s, c, method, url, &page)) return page;
-    fd_req r = {0};
-    r.srv = s;
-    r.store = s->store;
-    r.conn = c;
-    r.method = method;
-    r.path = url;
-    int route;
-    dispatch(s, &r, cs, &route);
-    enum MHD_Result ret = send_reply(c, &r);
-    count(s, route, r.status, fd_monotonic_us() - cs->t0_us);
-    for (int k = 0; k < 4; k++)
-        free((void *)r.params[k]);
-    json_decref(r.body);
-    free(r.reply);
-    return ret;
+    fd_req *r = fd_calloc(1, sizeof *r);
+    r->srv = s;
+    r->store = s->store;
+    r->conn = c;
+    r->method = method;
+    r->path = url;
+    cs->route = match_route(method, url, r, &cs->path_known);
+    if (needs_worker(method, cs)) {
+        cs->req = r;
+        cs->conn = c;
+        MHD_suspend_connection(c);
+        if (hand_to_worker(s, cs)) return MHD_YES;
+        MHD_resume_connection(c);
+        cs->req = NULL;
+    }
+    dispatch(s, r, cs);
+    return answer(s, c, cs, r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -320,6 +411,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)cls, (void)c, (void)toe;
     conn_state *cs = *con_cls;
     if (cs) {
+        assert(!cs->req); /* a worker's request keeps its connection suspended */
         free(cs->body);
         free(cs);
     }
@@ -364,27 +456,68 @@ int fd_server_start(const fd_server_config *cfg, fd_store *store, fd_server **ou
     fd_server *s = fd_calloc(1, sizeof *s);
     s->store = store;
     s->web_dir = cfg->web_dir && *cfg->web_dir ? fd_strdup(cfg->web_dir) : NULL;
-    s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->work_cv, NULL);
+    s->workers = fd_calloc((size_t)cfg->threads, sizeof *s->workers);
+    for (; s->nworkers < cfg->threads; s->nworkers++)
+        if (pthread_create(&s->workers[s->nworkers], NULL, worker_main, s)) break;
+    if (s->nworkers < cfg->threads) {
+        fd_log("error", "msg=\"could not start the request workers\"");
+        close(fd);
+        fd_server_stop(s);
+        return FD_EIO;
+    }
+    s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                                  MHD_ALLOW_SUSPEND_RESUME,
                               0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
-                              MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+                              MHD_OPTION_THREAD_POOL_SIZE, (unsigned)fd_server_network_threads(),
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                               MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT,
                               4096u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!s->mhd) {
         fd_log("error", "msg=\"libmicrohttpd failed to start\"");
         close(fd);
-        free(s->web_dir);
-        free(s);
+        fd_server_stop(s);
         return FD_EIO;
     }
     *out = s;
     return FD_OK;
 }
 
+int fd_server_network_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > NETWORK_THREADS_MAX ? NETWORK_THREADS_MAX : (int)n;
+}
+
+/* No new connections; the workers finish what is queued (resuming each
+ * connection) and exit; requests still arriving run on the network threads;
+ * then libmicrohttpd stops, with no connection left suspended. */
 void fd_server_stop(fd_server *s)
 {
     if (!s) return;
-    MHD_stop_daemon(s->mhd);
+    MHD_socket listening = s->mhd ? MHD_quiesce_daemon(s->mhd) : MHD_INVALID_SOCKET;
+    pthread_mutex_lock(&s->mu);
+    s->stopping = true;
+    pthread_cond_broadcast(&s->work_cv);
+    pthread_mutex_unlock(&s->mu);
+    for (int i = 0; i < s->nworkers; i++)
+        pthread_join(s->workers[i], NULL);
+    pthread_mutex_lock(&s->mu);
+    s->workers_gone = true;
+    conn_state *left = s->head; /* queued after the workers' last look */
+    s->head = s->tail = NULL;
+    pthread_mutex_unlock(&s->mu);
+    for (conn_state *cs = left, *next; cs; cs = next) {
+        next = cs->next;
+        dispatch(s, cs->req, cs);
+        MHD_resume_connection(cs->conn);
+    }
+    if (s->mhd) MHD_stop_daemon(s->mhd);
+    if (listening != MHD_INVALID_SOCKET) close(listening); /* quiesced: ours to close */
+    pthread_cond_destroy(&s->work_cv);
+    pthread_mutex_destroy(&s->mu);
+    free(s->workers);
     free(s->web_dir);
     free(s);
 }

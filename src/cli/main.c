@@ -457,7 +457,7 @@ static int cmd_serve(const opts *o)
     signal(SIGPIPE, SIG_IGN);
 
     fd_store *s;
-    if (open_store(o, o->threads + 2, &s)) return 1;
+    if (open_store(o, o->threads + fd_server_network_threads() + 2, &s)) return 1;
     if (o->demo && demo_key(s)) {
         fd_store_close(s);
         return 1;

@@ -1,5 +1,8 @@
 """The foundation end to end, as a shop and a marketer would use it."""
 import re
+import threading
+import time
+import unittest
 
 import harness
 from harness import ServerTest
@@ -494,6 +497,49 @@ class Operations(ServerTest):
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 2)
         self.assertIn("unknown setting", r.stderr)
+
+
+class Threads(unittest.TestCase):
+    """A request that waits (a write waits for its commit) runs on a request
+    worker, so it holds up no other connection: with one worker busy on a
+    long batch, reads on other connections are answered meanwhile, and a
+    second write queues behind the first and completes after it."""
+
+    def test_reads_are_answered_while_a_long_write_runs(self):
+        srv = harness.Server(threads=1)
+        try:
+            srv.member("thr-1")
+            events = [{"id": "thr-%d" % i, "type": "purchase", "external_id": "thr-1",
+                       "order": {"id": "THR-%d" % i, "total": "1.00", "currency": "EUR"}}
+                      for i in range(10000)]
+            batch = {}
+
+            def send_batch():
+                batch["start"] = time.monotonic()
+                batch["status"], batch["doc"] = srv.req("POST", "/v1/events:batch", {"events": events})
+                batch["end"] = time.monotonic()
+
+            th = threading.Thread(target=send_batch)
+            th.start()
+            time.sleep(0.3)  # the batch is with the only worker by now
+            waits = []
+            while th.is_alive() and len(waits) < 20:
+                t0 = time.monotonic()
+                s, m = srv.req("GET", "/v1/members/lookup?external_id=thr-1")
+                self.assertEqual(s, 200, m)
+                waits.append(time.monotonic() - t0)
+            th.join()
+            self.assertEqual(batch["status"], 200, batch.get("doc"))
+            self.assertEqual([r["status"] for r in batch["doc"]["results"]], [201] * 10000)
+            took = batch["end"] - batch["start"]
+            # Proves something only if the batch outlasted the reads' start.
+            self.assertGreater(took, 0.5, "the batch was too quick to overlap the reads")
+            self.assertGreater(len(waits), 0)
+            # A read held up by the batch would wait most of its duration.
+            self.assertLess(max(waits), took / 4, (waits, took))
+            self.assertEqual(srv.balance(m["id"]), (10000, 0))
+        finally:
+            srv.close()
 
 
 if __name__ == "__main__":
