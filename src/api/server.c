@@ -13,7 +13,6 @@
 #include "api/server.h"
 
 #include <arpa/inet.h>
-#include <assert.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -289,16 +288,21 @@ static bool serve_page(fd_server *s, struct MHD_Connection *c, const char *metho
     return true;
 }
 
-/* Sends r's reply and frees r. */
-static enum MHD_Result answer(fd_server *s, struct MHD_Connection *c, conn_state *cs, fd_req *r)
+static void free_req(fd_req *r)
 {
-    enum MHD_Result ret = send_reply(c, r);
-    count(s, cs->route, r->status, fd_monotonic_us() - cs->t0_us);
     for (int k = 0; k < 4; k++)
         free((void *)r->params[k]);
     json_decref(r->body);
     free(r->reply);
     free(r);
+}
+
+/* Sends r's reply and frees r. */
+static enum MHD_Result answer(fd_server *s, struct MHD_Connection *c, conn_state *cs, fd_req *r)
+{
+    enum MHD_Result ret = send_reply(c, r);
+    count(s, cs->route, r->status, fd_monotonic_us() - cs->t0_us);
+    free_req(r);
     return ret;
 }
 
@@ -411,7 +415,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)cls, (void)c, (void)toe;
     conn_state *cs = *con_cls;
     if (cs) {
-        assert(!cs->req); /* a worker's request keeps its connection suspended */
+        if (cs->req) free_req(cs->req); /* answered by a worker, never sent (stopping) */
         free(cs->body);
         free(cs);
     }
