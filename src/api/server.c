@@ -13,6 +13,7 @@
 #include "api/server.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -60,8 +61,7 @@ struct fd_server {
     pthread_mutex_t mu;
     pthread_cond_t work_cv;  /* requests queued, or stopping */
     conn_state *head, *tail; /* requests waiting for a worker */
-    bool stopping;           /* workers finish the queue and exit */
-    bool workers_gone;       /* requests run on the network thread */
+    bool stopping; /* workers finish the queue and exit; new requests run on the network threads */
     pthread_t *workers;
     int nworkers;
 };
@@ -314,12 +314,12 @@ static bool needs_worker(const char *method, const conn_state *cs)
     return (fd_routes[cs->route].flags & ROUTE_WORKER) != 0;
 }
 
-/* Queues a suspended request for the workers; false once they are gone
- * (stopping), when the caller runs it itself. */
+/* Queues a suspended request for the workers; false once the server is
+ * stopping, when the caller runs it itself. */
 static bool hand_to_worker(fd_server *s, conn_state *cs)
 {
     pthread_mutex_lock(&s->mu);
-    bool queued = !s->workers_gone;
+    bool queued = !s->stopping;
     if (queued) {
         cs->next = NULL;
         if (s->tail)
@@ -495,8 +495,10 @@ int fd_server_network_threads(void)
 }
 
 /* No new connections; the workers finish what is queued (resuming each
- * connection) and exit; requests still arriving run on the network threads;
- * then libmicrohttpd stops, with no connection left suspended. */
+ * connection) and exit, while requests still arriving on open connections
+ * run on the network threads; then libmicrohttpd stops, with no connection
+ * left suspended. Under load this takes what the queue takes, not until the
+ * clients stop sending. */
 void fd_server_stop(fd_server *s)
 {
     if (!s) return;
@@ -507,16 +509,7 @@ void fd_server_stop(fd_server *s)
     pthread_mutex_unlock(&s->mu);
     for (int i = 0; i < s->nworkers; i++)
         pthread_join(s->workers[i], NULL);
-    pthread_mutex_lock(&s->mu);
-    s->workers_gone = true;
-    conn_state *left = s->head; /* queued after the workers' last look */
-    s->head = s->tail = NULL;
-    pthread_mutex_unlock(&s->mu);
-    for (conn_state *cs = left, *next; cs; cs = next) {
-        next = cs->next;
-        dispatch(s, cs->req, cs);
-        MHD_resume_connection(cs->conn);
-    }
+    assert(!s->head); /* nothing is queued once stopping is set */
     if (s->mhd) MHD_stop_daemon(s->mhd);
     if (listening != MHD_INVALID_SOCKET) close(listening); /* quiesced: ours to close */
     pthread_cond_destroy(&s->work_cv);

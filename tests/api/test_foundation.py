@@ -1,5 +1,8 @@
 """The foundation end to end, as a shop and a marketer would use it."""
+import http.client
+import json
 import re
+import signal
 import threading
 import time
 import unittest
@@ -541,6 +544,56 @@ class Threads(unittest.TestCase):
             self.assertEqual(srv.balance(m["id"]), (n, 0))
         finally:
             srv.close()
+
+    def test_stop_under_load_is_prompt(self):
+        """SIGTERM while clients keep writing on kept-alive connections: the
+        server finishes what it has and exits, without waiting for them to stop."""
+        srv = harness.Server(threads=1)  # fewer workers than clients: never an empty queue
+        srv.member("stop-1")
+        stop = threading.Event()
+        acked = []
+
+        def client(t):
+            conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+            i = 0
+            while not stop.is_set():
+                ids = ["stop-%d-%d-%d" % (t, i, k) for k in range(200)]  # batches: long requests
+                body = json.dumps({"events": [
+                    {"id": eid, "type": "purchase", "external_id": "stop-1",
+                     "order": {"id": eid, "total": "1.00", "currency": "EUR"}} for eid in ids]})
+                try:
+                    conn.request("POST", "/v1/events:batch", body,
+                                 {"Authorization": "Bearer " + srv.admin_key})
+                    r = conn.getresponse()
+                    r.read()
+                except (OSError, http.client.HTTPException):
+                    return  # the server closed the connection
+                if r.status == 200:
+                    acked.extend(ids)
+                i += 1
+
+        clients = [threading.Thread(target=client, args=(t,)) for t in range(4)]
+        for th in clients:
+            th.start()
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = srv.proc.wait(timeout=15)
+        finally:
+            took = time.monotonic() - t0
+            stop.set()
+            for th in clients:
+                th.join()
+        self.assertEqual(rc, 0)
+        self.assertLess(took, 10, "the server waited for its clients")
+        self.assertGreater(len(acked), 10)
+        srv.proc.stdout.close()
+        srv.proc = None
+        srv.start()  # every acknowledged event is there
+        for eid in acked[-5:]:
+            self.assertEqual(srv.req("GET", "/v1/events/" + eid)[0], 200)
+        srv.close()
 
 
 if __name__ == "__main__":
