@@ -46,6 +46,17 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A benchmark tool: out of memory ends the run. */
+static void *xrealloc(void *p, size_t size)
+{
+    void *q = realloc(p, size ? size : 1);
+    if (!q) {
+        fprintf(stderr, "loadgen: out of memory\n");
+        exit(1);
+    }
+    return q;
+}
+
 static size_t discard(char *p, size_t size, size_t n, void *arg)
 {
     (void)p, (void)arg;
@@ -57,14 +68,16 @@ static char **read_lines(const char *path, size_t *n)
     FILE *f = fopen(path, "r");
     if (!f) return NULL;
     size_t cap = 1024;
-    char **v = malloc(cap * sizeof *v), *line = NULL;
+    char **v = xrealloc(NULL, cap * sizeof *v), *line = NULL;
     size_t len = 0;
     ssize_t got;
     *n = 0;
     while ((got = getline(&line, &len, f)) > 0) {
         if (line[got - 1] == '\n') line[got - 1] = '\0';
-        if (*n == cap) v = realloc(v, (cap *= 2) * sizeof *v);
-        v[(*n)++] = strdup(line);
+        if (*n == cap) v = xrealloc(v, (cap *= 2) * sizeof *v);
+        size_t len_line = strlen(line) + 1;
+        v[*n] = memcpy(xrealloc(NULL, len_line), line, len_line);
+        (*n)++;
     }
     free(line);
     fclose(f);
@@ -118,7 +131,8 @@ static int cmp_double(const void *a, const void *b)
 static void report(run *r)
 {
     size_t first = (size_t)(WARMUP_S * r->rate), n = 0, nlate = 0;
-    double *v = malloc((r->total + 1) * sizeof *v), *late = malloc((r->total + 1) * sizeof *late);
+    double *v = xrealloc(NULL, (r->total + 1) * sizeof *v);
+    double *late = xrealloc(NULL, (r->total + 1) * sizeof *late);
     for (size_t i = first; i < r->total; i++) {
         if (r->latency_ms[i] >= 0) v[n++] = r->latency_ms[i];
         if (r->sent[i] > 0) late[nlate++] = (r->sent[i] - (r->start + (double)i / r->rate)) * 1000;
@@ -156,17 +170,17 @@ int main(int argc, char **argv)
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", argv[2]);
     r.headers = curl_slist_append(NULL, auth);
     r.headers = curl_slist_append(r.headers, "Content-Type: application/json");
-    r.latency_ms = malloc(r.total * sizeof *r.latency_ms);
-    r.sent = calloc(r.total, sizeof *r.sent);
+    r.latency_ms = xrealloc(NULL, r.total * sizeof *r.latency_ms);
+    r.sent = xrealloc(NULL, r.total * sizeof *r.sent);
     for (size_t i = 0; i < r.total; i++)
-        r.latency_ms[i] = -1;
+        r.latency_ms[i] = -1, r.sent[i] = 0;
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     CURLM *multi = curl_multi_init();
     curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)connections);
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)connections);
     size_t npool = 0, next = 0;
-    CURL **pool = malloc(r.total * sizeof *pool);
+    CURL **pool = xrealloc(NULL, r.total * sizeof *pool);
     char url[1024];
     srand(7919);
     r.start = now_s();
