@@ -514,6 +514,12 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE events ADD COLUMN brand TEXT;"
     "ALTER TABLE orders ADD COLUMN brand TEXT;"
     "ALTER TABLE guest_orders ADD COLUMN brand TEXT;",
+
+    /* 16: one index less to write per earning (issue 11): lots were found by
+     * order only among a member's pending ones, which lots_member(member_id,
+     * status, ...) reaches as well. Each index keyed by member puts every
+     * earning on one more scattered page; this one cost 9 % of plain earning. */
+    "DROP INDEX lots_order;",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
