@@ -314,13 +314,17 @@ static bool needs_worker(const char *method, const conn_state *cs)
     return (fd_routes[cs->route].flags & ROUTE_WORKER) != 0;
 }
 
-/* Queues a suspended request for the workers; false once the server is
- * stopping, when the caller runs it itself. */
-static bool hand_to_worker(fd_server *s, conn_state *cs)
+/* Suspends the connection and queues its request r for the workers; false
+ * once the server is stopping, when the caller runs it itself (nothing
+ * suspended). */
+static bool hand_to_worker(fd_server *s, struct MHD_Connection *c, conn_state *cs, fd_req *r)
 {
     pthread_mutex_lock(&s->mu);
     bool queued = !s->stopping;
     if (queued) {
+        cs->req = r;
+        cs->conn = c;
+        MHD_suspend_connection(c); /* before a worker can resume it */
         cs->next = NULL;
         if (s->tail)
             s->tail->next = cs;
@@ -397,14 +401,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r->method = method;
     r->path = url;
     cs->route = match_route(method, url, r, &cs->path_known);
-    if (needs_worker(method, cs)) {
-        cs->req = r;
-        cs->conn = c;
-        MHD_suspend_connection(c);
-        if (hand_to_worker(s, cs)) return MHD_YES;
-        MHD_resume_connection(c);
-        cs->req = NULL;
-    }
+    if (needs_worker(method, cs) && hand_to_worker(s, c, cs, r)) return MHD_YES;
     dispatch(s, r, cs);
     return answer(s, c, cs, r);
 }
