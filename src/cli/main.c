@@ -445,8 +445,10 @@ static int cmd_serve(const opts *o)
                "                     [--webhook-max-attempts 15] [--webhook-interval-ms 1000]\n"
                "                     [--webhook-allow-private]\n"
                "Serves the API (default 127.0.0.1:8080, $FIDELIS_LISTEN) and the web pages of\n"
-               "--web DIR (default ./web: /member.html, /admin.html). --demo creates a demo\n"
-               "program if the database has none and prints a new admin key.\n");
+               "--web DIR (default ./web: /member.html, /admin.html). --threads is the number of\n"
+               "request workers that run writes and long reads (default 16; a network thread per\n"
+               "core answers quick reads). --demo creates a demo program if the database has none\n"
+               "and prints a new admin key.\n");
         return 0;
     }
     sigset_t set;
