@@ -21,7 +21,8 @@
 #define READER_CACHE_KIB (4 * 1024)
 /* The log is copied into the database by a thread of its own, at most this
  * often, rather than by the commit that happens to fill it (SQLite's way):
- * the writer is left with the short pass that lets the log start over. */
+ * the writer is left with the pass that lets the log start over
+ * (WAL_WRITER_FRAMES in db_sqlite.c). */
 #define CHECKPOINT_EVERY_MS 50
 
 typedef struct job {
