@@ -12,6 +12,28 @@ mkdir -p "$OUT"
 : > "$OUT/results.txt"
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk >/dev/null; }
 
+# serve_seeded NAME MEMBERS: a fresh $OUT/NAME.db with MEMBERS members, each with ten earlier earn
+# entries (seeded through the ledger by bench_scale), and a server on it; sets PID, KEY, PORT and
+# START (ms from launch to listening). The background jobs (expiry, tier reviews, RFM, birthdays,
+# reminders; every 60 s by default) are held off so the figures are the request path's.
+serve_seeded() {
+    rm -f "$OUT/$1.db" "$OUT/$1.db-wal" "$OUT/$1.db-shm"
+    ./build/fidelis init --db "$OUT/$1.db" --name "$1" --currency EUR > /dev/null 2>&1
+    ./build/bench_scale "$OUT/$1.db" "$2" 10
+    sync # the seeded file written out first, so its writeback does not run during the loads
+    T0=$(date +%s%N)
+    ./build/fidelis serve --db "$OUT/$1.db" --listen 127.0.0.1:0 --demo --threads 32 --job-interval 3600 \
+        > "$OUT/$1.out" 2> "$OUT/$1.err" &
+    PID=$!
+    until grep -q "listening on" "$OUT/$1.out" 2>/dev/null; do
+        kill -0 $PID 2>/dev/null || { echo "server did not start: $OUT/$1.err" >&2; exit 1; }
+        sleep 0.005
+    done
+    START=$(( ($(date +%s%N) - T0) / 1000000 ))
+    KEY=$(sed -n 's/^admin key: //p' "$OUT/$1.out")
+    PORT=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$OUT/$1.out" | head -1)
+}
+
 if want micro; then
 ./build/bench_rules 200000 2>/dev/null | tee -a "$OUT/results.txt"
 ./build/bench_clv 100000 2>/dev/null | tee -a "$OUT/results.txt"
@@ -41,19 +63,8 @@ if want http; then
 # earn entries, seeded through the ledger by bench_scale), durable (fsync per group commit).
 MEMBERS=100000
 DB="$OUT/bench.db"
-rm -f "$DB" "$DB-wal" "$DB-shm"
-./build/fidelis init --db "$DB" --name Bench --currency EUR > /dev/null 2>&1
-./build/bench_scale "$DB" $MEMBERS 10
-sync # the seeded file written out first, so its writeback does not run during the loads
-# The background jobs (expiry, tier reviews, RFM, birthdays, reminders; every 60 s by default) are
-# held off for the loads so the figures are the request path's; the expiry job is measured below.
-./build/fidelis serve --db "$DB" --listen 127.0.0.1:0 --demo --threads 32 --job-interval 3600 \
-    > "$OUT/server.out" 2> "$OUT/server.err" &
-PID=$!
+serve_seeded bench $MEMBERS
 trap 'kill $PID 2>/dev/null || true' EXIT
-for i in $(seq 1 50); do grep -q "listening on" "$OUT/server.out" 2>/dev/null && break; sleep 0.1; done
-KEY=$(sed -n 's/^admin key: //p' "$OUT/server.out")
-PORT=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$OUT/server.out" | head -1)
 wrk -t2 -c32 -d10s -s bench/earn.lua "http://127.0.0.1:$PORT" -- $MEMBERS "$KEY" > "$OUT/wrk.txt"
 RPS=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk.txt")
 LAT=$(awk '/Latency/ {print $2}' "$OUT/wrk.txt")
@@ -142,23 +153,12 @@ if want scale; then
 # 10M lots (a tenth of them due). SCALE_MEMBERS=100000 makes a quicker run.
 BIG=${SCALE_MEMBERS:-1000000}
 scale_run() { # NAME MEMBERS: seeds, serves, loads; sets START, RSS, SRPS
-    rm -f "$OUT/$1.db" "$OUT/$1.db-wal" "$OUT/$1.db-shm"
-    ./build/fidelis init --db "$OUT/$1.db" --name "$1" --currency EUR > /dev/null 2>&1
-    ./build/bench_scale "$OUT/$1.db" "$2" 10
-    sync
-    T0=$(date +%s%N)
-    ./build/fidelis serve --db "$OUT/$1.db" --listen 127.0.0.1:0 --demo --threads 32 --job-interval 3600 \
-        > "$OUT/$1.out" 2> "$OUT/$1.err" &
-    PID=$!
-    until grep -q "listening on" "$OUT/$1.out" 2>/dev/null; do sleep 0.005; done
-    START=$(( ($(date +%s%N) - T0) / 1000000 ))
-    SKEY=$(sed -n 's/^admin key: //p' "$OUT/$1.out")
-    SPORT=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$OUT/$1.out" | head -1)
+    serve_seeded "$1" "$2"
     # 5 s of the same load first: the seeded file is read into the OS cache, as on a server that runs
-    wrk -t2 -c32 -d5s -s bench/earn.lua "http://127.0.0.1:$SPORT" -- "$2" "$SKEY" > /dev/null
-    wrk -t2 -c32 -d15s -s bench/earn.lua "http://127.0.0.1:$SPORT" -- "$2" "$SKEY" > "$OUT/wrk-$1.txt"
+    wrk -t2 -c32 -d5s -s bench/earn.lua "http://127.0.0.1:$PORT" -- "$2" "$KEY" > /dev/null
+    wrk -t2 -c32 -d15s -s bench/earn.lua "http://127.0.0.1:$PORT" -- "$2" "$KEY" > "$OUT/wrk-$1.txt"
     SRPS=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-$1.txt")
-    wrk -t2 -c16 -d10s --latency -s bench/balance.lua "http://127.0.0.1:$SPORT" -- "$2" "$SKEY" > "$OUT/wrk-balance-$1.txt"
+    wrk -t2 -c16 -d10s --latency -s bench/balance.lua "http://127.0.0.1:$PORT" -- "$2" "$KEY" > "$OUT/wrk-balance-$1.txt"
     SP99=$(awk '$1 == "99%" {print $2}' "$OUT/wrk-balance-$1.txt")
     RSS=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' /proc/$PID/status)
     kill $PID; wait $PID 2>/dev/null || true
