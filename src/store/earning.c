@@ -13,6 +13,7 @@
 #include "core/money.h"
 #include "store/context.h"
 #include "store/members.h"
+#include "store/stats.h"
 
 static double major(int64_t minor, int exponent)
 {
@@ -169,9 +170,7 @@ int fd_earning_evaluate(fd_db *db, fd_earning *e)
     }
     fd_local lt;
     int rc = fd_localtime(e->p->timezone, e->occurred_at, &lt);
-    if (!rc && e->m && purchase)
-        rc = fd_db_one_i64(db, "SELECT COUNT(*) FROM orders WHERE member_id = $1",
-                           FD_PARAMS(FD_I(e->m->id)), &e->orders_before);
+    if (!rc && e->m && purchase) rc = fd_stats_orders_placed(db, e->m->id, &e->orders_before);
     if (rc) return rc;
     fd_earn_line *lines = NULL;
     size_t nlines = 0;

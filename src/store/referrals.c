@@ -12,6 +12,7 @@
 #include "store/ledger.h"
 #include "store/members.h"
 #include "store/outbox.h"
+#include "store/stats.h"
 #include "store/tiering.h"
 
 int fd_referral_policy_load(fd_db *db, const fd_program *p, fd_referral_policy *out)
@@ -106,9 +107,7 @@ static int refusal(fd_db *db, const fd_referral_policy *pol, const fd_member *re
                        FD_PARAMS(FD_I(referee->id)), &n);
     if (rc) return rc;
     if (n) return (*why = "already_referred"), FD_OK;
-    if ((rc = fd_db_one_i64(db, "SELECT COUNT(*) FROM orders WHERE member_id = $1",
-                            FD_PARAMS(FD_I(referee->id)), &n)))
-        return rc;
+    if ((rc = fd_stats_orders_placed(db, referee->id, &n))) return rc;
     if (n) return (*why = "not_new"), FD_OK;
     if ((rc = in_chain(db, referrer->id, referee->id, &ring))) return rc;
     if (ring) return (*why = "ring"), FD_OK;

@@ -80,6 +80,7 @@ int fd_stats_purchase(fd_db *db, int64_t program_id, int64_t member_id, int64_t 
     if (!counters) {
         rc = fd_db_run(db,
                        "UPDATE member_stats SET orders_total = orders_total + 1,"
+                       " orders_placed = orders_placed + 1,"
                        " spend_total = spend_total + $2, last_order_day = $3 WHERE member_id = $1",
                        FD_PARAMS(FD_I(member_id), FD_I(total), FD_I(day)), NULL);
         goto done;
@@ -98,17 +99,19 @@ int fd_stats_purchase(fd_db *db, int64_t program_id, int64_t member_id, int64_t 
         rc = fd_db_run(
             db,
             "UPDATE member_stats SET orders_total = orders_total + 1,"
+            " orders_placed = orders_placed + 1,"
             " spend_total = spend_total + $2, last_order_day = $3, categories = $4,"
             " skus = $5, channels = $6 WHERE member_id = $1",
             FD_PARAMS(FD_I(member_id), FD_I(total), FD_I(day), FD_S(tc), FD_S(ts), FD_S(th)), NULL);
     else
-        rc = fd_db_run(db,
-                       "INSERT INTO member_stats(member_id, program_id, orders_total, spend_total,"
-                       " first_order_day, last_order_day, categories, skus, channels)"
-                       " VALUES ($1, $2, 1, $3, $4, $4, $5, $6, $7)",
-                       FD_PARAMS(FD_I(member_id), FD_I(program_id), FD_I(total), FD_I(day),
-                                 FD_S(tc), FD_S(ts), FD_S(th)),
-                       NULL);
+        rc =
+            fd_db_run(db,
+                      "INSERT INTO member_stats(member_id, program_id, orders_total, orders_placed,"
+                      " spend_total, first_order_day, last_order_day, categories, skus,"
+                      " channels) VALUES ($1, $2, 1, 1, $3, $4, $4, $5, $6, $7)",
+                      FD_PARAMS(FD_I(member_id), FD_I(program_id), FD_I(total), FD_I(day), FD_S(tc),
+                                FD_S(ts), FD_S(th)),
+                      NULL);
     free(tc);
     free(ts);
     free(th);
@@ -125,6 +128,14 @@ int fd_stats_refund(fd_db *db, int64_t member_id, int64_t amount, int64_t orders
                      "UPDATE member_stats SET spend_total = spend_total - $2,"
                      " orders_total = orders_total - $3 WHERE member_id = $1",
                      FD_PARAMS(FD_I(member_id), FD_I(amount), FD_I(orders)), NULL);
+}
+
+int fd_stats_orders_placed(fd_db *db, int64_t member_id, int64_t *orders)
+{
+    int rc = fd_db_one_i64(db, "SELECT orders_placed FROM member_stats WHERE member_id = $1",
+                           FD_PARAMS(FD_I(member_id)), orders);
+    if (rc == FD_ENOTFOUND) *orders = 0, rc = FD_OK; /* no purchase yet */
+    return rc;
 }
 
 int fd_stats_window(fd_db *db, int64_t member_id, int64_t from_day, int64_t to_day, int64_t *spend,

@@ -33,6 +33,11 @@ int fd_stats_purchase(fd_db *db, int64_t program_id, int64_t member_id, int64_t 
 /* Takes a refund out of the totals (amount; one order less when full). */
 int fd_stats_refund(fd_db *db, int64_t member_id, int64_t amount, int64_t orders);
 
+/* *orders receives the number of orders the member has placed (refunded ones
+ * included; a shared wallet's owner counts the wallet's orders, as in the
+ * totals); 0 before the first. */
+int fd_stats_orders_placed(fd_db *db, int64_t member_id, int64_t *orders);
+
 /* Sums of a member's buckets for from_day <= day < to_day. */
 int fd_stats_window(fd_db *db, int64_t member_id, int64_t from_day, int64_t to_day, int64_t *spend,
                     int64_t *orders, int64_t *points);

@@ -168,6 +168,38 @@ class Earning(RuleTest):
         self.member("nth")
         got = [self.buy("n%d" % i, "nth", "1.00")["points"] for i in range(4)]
         self.assertEqual(got, [0, 0, 100, 0])
+        # a refunded order was still placed: it keeps its place in the count
+        self.member("nth-r")
+        self.assertEqual(self.buy("r0", "nth-r", "1.00")["points"], 0)
+        self.assertEqual(self.req("POST", "/v1/events", {"id": "r0-back", "type": "refund",
+                                                          "order_id": "o-r0"})[0], 201)
+        got = [self.buy("r%d" % i, "nth-r", "1.00")["points"] for i in (1, 2)]
+        self.assertEqual(got, [0, 100])
+
+    def test_nth_order_count_carried_over_by_migration_17(self):
+        """Migration 17 counts each member's earlier orders (refunded ones
+        included) into member_stats.orders_placed."""
+        if harness.PG_PORT:
+            self.skipTest("rewinds a SQLite file to schema 16")
+        import sqlite3
+        self.rule(name="third order", trigger="purchase",
+                  effect={"type": "nth_order", "n": 3, "points": 100})
+        self.member("mig")
+        self.buy("m0", "mig", "1.00")
+        self.assertEqual(self.req("POST", "/v1/events", {"id": "m0-back", "type": "refund",
+                                                          "order_id": "o-m0"})[0], 201)
+        self.buy("m1", "mig", "1.00")
+        self.member("mig-new")
+        self.srv.stop()
+        db = sqlite3.connect(self.srv.db)
+        db.executescript("ALTER TABLE member_stats DROP COLUMN orders_placed;"
+                         "CREATE INDEX orders_member ON orders(member_id, occurred_at);"
+                         "DELETE FROM schema_migrations WHERE version >= 17;")
+        db.close()
+        self.srv.start()
+        self.assertEqual(self.buy("m2", "mig", "1.00")["points"], 100)
+        self.assertEqual([self.buy("n%d" % i, "mig-new", "1.00")["points"] for i in range(3)],
+                         [0, 0, 100])
 
     def test_earning_base_and_exclusions(self):
         lines = [{"sku": "GIFT-50", "category": "gift_cards", "quantity": 1, "unit_price": "50.00"},
