@@ -95,9 +95,13 @@ static int load_usage(fd_db *db, fd_earning *e, const fd_local *lt, fd_rule_usag
     for (size_t i = 0; i < e->rs->n; i++) {
         const fd_rule *r = e->rs->sorted[i];
         int64_t ignored, rc = FD_OK;
-        fd_period_key(r->member_points_period, lt->year, lt->month, lt->day, e->points_period[i]);
-        fd_period_key(r->member_triggers_period, lt->year, lt->month, lt->day,
-                      e->triggers_period[i]);
+        /* keys only for the limits a rule has: most rules have none (a key is a snprintf) */
+        if (r->member_points_max)
+            fd_period_key(r->member_points_period, lt->year, lt->month, lt->day,
+                          e->points_period[i]);
+        if (r->member_triggers_max)
+            fd_period_key(r->member_triggers_period, lt->year, lt->month, lt->day,
+                          e->triggers_period[i]);
         if (e->m && r->member_points_max)
             rc = fd_rule_usage_get(db, r->id, e->m->id, e->points_period[i],
                                    &usage[i].member_points, &ignored);

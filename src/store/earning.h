@@ -31,12 +31,12 @@ typedef struct fd_earning {
     int64_t occurred_at;
     int64_t total, shipping; /* purchases, minor units */
     /* outputs */
-    fd_rule_outcome *outcomes; /* one per rule of rs */
-    char (*points_period)[16];
-    char (*triggers_period)[16];
-    int64_t points; /* total awarded */
-    bool base_rate; /* no rules defined: the program's base rate applied */
-    int tier;       /* the member's effective tier index, -1 for none */
+    fd_rule_outcome *outcomes;   /* one per rule of rs */
+    char (*points_period)[16];   /* per rule with a member points limit, else "" */
+    char (*triggers_period)[16]; /* per rule with a member triggers limit, else "" */
+    int64_t points;              /* total awarded */
+    bool base_rate;              /* no rules defined: the program's base rate applied */
+    int tier;                    /* the member's effective tier index, -1 for none */
     int64_t orders_before;
 } fd_earning;
 
