@@ -5,6 +5,7 @@
  * that result back (200, "duplicate": true), a retry with the same id and a
  * different body is refused (409 idempotency_conflict).
  */
+#include <assert.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -591,6 +592,16 @@ static int event_job_run(fd_db *db, void *arg)
     return rc;
 }
 
+/* Writes a stored result (a compact JSON object) with "duplicate" added as
+ * its last member, as the reply shows it, without parsing it again. */
+static void write_result(FILE *f, const char *result, bool duplicate)
+{
+    size_t len = strlen(result);
+    assert(len >= 2 && result[0] == '{' && result[len - 1] == '}');
+    fwrite(result, 1, len - 1, f);
+    fprintf(f, "%s\"duplicate\":%s}", len > 2 ? "," : "", duplicate ? "true" : "false");
+}
+
 void h_events_post(fd_req *r)
 {
     event_input in;
@@ -607,10 +618,14 @@ void h_events_post(fd_req *r)
     event_job j = {
         .p = &r->program, .rs = rs, .cfg = cfg, .body = r->body, .in = &in, .actor = r->who.actor};
     if (!write_replayable_or_reply(r, event_job_run, &j, &j.err)) {
-        json_t *o = json_loads(j.result, 0, NULL);
-        json_object_set_new(o, "duplicate", json_boolean(j.duplicate));
+        char *text;
+        size_t len;
+        FILE *f = open_memstream(&text, &len);
+        if (!f) abort(); /* out of memory */
+        write_result(f, j.result, j.duplicate);
+        fclose(f);
         fd_metrics_event(in.type, j.duplicate);
-        fd_reply(r, j.duplicate ? 200 : 201, o);
+        fd_reply_bytes(r, j.duplicate ? 200 : 201, NULL, (unsigned char *)text, len);
     }
     fd_ruleset_release(rs);
     fd_config_release(cfg);
@@ -799,8 +814,8 @@ int fd_event_apply_custom(fd_store *s, fd_db *reader, const fd_program *p, int64
 typedef struct batch_item {
     event_input in;
     event_job job;
-    int status;  /* HTTP status of the outcome */
-    json_t *out; /* result, or the error object */
+    int status;    /* HTTP status of the outcome */
+    json_t *error; /* refused when parsed: the error object */
 } batch_item;
 
 #define BATCH_CHUNK 1000 /* events per transaction: bounds how long a batch holds the writer */
@@ -814,7 +829,7 @@ typedef struct batch_job {
 static int batch_step(fd_db *db, void *ctx, size_t i)
 {
     batch_item *it = &((batch_job *)ctx)->items[i];
-    if (it->out) return FD_OK;
+    if (it->error) return FD_OK;
     int erc = event_job_run(db, &it->job);
     it->status = erc < 0 ? -erc : 0; /* an error is answered below */
     return erc;
@@ -829,15 +844,45 @@ static int batch_job_run(fd_db *db, void *arg)
     return fd_db_steps(db, b->n, batch_step, NULL, b, FD_EBUSY, "ev");
 }
 
-static json_t *error_json(int status, const char *code, const char *message, const char *field)
+static json_t *error_json(const char *code, const char *message, const char *field)
 {
     json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message);
     json_object_set_new(e, "field", field ? json_string(field) : json_null());
-    return json_pack("{s:i, s:o}", "status", status, "error", e);
+    return e;
+}
+
+/* The answer of one event of a batch: its status and its JSON text. */
+static void answer(batch_item *it, fd_batch_answer *a)
+{
+    size_t len;
+    FILE *f = open_memstream(&a->json, &len);
+    if (!f) abort(); /* out of memory */
+    json_t *error = it->error;
+    if (!error && it->status) { /* failed in the transaction */
+        int frc = -it->status;
+        const fd_job_error *e = &it->job.err;
+        it->status = fd_http_status(frc);
+        error = it->error = error_json(e->code ? e->code : "invalid",
+                                       e->code ? e->message : fd_strerror(frc), e->field);
+    }
+    if (error) {
+        a->status = it->status;
+        char *text = json_dumps(error, JSON_COMPACT);
+        if (!text) abort();
+        fprintf(f, "{\"status\":%d,\"error\":%s}", a->status, text);
+        free(text);
+    } else {
+        a->status = it->job.duplicate ? 200 : 201;
+        fprintf(f, "{\"status\":%d,\"result\":", a->status);
+        write_result(f, it->job.result, it->job.duplicate);
+        fputc('}', f);
+        fd_metrics_event(it->in.type, it->job.duplicate);
+    }
+    fclose(f);
 }
 
 int fd_events_batch(fd_store *s, fd_db *reader, const fd_program *p, const char *actor,
-                    json_t *const *bodies, size_t n, json_t **results)
+                    json_t *const *bodies, size_t n, fd_batch_answer **answers)
 {
     fd_ruleset *rs = NULL;
     fd_config *cfg = NULL;
@@ -848,14 +893,13 @@ int fd_events_batch(fd_store *s, fd_db *reader, const fd_program *p, const char 
         fd_req fake = {.body = bodies[i], .program = *p, .db = reader};
         if (!json_is_object(bodies[i])) {
             items[i].status = 400;
-            items[i].out = error_json(400, "invalid_json", "each event is a JSON object", NULL);
+            items[i].error = error_json("invalid_json", "each event is a JSON object", NULL);
             continue;
         }
         if (input_or_reply(&fake, &items[i].in, false)) {
             json_t *reply = json_loads(fake.reply, 0, NULL);
             items[i].status = fake.status;
-            items[i].out = json_pack("{s:i, s:O}", "status", fake.status, "error",
-                                     json_object_get(reply, "error"));
+            items[i].error = json_incref(json_object_get(reply, "error"));
             json_decref(reply);
             free(fake.reply);
             continue;
@@ -870,39 +914,25 @@ int fd_events_batch(fd_store *s, fd_db *reader, const fd_program *p, const char 
         batch_job b = {items + at, n - at < BATCH_CHUNK ? n - at : BATCH_CHUNK};
         rc = fd_store_write_replayable(s, batch_job_run, &b);
     }
-    json_t *out = json_array();
-    for (size_t i = 0; !rc && i < n; i++) {
-        batch_item *it = &items[i];
-        if (it->out) {
-            json_array_append_new(out, it->out);
-            it->out = NULL;
-        } else if (it->status) { /* failed in the transaction */
-            int frc = -it->status;
-            const fd_job_error *e = &it->job.err;
-            json_array_append_new(out,
-                                  error_json(fd_http_status(frc), e->code ? e->code : "invalid",
-                                             e->code ? e->message : fd_strerror(frc), e->field));
-        } else {
-            json_t *res = json_loads(it->job.result, 0, NULL);
-            json_object_set_new(res, "duplicate", json_boolean(it->job.duplicate));
-            json_array_append_new(out, json_pack("{s:i, s:o}", "status",
-                                                 it->job.duplicate ? 200 : 201, "result", res));
-            fd_metrics_event(it->in.type, it->job.duplicate);
-        }
-    }
+    fd_batch_answer *out = rc ? NULL : fd_calloc(n ? n : 1, sizeof *out);
     for (size_t i = 0; i < n; i++) {
-        json_decref(items[i].out);
+        if (out) answer(&items[i], &out[i]);
+        json_decref(items[i].error);
         free(items[i].job.result);
     }
     free(items);
     fd_ruleset_release(rs);
     fd_config_release(cfg);
-    if (rc) {
-        json_decref(out);
-        return rc;
-    }
-    *results = out;
+    if (rc) return rc;
+    *answers = out;
     return FD_OK;
+}
+
+void fd_batch_answers_free(fd_batch_answer *answers, size_t n)
+{
+    for (size_t i = 0; answers && i < n; i++)
+        free(answers[i].json);
+    free(answers);
 }
 
 /* POST /v1/events:batch {"events": [...]}: up to 10,000 events in one group
@@ -923,11 +953,23 @@ void h_events_batch(fd_req *r)
     json_t **bodies = fd_malloc(n * sizeof *bodies);
     for (size_t i = 0; i < n; i++)
         bodies[i] = json_array_get(events, i);
-    json_t *results;
-    int rc = fd_events_batch(r->store, r->db, &r->program, r->who.actor, bodies, n, &results);
+    fd_batch_answer *answers;
+    int rc = fd_events_batch(r->store, r->db, &r->program, r->who.actor, bodies, n, &answers);
     free(bodies);
-    if (rc)
+    if (rc) {
         fd_reply_status(r, rc, NULL);
-    else
-        fd_reply(r, 200, json_pack("{s:o}", "results", results));
+        return;
+    }
+    /* the answers are JSON text already: joined, not parsed and written again */
+    char *text;
+    size_t len;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) abort(); /* out of memory */
+    fputs("{\"results\":[", f);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s%s", i ? "," : "", answers[i].json);
+    fputs("]}", f);
+    fclose(f);
+    fd_batch_answers_free(answers, n);
+    fd_reply_bytes(r, 200, NULL, (unsigned char *)text, len);
 }

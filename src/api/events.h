@@ -21,11 +21,21 @@ int fd_event_apply_custom(fd_store *s, fd_db *reader, const fd_program *p, int64
                           const char *type, const char *event_id, const json_t *attributes,
                           int64_t *points, bool *duplicate);
 
-/* Applies n event bodies (borrowed) as one group commit, each in its own
- * savepoint, with the same validation as POST /v1/events. *results receives
- * one entry per body: {"status": 201|200, "result": ...} or {"status": 4xx,
- * "error": {...}}. FD_EBUSY and storage errors fail the whole batch. */
+/* One event's answer in a batch: its HTTP status and its JSON text,
+ * {"status": 201|200, "result": {...}} or {"status": 4xx, "error": {...}}. */
+typedef struct fd_batch_answer {
+    int status;
+    char *json;
+} fd_batch_answer;
+
+/* Applies n event bodies (borrowed) in group commits of up to 1,000 events,
+ * with the same validation as POST /v1/events; one event's failure leaves
+ * the others applied. *answers receives one answer per body, in order
+ * (caller frees with fd_batch_answers_free). FD_EBUSY and storage errors
+ * fail the whole batch, and *answers is left alone. */
 int fd_events_batch(fd_store *s, fd_db *reader, const fd_program *p, const char *actor,
-                    json_t *const *bodies, size_t n, json_t **results);
+                    json_t *const *bodies, size_t n, fd_batch_answer **answers);
+
+void fd_batch_answers_free(fd_batch_answer *answers, size_t n);
 
 #endif

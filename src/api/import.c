@@ -251,19 +251,21 @@ static int flush_events(fd_store *s, fd_db *db, const fd_program *p, const fd_pr
                         fd_import_report *rep)
 {
     if (*n == 0) return FD_OK;
-    json_t *results;
-    int rc = fd_events_batch(s, db, p, who->actor, events, *n, &results);
+    fd_batch_answer *answers;
+    int rc = fd_events_batch(s, db, p, who->actor, events, *n, &answers);
     for (size_t i = 0; !rc && i < *n; i++) {
-        json_t *r = json_array_get(results, i);
-        int status = (int)json_integer_value(json_object_get(r, "status"));
-        if (status == 201)
+        int status = answers[i].status;
+        if (status == 201) {
             rep->applied++;
-        else if (status == 200)
+        } else if (status == 200) {
             rep->duplicates++;
-        else
-            reject(rep, o, lines[i], status, json_incref(json_object_get(r, "error")));
+        } else {
+            json_t *a = json_loads(answers[i].json, 0, NULL);
+            reject(rep, o, lines[i], status, json_incref(json_object_get(a, "error")));
+            json_decref(a);
+        }
     }
-    if (!rc) json_decref(results);
+    if (!rc) fd_batch_answers_free(answers, *n);
     for (size_t i = 0; i < *n; i++)
         json_decref(events[i]);
     *n = 0;
