@@ -814,7 +814,8 @@ int fd_event_apply_custom(fd_store *s, fd_db *reader, const fd_program *p, int64
 typedef struct batch_item {
     event_input in;
     event_job job;
-    int status;    /* HTTP status of the outcome */
+    int status;    /* refused when parsed: the HTTP status; else -rc of a failed event,
+                      0 when applied */
     json_t *error; /* refused when parsed: the error object */
 } batch_item;
 
@@ -857,20 +858,21 @@ static void answer(batch_item *it, fd_batch_answer *a)
     size_t len;
     FILE *f = open_memstream(&a->json, &len);
     if (!f) abort(); /* out of memory */
-    json_t *error = it->error;
+    json_t *error = json_incref(it->error);
+    a->status = it->status;
     if (!error && it->status) { /* failed in the transaction */
         int frc = -it->status;
         const fd_job_error *e = &it->job.err;
-        it->status = fd_http_status(frc);
-        error = it->error = error_json(e->code ? e->code : "invalid",
-                                       e->code ? e->message : fd_strerror(frc), e->field);
+        a->status = fd_http_status(frc);
+        error = error_json(e->code ? e->code : "invalid", e->code ? e->message : fd_strerror(frc),
+                           e->field);
     }
     if (error) {
-        a->status = it->status;
         char *text = json_dumps(error, JSON_COMPACT);
         if (!text) abort();
         fprintf(f, "{\"status\":%d,\"error\":%s}", a->status, text);
         free(text);
+        json_decref(error);
     } else {
         a->status = it->job.duplicate ? 200 : 201;
         fprintf(f, "{\"status\":%d,\"result\":", a->status);
