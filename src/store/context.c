@@ -66,7 +66,7 @@ json_t *fd_member_context_from(const fd_config *cfg, const fd_member *m, json_t 
                   "attributes", attrs ? attrs : json_object(), "days_since_enrolment",
                   (json_int_t)((now - m->created_at) / 86400), "stats", stats, "tier",
                   t ? t->name : NULL, "tier_benefits", t ? json_incref(t->benefits) : json_object(),
-                  "orders_before", json_integer_value(json_object_get(stats, "orders_total")));
+                  "orders_before", json_integer_value(json_object_get(stats, "orders_placed")));
     if (cfg->nsegments) {
         json_t *data = json_pack("{s:O, s:o}", "member", member, "time", fd_time_context(lt));
         jl_env env = {now, lt->weekday, lt->hour, lt->utc_offset_s};

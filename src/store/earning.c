@@ -13,7 +13,6 @@
 #include "core/money.h"
 #include "store/context.h"
 #include "store/members.h"
-#include "store/stats.h"
 
 static double major(int64_t minor, int exponent)
 {
@@ -76,7 +75,6 @@ static int context(fd_db *db, const fd_earning *e, const fd_local *lt, const fd_
     int rc = fd_member_context(db, e->p, e->cfg, e->m, lt, e->occurred_at, e->rs->reads_counters,
                                &member, tier);
     if (rc) return rc;
-    json_object_set_new(member, "orders_before", json_integer(e->orders_before));
     json_t *attrs = json_object_get(e->event, "attributes");
     json_t *c =
         json_pack("{s:{s:O?, s:s, s:O?, s:O?, s:o, s:O?}, s:o, s:o}", "event", "id",
@@ -174,7 +172,6 @@ int fd_earning_evaluate(fd_db *db, fd_earning *e)
     }
     fd_local lt;
     int rc = fd_localtime(e->p->timezone, e->occurred_at, &lt);
-    if (!rc && e->m && purchase) rc = fd_stats_orders_placed(db, e->m->id, &e->orders_before);
     if (rc) return rc;
     fd_earn_line *lines = NULL;
     size_t nlines = 0;
@@ -185,6 +182,9 @@ int fd_earning_evaluate(fd_db *db, fd_earning *e)
     int tier = -1;
     if (!rc) rc = context(db, e, &lt, lines, nlines, &data, &tier);
     e->tier = tier;
+    if (!rc && purchase) /* the count the conditions see: the member's totals row */
+        e->orders_before =
+            json_integer_value(json_object_get(json_object_get(data, "member"), "orders_before"));
     if (!rc) {
         const fd_tier *t = tier >= 0 ? &e->cfg->tiers.tiers[tier] : NULL;
         fd_earn_input in = {.type = e->type,

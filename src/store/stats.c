@@ -246,6 +246,7 @@ json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, con
     }
     bool has = raw->has_orders;
     json_object_set_new(o, "orders_total", json_integer(raw->orders_total));
+    json_object_set_new(o, "orders_placed", json_integer(raw->orders_placed));
     json_object_set_new(o, "spend_total", json_real(major(raw->spend_total, exponent)));
     json_object_set_new(o, "average_order_value",
                         json_real(raw->orders_total > 0 ? major(raw->spend_total, exponent) /
@@ -342,7 +343,7 @@ int fd_stats_json(fd_db *db, int64_t member_id, int64_t today, int exponent, con
         rc = fd_db_query(
             db,
             "SELECT orders_total, spend_total, first_order_day, last_order_day, categories,"
-            " skus, channels FROM member_stats WHERE member_id = $1",
+            " skus, channels, orders_placed FROM member_stats WHERE member_id = $1",
             FD_PARAMS(FD_I(member_id)), &st);
     if (rc) return rc;
     rc = fd_stmt_next(st);
@@ -355,6 +356,7 @@ int fd_stats_json(fd_db *db, int64_t member_id, int64_t today, int exponent, con
         raw.categories = fd_stmt_text(st, 4);
         raw.skus = fd_stmt_text(st, 5);
         raw.channels = fd_stmt_text(st, 6);
+        raw.orders_placed = fd_stmt_i64(st, 7);
     }
     if (rc >= 0) *out = fd_stats_build(&raw, today, exponent, rfm, counters);
     fd_stmt_done(st);
@@ -405,7 +407,8 @@ int fd_stats_scan(fd_db *db, int64_t program_id, int64_t first_id, int64_t last_
     }
     rc = fd_db_query(db,
                      "SELECT member_id, orders_total, spend_total, first_order_day, last_order_day,"
-                     " categories, skus, channels FROM member_stats WHERE program_id = $1"
+                     " categories, skus, channels, orders_placed FROM member_stats"
+                     " WHERE program_id = $1"
                      " AND member_id >= $2 AND member_id <= $3 ORDER BY member_id",
                      FD_PARAMS(FD_I(program_id), FD_I(first_id), FD_I(last_id)), &st);
     if (rc) {
@@ -426,6 +429,7 @@ int fd_stats_scan(fd_db *db, int64_t program_id, int64_t first_id, int64_t last_
         r->categories = fd_stmt_text(st, 5);
         r->skus = fd_stmt_text(st, 6);
         r->channels = fd_stmt_text(st, 7);
+        r->orders_placed = fd_stmt_i64(st, 8);
         fn(id, r, arg);
         next = id + 1;
     }

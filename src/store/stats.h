@@ -46,7 +46,7 @@ int fd_stats_window(fd_db *db, int64_t member_id, int64_t from_day, int64_t to_d
 typedef struct fd_stats_raw {
     int64_t spend[3], orders[3], points[3]; /* last 30, 90, 365 days */
     bool has_orders;
-    int64_t orders_total, spend_total, first_order_day, last_order_day;
+    int64_t orders_total, orders_placed, spend_total, first_order_day, last_order_day;
     const char *categories, *skus, *channels; /* JSON text, borrowed */
 } fd_stats_raw;
 

@@ -213,6 +213,21 @@ class Segments(TierTest):
         got = [self.buy("v%d" % i, "de", "10.00")["points"] for i in range(3)]
         self.assertEqual(got, [10, 10, 20])  # in the segment from its third order
 
+    def test_orders_placed_counts_refunded_orders(self):
+        """orders_total leaves a fully refunded order out; orders_placed, and the
+        member.orders_before conditions see, keep it (segments and rules alike)."""
+        seg = self.segment("placed two, kept one", {"and": [
+            {"==": [{"var": "member.stats.orders_total"}, 1]},
+            {"==": [{"var": "member.stats.orders_placed"}, 2]},
+            {"==": [{"var": "member.orders_before"}, 2]}]})
+        self.member("rf")
+        self.buy("rf1", "rf", "10.00")
+        self.buy("rf2", "rf", "10.00")
+        self.assertEqual(self.req("GET", "/v1/segments/%d/count" % seg["id"])[1]["members"], 0)
+        s, r = self.req("POST", "/v1/events", {"id": "rf1-back", "type": "refund", "order_id": "o-rf1"})
+        self.assertEqual(s, 201, r)
+        self.assertEqual(self.req("GET", "/v1/segments/%d/count" % seg["id"])[1]["members"], 1)
+
     def test_counters_survive_orders_without_lines(self):
         """Orders without lines on a known channel leave the JSON counters alone
         (stats.c); the totals still move and a new channel is still added."""
