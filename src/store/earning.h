@@ -37,7 +37,7 @@ typedef struct fd_earning {
     int64_t points;              /* total awarded */
     bool base_rate;              /* no rules defined: the program's base rate applied */
     int tier;                    /* the member's effective tier index, -1 for none */
-    int64_t orders_before;
+    int64_t orders_before;       /* purchases: orders the member placed before this one */
 } fd_earning;
 
 /* Locks the rows of the rules with a budget that an event of this type can
