@@ -13,7 +13,7 @@ const int64_t fd_latency_bounds_us[FD_LATENCY_BUCKETS] = {
     100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000};
 const int64_t fd_batch_bounds[FD_BATCH_BUCKETS] = {1, 2, 4, 8, 16, 64, 256, 1024};
 
-static _Atomic int64_t commits, commit_jobs, commit_us, replays;
+static _Atomic int64_t commits, commit_jobs, commit_us, replays, log_pauses, log_pause_us;
 static _Atomic int64_t batch_hist[FD_BATCH_BUCKETS + 1];
 static _Atomic int64_t events_purchase, events_refund, events_custom, events_duplicate;
 
@@ -26,6 +26,12 @@ void fd_metrics_commit(int64_t jobs, int64_t duration_us)
     while (b < FD_BATCH_BUCKETS && jobs > fd_batch_bounds[b])
         b++;
     atomic_fetch_add(&batch_hist[b], 1);
+}
+
+void fd_metrics_log_pause(int64_t duration_us)
+{
+    atomic_fetch_add(&log_pauses, 1);
+    atomic_fetch_add(&log_pause_us, duration_us);
 }
 
 void fd_metrics_replay(void)
@@ -67,11 +73,18 @@ char *fd_metrics_render_core(void)
                  "failed after writing).\n"
                  "# TYPE fidelis_commit_replays_total counter\n"
                  "fidelis_commit_replays_total %lld\n"
+                 "# HELP fidelis_log_pauses_total Waits of the writer for the last checkpoint "
+                 "pass before the log starts over.\n"
+                 "# TYPE fidelis_log_pauses_total counter\n"
+                 "fidelis_log_pauses_total %lld\n"
+                 "# HELP fidelis_log_pause_seconds_total Time the writer waited so.\n"
+                 "# TYPE fidelis_log_pause_seconds_total counter\n"
+                 "fidelis_log_pause_seconds_total %.6f\n"
                  "# HELP fidelis_commit_batch_size Write jobs per group commit.\n"
                  "# TYPE fidelis_commit_batch_size histogram\n",
                  (long long)events_purchase, (long long)events_refund, (long long)events_custom,
                  (long long)events_duplicate, (long long)commits, (double)commit_us / 1e6,
-                 (long long)replays);
+                 (long long)replays, (long long)log_pauses, (double)log_pause_us / 1e6);
     int64_t cum = 0;
     for (int b = 0; b <= FD_BATCH_BUCKETS; b++) {
         cum += batch_hist[b];

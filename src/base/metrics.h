@@ -18,6 +18,8 @@ extern const int64_t fd_batch_bounds[FD_BATCH_BUCKETS];
 void fd_metrics_commit(int64_t jobs, int64_t duration_us);
 /* A group commit ran again with a savepoint per job (fd_db_steps). */
 void fd_metrics_replay(void);
+/* The writer waited for the last checkpoint pass before the log started over. */
+void fd_metrics_log_pause(int64_t duration_us);
 void fd_metrics_event(const char *type, int duplicate);
 
 /* Appends the store/event metrics in Prometheus text format; returns a

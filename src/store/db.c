@@ -107,9 +107,15 @@ int fd_db_background_checkpoints(fd_db *db)
     return db->drv->background_checkpoints ? db->drv->background_checkpoints(db) : FD_OK;
 }
 
-int fd_db_checkpoint(fd_db *db)
+int fd_db_checkpoint(fd_db *db, bool sync, int64_t *copied_to)
 {
-    return db->drv->checkpoint ? db->drv->checkpoint(db) : FD_OK;
+    *copied_to = 0;
+    return db->drv->checkpoint ? db->drv->checkpoint(db, sync, copied_to) : FD_OK;
+}
+
+int64_t fd_db_log_frames(fd_db *db)
+{
+    return db->drv->log_frames ? db->drv->log_frames(db) : 0;
 }
 
 int fd_db_begin_exclusive(fd_db *db)

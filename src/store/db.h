@@ -84,7 +84,14 @@ int fd_db_cache(fd_db *db, int kib);
  * are no-ops where the database server checkpoints (PostgreSQL). */
 bool fd_db_has_checkpoints(const fd_db *db);
 int fd_db_background_checkpoints(fd_db *db);
-int fd_db_checkpoint(fd_db *db);
+int fd_db_checkpoint(fd_db *db, bool sync, int64_t *copied_to);
+/* The pages in db's log after its last commit (0 where the server
+ * checkpoints). fd_db_checkpoint sets *copied_to to the pages of the log
+ * now in the database (the log is all in the database when the two are
+ * equal); with sync, it also syncs the database file after copying, so
+ * that the pass that completes the log, which SQLite syncs, has less to
+ * sync. Any thread may ask; db must have background checkpoints. */
+int64_t fd_db_log_frames(fd_db *db);
 
 /* Transactions. savepoint/release/rollback_to take a short name. */
 int fd_db_begin(fd_db *db);

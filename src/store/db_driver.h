@@ -29,7 +29,8 @@ typedef struct fd_db_driver {
      * commits to another connection; checkpoint copies committed log pages
      * into the database without blocking readers or the writer. */
     int (*background_checkpoints)(fd_db *db);
-    int (*checkpoint)(fd_db *db);
+    int (*checkpoint)(fd_db *db, bool sync, int64_t *copied_to);
+    int64_t (*log_frames)(fd_db *db);
     /* Begins a transaction that excludes every other process doing the same
      * (schema migrations): SQLite BEGIN IMMEDIATE, PostgreSQL an advisory lock. */
     int (*begin_exclusive)(fd_db *db);

@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +21,12 @@
 #define CONTROL_SLOTS 16 /* transaction statements (BEGIN, SAVEPOINT job...) kept prepared */
 #define CONTROL_MAX 64   /* longest statement text kept so */
 /* With background checkpoints, the writer still checkpoints once the log
- * holds this many pages (16 MiB): the log starts over only after a checkpoint
- * caught up with the writer, which a busy writer never lets another thread
- * do. Most pages are copied by then, but the pass ends with a sync of the
- * database file, which stalls the writer (45-64 ms over 100,000 members on
- * the development disk: the tail of the latency, docs/performance.md). */
-#define WAL_WRITER_FRAMES 4096
+ * holds this many pages (256 MiB): the log starts over only after a
+ * checkpoint caught up with the writer, which the store's checkpointer
+ * arranges long before (store.c); this pass is the backstop for a load it
+ * cannot catch up with. It stalls the writer for the copy and the sync of
+ * every page not yet in the database (docs/performance.md). */
+#define WAL_WRITER_FRAMES 65536
 
 typedef struct sq_stmt {
     fd_stmt base;
@@ -48,6 +49,8 @@ typedef struct sq_db {
     /* BEGIN, COMMIT, SAVEPOINT and RELEASE run for every write job; their text
      * is built at run time (savepoint names), so they are cached by text. */
     sq_control control[CONTROL_SLOTS];
+    _Atomic int64_t log_frames; /* pages in the log after the last commit (sq_wal_hook) */
+    int copied_to;              /* the log pages copied (and synced) by the last checkpoint */
 } sq_db;
 
 static const fd_db_driver sqlite_driver;
@@ -234,16 +237,48 @@ static int sq_cache_kib(fd_db *db, int kib)
     return sq_exec(db, sql);
 }
 
+/* Called by SQLite after each commit of a connection with background
+ * checkpoints: records the log's length for other threads and checkpoints
+ * once it holds WAL_WRITER_FRAMES pages (what SQLite's own hook does). */
+static int sq_wal_hook(void *arg, sqlite3 *h, const char *name, int frames)
+{
+    sq_db *d = arg;
+    atomic_store_explicit(&d->log_frames, frames, memory_order_relaxed);
+    if (frames >= WAL_WRITER_FRAMES)
+        sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
 static int sq_background_checkpoints(fd_db *db)
 {
     sq_db *d = (sq_db *)db;
-    return map_rc(d, sqlite3_wal_autocheckpoint(d->h, WAL_WRITER_FRAMES), "autocheckpoint");
+    sqlite3_wal_hook(d->h, sq_wal_hook, d);
+    return FD_OK;
 }
 
-static int sq_checkpoint(fd_db *db)
+static int64_t sq_log_frames(fd_db *db)
+{
+    return atomic_load_explicit(&((sq_db *)db)->log_frames, memory_order_relaxed);
+}
+
+/* SQLite syncs the database file only in the pass that copies the log's
+ * last page, which then syncs every page copied since the log started:
+ * with sync, a pass that copied pages syncs them, so that the last pass
+ * (which the writer waits for, store.c) has only its own few to sync.
+ * Durability never depends on it: SQLite's own sync still comes first. */
+static int sq_checkpoint(fd_db *db, bool sync, int64_t *copied_to)
 {
     sq_db *d = (sq_db *)db;
-    int rc = sqlite3_wal_checkpoint_v2(d->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    int log = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(d->h, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    *copied_to = copied > 0 ? copied : 0;
+    if (rc == SQLITE_OK && sync && copied != d->copied_to) {
+        sqlite3_file *file = NULL;
+        rc = sqlite3_file_control(d->h, "main", SQLITE_FCNTL_FILE_POINTER, &file);
+        if (rc == SQLITE_OK && file && file->pMethods)
+            rc = file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
+    }
+    if (rc == SQLITE_OK) d->copied_to = copied;
     return map_rc(d, rc, "checkpoint");
 }
 
@@ -267,6 +302,7 @@ static const fd_db_driver sqlite_driver = {
     .cache_kib = sq_cache_kib,
     .background_checkpoints = sq_background_checkpoints,
     .checkpoint = sq_checkpoint,
+    .log_frames = sq_log_frames,
     .begin_exclusive = sq_begin_exclusive,
     .shared = 0,
 };

@@ -20,10 +20,14 @@
 #define WRITER_CACHE_KIB (64 * 1024)
 #define READER_CACHE_KIB (4 * 1024)
 /* The log is copied into the database by a thread of its own, at most this
- * often, rather than by the commit that happens to fill it (SQLite's way):
- * the writer is left with the pass that lets the log start over
- * (WAL_WRITER_FRAMES in db_sqlite.c). */
+ * often, rather than by the commit that happens to fill it (SQLite's way).
+ * Once it holds RESTART_FRAMES pages the checkpointer starts it over
+ * (checkpointer_main), making the writer wait for at most about
+ * RESIDUE_FRAMES pages; the writer's own pass (WAL_WRITER_FRAMES in
+ * db_sqlite.c) is left for loads the checkpointer cannot catch up with. */
 #define CHECKPOINT_EVERY_MS 50
+#define RESTART_FRAMES 16384 /* 64 MiB */
+#define RESIDUE_FRAMES 256
 
 typedef struct job {
     fd_write_fn fn;
@@ -51,6 +55,8 @@ struct fd_store {
     pthread_t checkpointer;
     pthread_cond_t checkpoint_cv; /* stopping */
     int64_t commits;              /* since the last checkpoint, guarded by mu */
+    int paused;                   /* the writer waits for the checkpointer, guarded by mu */
+    int writing;                  /* the writer runs a group, guarded by mu */
 
     pthread_mutex_t pool_mu;
     pthread_cond_t pool_cv;
@@ -134,7 +140,7 @@ static void *writer_main(void *arg)
     fd_store *s = arg;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->head && !s->stopping)
+        while ((!s->head || s->paused) && !s->stopping)
             pthread_cond_wait(&s->work_cv, &s->mu);
         if (!s->head && s->stopping) break;
         job *batch = s->head, *last = batch;
@@ -147,11 +153,13 @@ static void *writer_main(void *arg)
         if (!s->head) s->tail = NULL;
         last->next = NULL;
         s->queued -= n;
+        s->writing = 1;
         pthread_mutex_unlock(&s->mu);
 
         run_batch(s, batch, n);
 
         pthread_mutex_lock(&s->mu);
+        s->writing = 0;
         s->commits++;
         finish_batch(s, batch);
         pthread_cond_broadcast(&s->done_cv);
@@ -160,20 +168,70 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-/* Copies committed log pages into the database while the writer goes on. */
+/* One pass of the checkpointer: copies what the writer committed since the
+ * last pass (the writer goes on meanwhile), syncing it when the log is to
+ * start over soon. *log: the pages in the log now; *left: how many of them
+ * are not in the database yet. */
+static int checkpoint_pass(fd_store *s, bool sync, int64_t *log, int64_t *left)
+{
+    int64_t copied_to;
+    int rc = fd_db_checkpoint(s->checkpoint_db, sync, &copied_to);
+    if (rc && rc != FD_EBUSY) fd_log("error", "msg=\"checkpoint failed\" rc=%d", rc);
+    *log = fd_db_log_frames(s->writer_db);
+    *left = *log > copied_to ? *log - copied_to : 0;
+    return rc;
+}
+
+/* The last pass before the log starts over: the writer waits between two
+ * groups while it copies what is left, then its next group starts the log
+ * over. Called with the lock held. */
+static void last_pass(fd_store *s)
+{
+    s->paused = 1;
+    while (s->writing)
+        pthread_cond_wait(&s->done_cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    int64_t t0 = fd_monotonic_us(), log, left;
+    checkpoint_pass(s, true, &log, &left);
+    fd_metrics_log_pause(fd_monotonic_us() - t0);
+    pthread_mutex_lock(&s->mu);
+    s->paused = 0;
+    pthread_cond_signal(&s->work_cv);
+}
+
+/* Copies committed log pages into the database while the writer goes on.
+ * The log starts over only once a pass has caught up with the writer, and
+ * a busy writer never lets one: so once the log is long, passes run back
+ * to back, each copying what came during the one before, until what is
+ * left is small or stops shrinking; then the writer waits for the last
+ * pass. It waits for a few hundred pages (their sync is what it waits
+ * for, docs/performance.md) instead of the whole log's sync, which it
+ * would otherwise run itself (WAL_WRITER_FRAMES in db_sqlite.c). */
 static void *checkpointer_main(void *arg)
 {
     fd_store *s = arg;
+    int64_t behind = 0; /* pages left after the last pass, when catching up */
     pthread_mutex_lock(&s->mu);
     while (!s->stopping) {
-        struct timespec until = fd_deadline_ms(CHECKPOINT_EVERY_MS);
-        pthread_cond_timedwait(&s->checkpoint_cv, &s->mu, &until);
-        if (s->stopping || s->commits == 0) continue;
+        if (!behind) {
+            struct timespec until = fd_deadline_ms(CHECKPOINT_EVERY_MS);
+            pthread_cond_timedwait(&s->checkpoint_cv, &s->mu, &until);
+            if (s->stopping || s->commits == 0) continue;
+        }
         s->commits = 0;
         pthread_mutex_unlock(&s->mu);
-        int rc = fd_db_checkpoint(s->checkpoint_db);
-        if (rc && rc != FD_EBUSY) fd_log("error", "msg=\"checkpoint failed\" rc=%d", rc);
+        int64_t log, left;
+        bool closing = fd_db_log_frames(s->writer_db) >= RESTART_FRAMES;
+        int rc = checkpoint_pass(s, closing, &log, &left);
         pthread_mutex_lock(&s->mu);
+        if (rc || !closing || left == 0) {
+            behind = 0;
+        } else if (left <= RESIDUE_FRAMES || (behind && left >= behind)) {
+            if (!s->stopping) last_pass(s);
+            behind = 0;
+        } else {
+            behind = left;
+        }
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
