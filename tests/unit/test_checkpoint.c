@@ -20,6 +20,8 @@
 #include "base/fd.h"
 #include "store/db.h"
 
+#include "testdb.h"
+
 #define ROWS_PER_COMMIT 200
 
 typedef struct fixture {
@@ -32,8 +34,7 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->path, sizeof f->path, "/tmp/fidelis-checkpoint-%d.db", getpid());
-    unlink(f->path);
+    testdb_path(f->path, sizeof f->path, "checkpoint");
     if (fd_db_open(f->path, &f->writer) || fd_db_background_checkpoints(f->writer) ||
         fd_db_exec(f->writer, "CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT NOT NULL);"
                               " CREATE INDEX t_k ON t(k)") ||
@@ -48,12 +49,7 @@ static int teardown(void **state)
     fixture *f = *state;
     fd_db_close(f->checkpointer);
     fd_db_close(f->writer);
-    char side[80];
-    unlink(f->path);
-    snprintf(side, sizeof side, "%s-wal", f->path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", f->path);
-    unlink(side);
+    testdb_remove(f->path);
     free(f);
     return 0;
 }

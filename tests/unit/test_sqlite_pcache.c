@@ -20,6 +20,8 @@
 #include "store/db.h"
 #include "store/sqlite_pcache.h"
 
+#include "testdb.h"
+
 #define ROWS_PER_COMMIT 500
 
 typedef struct fixture {
@@ -30,8 +32,7 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->path, sizeof f->path, "/tmp/fidelis-pcache-%d.db", getpid());
-    unlink(f->path);
+    testdb_path(f->path, sizeof f->path, "pcache");
     if (fd_db_open(f->path, &f->db) || fd_db_cache(f->db, 8 * 1024) ||
         fd_db_exec(f->db, "CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT NOT NULL, v TEXT);"
                           " CREATE INDEX t_k ON t(k)"))
@@ -44,12 +45,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     fd_db_close(f->db);
-    char side[80];
-    unlink(f->path);
-    snprintf(side, sizeof side, "%s-wal", f->path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", f->path);
-    unlink(side);
+    testdb_remove(f->path);
     free(f);
     return 0;
 }

@@ -23,6 +23,8 @@
 #include "store/programs.h"
 #include "store/schema.h"
 
+#include "testdb.h"
+
 #define DAY 86400
 #define T0 INT64_C(1767225600) /* 2026-01-01T00:00:00Z */
 
@@ -35,8 +37,7 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->path, sizeof f->path, "/tmp/fidelis-unit-%d.db", getpid());
-    unlink(f->path);
+    testdb_path(f->path, sizeof f->path, "unit");
     int64_t version;
     if (fd_db_open(f->path, &f->db) || fd_schema_migrate(f->db, &version)) return -1;
     fd_program_defaults(&f->p);
@@ -51,12 +52,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     fd_db_close(f->db);
-    char wal[80], shm[80];
-    snprintf(wal, sizeof wal, "%s-wal", f->path);
-    snprintf(shm, sizeof shm, "%s-shm", f->path);
-    unlink(f->path);
-    unlink(wal);
-    unlink(shm);
+    testdb_remove(f->path);
     free(f);
     return 0;
 }
