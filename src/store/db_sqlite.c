@@ -122,16 +122,34 @@ static int sq_exec(fd_db *db, const char *sql)
 
 #define RETURNING_ID " RETURNING id"
 
-/* The length of sql to prepare when it inserts one row and returns its id
- * (every table's id is its rowid here): without the RETURNING clause, which
- * costs SQLite a temporary table per execution (about 3 us), since the
- * connection's last rowid is the id. An upsert or INSERT OR ... may set no
- * new rowid, several rows need RETURNING: those keep it; 0 then. */
-static size_t insert_without_returning(const char *sql)
+/* Whether column id of the table sql inserts into ("INSERT INTO name(...")
+ * is its rowid (declared INTEGER PRIMARY KEY). */
+static bool id_is_rowid(sq_db *d, const char *sql)
+{
+    const char *name = sql + strlen("INSERT INTO ");
+    size_t len = strcspn(name, "( ");
+    char table[64];
+    if (len == 0 || len >= sizeof table) return false;
+    memcpy(table, name, len);
+    table[len] = '\0';
+    const char *type = NULL;
+    int pk = 0;
+    return sqlite3_table_column_metadata(d->h, "main", table, "id", &type, NULL, NULL, &pk, NULL) ==
+               SQLITE_OK &&
+           pk && type && !sqlite3_stricmp(type, "INTEGER");
+}
+
+/* The length of sql to prepare when it inserts one row and returns its id,
+ * the table's rowid: without the RETURNING clause, which costs SQLite a
+ * temporary table per execution (about 3 us), since the connection's last
+ * rowid is the id. An upsert may set no new rowid and several rows need
+ * RETURNING: those keep it; 0 then. */
+static size_t insert_without_returning(sq_db *d, const char *sql)
 {
     size_t n = strlen(sql), suffix = strlen(RETURNING_ID);
     if (strncmp(sql, "INSERT INTO ", 12) || n <= suffix || strcmp(sql + n - suffix, RETURNING_ID) ||
-        !strstr(sql, " VALUES (") || strstr(sql, "),") || strstr(sql, "ON CONFLICT"))
+        !strstr(sql, " VALUES (") || strstr(sql, "),") || strstr(sql, "ON CONFLICT") ||
+        !id_is_rowid(d, sql))
         return 0;
     return n - suffix;
 }
@@ -139,7 +157,7 @@ static size_t insert_without_returning(const char *sql)
 static int prepare(sq_db *d, const char *sql, sq_stmt **out)
 {
     sqlite3_stmt *raw;
-    size_t insert_len = insert_without_returning(sql);
+    size_t insert_len = insert_without_returning(d, sql);
     int rc = sqlite3_prepare_v3(d->h, sql, insert_len ? (int)insert_len : -1,
                                 SQLITE_PREPARE_PERSISTENT, &raw, NULL);
     if (rc != SQLITE_OK) return map_rc(d, rc, "prepare");

@@ -3,8 +3,8 @@
  * which answers a one-row insert's id from the connection's last rowid
  * instead of running the RETURNING clause (store/db_sqlite.c): the id is the
  * new row's, once per execution, also for a cached statement run again; an
- * upsert that updates and an INSERT ... SELECT keep SQLite's RETURNING and
- * answer what it answers.
+ * upsert that updates, an INSERT ... SELECT and a table whose id is not its
+ * rowid keep SQLite's RETURNING and answer what it answers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,7 +32,8 @@ static int setup(void **state)
     if (fd_db_open(f->path, &f->db) ||
         fd_db_exec(f->db,
                    "CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT NOT NULL UNIQUE, n INTEGER);"
-                   " CREATE TABLE other(id INTEGER PRIMARY KEY, v TEXT)"))
+                   " CREATE TABLE other(id INTEGER PRIMARY KEY, v TEXT);"
+                   " CREATE TABLE named(id TEXT PRIMARY KEY, v TEXT)"))
         return -1;
     *state = f;
     return 0;
@@ -97,6 +98,19 @@ static void failed_insert_answers_the_error(void **state)
     assert_int_equal(d, id_of(f->db, "d"));
 }
 
+/* A table whose id is not its rowid keeps RETURNING: the id inserted. */
+static void id_that_is_not_the_rowid_keeps_returning(void **state)
+{
+    fixture *f = *state;
+    fd_stmt *st;
+    assert_int_equal(fd_db_query(f->db, "INSERT INTO named(id, v) VALUES ($1, $2) RETURNING id",
+                                 FD_PARAMS(FD_S("n-1"), FD_S("x")), &st),
+                     FD_OK);
+    assert_int_equal(fd_stmt_next(st), 1);
+    assert_string_equal(fd_stmt_text(st, 0), "n-1");
+    fd_stmt_done(st);
+}
+
 /* An upsert that updates sets no new rowid: it keeps RETURNING, which
  * answers the updated row's id; so does an INSERT ... SELECT of no row. */
 static void upsert_and_select_keep_returning(void **state)
@@ -124,6 +138,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(insert_answers_the_new_rows_id, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_insert_answers_the_error, setup, teardown),
         cmocka_unit_test_setup_teardown(upsert_and_select_keep_returning, setup, teardown),
+        cmocka_unit_test_setup_teardown(id_that_is_not_the_rowid_keeps_returning, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
