@@ -24,30 +24,15 @@
 
 #define ROWS_PER_COMMIT 500
 
-typedef struct fixture {
-    char path[64];
-    fd_db *db;
-} fixture;
+typedef testdb fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    testdb_path(f->path, sizeof f->path, "pcache");
-    if (fd_db_open(f->path, &f->db) || fd_db_cache(f->db, 8 * 1024) ||
-        fd_db_exec(f->db, "CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT NOT NULL, v TEXT);"
-                          " CREATE INDEX t_k ON t(k)"))
+    if (testdb_setup(state, "pcache",
+                     "CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT NOT NULL, v TEXT);"
+                     " CREATE INDEX t_k ON t(k)"))
         return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    fd_db_close(f->db);
-    testdb_remove(f->path);
-    free(f);
-    return 0;
+    return fd_db_cache(((fixture *)*state)->db, 8 * 1024) ? -1 : 0;
 }
 
 /* Inserts rows [from, from + n) with keys in scattered order, so the index
@@ -139,8 +124,8 @@ static void rollback_of_growth_drops_its_pages(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(commits_skip_the_sweep, setup, teardown),
-        cmocka_unit_test_setup_teardown(rollback_of_growth_drops_its_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(commits_skip_the_sweep, setup, testdb_teardown),
+        cmocka_unit_test_setup_teardown(rollback_of_growth_drops_its_pages, setup, testdb_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

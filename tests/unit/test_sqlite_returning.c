@@ -20,32 +20,14 @@
 
 #include "testdb.h"
 
-typedef struct fixture {
-    char path[64];
-    fd_db *db;
-} fixture;
+typedef testdb fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    testdb_path(f->path, sizeof f->path, "returning");
-    if (fd_db_open(f->path, &f->db) ||
-        fd_db_exec(f->db,
-                   "CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT NOT NULL UNIQUE, n INTEGER);"
-                   " CREATE TABLE other(id INTEGER PRIMARY KEY, v TEXT);"
-                   " CREATE TABLE named(id TEXT PRIMARY KEY, v TEXT)"))
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    fd_db_close(f->db);
-    testdb_remove(f->path);
-    free(f);
-    return 0;
+    return testdb_setup(state, "returning",
+                        "CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT NOT NULL UNIQUE, n INTEGER);"
+                        " CREATE TABLE other(id INTEGER PRIMARY KEY, v TEXT);"
+                        " CREATE TABLE named(id TEXT PRIMARY KEY, v TEXT)");
 }
 
 static const char *const INSERT_T = "INSERT INTO t(k, n) VALUES ($1, $2) RETURNING id";
@@ -135,10 +117,11 @@ static void upsert_and_select_keep_returning(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(insert_answers_the_new_rows_id, setup, teardown),
-        cmocka_unit_test_setup_teardown(failed_insert_answers_the_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(upsert_and_select_keep_returning, setup, teardown),
-        cmocka_unit_test_setup_teardown(id_that_is_not_the_rowid_keeps_returning, setup, teardown),
+        cmocka_unit_test_setup_teardown(insert_answers_the_new_rows_id, setup, testdb_teardown),
+        cmocka_unit_test_setup_teardown(failed_insert_answers_the_error, setup, testdb_teardown),
+        cmocka_unit_test_setup_teardown(upsert_and_select_keep_returning, setup, testdb_teardown),
+        cmocka_unit_test_setup_teardown(id_that_is_not_the_rowid_keeps_returning, setup,
+                                        testdb_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

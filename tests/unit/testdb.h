@@ -1,12 +1,16 @@
 /*
  * testdb.h - a throwaway SQLite database file for unit tests that need a
- * real one: its path, and its removal with the log and shared-memory files.
+ * real one: its path, its removal with the log and shared-memory files, and
+ * a cmocka fixture of one connection to it.
  */
 #ifndef FD_TESTDB_H
 #define FD_TESTDB_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+#include "store/db.h"
 
 /* Writes /tmp/fidelis-<name>-<pid>.db to path and removes any old file there. */
 static inline void testdb_path(char *path, size_t size, const char *name)
@@ -24,6 +28,32 @@ static inline void testdb_remove(const char *path)
     unlink(side);
     snprintf(side, sizeof side, "%s-shm", path);
     unlink(side);
+}
+
+/* A test's one connection to a new database (a cmocka state). */
+typedef struct testdb {
+    char path[64];
+    fd_db *db;
+} testdb;
+
+/* Opens a new database named after name and runs sql in it (the test's
+ * tables): into *state for cmocka; -1 on failure. */
+static inline int testdb_setup(void **state, const char *name, const char *sql)
+{
+    testdb *t = calloc(1, sizeof *t);
+    testdb_path(t->path, sizeof t->path, name);
+    *state = t;
+    return fd_db_open(t->path, &t->db) || fd_db_exec(t->db, sql) ? -1 : 0;
+}
+
+/* cmocka teardown of testdb_setup's state. */
+static inline int testdb_teardown(void **state)
+{
+    testdb *t = *state;
+    fd_db_close(t->db);
+    testdb_remove(t->path);
+    free(t);
+    return 0;
 }
 
 #endif
