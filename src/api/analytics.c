@@ -365,8 +365,7 @@ static char *kpis_csv(json_t *rows)
 {
     char *csv = NULL;
     size_t len = 0;
-    FILE *f = open_memstream(&csv, &len);
-    if (!f) return NULL;
+    FILE *f = fd_memstream(&csv, &len);
     const char *key;
     json_t *v, *row;
     size_t i;
@@ -407,10 +406,6 @@ static void reply_csv(fd_req *r, json_t *rows)
 {
     char *csv = kpis_csv(rows);
     json_decref(rows);
-    if (!csv) {
-        fd_reply_status(r, FD_EIO, NULL);
-        return;
-    }
     r->status = 200;
     r->content_type = "text/csv; charset=utf-8";
     r->reply = csv;

@@ -620,8 +620,7 @@ void h_events_post(fd_req *r)
     if (!write_replayable_or_reply(r, event_job_run, &j, &j.err)) {
         char *text;
         size_t len;
-        FILE *f = open_memstream(&text, &len);
-        if (!f) abort(); /* out of memory */
+        FILE *f = fd_memstream(&text, &len);
         write_result(f, j.result, j.duplicate);
         fclose(f);
         fd_metrics_event(in.type, j.duplicate);
@@ -856,8 +855,7 @@ static json_t *error_json(const char *code, const char *message, const char *fie
 static void answer(batch_item *it, fd_batch_answer *a)
 {
     size_t len;
-    FILE *f = open_memstream(&a->json, &len);
-    if (!f) abort(); /* out of memory */
+    FILE *f = fd_memstream(&a->json, &len);
     json_t *error = json_incref(it->error);
     a->status = it->status;
     if (!error && it->status) { /* failed in the transaction */
@@ -965,8 +963,7 @@ void h_events_batch(fd_req *r)
     /* the answers are JSON text already: joined, not parsed and written again */
     char *text;
     size_t len;
-    FILE *f = open_memstream(&text, &len);
-    if (!f) abort(); /* out of memory */
+    FILE *f = fd_memstream(&text, &len);
     fputs("{\"results\":[", f);
     for (size_t i = 0; i < n; i++)
         fprintf(f, "%s%s", i ? "," : "", answers[i].json);

@@ -756,7 +756,7 @@ void h_export(fd_req *r)
     bool ndjson = format && !strcmp(format, "ndjson");
     char *buf = NULL;
     size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
+    FILE *out = fd_memstream(&buf, &len);
     int rc = fd_export(r->store, &r->program, kind, ndjson, out);
     fclose(out);
     if (rc) {

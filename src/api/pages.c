@@ -274,8 +274,7 @@ static void reply_landing(fd_req *r, int status, const fd_campaign *c, const cha
     if (load_branding(r->db, r->program.id, &b)) b = json_object();
     char *html = NULL;
     size_t len = 0;
-    FILE *f = open_memstream(&html, &len);
-    if (!f) abort();
+    FILE *f = fd_memstream(&html, &len);
     landing_html(f, &r->program, b, c, notice);
     fclose(f);
     json_decref(b);

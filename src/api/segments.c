@@ -237,7 +237,7 @@ static void scan_route(fd_req *r, char mode)
     size_t csv_len = 0;
     if (mode == 'p') a.data = json_array();
     if (mode == 'x') {
-        a.csv = open_memstream(&csv, &csv_len);
+        a.csv = fd_memstream(&csv, &csv_len);
         fputs("\"member_id\",\"external_id\",\"email\",\"tier\",\"balance\"\n", a.csv);
     }
     int64_t budget = mode == 'p' ? SCAN_PER_PAGE : INT64_MAX;

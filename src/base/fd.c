@@ -74,6 +74,13 @@ char *fd_strdup(const char *s)
     return memcpy(fd_malloc(n), s, n);
 }
 
+FILE *fd_memstream(char **text, size_t *len)
+{
+    FILE *f = open_memstream(text, len);
+    if (!f) oom(0);
+    return f;
+}
+
 int fd_add_i64(int64_t a, int64_t b, int64_t *out)
 {
     int64_t r;

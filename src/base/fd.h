@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 /* Functions that can fail return FD_OK or one of these negative codes; the API
@@ -48,6 +49,9 @@ void *fd_malloc(size_t n);
 void *fd_calloc(size_t count, size_t size);
 void *fd_realloc(void *p, size_t n);
 char *fd_strdup(const char *s);
+/* A stream into a growing buffer: *text and *len hold what was written once
+ * it is closed (the caller frees *text). */
+FILE *fd_memstream(char **text, size_t *len);
 
 /* Overflow-checked arithmetic: return FD_EOVERFLOW and leave *out untouched. */
 int fd_add_i64(int64_t a, int64_t b, int64_t *out);
