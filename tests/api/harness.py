@@ -94,6 +94,17 @@ class Server:
         c.close()
         return r.status, data, r.getheader("Content-Type")
 
+    def post_kept_alive(self, conn, path, body):
+        """POSTs body (JSON text) with the admin key on the kept-alive
+        connection conn: the status, or None once the server is gone."""
+        try:
+            conn.request("POST", path, body, {"Authorization": "Bearer " + self.admin_key})
+            r = conn.getresponse()
+            r.read()
+        except (OSError, http.client.HTTPException):
+            return None
+        return r.status
+
     def req(self, method, path, body=None, key="admin"):
         headers = {}
         if key == "admin":

@@ -28,14 +28,10 @@ def start_writers(srv, acked, stop):
             eid = "crash-%d-%d" % (t, i)
             body = json.dumps({"id": eid, "type": "purchase", "external_id": "crash-%d" % t,
                                "order": {"id": eid, "total": "1.00", "currency": "EUR"}})
-            try:
-                conn.request("POST", "/v1/events", body,
-                             {"Authorization": "Bearer " + srv.admin_key})
-                r = conn.getresponse()
-                r.read()
-            except (OSError, http.client.HTTPException):
+            status = srv.post_kept_alive(conn, "/v1/events", body)
+            if status is None:
                 return  # the server is gone
-            if r.status == 201:
+            if status == 201:
                 acked[t].append(eid)
             i += 1
 

@@ -572,14 +572,10 @@ class Threads(unittest.TestCase):
                 body = json.dumps({"events": [
                     {"id": eid, "type": "purchase", "external_id": "stop-1",
                      "order": {"id": eid, "total": "1.00", "currency": "EUR"}} for eid in ids]})
-                try:
-                    conn.request("POST", "/v1/events:batch", body,
-                                 {"Authorization": "Bearer " + srv.admin_key})
-                    r = conn.getresponse()
-                    r.read()
-                except (OSError, http.client.HTTPException):
+                status = srv.post_kept_alive(conn, "/v1/events:batch", body)
+                if status is None:
                     return  # the server closed the connection
-                if r.status == 200:
+                if status == 200:
                     acked.extend(ids)
                 i += 1
 
