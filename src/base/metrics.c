@@ -14,6 +14,7 @@ const int64_t fd_latency_bounds_us[FD_LATENCY_BUCKETS] = {
 const int64_t fd_batch_bounds[FD_BATCH_BUCKETS] = {1, 2, 4, 8, 16, 64, 256, 1024};
 
 static _Atomic int64_t commits, commit_jobs, commit_us, replays, log_pauses, log_pause_us;
+static _Atomic int64_t log_syncs, log_sync_us;
 static _Atomic int64_t batch_hist[FD_BATCH_BUCKETS + 1];
 static _Atomic int64_t events_purchase, events_refund, events_custom, events_duplicate;
 
@@ -32,6 +33,12 @@ void fd_metrics_log_pause(int64_t duration_us)
 {
     atomic_fetch_add(&log_pauses, 1);
     atomic_fetch_add(&log_pause_us, duration_us);
+}
+
+void fd_metrics_log_sync(int64_t duration_us)
+{
+    atomic_fetch_add(&log_syncs, 1);
+    atomic_fetch_add(&log_sync_us, duration_us);
 }
 
 void fd_metrics_replay(void)
@@ -63,7 +70,7 @@ char *fd_metrics_render_core(void)
                  "fidelis_events_total{type=\"refund\"} %lld\n"
                  "fidelis_events_total{type=\"custom\"} %lld\n"
                  "fidelis_events_total{type=\"duplicate\"} %lld\n"
-                 "# HELP fidelis_commits_total Group commits (one fsync each).\n"
+                 "# HELP fidelis_commits_total Group commits.\n"
                  "# TYPE fidelis_commits_total counter\n"
                  "fidelis_commits_total %lld\n"
                  "# HELP fidelis_commit_seconds_total Time spent committing.\n"
@@ -80,11 +87,19 @@ char *fd_metrics_render_core(void)
                  "# HELP fidelis_log_pause_seconds_total Time the writer waited so.\n"
                  "# TYPE fidelis_log_pause_seconds_total counter\n"
                  "fidelis_log_pause_seconds_total %.6f\n"
+                 "# HELP fidelis_log_syncs_total Syncs of the log, each making the groups "
+                 "committed before it durable (SQLite; 0 where each commit syncs itself).\n"
+                 "# TYPE fidelis_log_syncs_total counter\n"
+                 "fidelis_log_syncs_total %lld\n"
+                 "# HELP fidelis_log_sync_seconds_total Time spent syncing the log so.\n"
+                 "# TYPE fidelis_log_sync_seconds_total counter\n"
+                 "fidelis_log_sync_seconds_total %.6f\n"
                  "# HELP fidelis_commit_batch_size Write jobs per group commit.\n"
                  "# TYPE fidelis_commit_batch_size histogram\n",
                  (long long)events_purchase, (long long)events_refund, (long long)events_custom,
                  (long long)events_duplicate, (long long)commits, (double)commit_us / 1e6,
-                 (long long)replays, (long long)log_pauses, (double)log_pause_us / 1e6);
+                 (long long)replays, (long long)log_pauses, (double)log_pause_us / 1e6,
+                 (long long)log_syncs, (double)log_sync_us / 1e6);
     int64_t cum = 0;
     for (int b = 0; b <= FD_BATCH_BUCKETS; b++) {
         cum += batch_hist[b];

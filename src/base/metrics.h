@@ -20,6 +20,8 @@ void fd_metrics_commit(int64_t jobs, int64_t duration_us);
 void fd_metrics_replay(void);
 /* The writer waited for the last checkpoint pass before the log started over. */
 void fd_metrics_log_pause(int64_t duration_us);
+/* A sync of the log that made one or more committed groups durable. */
+void fd_metrics_log_sync(int64_t duration_us);
 void fd_metrics_event(const char *type, int duplicate);
 
 /* Appends the store/event metrics in Prometheus text format; returns a

@@ -118,6 +118,21 @@ int64_t fd_db_log_frames(fd_db *db)
     return db->drv->log_frames ? db->drv->log_frames(db) : 0;
 }
 
+bool fd_db_can_defer_sync(const fd_db *db)
+{
+    return db->drv->defer_log_sync != NULL;
+}
+
+int fd_db_defer_log_sync(fd_db *db)
+{
+    return db->drv->defer_log_sync ? db->drv->defer_log_sync(db) : FD_OK;
+}
+
+int fd_db_sync_log(fd_db *db)
+{
+    return db->drv->sync_log ? db->drv->sync_log(db) : FD_OK;
+}
+
 int fd_db_begin_exclusive(fd_db *db)
 {
     return db->drv->begin_exclusive(db);

@@ -93,6 +93,16 @@ int fd_db_checkpoint(fd_db *db, bool sync, int64_t *copied_to);
  * sync. Any thread may ask; db must have background checkpoints. */
 int64_t fd_db_log_frames(fd_db *db);
 
+/* Group commit with the log's sync off the writer (SQLite): after
+ * fd_db_defer_log_sync, a commit on db is complete but not yet durable; a
+ * later fd_db_sync_log, which any thread may run while db goes on writing,
+ * makes every commit before it durable. fd_db_can_defer_sync tells whether
+ * the driver does this; where it does not (PostgreSQL), each commit is
+ * durable when it returns. */
+bool fd_db_can_defer_sync(const fd_db *db);
+int fd_db_defer_log_sync(fd_db *db);
+int fd_db_sync_log(fd_db *db);
+
 /* Transactions. savepoint/release/rollback_to take a short name. */
 int fd_db_begin(fd_db *db);
 /* A transaction no other process can run at the same time (migrations). */

@@ -31,6 +31,11 @@ typedef struct fd_db_driver {
     int (*background_checkpoints)(fd_db *db);
     int (*checkpoint)(fd_db *db, bool sync, int64_t *copied_to);
     int64_t (*log_frames)(fd_db *db);
+    /* defer_log_sync: the connection's commits stop syncing the log;
+     * sync_log then makes every commit so far durable, from any thread.
+     * NULL where each commit is durable by itself (PostgreSQL). */
+    int (*defer_log_sync)(fd_db *db);
+    int (*sync_log)(fd_db *db);
     /* Begins a transaction that excludes every other process doing the same
      * (schema migrations): SQLite BEGIN IMMEDIATE, PostgreSQL an advisory lock. */
     int (*begin_exclusive)(fd_db *db);

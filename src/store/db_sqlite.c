@@ -6,12 +6,15 @@
  * prepared once per connection and cached by their SQL text's address.
  */
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/fd.h"
 #include "store/db_driver.h"
@@ -54,6 +57,7 @@ typedef struct sq_db {
     sq_control control[CONTROL_SLOTS];
     _Atomic int64_t log_frames; /* pages in the log after the last commit (sq_wal_hook) */
     int copied_to;              /* the log pages copied (and synced) by the last checkpoint */
+    int log_fd;                 /* the log file, synced by sq_sync_log; -1 until deferred */
 } sq_db;
 
 static const fd_db_driver sqlite_driver;
@@ -87,6 +91,7 @@ static void sq_close(fd_db *db)
     }
     for (int i = 0; i < CONTROL_SLOTS; i++)
         sqlite3_finalize(d->control[i].st);
+    if (d->log_fd >= 0) close(d->log_fd);
     sqlite3_close_v2(d->h);
     free(d);
 }
@@ -337,6 +342,33 @@ static int sq_checkpoint(fd_db *db, bool sync, int64_t *copied_to)
     return map_rc(d, rc, "checkpoint");
 }
 
+/* Commits write the log without syncing it (synchronous=NORMAL: SQLite
+ * still syncs it before each checkpoint and when it starts over); the
+ * log's own descriptor lets another thread sync it while this connection
+ * goes on (fdatasync makes the file's data durable, whichever descriptor
+ * wrote it). The log exists: the connection has read the database. */
+static int sq_defer_log_sync(fd_db *db)
+{
+    sq_db *d = (sq_db *)db;
+    const char *name = sqlite3_db_filename(d->h, "main");
+    if (!name || !name[0]) return FD_EINVAL; /* a temporary database has no log file */
+    if (d->log_fd < 0) d->log_fd = open(sqlite3_filename_wal(name), O_RDWR | O_CLOEXEC);
+    if (d->log_fd < 0) {
+        fd_log("error", "db=sqlite op=open_log msg=\"%s\"", strerror(errno));
+        return FD_EIO;
+    }
+    return sq_exec(db, "PRAGMA synchronous=NORMAL");
+}
+
+static int sq_sync_log(fd_db *db)
+{
+    sq_db *d = (sq_db *)db;
+    assert(d->log_fd >= 0);
+    if (fdatasync(d->log_fd) == 0) return FD_OK;
+    fd_log("error", "db=sqlite op=sync_log msg=\"%s\"", strerror(errno));
+    return FD_EIO;
+}
+
 static int sq_begin_exclusive(fd_db *db)
 {
     return sq_exec(db, "BEGIN IMMEDIATE");
@@ -358,6 +390,8 @@ static const fd_db_driver sqlite_driver = {
     .background_checkpoints = sq_background_checkpoints,
     .checkpoint = sq_checkpoint,
     .log_frames = sq_log_frames,
+    .defer_log_sync = sq_defer_log_sync,
+    .sync_log = sq_sync_log,
     .begin_exclusive = sq_begin_exclusive,
     .shared = 0,
 };
@@ -380,6 +414,7 @@ int fd_sqlite_open(const char *path, fd_db **out)
     pthread_once(&once, sqlite_once);
     sq_db *d = fd_calloc(1, sizeof *d);
     d->base.drv = &sqlite_driver;
+    d->log_fd = -1;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &d->h, flags, NULL);
     if (rc != SQLITE_OK) {

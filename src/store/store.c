@@ -58,6 +58,15 @@ struct fd_store {
     int paused;                   /* the writer waits for the checkpointer, guarded by mu */
     int writing;                  /* the writer runs a group, guarded by mu */
 
+    /* Where the log's sync is deferred (fd_db_defer_log_sync), the syncer
+     * makes each committed group durable while the writer runs the next;
+     * a job is done only then. Guarded by mu. */
+    bool deferred_sync;
+    pthread_t syncer;
+    pthread_cond_t sync_cv;        /* groups committed, or the writer stopped */
+    job *unsynced, *unsynced_tail; /* committed groups, jobs in commit order */
+    int writer_stopped;
+
     pthread_mutex_t pool_mu;
     pthread_cond_t pool_cv;
     fd_db **readers;
@@ -132,7 +141,56 @@ static void finish_batch(fd_store *s, job *batch)
         if (!s->head) s->tail = last;
         s->head = first;
         s->queued += nretry;
+        pthread_cond_signal(&s->work_cv);
     }
+}
+
+/* Called with the lock held after a group commit: the group is done, or,
+ * with a syncer, waits for the next sync of the log. */
+static void group_committed(fd_store *s, job *batch, job *last)
+{
+    if (!s->deferred_sync) {
+        finish_batch(s, batch);
+        pthread_cond_broadcast(&s->done_cv);
+        return;
+    }
+    if (s->unsynced_tail)
+        s->unsynced_tail->next = batch;
+    else
+        s->unsynced = batch;
+    s->unsynced_tail = last;
+    pthread_cond_signal(&s->sync_cv);
+    if (s->paused) pthread_cond_broadcast(&s->done_cv); /* last_pass waits for the group */
+}
+
+/* Syncs the log for every group committed since the last sync, at once
+ * (the groups that came during a sync share the next one), then hands the
+ * jobs their results. A failed sync stops the process, as PostgreSQL does:
+ * the kernel may have dropped the pages it could not write, so no later
+ * sync could prove them written; a restart recovers from what is on disk. */
+static void *syncer_main(void *arg)
+{
+    fd_store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->unsynced && !s->writer_stopped)
+            pthread_cond_wait(&s->sync_cv, &s->mu);
+        if (!s->unsynced) break;
+        job *groups = s->unsynced;
+        s->unsynced = s->unsynced_tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+        int64_t t0 = fd_monotonic_us();
+        if (fd_db_sync_log(s->writer_db)) {
+            fd_log("fatal", "msg=\"the log could not be synced: stopping\"");
+            abort();
+        }
+        fd_metrics_log_sync(fd_monotonic_us() - t0);
+        pthread_mutex_lock(&s->mu);
+        finish_batch(s, groups);
+        pthread_cond_broadcast(&s->done_cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
 }
 
 static void *writer_main(void *arg)
@@ -161,8 +219,7 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&s->mu);
         s->writing = 0;
         s->commits++;
-        finish_batch(s, batch);
-        pthread_cond_broadcast(&s->done_cv);
+        group_committed(s, batch, last);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -265,6 +322,29 @@ static void stop_checkpointer(fd_store *s)
     s->checkpoint_db = NULL;
 }
 
+/* Moves the log's sync off the writer where the driver can (SQLite). */
+static int start_syncer(fd_store *s)
+{
+    if (!fd_db_can_defer_sync(s->writer_db)) return FD_OK;
+    int rc = fd_db_defer_log_sync(s->writer_db);
+    if (rc) return rc;
+    if (pthread_create(&s->syncer, NULL, syncer_main, s)) return FD_EIO;
+    s->deferred_sync = true;
+    return FD_OK;
+}
+
+/* Stops the syncer once the writer has stopped (or never started); it
+ * syncs the groups still waiting first. */
+static void stop_syncer(fd_store *s)
+{
+    if (!s->deferred_sync) return;
+    pthread_mutex_lock(&s->mu);
+    s->writer_stopped = 1;
+    pthread_cond_signal(&s->sync_cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->syncer, NULL);
+}
+
 static int submit(fd_store *s, fd_write_fn fn, void *ctx, bool replayable)
 {
     job j = {fn, ctx, replayable, 0, 0, 0, NULL};
@@ -317,8 +397,14 @@ int fd_store_open(const char *url, int readers, fd_store **out)
     pthread_cond_init(&s->checkpoint_cv, NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_cond_init(&s->pool_cv, NULL);
+    pthread_cond_init(&s->sync_cv, NULL);
     if ((rc = start_checkpointer(s, url))) goto fail;
+    if ((rc = start_syncer(s))) {
+        stop_checkpointer(s);
+        goto fail;
+    }
     if (pthread_create(&s->writer, NULL, writer_main, s)) {
+        stop_syncer(s);
         stop_checkpointer(s);
         rc = FD_EIO;
         goto fail;
@@ -342,6 +428,7 @@ void fd_store_close(fd_store *s)
     pthread_cond_signal(&s->work_cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->writer, NULL);
+    stop_syncer(s);
     stop_checkpointer(s);
     for (int i = 0; i < s->nreaders; i++)
         fd_db_close(s->readers[i]);

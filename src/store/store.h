@@ -4,9 +4,13 @@
  *
  * Write path (durable first, reply after): a request thread submits a job and
  * blocks; the writer takes every queued job, runs them in one transaction
- * where a failing job rolls back only itself (fd_db_steps), then
- * COMMITs once (one fsync) and wakes all their submitters. Readers use WAL
- * snapshots and never wait on the writer.
+ * where a failing job rolls back only itself (fd_db_steps), then COMMITs
+ * once. Where the log's sync can be deferred (SQLite), a syncer thread syncs
+ * the log for every group committed so far while the writer runs the next,
+ * then wakes their submitters; elsewhere (PostgreSQL) the commit is durable
+ * when it returns and the writer wakes them. Readers use WAL snapshots and
+ * never wait on the writer; they may see a group in the moment between its
+ * commit and its sync (docs/architecture.md).
  */
 #ifndef FD_STORE_H
 #define FD_STORE_H
