@@ -881,6 +881,30 @@ static void answer(batch_item *it, fd_batch_answer *a)
     fclose(f);
 }
 
+/* Commits of BATCH_CHUNK events, so that a large batch does not hold the
+ * writer (and every other request) for seconds; each event is still
+ * applied once, in order. The next chunk is queued before the previous one
+ * is durable, so the writer runs it while the log is synced; other
+ * requests' jobs join the groups in between. */
+static int apply_chunks(fd_store *s, batch_item *items, size_t n)
+{
+    size_t nchunks = (n + BATCH_CHUNK - 1) / BATCH_CHUNK;
+    batch_job *chunks = fd_calloc(nchunks, sizeof *chunks);
+    fd_store_ticket *previous = NULL, *t;
+    int rc = FD_OK;
+    for (size_t k = 0; k < nchunks && !rc; k++) {
+        size_t at = k * BATCH_CHUNK;
+        chunks[k] = (batch_job){items + at, n - at < BATCH_CHUNK ? n - at : BATCH_CHUNK};
+        rc = fd_store_submit_replayable(s, batch_job_run, &chunks[k], &t);
+        int prc = previous ? fd_store_wait(s, previous) : FD_OK;
+        previous = rc ? NULL : t;
+        if (!rc) rc = prc;
+    }
+    int lrc = previous ? fd_store_wait(s, previous) : FD_OK;
+    free(chunks);
+    return rc ? rc : lrc;
+}
+
 int fd_events_batch(fd_store *s, fd_db *reader, const fd_program *p, const char *actor,
                     json_t *const *bodies, size_t n, fd_batch_answer **answers)
 {
@@ -907,13 +931,7 @@ int fd_events_batch(fd_store *s, fd_db *reader, const fd_program *p, const char 
         items[i].job = (event_job){
             .p = p, .rs = rs, .cfg = cfg, .body = bodies[i], .in = &items[i].in, .actor = actor};
     }
-    /* Commits of BATCH_CHUNK events, so that a large batch does not hold the
-     * writer (and every other request) for seconds; each event is still
-     * applied once, in order. */
-    for (size_t at = 0; !rc && at < n; at += BATCH_CHUNK) {
-        batch_job b = {items + at, n - at < BATCH_CHUNK ? n - at : BATCH_CHUNK};
-        rc = fd_store_write_replayable(s, batch_job_run, &b);
-    }
+    if (!rc) rc = apply_chunks(s, items, n);
     fd_batch_answer *out = rc ? NULL : fd_calloc(n ? n : 1, sizeof *out);
     for (size_t i = 0; i < n; i++) {
         if (out) answer(&items[i], &out[i]);
@@ -935,9 +953,9 @@ void fd_batch_answers_free(fd_batch_answer *answers, size_t n)
     free(answers);
 }
 
-/* POST /v1/events:batch {"events": [...]}: up to 10,000 events in one group
- * commit, each validated, applied and idempotent on its own; the answer
- * lists one result per event, in order. */
+/* POST /v1/events:batch {"events": [...]}: up to 10,000 events, committed
+ * BATCH_CHUNK at a time (apply_chunks), each validated, applied and
+ * idempotent on its own; the answer lists one result per event, in order. */
 void h_events_batch(fd_req *r)
 {
     json_t *events = r->body ? json_object_get(r->body, "events") : NULL;

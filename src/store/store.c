@@ -345,25 +345,40 @@ static void stop_syncer(fd_store *s)
     pthread_join(s->syncer, NULL);
 }
 
-static int submit(fd_store *s, fd_write_fn fn, void *ctx, bool replayable)
+/* Queues j for the writer; FD_EBUSY when the queue is full or stopping. */
+static int enqueue(fd_store *s, job *j)
 {
-    job j = {fn, ctx, replayable, 0, 0, 0, NULL};
     pthread_mutex_lock(&s->mu);
     if (s->queued >= FD_WRITER_QUEUE_MAX || s->stopping) {
         pthread_mutex_unlock(&s->mu);
         return FD_EBUSY;
     }
     if (s->tail)
-        s->tail->next = &j;
+        s->tail->next = j;
     else
-        s->head = &j;
-    s->tail = &j;
+        s->head = j;
+    s->tail = j;
     s->queued++;
     pthread_cond_signal(&s->work_cv);
-    while (!j.done)
+    pthread_mutex_unlock(&s->mu);
+    return FD_OK;
+}
+
+/* Waits until the queued job j is done (durable) and returns its code. */
+static int wait_done(fd_store *s, job *j)
+{
+    pthread_mutex_lock(&s->mu);
+    while (!j->done)
         pthread_cond_wait(&s->done_cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
-    return j.rc;
+    return j->rc;
+}
+
+static int submit(fd_store *s, fd_write_fn fn, void *ctx, bool replayable)
+{
+    job j = {fn, ctx, replayable, 0, 0, 0, NULL};
+    int rc = enqueue(s, &j);
+    return rc ? rc : wait_done(s, &j);
 }
 
 int fd_store_write(fd_store *s, fd_write_fn fn, void *ctx)
@@ -374,6 +389,30 @@ int fd_store_write(fd_store *s, fd_write_fn fn, void *ctx)
 int fd_store_write_replayable(fd_store *s, fd_write_fn fn, void *ctx)
 {
     return submit(s, fn, ctx, true);
+}
+
+struct fd_store_ticket {
+    job j;
+};
+
+int fd_store_submit_replayable(fd_store *s, fd_write_fn fn, void *ctx, fd_store_ticket **out)
+{
+    fd_store_ticket *t = fd_malloc(sizeof *t);
+    t->j = (job){fn, ctx, true, 0, 0, 0, NULL};
+    int rc = enqueue(s, &t->j);
+    if (rc) {
+        free(t);
+        return rc;
+    }
+    *out = t;
+    return FD_OK;
+}
+
+int fd_store_wait(fd_store *s, fd_store_ticket *t)
+{
+    int rc = wait_done(s, &t->j);
+    free(t);
+    return rc;
 }
 
 int fd_store_open(const char *url, int readers, fd_store **out)

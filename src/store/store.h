@@ -38,6 +38,16 @@ int fd_store_write(fd_store *s, fd_write_fn fn, void *ctx);
  * Such jobs share one savepoint instead of taking one each (fd_db_steps). */
 int fd_store_write_replayable(fd_store *s, fd_write_fn fn, void *ctx);
 
+/* The same without waiting, so that a caller with several jobs keeps the
+ * writer busy while an earlier one is synced: fd_store_submit_replayable
+ * queues the job (FD_EBUSY when the queue is full) and gives a ticket;
+ * fd_store_wait waits until that job is durable, returns its code (as
+ * fd_store_write_replayable would) and frees the ticket. Every ticket must
+ * be waited for, before ctx goes away. */
+typedef struct fd_store_ticket fd_store_ticket;
+int fd_store_submit_replayable(fd_store *s, fd_write_fn fn, void *ctx, fd_store_ticket **out);
+int fd_store_wait(fd_store *s, fd_store_ticket *t);
+
 /* Borrows a reader connection (blocks while all are in use); give it back. */
 fd_db *fd_store_reader(fd_store *s);
 void fd_store_release(fd_store *s, fd_db *db);

@@ -153,6 +153,28 @@ class Events(ServerTest):
         self.assertError(srv.req("POST", "/v1/events:batch", {"events": []}), 422)
         self.assertError(srv.req("POST", "/v1/events:batch", {"events": [{}] * 10001}), 413, "batch_too_large")
 
+    def test_batch_over_several_commits_keeps_its_order(self):
+        """A batch is committed 1,000 events at a time, the next chunk queued before
+        the previous one is durable: the events still apply once each, in order,
+        and a retry in a later chunk finds the event of an earlier one."""
+        srv = self.srv
+        m = srv.member("batch-long")
+        events = [{"id": "bl-%d" % i, "type": "purchase", "external_id": "batch-long",
+                   "order": {"id": "BL-%d" % i, "total": "%d.00" % (i % 7 + 1), "currency": "EUR"}}
+                  for i in range(2500)]
+        events[2400] = dict(events[5])  # a retry of the first chunk's sixth event, in the third
+        s, doc = srv.req("POST", "/v1/events:batch", {"events": events})
+        self.assertEqual(s, 200, doc)
+        results = doc["results"]
+        self.assertEqual([r["status"] for r in results], [201] * 2400 + [200] + [201] * 99)
+        self.assertEqual(results[2400]["result"], dict(results[5]["result"], duplicate=True))
+        earned = [i % 7 + 1 for i in range(2500) if i != 2400]
+        balances = [r["result"]["balance"] for i, r in enumerate(results) if i != 2400]
+        self.assertEqual(balances, [sum(earned[:k + 1]) for k in range(len(earned))])
+        self.assertEqual(srv.balance(m["id"]), (sum(earned), 0))
+        rc, out, err = srv.cli("check")
+        self.assertEqual(rc, 0, out)
+
     def test_event_failing_after_writing_undoes_only_itself(self):
         """Events of one commit share their savepoint (fd_db_steps): one that fails
         after it has written (here: its lot is stored, then the balance would pass
