@@ -2,8 +2,10 @@
  * schema.c - the migrations. Never edit a released migration: add a new one.
  *
  * Portable SQL only (db.h): BIGINT and TEXT, epoch seconds, no SQLite-only
- * functions. Every table carries program_id; every query filters on it.
- * A lot that never expires has expires_at = 9223372036854775807 (FD_NEVER).
+ * functions; `WITHOUT ROWID` (a table stored in the order of its primary
+ * key) is dropped for PostgreSQL, whose tables are heaps anyway. Every table carries program_id;
+ * every query filters on it. A lot that never expires has expires_at = 9223372036854775807
+ * (FD_NEVER).
  */
 #include "store/schema.h"
 
@@ -535,6 +537,35 @@ static const char *const MIGRATIONS[] = {
     "  WHERE t.member_id = member_stats.member_id), 0);"
     "DROP TABLE orders_placed_tmp;"
     "DROP INDEX orders_member;",
+
+    /* 18: day buckets and rule usage kept in the order of their key (issue 11):
+     * each was a table of rowids plus a unique index on the key, so a purchase
+     * probed two B-trees to read a bucket and wrote two to add one. */
+    "CREATE TABLE member_days_new ("
+    "  program_id BIGINT NOT NULL,"
+    "  member_id BIGINT NOT NULL,"
+    "  day BIGINT NOT NULL,"
+    "  spend BIGINT NOT NULL,"
+    "  orders BIGINT NOT NULL,"
+    "  points BIGINT NOT NULL,"
+    "  PRIMARY KEY (member_id, day)) WITHOUT ROWID;"
+    "INSERT INTO member_days_new(program_id, member_id, day, spend, orders, points)"
+    "  SELECT program_id, member_id, day, spend, orders, points FROM member_days;"
+    "DROP TABLE member_days;"
+    "ALTER TABLE member_days_new RENAME TO member_days;"
+    "CREATE INDEX member_days_program ON member_days(program_id, day);"
+    "CREATE TABLE rule_usage_new ("
+    "  program_id BIGINT NOT NULL,"
+    "  rule_id BIGINT NOT NULL,"
+    "  member_id BIGINT NOT NULL,"
+    "  period TEXT NOT NULL,"
+    "  points BIGINT NOT NULL,"
+    "  triggers BIGINT NOT NULL,"
+    "  PRIMARY KEY (rule_id, member_id, period)) WITHOUT ROWID;"
+    "INSERT INTO rule_usage_new(program_id, rule_id, member_id, period, points, triggers)"
+    "  SELECT program_id, rule_id, member_id, period, points, triggers FROM rule_usage;"
+    "DROP TABLE rule_usage;"
+    "ALTER TABLE rule_usage_new RENAME TO rule_usage;",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

@@ -201,6 +201,51 @@ class Earning(RuleTest):
         self.assertEqual([self.buy("n%d" % i, "mig-new", "1.00")["points"] for i in range(3)],
                          [0, 0, 100])
 
+    def test_usage_and_day_buckets_carried_over_by_migration_18(self):
+        """Migration 18 rebuilds rule usage and the day buckets in the order of
+        their keys: a cap already half used and the spend of the last 30 days
+        read the same after it."""
+        if harness.PG_PORT:
+            self.skipTest("rewinds a SQLite file to schema 17")
+        import sqlite3
+        self.rule(name="capped", trigger="purchase", effect=PER_EURO,
+                  limits={"member_points": {"max": 100, "period": "lifetime"}})
+        self.rule(name="regular", trigger="purchase",
+                  condition={">=": [{"var": "member.stats.spend_30d"}, 90]},
+                  effect={"type": "fixed", "points": 7})
+        self.member("mig18")
+        self.assertEqual(self.buy("g0", "mig18", "60.00")["points"], 60)
+        self.srv.stop()
+        db = sqlite3.connect(self.srv.db)
+        db.executescript(  # the tables as migrations 2 and 3 made them, holding the same rows
+            "CREATE TABLE md(id INTEGER PRIMARY KEY, program_id BIGINT NOT NULL,"
+            " member_id BIGINT NOT NULL, day BIGINT NOT NULL, spend BIGINT NOT NULL,"
+            " orders BIGINT NOT NULL, points BIGINT NOT NULL);"
+            "INSERT INTO md(program_id, member_id, day, spend, orders, points)"
+            " SELECT program_id, member_id, day, spend, orders, points FROM member_days;"
+            "DROP TABLE member_days; ALTER TABLE md RENAME TO member_days;"
+            "CREATE UNIQUE INDEX member_days_key ON member_days(member_id, day);"
+            "CREATE INDEX member_days_program ON member_days(program_id, day);"
+            "CREATE TABLE ru(id INTEGER PRIMARY KEY, program_id BIGINT NOT NULL,"
+            " rule_id BIGINT NOT NULL, member_id BIGINT NOT NULL, period TEXT NOT NULL,"
+            " points BIGINT NOT NULL, triggers BIGINT NOT NULL);"
+            "INSERT INTO ru(program_id, rule_id, member_id, period, points, triggers)"
+            " SELECT program_id, rule_id, member_id, period, points, triggers FROM rule_usage;"
+            "DROP TABLE rule_usage; ALTER TABLE ru RENAME TO rule_usage;"
+            "CREATE UNIQUE INDEX rule_usage_key ON rule_usage(rule_id, member_id, period);"
+            "DELETE FROM schema_migrations WHERE version >= 18;")
+        db.close()
+        self.srv.start()
+        e = self.buy("g1", "mig18", "60.00")  # 40 left under the cap; 60.00 spent before it
+        self.assertEqual({r["name"]: r["points"] for r in e["rules"]}, {"capped": 40})
+        e = self.buy("g2", "mig18", "60.00")  # the cap reached; 120.00 spent in 30 days before it
+        self.assertEqual((e["points"], [r["name"] for r in e["rules"] if r["points"]]), (7, ["regular"]))
+        db = sqlite3.connect(self.srv.db)
+        tables = dict(db.execute("SELECT name, sql FROM sqlite_schema WHERE type = 'table'"
+                                 " AND name IN ('member_days', 'rule_usage')").fetchall())
+        db.close()
+        self.assertTrue(all("WITHOUT ROWID" in sql for sql in tables.values()), tables)
+
     def test_earning_base_and_exclusions(self):
         lines = [{"sku": "GIFT-50", "category": "gift_cards", "quantity": 1, "unit_price": "50.00"},
                  {"sku": "BAG-1", "category": "bags", "quantity": 1, "unit_price": "50.00"}]
