@@ -90,7 +90,8 @@ int fd_db_checkpoint(fd_db *db, bool sync, int64_t *copied_to);
  * now in the database (the log is all in the database when the two are
  * equal); with sync, it also syncs the database file after copying, so
  * that the pass that completes the log, which SQLite syncs, has less to
- * sync. Any thread may ask; db must have background checkpoints. */
+ * sync; without, it starts writing the copied pages out without waiting.
+ * Any thread may ask; db must have background checkpoints. */
 int64_t fd_db_log_frames(fd_db *db);
 
 /* Group commit with the log's sync off the writer (SQLite): after

@@ -58,6 +58,7 @@ typedef struct sq_db {
     _Atomic int64_t log_frames; /* pages in the log after the last commit (sq_wal_hook) */
     int copied_to;              /* the log pages copied (and synced) by the last checkpoint */
     int log_fd;                 /* the log file, synced by sq_sync_log; -1 until deferred */
+    int db_fd; /* the database file, written back by sq_checkpoint; -1 until then */
 } sq_db;
 
 static const fd_db_driver sqlite_driver;
@@ -92,6 +93,7 @@ static void sq_close(fd_db *db)
     for (int i = 0; i < CONTROL_SLOTS; i++)
         sqlite3_finalize(d->control[i].st);
     if (d->log_fd >= 0) close(d->log_fd);
+    if (d->db_fd >= 0) close(d->db_fd);
     sqlite3_close_v2(d->h);
     free(d);
 }
@@ -321,18 +323,31 @@ static int64_t sq_log_frames(fd_db *db)
     return atomic_load_explicit(&((sq_db *)db)->log_frames, memory_order_relaxed);
 }
 
+/* Starts writing the pages a pass copied to the disk without waiting for
+ * them (sync_file_range). Left to the kernel, they would go in bursts: when
+ * a pass copies the whole log (SQLite then syncs the database file) or
+ * when the log closes; the log's syncs, which every write waits for, wait
+ * behind such a burst on the same disk (docs/performance.md). */
+static void start_writeback(sq_db *d)
+{
+    if (d->db_fd < 0) d->db_fd = open(sqlite3_db_filename(d->h, "main"), O_RDWR | O_CLOEXEC);
+    if (d->db_fd >= 0) sync_file_range(d->db_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
 /* SQLite syncs the database file only in the pass that copies the log's
  * last page, which then syncs every page copied since the log started:
  * with sync, a pass that copied pages syncs them, so that the last pass
- * (which the writer waits for, store.c) has only its own few to sync.
- * Durability never depends on it: SQLite's own sync still comes first. */
+ * (which the writer waits for, store.c) has only its own few to sync;
+ * without, it starts their writeback. Durability never depends on either:
+ * SQLite's own sync still comes first. */
 static int sq_checkpoint(fd_db *db, bool sync, int64_t *copied_to)
 {
     sq_db *d = (sq_db *)db;
     int log = 0, copied = 0;
     int rc = sqlite3_wal_checkpoint_v2(d->h, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
     *copied_to = copied > 0 ? copied : 0;
-    if (rc == SQLITE_OK && sync && copied != d->copied_to) {
+    if (rc == SQLITE_OK && copied != d->copied_to && !sync) start_writeback(d);
+    if (rc == SQLITE_OK && copied != d->copied_to && sync) {
         sqlite3_file *file = NULL;
         rc = sqlite3_file_control(d->h, "main", SQLITE_FCNTL_FILE_POINTER, &file);
         if (rc == SQLITE_OK && file && file->pMethods)
@@ -415,6 +430,7 @@ int fd_sqlite_open(const char *path, fd_db **out)
     sq_db *d = fd_calloc(1, sizeof *d);
     d->base.drv = &sqlite_driver;
     d->log_fd = -1;
+    d->db_fd = -1;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &d->h, flags, NULL);
     if (rc != SQLITE_OK) {
