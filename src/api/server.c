@@ -468,7 +468,10 @@ int fd_server_start(const fd_server_config *cfg, fd_store *store, fd_server **ou
         fd_server_stop(s);
         return FD_EIO;
     }
-    s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+    /* poll(), not epoll: with epoll, MHD_quiesce_daemon (fd_server_stop) races
+     * with the network threads and libmicrohttpd aborts the process now and
+     * then (docs/architecture.md). */
+    s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
                                   MHD_ALLOW_SUSPEND_RESUME,
                               0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
                               MHD_OPTION_THREAD_POOL_SIZE, (unsigned)fd_server_network_threads(),
