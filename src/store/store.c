@@ -309,15 +309,21 @@ static int start_checkpointer(fd_store *s, const char *url)
     return FD_OK;
 }
 
+/* Sets *flag under the lock, wakes thread through cv and waits for it to end. */
+static void tell_and_join(fd_store *s, int *flag, pthread_cond_t *cv, pthread_t thread)
+{
+    pthread_mutex_lock(&s->mu);
+    *flag = 1;
+    pthread_cond_signal(cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(thread, NULL);
+}
+
 /* Stops the checkpointer (the store is stopping) and closes its connection. */
 static void stop_checkpointer(fd_store *s)
 {
     if (!s->checkpoint_db) return;
-    pthread_mutex_lock(&s->mu);
-    s->stopping = 1;
-    pthread_cond_signal(&s->checkpoint_cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->checkpointer, NULL);
+    tell_and_join(s, &s->stopping, &s->checkpoint_cv, s->checkpointer);
     fd_db_close(s->checkpoint_db);
     s->checkpoint_db = NULL;
 }
@@ -337,12 +343,7 @@ static int start_syncer(fd_store *s)
  * syncs the groups still waiting first. */
 static void stop_syncer(fd_store *s)
 {
-    if (!s->deferred_sync) return;
-    pthread_mutex_lock(&s->mu);
-    s->writer_stopped = 1;
-    pthread_cond_signal(&s->sync_cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->syncer, NULL);
+    if (s->deferred_sync) tell_and_join(s, &s->writer_stopped, &s->sync_cv, s->syncer);
 }
 
 /* Queues j for the writer; FD_EBUSY when the queue is full or stopping. */
@@ -462,11 +463,7 @@ fail:
 void fd_store_close(fd_store *s)
 {
     if (!s) return;
-    pthread_mutex_lock(&s->mu);
-    s->stopping = 1;
-    pthread_cond_signal(&s->work_cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->writer, NULL);
+    tell_and_join(s, &s->stopping, &s->work_cv, s->writer); /* after the queued jobs */
     stop_syncer(s);
     stop_checkpointer(s);
     for (int i = 0; i < s->nreaders; i++)
