@@ -58,7 +58,7 @@ typedef struct sq_db {
     _Atomic int64_t log_frames; /* pages in the log after the last commit (sq_wal_hook) */
     int copied_to;              /* the log pages copied (and synced) by the last checkpoint */
     int log_fd;                 /* the log file, synced by sq_sync_log; -1 until deferred */
-    int db_fd; /* the database file, written back by sq_checkpoint; -1 until then */
+    int db_fd;                  /* the database file (start_writeback); -1 until used */
 } sq_db;
 
 static const fd_db_driver sqlite_driver;
@@ -346,8 +346,9 @@ static int sq_checkpoint(fd_db *db, bool sync, int64_t *copied_to)
     int log = 0, copied = 0;
     int rc = sqlite3_wal_checkpoint_v2(d->h, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
     *copied_to = copied > 0 ? copied : 0;
-    if (rc == SQLITE_OK && copied != d->copied_to && !sync) start_writeback(d);
-    if (rc == SQLITE_OK && copied != d->copied_to && sync) {
+    if (rc == SQLITE_OK && copied != d->copied_to && !sync) {
+        start_writeback(d);
+    } else if (rc == SQLITE_OK && copied != d->copied_to) {
         sqlite3_file *file = NULL;
         rc = sqlite3_file_control(d->h, "main", SQLITE_FCNTL_FILE_POINTER, &file);
         if (rc == SQLITE_OK && file && file->pMethods)
