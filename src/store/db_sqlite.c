@@ -2,7 +2,9 @@
  * db_sqlite.c - the embedded SQLite driver.
  *
  * Durability: WAL journal with synchronous=FULL, so COMMIT returns only after
- * the WAL is fsynced; readers never wait on the writer. Statements are
+ * the WAL is fsynced, except on a connection whose log sync is deferred
+ * (sq_defer_log_sync: the store's writer, whose syncer thread syncs the log
+ * before any reply); readers never wait on the writer. Statements are
  * prepared once per connection and cached by their SQL text's address.
  */
 #include <assert.h>
