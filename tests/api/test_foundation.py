@@ -483,6 +483,12 @@ class Operations(ServerTest):
         self.assertIn('fidelis_events_total{type="purchase"} 1', text)
         self.assertIn("fidelis_commit_batch_size_bucket", text)
         self.assertIn("fidelis_http_request_duration_seconds_count", text)
+        counter = {k: int(v) for k, v in re.findall(r"^(fidelis_(?:commits|log_syncs)_total) (\d+)$", text, re.M)}
+        if harness.PG_PORT:  # each commit syncs itself
+            self.assertEqual(counter["fidelis_log_syncs_total"], 0)
+        else:  # every write waited for a sync of the log; groups may share one
+            self.assertGreaterEqual(counter["fidelis_log_syncs_total"], 1)
+            self.assertLessEqual(counter["fidelis_log_syncs_total"], counter["fidelis_commits_total"])
         s, p = srv.req("PATCH", "/v1/program", {"name": "Renamed", "point_value": "0.005"})
         self.assertEqual((p["name"], p["point_value"]), ("Renamed", "0.005000"))
         s, audit = srv.req("GET", "/v1/audit?limit=2")
