@@ -58,9 +58,9 @@ typedef struct sq_db {
      * is built at run time (savepoint names), so they are cached by text. */
     sq_control control[CONTROL_SLOTS];
     _Atomic int64_t log_frames; /* pages in the log after the last commit (sq_wal_hook) */
-    int copied_to;              /* the log pages copied (and synced) by the last checkpoint */
+    int copied_to;              /* the log pages copied by the last checkpoint */
     int log_fd;                 /* the log file, synced by sq_sync_log; -1 until deferred */
-    int db_fd;                  /* the database file (start_writeback); -1 until used */
+    int db_fd;                  /* the database file (database_fd); -1 until used */
 } sq_db;
 
 static const fd_db_driver sqlite_driver;
@@ -129,13 +129,14 @@ static int sq_exec(fd_db *db, const char *sql)
     return map_rc(d, rc, "exec");
 }
 
+#define INSERT_INTO "INSERT INTO "
 #define RETURNING_ID " RETURNING id"
 
 /* Whether column id of the table sql inserts into ("INSERT INTO name(...")
  * is its rowid (declared INTEGER PRIMARY KEY). */
 static bool id_is_rowid(sq_db *d, const char *sql)
 {
-    const char *name = sql + strlen("INSERT INTO ");
+    const char *name = sql + strlen(INSERT_INTO);
     size_t len = strcspn(name, "( ");
     char table[64];
     if (len == 0 || len >= sizeof table) return false;
@@ -156,9 +157,9 @@ static bool id_is_rowid(sq_db *d, const char *sql)
 static size_t insert_without_returning(sq_db *d, const char *sql)
 {
     size_t n = strlen(sql), suffix = strlen(RETURNING_ID);
-    if (strncmp(sql, "INSERT INTO ", 12) || n <= suffix || strcmp(sql + n - suffix, RETURNING_ID) ||
-        !strstr(sql, " VALUES (") || strstr(sql, "),") || strstr(sql, "ON CONFLICT") ||
-        !id_is_rowid(d, sql))
+    if (strncmp(sql, INSERT_INTO, strlen(INSERT_INTO)) || n <= suffix ||
+        strcmp(sql + n - suffix, RETURNING_ID) || !strstr(sql, " VALUES (") || strstr(sql, "),") ||
+        strstr(sql, "ON CONFLICT") || !id_is_rowid(d, sql))
         return 0;
     return n - suffix;
 }
@@ -325,39 +326,43 @@ static int64_t sq_log_frames(fd_db *db)
     return atomic_load_explicit(&((sq_db *)db)->log_frames, memory_order_relaxed);
 }
 
-/* Starts writing the pages a pass copied to the disk without waiting for
- * them (sync_file_range). Left to the kernel, they would go in bursts: when
- * a pass copies the whole log (SQLite then syncs the database file) or
- * when the log closes; the log's syncs, which every write waits for, wait
- * behind such a burst on the same disk (docs/performance.md). */
-static void start_writeback(sq_db *d)
+/* The database file on a descriptor of the connection's own (opened on
+ * first use; -1 if it cannot be), for the checkpointer's syncs and
+ * writeback: fdatasync and sync_file_range act on the file, whichever
+ * descriptor wrote it. */
+static int database_fd(sq_db *d)
 {
     if (d->db_fd < 0) d->db_fd = open(sqlite3_db_filename(d->h, "main"), O_RDWR | O_CLOEXEC);
-    if (d->db_fd >= 0) sync_file_range(d->db_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    return d->db_fd;
 }
 
 /* SQLite syncs the database file only in the pass that copies the log's
  * last page, which then syncs every page copied since the log started:
  * with sync, a pass that copied pages syncs them, so that the last pass
- * (which the writer waits for, store.c) has only its own few to sync;
- * without, it starts their writeback. Durability never depends on either:
- * SQLite's own sync still comes first. */
+ * (which the writer waits for, store.c) has only its own few to sync.
+ * Without, it starts writing them out and does not wait (sync_file_range):
+ * left to the kernel, they would go in bursts (when a pass copies the whole
+ * log, or the log closes) that the log's syncs, which every write waits
+ * for, queue behind on the same disk (docs/performance.md). Durability
+ * never depends on either: SQLite's own sync still comes first. */
 static int sq_checkpoint(fd_db *db, bool sync, int64_t *copied_to)
 {
     sq_db *d = (sq_db *)db;
     int log = 0, copied = 0;
     int rc = sqlite3_wal_checkpoint_v2(d->h, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
     *copied_to = copied > 0 ? copied : 0;
-    if (rc == SQLITE_OK && copied != d->copied_to && !sync) {
-        start_writeback(d);
-    } else if (rc == SQLITE_OK && copied != d->copied_to) {
-        sqlite3_file *file = NULL;
-        rc = sqlite3_file_control(d->h, "main", SQLITE_FCNTL_FILE_POINTER, &file);
-        if (rc == SQLITE_OK && file && file->pMethods)
-            rc = file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
+    if (rc != SQLITE_OK) return map_rc(d, rc, "checkpoint");
+    if (copied != d->copied_to) {
+        int fd = database_fd(d);
+        if (!sync && fd >= 0) {
+            sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); /* a hint: failure is harmless */
+        } else if (sync && (fd < 0 || fdatasync(fd))) {
+            fd_log("error", "db=sqlite op=checkpoint_sync msg=\"%s\"", strerror(errno));
+            return FD_EIO;
+        }
     }
-    if (rc == SQLITE_OK) d->copied_to = copied;
-    return map_rc(d, rc, "checkpoint");
+    d->copied_to = copied;
+    return FD_OK;
 }
 
 /* Commits write the log without syncing it (synchronous=NORMAL: SQLite
