@@ -881,6 +881,14 @@ static void answer(batch_item *it, fd_batch_answer *a)
     fclose(f);
 }
 
+/* Waits for the queued chunk *t, if any, keeping the first error in *rc. */
+static void wait_chunk(fd_store *s, fd_store_ticket **t, int *rc)
+{
+    int wrc = *t ? fd_store_wait(s, *t) : FD_OK;
+    if (!*rc) *rc = wrc;
+    *t = NULL;
+}
+
 /* Commits of BATCH_CHUNK events, so that a large batch does not hold the
  * writer (and every other request) for seconds; each event is still
  * applied once, in order. The next chunk is queued before the previous one
@@ -890,19 +898,18 @@ static int apply_chunks(fd_store *s, batch_item *items, size_t n)
 {
     size_t nchunks = (n + BATCH_CHUNK - 1) / BATCH_CHUNK;
     batch_job *chunks = fd_calloc(nchunks, sizeof *chunks);
-    fd_store_ticket *previous = NULL, *t;
+    fd_store_ticket *previous = NULL, *t; /* previous: queued, not waited for yet */
     int rc = FD_OK;
     for (size_t k = 0; k < nchunks && !rc; k++) {
         size_t at = k * BATCH_CHUNK;
         chunks[k] = (batch_job){items + at, n - at < BATCH_CHUNK ? n - at : BATCH_CHUNK};
-        rc = fd_store_submit_replayable(s, batch_job_run, &chunks[k], &t);
-        int prc = previous ? fd_store_wait(s, previous) : FD_OK;
-        previous = rc ? NULL : t;
-        if (!rc) rc = prc;
+        if ((rc = fd_store_submit_replayable(s, batch_job_run, &chunks[k], &t))) t = NULL;
+        wait_chunk(s, &previous, &rc);
+        previous = t;
     }
-    int lrc = previous ? fd_store_wait(s, previous) : FD_OK;
+    wait_chunk(s, &previous, &rc);
     free(chunks);
-    return rc ? rc : lrc;
+    return rc;
 }
 
 int fd_events_batch(fd_store *s, fd_db *reader, const fd_program *p, const char *actor,
