@@ -114,24 +114,23 @@ int fd_db_savepoint(fd_db *db, const char *name);
 int fd_db_release(fd_db *db, const char *name);
 int fd_db_rollback_to(fd_db *db, const char *name);
 
-/* Steps of one open transaction, each all or nothing: step(db, ctx, i) runs
- * step i and keeps its own result; a negative return means its writes must
- * be undone. A savepoint per step would do that, but SQLite copies every
- * page a step touches into its sub-journal, and while a savepoint stays open
- * each statement's end walks that journal: the cost grows with the
- * transaction. So where the driver can tell that a failed step changed
- * nothing (SQLite) and the connection is not in careful mode, replayable
- * steps run first, in order, without any savepoint; one that fails after
- * writing ends the steps with FD_EREPLAY: the caller rolls the transaction
- * back and runs it again in careful mode (fd_db_set_careful), where every
- * step has its own savepoint. The other steps run after the replayable ones,
- * each in a savepoint. A replayable step gives the same outcome when run
- * again after a rollback (it resets what it keeps); a step that is not
- * replayable must not run fd_db_steps itself, since its nested steps could
- * ask for a replay of steps that ran before it. replayable may be NULL
- * (every step is). Returns FD_OK, FD_EREPLAY, the first step code equal to
- * stop (a nonzero stop ends the steps; the caller rolls back), or a
- * transaction error. tag names the savepoints (a short identifier). */
+/* Steps of one open transaction, each all or nothing: step(db, ctx, i) runs step i and keeps its
+ * own result; a negative return means its writes must be undone. A savepoint per step would do
+ * that, but the cost grows with the transaction: SQLite copies every page a step touches into its
+ * sub-journal, and while a savepoint stays open each statement's end walks that journal; on
+ * PostgreSQL each savepoint costs more the more the transaction already holds (a batch event 2.8
+ * ms in a chunk of 500, 4.6 ms in one of 1,000; debug build). So where the driver can tell that a
+ * failed step changed nothing (rows written, or on PostgreSQL a failed statement, which aborts the
+ * transaction) and the connection is not in careful mode, replayable steps run first, in order,
+ * without any savepoint; one that fails after changing something ends the steps with FD_EREPLAY:
+ * the caller rolls the transaction back and runs it again in careful mode (fd_db_set_careful),
+ * where every step has its own savepoint. The other steps run after the replayable ones, each in a
+ * savepoint. A replayable step gives the same outcome when run again after a rollback (it resets
+ * what it keeps); a step that is not replayable must not run fd_db_steps itself, since its nested
+ * steps could ask for a replay of steps that ran before it. replayable may be NULL (every step
+ * is). Returns FD_OK, FD_EREPLAY, the first step code equal to stop (a nonzero stop ends the
+ * steps; the caller rolls back), or a transaction error. tag names the savepoints (a short
+ * identifier). */
 typedef int (*fd_step_fn)(fd_db *db, void *ctx, size_t i);
 int fd_db_steps(fd_db *db, size_t n, fd_step_fn step, bool (*replayable)(void *ctx, size_t i),
                 void *ctx, int stop, const char *tag);

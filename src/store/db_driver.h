@@ -18,9 +18,11 @@ typedef struct fd_db_driver {
     int (*is_null)(fd_stmt *st, int col);
     void (*done)(fd_stmt *st);
     int64_t (*changes)(fd_db *db);
-    /* Rows changed by the connection so far, counting only statements that
-     * completed (a failed statement changes nothing); NULL when the driver
-     * cannot tell (fd_db_steps then gives every step a savepoint). */
+    /* Moves whenever the connection's transaction changed: rows changed so
+     * far by statements that completed (a failed statement changes nothing
+     * in SQLite), and on PostgreSQL also every failed statement, which aborts
+     * the transaction there. NULL when the driver cannot tell (fd_db_steps
+     * then gives every step a savepoint). */
     int64_t (*total_changes)(fd_db *db);
     /* Sets the connection's page cache (NULL: the server keeps its own). */
     int (*cache_kib)(fd_db *db, int kib);

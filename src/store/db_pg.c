@@ -32,6 +32,10 @@ typedef struct pg_db {
     PGconn *c;
     pg_stmt *cache[CACHE_SLOTS];
     int64_t changes;
+    /* Rows changed by completed statements plus statements that failed: a
+     * failure aborts PostgreSQL's transaction, so to fd_db_steps it is a
+     * change that only a rollback undoes. */
+    int64_t total_changes;
     int private_names; /* names for statements outside the cache */
 } pg_db;
 
@@ -39,6 +43,7 @@ typedef struct pg_db {
  * serialization failures, deadlocks and lock timeouts are retryable. */
 static int fail_rc(pg_db *d, PGresult *res, const char *what)
 {
+    d->total_changes++;
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     if (state && !strncmp(state, "23", 2)) return FD_ECONFLICT;
     if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03")))
@@ -90,6 +95,15 @@ static char *translate(const char *sql)
     return out;
 }
 
+/* Rows the command of a successful result changed (PQcmdTuples also
+ * counts the rows a SELECT returned). */
+static int64_t rows_changed(PGresult *res)
+{
+    if (!strncmp(PQcmdStatus(res), "SELECT", 6)) return 0;
+    const char *tuples = PQcmdTuples(res);
+    return tuples && *tuples ? atoll(tuples) : 0;
+}
+
 static int pg_exec(fd_db *db, const char *sql)
 {
     pg_db *d = (pg_db *)db;
@@ -98,6 +112,7 @@ static int pg_exec(fd_db *db, const char *sql)
     free(text);
     ExecStatusType st = PQresultStatus(res);
     int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? FD_OK : fail_rc(d, res, "exec");
+    if (!rc) d->total_changes += rows_changed(res);
     PQclear(res);
     return rc;
 }
@@ -174,8 +189,8 @@ static int pg_query(fd_db *db, const char *sql, const fd_param *params, size_t n
         fd_stmt_done(&s->base);
         return rc;
     }
-    const char *tuples = PQcmdTuples(s->res);
-    d->changes = tuples && *tuples ? atoll(tuples) : 0;
+    d->changes = rows_changed(s->res);
+    d->total_changes += d->changes;
     s->row = -1;
     s->nrows = PQntuples(s->res);
     *out = &s->base;
@@ -227,6 +242,11 @@ static int64_t pg_changes(fd_db *db)
     return ((pg_db *)db)->changes;
 }
 
+static int64_t pg_total_changes(fd_db *db)
+{
+    return ((pg_db *)db)->total_changes;
+}
+
 static int pg_begin_exclusive(fd_db *db)
 {
     return pg_exec(db, "BEGIN; SELECT pg_advisory_xact_lock(7243452002)");
@@ -243,8 +263,9 @@ static const fd_db_driver pg_driver = {
     .is_null = pg_is_null,
     .done = pg_done,
     .changes = pg_changes,
+    .total_changes = pg_total_changes,
     .begin_exclusive = pg_begin_exclusive,
-    .shared = 1, /* total_changes, cache and checkpoints: the server's */
+    .shared = 1, /* cache and checkpoints: the server's */
 };
 
 int fd_pg_open(const char *url, fd_db **out)
