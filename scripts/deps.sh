@@ -5,7 +5,7 @@
 # something is absent.
 set -e
 PKGS="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
-libsodium-dev libcmocka-dev libqrencode-dev libzint-dev libpng-dev libicu-dev libpq-dev libcurl4-openssl-dev libgsl-dev tzdata python3"
+libsodium-dev libcmocka-dev libqrencode-dev libzint-dev libpng-dev libicu-dev libpq-dev libcurl4-openssl-dev libgsl-dev libgoogle-perftools-dev tzdata python3"
 [ "${1:-test}" = run ] || PKGS="$PKGS postgresql curl python3-yaml sqlite3 chromium"
 missing=""
 for p in $PKGS; do
