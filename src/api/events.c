@@ -866,8 +866,7 @@ static void answer(batch_item *it, fd_batch_answer *a)
                            e->field);
     }
     if (error) {
-        char *text = json_dumps(error, JSON_COMPACT);
-        if (!text) abort();
+        char *text = fd_json_text(error, false);
         fprintf(f, "{\"status\":%d,\"error\":%s}", a->status, text);
         free(text);
         json_decref(error);

@@ -579,7 +579,7 @@ static void export_member(const fd_member *m, void *arg)
     bool ndjson = *(bool *)a[1];
     json_t *j = fd_member_json(m, NULL);
     if (ndjson) {
-        char *line = json_dumps(j, JSON_COMPACT);
+        char *line = fd_json_text(j, false);
         fprintf(out, "%s\n", line);
         free(line);
     } else {
@@ -680,7 +680,7 @@ int fd_export(fd_store *s, const fd_program *p, const char *kind, bool ndjson, F
                     (json_int_t)fd_stmt_i64(st, 8), "reason", fd_stmt_text(st, 9), "actor",
                     fd_stmt_text(st, 10), "created_at", t);
                 if (ndjson) {
-                    char *line = json_dumps(e, JSON_COMPACT);
+                    char *line = fd_json_text(e, false);
                     fprintf(out, "%s\n", line);
                     free(line);
                 } else {

@@ -84,7 +84,7 @@ static int input_or_reply(fd_req *r, bool require_external, member_input *in)
                            "attributes");
             return FD_EINVAL;
         }
-        char *text = json_dumps(attrs, JSON_COMPACT);
+        char *text = fd_json_text(attrs, false);
         size_t n = text ? strlen(text) : 0;
         free(text);
         if (n > FD_ATTRS_MAX) {
@@ -141,7 +141,7 @@ static void merge_attributes(fd_member *m, json_t *patch)
             json_object_set(cur, k, v);
     }
     free(m->attributes);
-    m->attributes = json_dumps(cur, JSON_COMPACT);
+    m->attributes = fd_json_text(cur, false);
     json_decref(cur);
 }
 

@@ -44,8 +44,7 @@ void fd_reply(fd_req *r, int status, json_t *v)
         return;
     }
     r->status = status;
-    r->reply = json_dumps(v, JSON_COMPACT);
-    if (!r->reply) abort(); /* out of memory */
+    r->reply = fd_json_text(v, false);
     r->replied = true;
     json_decref(v);
 }
@@ -233,9 +232,7 @@ int page_or_reply(fd_req *r, int *limit, int64_t *after)
 
 char *json_canonical(const json_t *v)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!s) abort();
-    return s;
+    return fd_json_text(v, true);
 }
 
 json_t *fd_page_json(json_t *data, int64_t next_cursor)

@@ -96,7 +96,7 @@ static int segment_body_or_reply(fd_req *r, def_job *j)
     }
     jl_free(e);
     j->name = name;
-    j->text = json_dumps(cond, JSON_COMPACT | JSON_ENCODE_ANY);
+    j->text = fd_json_text(cond, false);
     return FD_OK;
 }
 

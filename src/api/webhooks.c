@@ -64,7 +64,7 @@ static int fields_or_reply(fd_req *r, const char **url, char **events, int *acti
             goto bad_events;
         json_array_foreach(ev, i, e) if (!known_type(json_string_value(e))) goto bad_events;
         free(*events);
-        *events = json_dumps(ev, JSON_COMPACT);
+        *events = fd_json_text(ev, false);
     }
     if (act && !json_is_boolean(act)) {
         fd_reply_error(r, 422, "invalid_field", "active must be true or false", "active");

@@ -3,6 +3,10 @@
  */
 #include "core/jsonx.h"
 
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "base/fd.h"
 #include "core/money.h"
 
@@ -19,4 +23,189 @@ json_t *fd_json_amount(int64_t minor, int exponent)
     char buf[40];
     fd_amount_format(minor, exponent, buf, sizeof buf);
     return json_string(buf);
+}
+
+/* ---------- compact JSON text ---------- */
+
+typedef struct text_buf {
+    char *s;
+    size_t len, cap;
+} text_buf;
+
+static void grow(text_buf *b, size_t n)
+{
+    while (b->len + n + 1 > b->cap)
+        b->cap *= 2;
+    b->s = fd_realloc(b->s, b->cap);
+}
+
+static inline void put(text_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) grow(b, n);
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+}
+
+static void put_string(text_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    put(b, "\"", 1);
+    size_t run = 0; /* bytes since the last escape, written in one piece */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        put(b, s + run, i - run);
+        run = i + 1;
+        char esc[6] = {'\\', (char)c};
+        size_t len = 2;
+        switch (c) {
+        case '"':
+        case '\\':
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            len = 6;
+        }
+        put(b, esc, len);
+    }
+    put(b, s + run, n - run);
+    put(b, "\"", 1);
+}
+
+static void put_integer(text_buf *b, json_int_t v)
+{
+    char digits[24], *p = digits + sizeof digits;
+    /* through unsigned, so that the most negative value has its digits too */
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    put(b, p, (size_t)(digits + sizeof digits - p));
+}
+
+static void put_real(text_buf *b, const json_t *v)
+{
+    char *s = json_dumps(v, JSON_ENCODE_ANY);
+    if (!s) abort();
+    put(b, s, strlen(s));
+    free(s);
+}
+
+#define OBJECT_KEYS_ON_STACK 32
+
+typedef struct object_key {
+    const char *key;
+    size_t len;
+    const json_t *value;
+} object_key;
+
+/* jansson's order of sorted keys: bytes, then length. */
+static int key_order(const void *a, const void *b)
+{
+    const object_key *x = a, *y = b;
+    int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static void put_value(text_buf *b, const json_t *v, bool sort_keys);
+
+/* Sorts a small object's keys in place (most objects have a dozen at most):
+ * insertion sort, without qsort's allocations and calls. */
+static void sort_keys_of(object_key *keys, size_t n)
+{
+    if (n > OBJECT_KEYS_ON_STACK) {
+        qsort(keys, n, sizeof *keys, key_order);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        object_key k = keys[i];
+        size_t j = i;
+        for (; j > 0 && key_order(&keys[j - 1], &k) > 0; j--)
+            keys[j] = keys[j - 1];
+        keys[j] = k;
+    }
+}
+
+static void put_object(text_buf *b, const json_t *v, bool sort_keys)
+{
+    size_t n = json_object_size(v), i = 0;
+    object_key small[OBJECT_KEYS_ON_STACK];
+    object_key *keys = n > OBJECT_KEYS_ON_STACK ? fd_malloc(n * sizeof *keys) : small;
+    for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it))
+        keys[i++] = (object_key){json_object_iter_key(it), json_object_iter_key_len(it),
+                                 json_object_iter_value(it)};
+    assert(i == n);
+    if (sort_keys) sort_keys_of(keys, n);
+    put(b, "{", 1);
+    for (i = 0; i < n; i++) {
+        if (i) put(b, ",", 1);
+        put_string(b, keys[i].key, keys[i].len);
+        put(b, ":", 1);
+        put_value(b, keys[i].value, sort_keys);
+    }
+    put(b, "}", 1);
+    if (keys != small) free(keys);
+}
+
+static void put_value(text_buf *b, const json_t *v, bool sort_keys)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        put_object(b, v, sort_keys);
+        break;
+    case JSON_ARRAY:
+        put(b, "[", 1);
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (i) put(b, ",", 1);
+            put_value(b, json_array_get(v, i), sort_keys);
+        }
+        put(b, "]", 1);
+        break;
+    case JSON_STRING:
+        put_string(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        put_integer(b, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        put_real(b, v);
+        break;
+    case JSON_TRUE:
+        put(b, "true", 4);
+        break;
+    case JSON_FALSE:
+        put(b, "false", 5);
+        break;
+    case JSON_NULL:
+        put(b, "null", 4);
+        break;
+    }
+}
+
+char *fd_json_text(const json_t *v, bool sort_keys)
+{
+    assert(v);
+    text_buf b = {fd_malloc(256), 0, 256};
+    put_value(&b, v, sort_keys);
+    b.s[b.len] = 0;
+    return b.s;
 }

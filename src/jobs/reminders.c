@@ -382,7 +382,7 @@ int fd_jobs_rfm_run(fd_store *s, int64_t now)
                               (json_int_t)rfm.frequency[2], (json_int_t)rfm.frequency[3],
                               "monetary", (json_int_t)rfm.monetary[0], (json_int_t)rfm.monetary[1],
                               (json_int_t)rfm.monetary[2], (json_int_t)rfm.monetary[3]);
-        rfm_job j = {pid, json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)};
+        rfm_job j = {pid, fd_json_text(o, true)};
         json_decref(o);
         rc = fd_store_write(s, rfm_save, &j);
         free(j.text);

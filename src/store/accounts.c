@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/fd.h"
+#include "core/jsonx.h"
 #include "core/member.h"
 #include "store/members.h"
 
@@ -21,7 +22,7 @@ int fd_account_create(fd_db *db, fd_account *a, int64_t now)
     fd_member w = {.program_id = a->program_id, .state = FD_STATE_ACTIVE};
     snprintf(w.external_id, sizeof w.external_id, "account:%.240s", a->external_id);
     json_t *attrs = json_pack("{s:b, s:s}", "company_account", 1, "name", a->name);
-    w.attributes = json_dumps(attrs, JSON_COMPACT);
+    w.attributes = fd_json_text(attrs, false);
     json_decref(attrs);
     rc = fd_member_insert(db, &w, now);
     fd_member_clear(&w);

@@ -43,7 +43,7 @@ int fd_outbox_emit(fd_db *db, int64_t program_id, const char *type, int64_t memb
     json_t *msg =
         json_pack("{s:s, s:o, s:O}", "type", type, "created_at", fd_json_time(now), "data", data);
     if (member_id) json_object_set_new(msg, "member_id", json_integer(member_id));
-    char *payload = json_dumps(msg, JSON_COMPACT);
+    char *payload = fd_json_text(msg, false);
     json_decref(msg);
     int64_t outbox_id;
     rc = fd_db_one_i64(db,

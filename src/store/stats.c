@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/fd.h"
+#include "core/jsonx.h"
 #include "core/calendar.h"
 
 int fd_stats_add_day(fd_db *db, int64_t program_id, int64_t member_id, int64_t day, int64_t spend,
@@ -93,8 +94,8 @@ int fd_stats_purchase(fd_db *db, int64_t program_id, int64_t member_id, int64_t 
     }
     if (channel && !seen && json_array_size(chans) < 20)
         json_array_append_new(chans, json_string(channel));
-    char *tc = json_dumps(cats, JSON_COMPACT), *ts = json_dumps(skus, JSON_COMPACT),
-         *th = json_dumps(chans, JSON_COMPACT);
+    char *tc = fd_json_text(cats, false), *ts = fd_json_text(skus, false),
+         *th = fd_json_text(chans, false);
     if (exists)
         rc = fd_db_run(
             db,
