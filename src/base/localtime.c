@@ -4,6 +4,7 @@
 #include "base/localtime.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,15 @@
 typedef struct cal_cache {
     UCalendar *cal;
     char tz[64];
+    /* The last two conversions: an event converts its own instant and now,
+     * the events of a batch or of one busy second share both, and ICU's
+     * field computation is the cost. recent[newest] is the latest. */
+    struct {
+        bool used;
+        int64_t t;
+        fd_local local;
+    } recent[2];
+    int newest;
 } cal_cache;
 
 static pthread_key_t cache_key;
@@ -32,7 +42,8 @@ static void cache_init(void)
     pthread_key_create(&cache_key, cache_free);
 }
 
-static UCalendar *calendar(const char *tz)
+/* This thread's calendar cache (created on first use). */
+static cal_cache *thread_cache(void)
 {
     pthread_once(&cache_once, cache_init);
     cal_cache *c = pthread_getspecific(cache_key);
@@ -40,9 +51,15 @@ static UCalendar *calendar(const char *tz)
         c = fd_calloc(1, sizeof *c);
         pthread_setspecific(cache_key, c);
     }
+    return c;
+}
+
+static UCalendar *calendar(cal_cache *c, const char *tz)
+{
     if (c->cal && !strcmp(c->tz, tz)) return c->cal;
     if (c->cal) ucal_close(c->cal);
     c->cal = NULL;
+    c->recent[0].used = c->recent[1].used = false;
     if (strlen(tz) >= sizeof c->tz) return NULL;
     UChar utz[64];
     u_uastrcpy(utz, tz);
@@ -65,8 +82,15 @@ static UCalendar *calendar(const char *tz)
 
 int fd_localtime(const char *tz, int64_t t, fd_local *out)
 {
-    UCalendar *cal = calendar(tz);
+    cal_cache *c = thread_cache();
+    UCalendar *cal = calendar(c, tz);
     if (!cal) return FD_EINVAL;
+    for (int i = 0; i < 2; i++) {
+        if (c->recent[i].used && c->recent[i].t == t) {
+            *out = c->recent[i].local;
+            return FD_OK;
+        }
+    }
     UErrorCode st = U_ZERO_ERROR;
     ucal_setMillis(cal, (UDate)t * 1000.0, &st);
     out->year = ucal_get(cal, UCAL_YEAR, &st);
@@ -78,12 +102,17 @@ int fd_localtime(const char *tz, int64_t t, fd_local *out)
     out->weekday = dow == UCAL_SUNDAY ? 7 : dow - 1;
     out->utc_offset_s =
         (ucal_get(cal, UCAL_ZONE_OFFSET, &st) + ucal_get(cal, UCAL_DST_OFFSET, &st)) / 1000;
-    return U_FAILURE(st) ? FD_EINVAL : FD_OK;
+    if (U_FAILURE(st)) return FD_EINVAL;
+    c->newest ^= 1; /* the older entry makes room */
+    c->recent[c->newest].used = true;
+    c->recent[c->newest].t = t;
+    c->recent[c->newest].local = *out;
+    return FD_OK;
 }
 
 int fd_local_midnight(const char *tz, int y, int m, int d, int64_t *out)
 {
-    UCalendar *cal = calendar(tz);
+    UCalendar *cal = calendar(thread_cache(), tz);
     if (!cal) return FD_EINVAL;
     UErrorCode st = U_ZERO_ERROR;
     ucal_clear(cal);

@@ -26,7 +26,7 @@ int fd_db_exec(fd_db *db, const char *sql)
 
 int fd_db_query(fd_db *db, const char *sql, const fd_param *params, size_t n, fd_stmt **out)
 {
-    return db->drv->query(db, sql, params, n, out);
+    return db->drv->query(db, sql, params, n, false, out);
 }
 
 int fd_stmt_next(fd_stmt *st)
@@ -54,10 +54,12 @@ void fd_stmt_done(fd_stmt *st)
     if (st) st->db->drv->done(st);
 }
 
+/* fd_db_run and fd_db_one_i64 finish their statement before they return,
+ * while the caller's params are alive: the driver may borrow them. */
 int fd_db_run(fd_db *db, const char *sql, const fd_param *params, size_t n, int64_t *changes)
 {
     fd_stmt *st;
-    int rc = fd_db_query(db, sql, params, n, &st);
+    int rc = db->drv->query(db, sql, params, n, true, &st);
     if (rc) return rc;
     while ((rc = fd_stmt_next(st)) > 0) {
     }
@@ -69,7 +71,7 @@ int fd_db_run(fd_db *db, const char *sql, const fd_param *params, size_t n, int6
 int fd_db_one_i64(fd_db *db, const char *sql, const fd_param *params, size_t n, int64_t *out)
 {
     fd_stmt *st;
-    int rc = fd_db_query(db, sql, params, n, &st);
+    int rc = db->drv->query(db, sql, params, n, true, &st);
     if (rc) return rc;
     rc = fd_stmt_next(st);
     if (rc > 0) {

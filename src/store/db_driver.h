@@ -11,7 +11,11 @@ typedef struct fd_db_driver {
     const char *name;
     void (*close)(fd_db *db);
     int (*exec)(fd_db *db, const char *sql);
-    int (*query)(fd_db *db, const char *sql, const fd_param *params, size_t n, fd_stmt **out);
+    /* borrowed: params and their strings stay valid until the statement is
+     * done (fd_db_run, fd_db_one_i64), so the driver may bind them without
+     * copying; otherwise they may be gone after the call. */
+    int (*query)(fd_db *db, const char *sql, const fd_param *params, size_t n, bool borrowed,
+                 fd_stmt **out);
     int (*next)(fd_stmt *st);
     int64_t (*i64)(fd_stmt *st, int col);
     const char *(*text)(fd_stmt *st, int col);

@@ -140,8 +140,11 @@ static pg_stmt *new_stmt(pg_db *d, const char *sql, int slot)
     return s;
 }
 
-static int pg_query(fd_db *db, const char *sql, const fd_param *params, size_t n, fd_stmt **out)
+/* libpq sends the parameters within the call: borrowed or not is the same. */
+static int pg_query(fd_db *db, const char *sql, const fd_param *params, size_t n, bool borrowed,
+                    fd_stmt **out)
 {
+    (void)borrowed;
     pg_db *d = (pg_db *)db;
     if (n > PARAMS_MAX) return FD_EINVAL;
     size_t h = ((uintptr_t)sql >> 3) & (CACHE_SLOTS - 1);

@@ -193,7 +193,8 @@ static int prepare(sq_db *d, const char *sql, sq_stmt **out)
     return FD_OK;
 }
 
-static int sq_query(fd_db *db, const char *sql, const fd_param *params, size_t n, fd_stmt **out)
+static int sq_query(fd_db *db, const char *sql, const fd_param *params, size_t n, bool borrowed,
+                    fd_stmt **out)
 {
     sq_db *d = (sq_db *)db;
     size_t h = ((uintptr_t)sql >> 3) & (CACHE_SLOTS - 1);
@@ -225,7 +226,8 @@ static int sq_query(fd_db *db, const char *sql, const fd_param *params, size_t n
         if (p->type == 'i')
             rc = sqlite3_bind_int64(s->st, idx, p->i);
         else if (p->type == 's' && p->s)
-            rc = sqlite3_bind_text(s->st, idx, p->s, -1, SQLITE_TRANSIENT);
+            rc = sqlite3_bind_text(s->st, idx, p->s, -1,
+                                   borrowed ? SQLITE_STATIC : SQLITE_TRANSIENT);
         else
             rc = sqlite3_bind_null(s->st, idx);
     }
