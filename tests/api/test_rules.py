@@ -162,6 +162,18 @@ class Earning(RuleTest):
         s, r = self.req("GET", "/v1/earning-rules/%d" % refuse["id"])
         self.assertEqual(r["points_awarded"], 25)
 
+    def test_points_awarded_per_rule_when_many_fire(self):
+        """Each rule counts what it awarded; an event that fires 18 rules adds
+        to each of them."""
+        rules = [self.rule(name="fixed %d" % i, trigger="purchase",
+                           effect={"type": "fixed", "points": i + 1}) for i in range(18)]
+        self.member("many")
+        self.assertEqual([self.buy("mf%d" % k, "many", "1.00")["points"] for k in range(2)],
+                         [171, 171])
+        awarded = [self.req("GET", "/v1/earning-rules/%d" % r["id"])[1]["points_awarded"]
+                   for r in rules]
+        self.assertEqual(awarded, [2 * (i + 1) for i in range(18)])
+
     def test_nth_order_bonus(self):
         self.rule(name="third order", trigger="purchase",
                   effect={"type": "nth_order", "n": 3, "points": 100})
