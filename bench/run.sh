@@ -2,7 +2,7 @@
 # make bench: every benchmark against real processes on loopback. Prints one
 # "name: value unit" line per figure and writes them as JSON to build/bench/results.json.
 # Needs a release build in build/ (make bench builds it) and wrk (installed if missing).
-# bench/run.sh SECTION runs one section: micro, retail, http, scale or pgbench.
+# bench/run.sh SECTION runs one section: micro, retail, http, scale, instructions or pgbench.
 set -e
 ONLY=${1:-all}
 want() { [ "$ONLY" = all ] || [ "$ONLY" = "$1" ]; }
@@ -12,26 +12,32 @@ mkdir -p "$OUT"
 : > "$OUT/results.txt"
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk >/dev/null; }
 
-# serve_seeded NAME MEMBERS: a fresh $OUT/NAME.db with MEMBERS members, each with ten earlier earn
-# entries (seeded through the ledger by bench_scale), and a server on it; sets PID, KEY, PORT and
-# START (ms from launch to listening). The background jobs (expiry, tier reviews, RFM, birthdays,
-# reminders; every 60 s by default) are held off so the figures are the request path's.
+# serve NAME [WRAPPER...]: a server on $OUT/NAME.db (under WRAPPER, if given); sets PID, KEY, PORT
+# and START (ms from launch to listening). The background jobs (expiry, tier reviews, RFM,
+# birthdays, reminders; every 60 s by default) are held off so the figures are the request path's.
+serve() {
+    NAME=$1; shift
+    T0=$(date +%s%N)
+    "$@" ./build/fidelis serve --db "$OUT/$NAME.db" --listen 127.0.0.1:0 --demo --threads 32 \
+        --job-interval 3600 > "$OUT/$NAME.out" 2> "$OUT/$NAME.err" &
+    PID=$!
+    until grep -q "listening on" "$OUT/$NAME.out" 2>/dev/null; do
+        kill -0 $PID 2>/dev/null || { echo "server did not start: $OUT/$NAME.err" >&2; exit 1; }
+        sleep 0.005
+    done
+    START=$(( ($(date +%s%N) - T0) / 1000000 ))
+    KEY=$(sed -n 's/^admin key: //p' "$OUT/$NAME.out")
+    PORT=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$OUT/$NAME.out" | head -1)
+}
+
+# serve_seeded NAME MEMBERS: a fresh $OUT/NAME.db with MEMBERS members, each with ten earlier
+# earn entries (seeded through the ledger by bench_scale), and a server on it (serve).
 serve_seeded() {
     rm -f "$OUT/$1.db" "$OUT/$1.db-wal" "$OUT/$1.db-shm"
     ./build/fidelis init --db "$OUT/$1.db" --name "$1" --currency EUR > /dev/null 2>&1
     ./build/bench_scale "$OUT/$1.db" "$2" 10
     sync # the seeded file written out first, so its writeback does not run during the loads
-    T0=$(date +%s%N)
-    ./build/fidelis serve --db "$OUT/$1.db" --listen 127.0.0.1:0 --demo --threads 32 --job-interval 3600 \
-        > "$OUT/$1.out" 2> "$OUT/$1.err" &
-    PID=$!
-    until grep -q "listening on" "$OUT/$1.out" 2>/dev/null; do
-        kill -0 $PID 2>/dev/null || { echo "server did not start: $OUT/$1.err" >&2; exit 1; }
-        sleep 0.005
-    done
-    START=$(( ($(date +%s%N) - T0) / 1000000 ))
-    KEY=$(sed -n 's/^admin key: //p' "$OUT/$1.out")
-    PORT=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$OUT/$1.out" | head -1)
+    serve "$1"
 }
 
 if want micro; then
@@ -91,20 +97,7 @@ wrk -t2 -c32 -d10s -s bench/cart.lua "http://127.0.0.1:$PORT" -- $MEMBERS "$KEY"
 echo "cart_redeem_http_32conn: $(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-cart.txt") carts/s" | tee -a "$OUT/results.txt"
 
 # Realistic traffic (issue 11): 20 earning rules, orders of 1-10 lines, 5 % retries, 2 % refunds.
-python3 - "$PORT" "$KEY" <<'PY'
-import sys, http.client, json
-port, key = int(sys.argv[1]), sys.argv[2]
-c = http.client.HTTPConnection("127.0.0.1", port)
-def send(method, path, body):
-    c.request(method, path, json.dumps(body), {"Authorization": "Bearer " + key})
-    r = c.getresponse(); r.read()
-    assert r.status in (200, 201), (path, r.status)
-send("PUT", "/v1/tiers", {"metric": "points", "window": {"type": "calendar_year"}, "tiers": [
-    {"name": "Bronze", "threshold": 0}, {"name": "Silver", "threshold": 1000}, {"name": "Gold", "threshold": 5000}]})
-send("POST", "/v1/segments", {"name": "loyal", "condition": {">=": [{"var": "member.stats.orders_total"}, 5]}})
-for rule in json.load(open("bench/rules.json")):
-    send("POST", "/v1/earning-rules", rule)
-PY
+python3 bench/setup_rules.py "$PORT" "$KEY"
 wrk -t2 -c32 -d15s --latency -s bench/mixed.lua "http://127.0.0.1:$PORT" -- $MEMBERS "$KEY" > "$OUT/wrk-mixed.txt"
 MIXED=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-mixed.txt")
 echo "earn_mixed_20rules_32conn: $MIXED events/s" | tee -a "$OUT/results.txt"
@@ -176,6 +169,43 @@ T0=$(date +%s%N)
 ./build/fidelis expire --db "$OUT/scale$BIG.db" > "$OUT/expire.txt" 2>&1
 echo "expiry_job_$((BIG * 10))_lots: $(echo "scale=2; ($(date +%s%N) - $T0) / 1000000000" | bc) s ($(tail -1 "$OUT/expire.txt"))" | tee -a "$OUT/results.txt"
 ./build/fidelis check --db "$OUT/scale$BIG.db" 2>/dev/null | tail -1
+
+fi
+
+if want instructions; then
+# The writer's instructions per event, counted by callgrind: the same for the same binary and data
+# whatever else the machine does, unlike the wall-clock figures (compare commits with these).
+# 100,000 members and the program of the realistic load; one batch of 2,000 plain purchases (no
+# lines) and one of 2,000 events of the mixed traffic, each on a fresh copy of the database;
+# only the writer's work on the batch is counted (batch_job_run).
+command -v valgrind >/dev/null || { apt-get install -y -qq valgrind >/dev/null 2>&1 || sudo apt-get install -y -qq valgrind >/dev/null; }
+serve_seeded instr 100000
+python3 bench/setup_rules.py "$PORT" "$KEY"
+kill $PID; wait $PID 2>/dev/null || true
+python3 bench/mixed_bodies.py 2000 100000 instr > "$OUT/instr-mixed.ndjson"
+python3 -c 'import json
+for i in range(2000):
+    print(json.dumps({"id": "ip-%d" % i, "type": "purchase", "external_id": "m%d" % (i * 7 % 100000 + 1),
+                      "order": {"id": "ipo-%d" % i, "total": "%d.00" % (i % 300 + 1), "currency": "EUR"}}))' \
+    > "$OUT/instr-plain.ndjson"
+for LOAD in plain mixed; do
+    rm -f "$OUT/instr-run.db-wal" "$OUT/instr-run.db-shm"
+    cp "$OUT/instr.db" "$OUT/instr-run.db"
+    serve instr-run valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.$LOAD" \
+        --collect-atstart=no --toggle-collect=batch_job_run
+    python3 - "$PORT" "$KEY" "$OUT/instr-$LOAD.ndjson" <<'PY'
+import sys, http.client, json
+port, key, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+events = [json.loads(line) for line in open(path)]
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+c.request("POST", "/v1/events:batch", json.dumps({"events": events}), {"Authorization": "Bearer " + key})
+r = c.getresponse(); r.read()
+assert r.status == 200, r.status
+PY
+    kill $PID; wait $PID 2>/dev/null || true
+    IR=$(callgrind_annotate "$OUT/callgrind.$LOAD" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+    echo "writer_instructions_per_${LOAD}_event: $((IR / 2000)) instructions" | tee -a "$OUT/results.txt"
+done
 
 fi
 
