@@ -748,7 +748,8 @@ void h_simulate(fd_req *r)
                     .type = in.type,
                     .occurred_at = in.occurred_at,
                     .total = in.total,
-                    .shipping = in.shipping};
+                    .shipping = in.shipping,
+                    .explain = true};
     if (!rc) rc = fd_earning_evaluate(r->db, &e);
     if (rc) {
         fd_reply_status(r, rc, NULL);

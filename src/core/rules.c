@@ -359,10 +359,13 @@ static int per_amount(const fd_rule *r, const fd_earn_input *in, int64_t *points
     return FD_OK;
 }
 
-__attribute__((format(printf, 3, 4))) static void say(fd_rule_outcome *o, const char *reason,
-                                                      const char *fmt, ...)
+/* Records why the rule did what it did; the human text only when explain
+ * (a simulation shows it; an event stores only the reason). */
+__attribute__((format(printf, 4, 5))) static void say(fd_rule_outcome *o, bool explain,
+                                                      const char *reason, const char *fmt, ...)
 {
     o->reason = reason;
+    if (!explain) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(o->detail, sizeof o->detail, fmt, ap);
@@ -380,12 +383,12 @@ static bool campaign_open(const fd_earn_input *in, int64_t id)
 static bool applies(const fd_rule *r, const fd_earn_input *in, jl_ctx *jc, fd_rule_outcome *o)
 {
     if (r->campaign_id && !campaign_open(in, r->campaign_id)) {
-        say(o, "campaign_off", "its campaign %lld is off, outside its period or audience",
-            (long long)r->campaign_id);
+        say(o, in->explain, "campaign_off",
+            "its campaign %lld is off, outside its period or audience", (long long)r->campaign_id);
         return false;
     }
     if (strcmp(r->trigger, in->type)) {
-        say(o, "other_trigger", "fires on %s events", r->trigger);
+        say(o, in->explain, "other_trigger", "fires on %s events", r->trigger);
         return false;
     }
     switch (fd_schedule_check(&r->schedule, in->now, in->env.weekday, in->local_minute)) {
@@ -393,24 +396,25 @@ static bool applies(const fd_rule *r, const fd_earn_input *in, jl_ctx *jc, fd_ru
         break;
     case FD_SCHEDULE_NOT_STARTED:
     case FD_SCHEDULE_ENDED:
-        say(o, "outside_dates", "outside the rule's validity dates");
+        say(o, in->explain, "outside_dates", "outside the rule's validity dates");
         return false;
     case FD_SCHEDULE_WRONG_DAY:
-        say(o, "wrong_day", "not valid on this weekday");
+        say(o, in->explain, "wrong_day", "not valid on this weekday");
         return false;
     case FD_SCHEDULE_WRONG_HOUR:
-        say(o, "outside_hours", "outside the rule's hours");
+        say(o, in->explain, "outside_hours", "outside the rule's hours");
         return false;
     }
     if (r->condition) {
         jl_val v;
         int rc = jl_eval(r->condition, in->data, &in->env, jc, &v);
         if (rc) {
-            say(o, "condition_error", "the condition could not be evaluated within its budget");
+            say(o, in->explain, "condition_error",
+                "the condition could not be evaluated within its budget");
             return false;
         }
         if (!jl_truthy(&v)) {
-            say(o, "condition_false", "the condition is false for this event");
+            say(o, in->explain, "condition_false", "the condition is false for this event");
             return false;
         }
     }
@@ -418,37 +422,38 @@ static bool applies(const fd_rule *r, const fd_earn_input *in, jl_ctx *jc, fd_ru
 }
 
 /* Applies the rule's limits to points; the most restrictive wins. */
-static int64_t apply_limits(const fd_rule *r, const fd_rule_usage *u, int64_t points,
+static int64_t apply_limits(const fd_rule *r, const fd_rule_usage *u, int64_t points, bool explain,
                             fd_rule_outcome *o)
 {
     if (r->member_triggers_max && u->member_triggers >= r->member_triggers_max) {
-        say(o, "trigger_limit", "already awarded %lld times this %s", (long long)u->member_triggers,
-            fd_period_name(r->member_triggers_period));
+        say(o, explain, "trigger_limit", "already awarded %lld times this %s",
+            (long long)u->member_triggers, fd_period_name(r->member_triggers_period));
         return 0;
     }
     if (r->member_points_max) {
         int64_t left = r->member_points_max - u->member_points;
         if (left <= 0) {
-            say(o, "member_cap", "member reached the cap of %lld points per %s",
+            say(o, explain, "member_cap", "member reached the cap of %lld points per %s",
                 (long long)r->member_points_max, fd_period_name(r->member_points_period));
             return 0;
         }
         if (points > left) {
             points = left;
-            say(o, "awarded", "capped at the member limit of %lld points",
+            say(o, explain, "awarded", "capped at the member limit of %lld points",
                 (long long)r->member_points_max);
         }
     }
     if (r->budget_points) {
         int64_t left = r->budget_points - u->budget_used;
         if (left <= 0 || (points > left && !r->budget_partial)) {
-            say(o, "budget_exhausted", "the rule's budget of %lld points is used up",
+            say(o, explain, "budget_exhausted", "the rule's budget of %lld points is used up",
                 (long long)r->budget_points);
             return 0;
         }
         if (points > left) {
             points = left;
-            say(o, "awarded", "granted the last %lld points of the rule's budget", (long long)left);
+            say(o, explain, "awarded", "granted the last %lld points of the rule's budget",
+                (long long)left);
         }
     }
     return points;
@@ -474,7 +479,8 @@ int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input
         *o = (fd_rule_outcome){.rule = r, .reason = "awarded"};
         o->detail[0] = 0;
         if (exclusive) {
-            say(o, "excluded", "skipped: exclusive rule \"%s\" applied", exclusive->name);
+            say(o, in->explain, "excluded", "skipped: exclusive rule \"%s\" applied",
+                exclusive->name);
             continue;
         }
         if (!applies(r, in, jc, o)) continue;
@@ -483,7 +489,8 @@ int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input
         switch (r->effect) {
         case FD_EFFECT_PER_AMOUNT:
             rc = per_amount(r, in, &p);
-            if (!rc && p == 0) say(o, "zero_points", "no counting amount, or it rounds to 0");
+            if (!rc && p == 0)
+                say(o, in->explain, "zero_points", "no counting amount, or it rounds to 0");
             break;
         case FD_EFFECT_FIXED:
             p = r->points;
@@ -492,8 +499,9 @@ int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input
             if (in->order_count == r->nth)
                 p = r->points;
             else
-                say(o, "not_nth_order", "this is order %lld, the rule rewards order %lld",
-                    (long long)in->order_count, (long long)r->nth);
+                say(o, in->explain, "not_nth_order",
+                    "this is order %lld, the rule rewards order %lld", (long long)in->order_count,
+                    (long long)r->nth);
             break;
         case FD_EFFECT_MULTIPLIER:
             o->reason = "pending_multiplier";
@@ -504,7 +512,7 @@ int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input
             continue;
         }
         if (rc) return rc;
-        if (p > 0) p = apply_limits(r, &usage[i], p, o);
+        if (p > 0) p = apply_limits(r, &usage[i], p, in->explain, o);
         o->points = p;
         o->fired = p > 0;
         if (fd_add_i64(base, p, &base)) return FD_EOVERFLOW;
@@ -518,21 +526,21 @@ int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input
         if (strcmp(o->reason, "pending_multiplier")) continue;
         o->reason = "awarded";
         if (r->best_wins && i != best) {
-            say(o, "not_best", "a larger best-wins multiplier applies");
+            say(o, in->explain, "not_best", "a larger best-wins multiplier applies");
             continue;
         }
         if (base == 0) {
-            say(o, "no_base", "no points to multiply");
+            say(o, in->explain, "no_base", "no points to multiply");
             continue;
         }
         if (factor_of(r, in) <= 1000) {
-            say(o, "zero_points", "the member's tier has no earn_multiplier");
+            say(o, in->explain, "zero_points", "the member's tier has no earn_multiplier");
             continue;
         }
         int64_t scaled;
         int rc = fd_div_round((__int128)running * factor_of(r, in), 1000, r->rounding, &scaled);
         if (rc) return rc;
-        int64_t bonus = apply_limits(r, &usage[i], scaled - running, o);
+        int64_t bonus = apply_limits(r, &usage[i], scaled - running, in->explain, o);
         o->points = bonus;
         o->fired = bonus > 0;
         if (fd_add_i64(running, bonus, &running)) return FD_EOVERFLOW;

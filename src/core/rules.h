@@ -112,6 +112,7 @@ typedef struct fd_earn_input {
     int64_t order_count;           /* the member's orders including this one */
     const int64_t *open_campaigns; /* campaigns whose rules may earn now, for this member */
     size_t nopen_campaigns;
+    bool explain; /* fill each outcome's detail text (a simulation); else only its reason */
 } fd_earn_input;
 
 /* Usage of a rule loaded before evaluation (for its limits). */
@@ -126,7 +127,7 @@ typedef struct fd_rule_outcome {
     int64_t points;     /* awarded (after caps) */
     bool fired;         /* matched and awarded > 0 */
     const char *reason; /* machine code: "awarded", "condition_false", "member_cap", ... */
-    char detail[128];   /* human explanation */
+    char detail[128];   /* human explanation, when the input asked to explain; else "" */
 } fd_rule_outcome;
 
 /* Evaluates rules (sorted by fd_rules_sort) for one event. out has one slot

@@ -200,7 +200,8 @@ int fd_earning_evaluate(fd_db *db, fd_earning *e)
                             .tier = t ? t->name : NULL,
                             .tier_rate_milli = t ? t->rate_milli : 0,
                             .tier_factor_milli = t ? t->factor_milli : 0,
-                            .order_count = e->orders_before + 1};
+                            .order_count = e->orders_before + 1,
+                            .explain = e->explain};
         int64_t *open = e->rs->campaigns ? open_campaigns(e, data, &lt, &in.nopen_campaigns) : NULL;
         in.open_campaigns = open;
         rc = fd_rules_evaluate(e->rs->sorted, n, &in, usage, fd_thread_jl_ctx(), e->outcomes,

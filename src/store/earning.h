@@ -30,6 +30,7 @@ typedef struct fd_earning {
     const char *type;
     int64_t occurred_at;
     int64_t total, shipping; /* purchases, minor units */
+    bool explain;            /* each rule's detail text (a simulation shows it) */
     /* outputs */
     fd_rule_outcome *outcomes;   /* one per rule of rs */
     char (*points_period)[16];   /* per rule with a member points limit, else "" */
