@@ -89,13 +89,6 @@ static int run_group(fd_db *db, plan *p, size_t n)
     return first;
 }
 
-static int64_t rows(fd_db *db)
-{
-    int64_t n = -1;
-    assert_int_equal(fd_db_one_i64(db, "SELECT COUNT(*) FROM steps_t", NULL, 0, &n), FD_OK);
-    return n;
-}
-
 /* A duplicate key fails its statement: SQLite has changed nothing and goes
  * on; PostgreSQL's transaction is aborted, so the group runs again with a
  * savepoint per step and the steps around the failure keep their rows. */
@@ -110,7 +103,7 @@ static void failed_statement_keeps_the_other_steps(void **state)
     assert_int_equal(p.rc[0], FD_OK);
     assert_int_equal(p.rc[1], FD_ECONFLICT);
     assert_int_equal(p.rc[2], FD_OK);
-    assert_int_equal(rows(f->db), 2);
+    assert_int_equal(testdb_one(f->db, "SELECT COUNT(*) FROM steps_t"), 2);
 }
 
 /* A step that fails after a read only needs no replay: one run each. */
@@ -120,7 +113,7 @@ static void failure_without_changes_runs_once(void **state)
     plan p = {{"c", NULL, "d"}, {0}, {0}};
     assert_int_equal(run_group(f->db, &p, 3), FD_OK);
     assert_int_equal(p.runs[0] + p.runs[1] + p.runs[2], 3);
-    assert_int_equal(rows(f->db), 4);
+    assert_int_equal(testdb_one(f->db, "SELECT COUNT(*) FROM steps_t"), 4);
 }
 
 int main(void)

@@ -1,11 +1,12 @@
 /*
  * testdb.h - a throwaway SQLite database file for unit tests that need a
- * real one: its path, its removal with the log and shared-memory files, and
- * a cmocka fixture of one connection to it.
+ * real one: its path, its removal with the log and shared-memory files, a
+ * cmocka fixture of one connection to it, and one-value queries.
  */
 #ifndef FD_TESTDB_H
 #define FD_TESTDB_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -28,6 +29,13 @@ static inline void testdb_remove(const char *path)
     unlink(side);
     snprintf(side, sizeof side, "%s-shm", path);
     unlink(side);
+}
+
+/* The one integer sql answers (a count, say), or -1 when it fails. */
+static inline int64_t testdb_one(fd_db *db, const char *sql)
+{
+    int64_t v = -1;
+    return fd_db_one_i64(db, sql, NULL, 0, &v) ? -1 : v;
 }
 
 /* A test's one connection to a new database (a cmocka state). */
