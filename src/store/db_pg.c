@@ -14,7 +14,7 @@
 #include "store/db_driver.h"
 
 #define CACHE_SLOTS 512
-#define PARAMS_MAX 32
+#define PARAMS_MAX 240 /* a multi-row INSERT of 16 journal entries has 224 */
 #define INT8OID 20
 #define TEXTOID 25
 

@@ -22,8 +22,8 @@
 #include "store/db_driver.h"
 #include "store/sqlite_pcache.h"
 
-#define CACHE_SLOTS 512 /* power of two, > the number of distinct statements */
-#define PARAMS_MAX 32
+#define CACHE_SLOTS 512  /* power of two, > the number of distinct statements */
+#define PARAMS_MAX 240   /* a multi-row INSERT of 16 journal entries has 224 */
 #define CONTROL_SLOTS 16 /* transaction statements (BEGIN, SAVEPOINT job...) kept prepared */
 #define CONTROL_MAX 64   /* longest statement text kept so */
 /* With background checkpoints, the writer still checkpoints once the log

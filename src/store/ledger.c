@@ -3,6 +3,8 @@
  */
 #include "store/ledger.h"
 
+#include <assert.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +15,67 @@
 #include "store/outbox.h"
 #include "store/programs.h"
 
-#define JOURNAL_INSERT                                                                             \
+#define JOURNAL_COLUMNS                                                                            \
     "INSERT INTO journal(program_id, member_id, kind, points, pending,"                            \
     " balance_after, lot_id, event_id, order_id, reason, actor, created_at, rule_id,"              \
-    " rule_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    " rule_version) VALUES "
+#define ENTRY_PARAMS 14
+
+/* An earning's entries (one per awarding rule) are inserted up to this many
+ * per statement: a multi-row INSERT spares each further row the statement's
+ * own cost (about a fifth of a journal insert). */
+#define ENTRIES_PER_STATEMENT 16
+
+/* entries_sql[k - 1]: the INSERT of k entries, $1..$14 the first one's. Written
+ * once; the drivers cache statements by their text's address. */
+static char entries_sql[ENTRIES_PER_STATEMENT][128 + 112 * ENTRIES_PER_STATEMENT];
+static pthread_once_t entries_once = PTHREAD_ONCE_INIT;
+
+static void entries_sql_init(void)
+{
+    for (int k = 1; k <= ENTRIES_PER_STATEMENT; k++) {
+        char *s = entries_sql[k - 1], *end = s + sizeof entries_sql[0];
+        s += snprintf(s, (size_t)(end - s), "%s", JOURNAL_COLUMNS);
+        for (int row = 0; row < k; row++)
+            for (int c = 1; c <= ENTRY_PARAMS; c++)
+                s += snprintf(s, (size_t)(end - s), "%s$%d%s", c == 1 ? (row ? ", (" : "(") : ", ",
+                              row * ENTRY_PARAMS + c, c == ENTRY_PARAMS ? ")" : "");
+        assert(s < end);
+    }
+}
+
+/* m's balance and pending after an entry of dpoints and dpending, in *balance
+ * and *pending; FD_EOVERFLOW when either would leave its range. */
+static int after_entry(int64_t balance_before, int64_t pending_before, int64_t dpoints,
+                       int64_t dpending, int64_t *balance, int64_t *pending)
+{
+    if (fd_add_i64(balance_before, dpoints, balance) ||
+        fd_add_i64(pending_before, dpending, pending) || *balance > FD_POINTS_MAX ||
+        *balance < -FD_POINTS_MAX || *pending > FD_POINTS_MAX)
+        return FD_EOVERFLOW;
+    return FD_OK;
+}
+
+/* The ENTRY_PARAMS parameters of one entry of m's, in out. */
+static void entry_params(fd_param *out, const fd_member *m, int64_t dpoints, int64_t dpending,
+                         int64_t balance, int64_t lot_id, const fd_posting *post)
+{
+    const fd_param params[ENTRY_PARAMS] = {FD_I(m->program_id),
+                                           FD_I(m->id),
+                                           FD_S(post->kind),
+                                           FD_I(dpoints),
+                                           FD_I(dpending),
+                                           FD_I(balance),
+                                           lot_id ? FD_I(lot_id) : FD_NULL,
+                                           FD_S(post->event_id),
+                                           FD_S(post->order_id),
+                                           FD_S(post->reason),
+                                           FD_S(post->actor),
+                                           FD_I(post->now),
+                                           post->rule_id ? FD_I(post->rule_id) : FD_NULL,
+                                           post->rule_id ? FD_I(post->rule_version) : FD_NULL};
+    memcpy(out, params, sizeof params);
+}
 
 /* Appends one journal entry and applies it to m in memory; *entry (may be
  * NULL) receives the entry's id. The caller saves m's balance. */
@@ -24,29 +83,47 @@ static int append_entry(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpendi
                         const fd_posting *post, int64_t *entry)
 {
     int64_t balance, pending;
-    if (fd_add_i64(m->balance, dpoints, &balance) || fd_add_i64(m->pending, dpending, &pending) ||
-        balance > FD_POINTS_MAX || balance < -FD_POINTS_MAX || pending > FD_POINTS_MAX)
-        return FD_EOVERFLOW;
-    const fd_param params[] = {FD_I(m->program_id),
-                               FD_I(m->id),
-                               FD_S(post->kind),
-                               FD_I(dpoints),
-                               FD_I(dpending),
-                               FD_I(balance),
-                               lot_id ? FD_I(lot_id) : FD_NULL,
-                               FD_S(post->event_id),
-                               FD_S(post->order_id),
-                               FD_S(post->reason),
-                               FD_S(post->actor),
-                               FD_I(post->now),
-                               post->rule_id ? FD_I(post->rule_id) : FD_NULL,
-                               post->rule_id ? FD_I(post->rule_version) : FD_NULL};
-    size_t n = sizeof params / sizeof *params;
-    int rc = entry ? fd_db_one_i64(db, JOURNAL_INSERT " RETURNING id", params, n, entry)
-                   : fd_db_run(db, JOURNAL_INSERT, params, n, NULL);
+    int rc = after_entry(m->balance, m->pending, dpoints, dpending, &balance, &pending);
+    if (rc) return rc;
+    fd_param params[ENTRY_PARAMS];
+    entry_params(params, m, dpoints, dpending, balance, lot_id, post);
+    pthread_once(&entries_once, entries_sql_init);
+    rc = entry ? fd_db_one_i64(db,
+                               JOURNAL_COLUMNS
+                               "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                               " RETURNING id",
+                               params, ENTRY_PARAMS, entry)
+               : fd_db_run(db, entries_sql[0], params, ENTRY_PARAMS, NULL);
     if (rc) return rc;
     m->balance = balance;
     m->pending = pending;
+    return FD_OK;
+}
+
+/* Appends the n entries of one lot (points[i] by posts[i], pending or
+ * spendable), ENTRIES_PER_STATEMENT per statement, and applies them to m in
+ * memory. The caller saves m's balance. */
+static int append_entries(fd_db *db, fd_member *m, bool pending, int64_t lot_id,
+                          const int64_t *points, const fd_posting *posts, size_t n)
+{
+    pthread_once(&entries_once, entries_sql_init);
+    for (size_t at = 0; at < n;) {
+        size_t k = n - at < ENTRIES_PER_STATEMENT ? n - at : ENTRIES_PER_STATEMENT;
+        fd_param params[ENTRY_PARAMS * ENTRIES_PER_STATEMENT];
+        int64_t balance = m->balance, held = m->pending;
+        for (size_t i = 0; i < k; i++) {
+            int64_t dpoints = pending ? 0 : points[at + i], dpending = pending ? points[at + i] : 0;
+            int rc = after_entry(balance, held, dpoints, dpending, &balance, &held);
+            if (rc) return rc;
+            entry_params(params + i * ENTRY_PARAMS, m, dpoints, dpending, balance, lot_id,
+                         &posts[at + i]);
+        }
+        int rc = fd_db_run(db, entries_sql[k - 1], params, k * ENTRY_PARAMS, NULL);
+        if (rc) return rc;
+        m->balance = balance;
+        m->pending = held;
+        at += k;
+    }
     return FD_OK;
 }
 
@@ -87,9 +164,7 @@ int fd_ledger_credit_parts(fd_db *db, const fd_program *p, fd_member *m, const i
                                 FD_S(status), FD_S(posts[0].order_id), FD_I(now), FD_I(matures_at),
                                 FD_I(expires_at), FD_I(p->expiry_days)),
                       &id);
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = pending ? append_entry(db, m, 0, points[i], id, &posts[i], NULL)
-                     : append_entry(db, m, points[i], 0, id, &posts[i], NULL);
+    if (!rc) rc = append_entries(db, m, pending, id, points, posts, n);
     if (!rc) rc = fd_member_save_balance(db, m);
     if (!rc && lot_id) *lot_id = id;
     return rc;

@@ -164,15 +164,23 @@ class Earning(RuleTest):
 
     def test_points_awarded_per_rule_when_many_fire(self):
         """Each rule counts what it awarded; an event that fires 18 rules adds
-        to each of them."""
+        to each of them, and the journal has an entry per rule, each with the
+        balance after it (the entries are written 16 per statement)."""
         rules = [self.rule(name="fixed %d" % i, trigger="purchase",
                            effect={"type": "fixed", "points": i + 1}) for i in range(18)]
-        self.member("many")
+        m = self.member("many")
         self.assertEqual([self.buy("mf%d" % k, "many", "1.00")["points"] for k in range(2)],
                          [171, 171])
         awarded = [self.req("GET", "/v1/earning-rules/%d" % r["id"])[1]["points_awarded"]
                    for r in rules]
         self.assertEqual(awarded, [2 * (i + 1) for i in range(18)])
+        entries = self.req("GET", "/v1/members/%d/ledger?limit=100" % m["id"])[1]["data"][::-1]
+        self.assertEqual([(e["rule_id"], e["points"], e["reason"]) for e in entries],
+                         [(r["id"], i + 1, "fixed %d" % i) for _ in range(2) for i, r in enumerate(rules)])
+        self.assertEqual([e["balance_after"] for e in entries],
+                         [171 * k + (i + 1) * (i + 2) // 2 for k in range(2) for i in range(18)])
+        self.assertEqual({e["event_id"] for e in entries}, {"mf0", "mf1"})
+        self.assertEqual(self.balance(m), 342)
 
     def test_nth_order_bonus(self):
         self.rule(name="third order", trigger="purchase",
