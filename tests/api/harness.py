@@ -86,8 +86,14 @@ class Server:
                            timeout=120)
         return r.returncode, r.stdout, r.stderr
 
+    # A request that gets no answer within this many seconds fails its test. Generous: the
+    # bulk requests (a 30,000-member import, batches of thousands of events) take seconds
+    # alone and several times that beside the PostgreSQL tests on two cores; a hang is
+    # still caught, and ctest bounds each test besides.
+    REQUEST_TIMEOUT_S = 120
+
     def raw(self, method, path, body=b"", headers=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.REQUEST_TIMEOUT_S)
         c.request(method, path, body=body, headers=headers or {})
         r = c.getresponse()
         data = r.read()
