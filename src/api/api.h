@@ -106,7 +106,8 @@ void token_hash_hex(const char *token, char hex[65]);
 /* Creates a key of the caller's program and replies 201 with its text. */
 void reply_new_key(fd_req *r, fd_role role, int64_t member_id, const char *label);
 
-/* Serialises v compactly with sorted keys; caller frees. */
+/* The canonical text of v, as stored and hashed: fd_json_text with sorted
+ * keys; caller frees. */
 char *json_canonical(const json_t *v);
 
 /* Why a write job failed, filled by the job (it runs on the writer thread

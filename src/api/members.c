@@ -85,7 +85,7 @@ static int input_or_reply(fd_req *r, bool require_external, member_input *in)
             return FD_EINVAL;
         }
         char *text = fd_json_text(attrs, false);
-        size_t n = text ? strlen(text) : 0;
+        size_t n = strlen(text);
         free(text);
         if (n > FD_ATTRS_MAX) {
             fd_reply_error(r, 413, "attributes_too_large", "attributes exceed 16 KiB",

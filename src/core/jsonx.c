@@ -46,6 +46,10 @@ static inline void put(text_buf *b, const char *s, size_t n)
     b->len += n;
 }
 
+/* The two-character escape of each byte that has one (jansson's set), else 0. */
+static const char SHORT_ESCAPE[128] = {['"'] = '"',  ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+                                       ['\n'] = 'n', ['\r'] = 'r',  ['\t'] = 't'};
+
 static void put_string(text_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -56,34 +60,11 @@ static void put_string(text_buf *b, const char *s, size_t n)
         if (c >= 0x20 && c != '"' && c != '\\') continue;
         put(b, s + run, i - run);
         run = i + 1;
-        char esc[6] = {'\\', (char)c};
-        size_t len = 2;
-        switch (c) {
-        case '"':
-        case '\\':
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            len = 6;
+        if (SHORT_ESCAPE[c]) {
+            put(b, (const char[]){'\\', SHORT_ESCAPE[c]}, 2);
+        } else {
+            put(b, (const char[]){'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]}, 6);
         }
-        put(b, esc, len);
     }
     put(b, s + run, n - run);
     put(b, "\"", 1);

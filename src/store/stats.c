@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "base/fd.h"
-#include "core/jsonx.h"
 #include "core/calendar.h"
+#include "core/jsonx.h"
 
 int fd_stats_add_day(fd_db *db, int64_t program_id, int64_t member_id, int64_t day, int64_t spend,
                      int64_t orders, int64_t points)
