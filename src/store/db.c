@@ -1,6 +1,7 @@
 /*
  * db.c - driver dispatch and the helpers every driver shares (db.h).
  */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,22 @@ void fd_db_close(fd_db *db)
 int fd_db_exec(fd_db *db, const char *sql)
 {
     return db->drv->exec(db, sql);
+}
+
+size_t fd_db_rows_sql(char *out, size_t size, const char *head, int rows, int cols,
+                      const char *tail)
+{
+    size_t len = (size_t)snprintf(out, size, "%s", head);
+    for (int row = 0; row < rows; row++)
+        for (int c = 1; c <= cols && len < size; c++)
+            len += (size_t)snprintf(out + len, size - len, "%s$%d%s",
+                                    c > 1 ? ", "
+                                    : row ? ", ("
+                                          : "(",
+                                    row * cols + c, c == cols ? ")" : "");
+    if (len < size) len += (size_t)snprintf(out + len, size - len, "%s", tail);
+    assert(len < size);
+    return len;
 }
 
 int fd_db_query(fd_db *db, const char *sql, const fd_param *params, size_t n, fd_stmt **out)

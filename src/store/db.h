@@ -55,6 +55,13 @@ int fd_db_exec(fd_db *db, const char *sql);
  * number of rows changed. Unique-constraint violations are FD_ECONFLICT. */
 int fd_db_run(fd_db *db, const char *sql, const fd_param *params, size_t n, int64_t *changes);
 
+/* Writes head, then rows groups of cols numbered parameters, "($1, $2), ($3, $4)",
+ * then tail, into out (NUL-terminated) and returns the length: the text of a
+ * multi-row statement. Build such texts once and keep them, since statements
+ * are cached by the text's address. Asserts that out holds the text. */
+size_t fd_db_rows_sql(char *out, size_t size, const char *head, int rows, int cols,
+                      const char *tail);
+
 /* Prepares (from a per-connection cache keyed by the sql pointer, so pass
  * string literals) and binds a query; step it with fd_stmt_next and always
  * finish with fd_stmt_done. The statement is borrowed from the connection. */

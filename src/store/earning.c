@@ -118,9 +118,7 @@ int fd_earning_lock_budgets(fd_db *db, const fd_ruleset *rs, const char *type)
     for (size_t i = 0; i < rs->n; i++) {
         const fd_rule *r = &rs->rules[i]; /* id order: every process locks alike */
         if (!r->budget_points || strcmp(r->trigger, type)) continue;
-        int rc =
-            fd_db_run(db, "UPDATE earning_rules SET points_awarded = points_awarded WHERE id = $1",
-                      FD_PARAMS(FD_I(r->id)), NULL);
+        int rc = fd_rule_lock_total(db, r->id);
         if (rc) return rc;
     }
     return FD_OK;
@@ -223,7 +221,7 @@ static int count_usage(fd_db *db, const fd_earning *e, size_t i, int64_t member_
     if (!rc && r->member_triggers_max &&
         (!r->member_points_max || strcmp(e->points_period[i], e->triggers_period[i])))
         rc = fd_rule_usage_add(db, e->p->id, r->id, member_id, e->triggers_period[i], points, 1);
-    return rc ? rc : fd_rule_award(db, r->id, points);
+    return rc;
 }
 
 int fd_earning_apply(fd_db *db, fd_earning *e, fd_member *m, bool pending, fd_posting post)
@@ -239,6 +237,7 @@ int fd_earning_apply(fd_db *db, fd_earning *e, fd_member *m, bool pending, fd_po
     /* One lot for the event, one journal entry per rule that awarded. */
     size_t n = 0;
     int64_t *points = fd_calloc(e->rs->n + 1, sizeof *points);
+    int64_t *rule_ids = fd_calloc(e->rs->n + 1, sizeof *rule_ids);
     fd_posting *posts = fd_calloc(e->rs->n + 1, sizeof *posts);
     int rc = FD_OK;
     for (size_t i = 0; i < e->rs->n && !rc; i++) {
@@ -248,11 +247,14 @@ int fd_earning_apply(fd_db *db, fd_earning *e, fd_member *m, bool pending, fd_po
         posts[n].reason = o->rule->name;
         posts[n].rule_id = o->rule->id;
         posts[n].rule_version = o->rule->version;
+        rule_ids[n] = o->rule->id;
         points[n++] = o->points;
         rc = count_usage(db, e, i, m->id, o->points);
     }
+    if (!rc && n) rc = fd_rule_award(db, e->p->id, rule_ids, points, n);
     if (!rc && n) rc = fd_ledger_credit_parts(db, &p, m, points, posts, n, pending, NULL);
     free(points);
+    free(rule_ids);
     free(posts);
     return rc;
 }

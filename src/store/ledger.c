@@ -3,7 +3,6 @@
  */
 #include "store/ledger.h"
 
-#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,15 +32,9 @@ static pthread_once_t entries_once = PTHREAD_ONCE_INIT;
 
 static void entries_sql_init(void)
 {
-    for (int k = 1; k <= ENTRIES_PER_STATEMENT; k++) {
-        char *s = entries_sql[k - 1], *end = s + sizeof entries_sql[0];
-        s += snprintf(s, (size_t)(end - s), "%s", JOURNAL_COLUMNS);
-        for (int row = 0; row < k; row++)
-            for (int c = 1; c <= ENTRY_PARAMS; c++)
-                s += snprintf(s, (size_t)(end - s), "%s$%d%s", c == 1 ? (row ? ", (" : "(") : ", ",
-                              row * ENTRY_PARAMS + c, c == ENTRY_PARAMS ? ")" : "");
-        assert(s < end);
-    }
+    for (int k = 1; k <= ENTRIES_PER_STATEMENT; k++)
+        fd_db_rows_sql(entries_sql[k - 1], sizeof entries_sql[0], JOURNAL_COLUMNS, k, ENTRY_PARAMS,
+                       "");
 }
 
 /* m's balance and pending after an entry of dpoints and dpending, in *balance

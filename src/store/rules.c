@@ -50,11 +50,16 @@ int fd_rule_insert(fd_db *db, int64_t program_id, const char *name, const char *
     if (live >= FD_RULES_MAX) return FD_ETOOBIG;
     rc = fd_db_one_i64(db,
                        "INSERT INTO earning_rules(program_id, version, name, definition, active,"
-                       " points_awarded, created_at, updated_at, updated_by)"
-                       " VALUES ($1, 1, $2, $3, $4, 0, $5, $5, $6) RETURNING id",
+                       " created_at, updated_at, updated_by)"
+                       " VALUES ($1, 1, $2, $3, $4, $5, $5, $6) RETURNING id",
                        FD_PARAMS(FD_I(program_id), FD_S(name), FD_S(definition), FD_I(active),
                                  FD_I(now), FD_S(actor)),
                        id);
+    if (!rc)
+        rc = fd_db_run(db,
+                       "INSERT INTO rule_totals(rule_id, program_id, points_awarded)"
+                       " VALUES ($1, $2, 0)",
+                       FD_PARAMS(FD_I(*id), FD_I(program_id)), NULL);
     return rc ? rc : add_version(db, program_id, *id, 1, "create", definition, active, actor, now);
 }
 
@@ -91,8 +96,9 @@ int fd_rule_delete(fd_db *db, int64_t program_id, int64_t id, const char *actor,
     return rc;
 }
 
-#define RULE_COLS                                                                                  \
-    "id, version, definition, active, points_awarded, created_at, updated_at, updated_by"
+#define RULE_SELECT                                                                                \
+    "SELECT r.id, r.version, r.definition, r.active, t.points_awarded, r.created_at,"              \
+    " r.updated_at, r.updated_by FROM earning_rules r JOIN rule_totals t ON t.rule_id = r.id"
 
 static void read_row(fd_stmt *st, fd_rule_row *r)
 {
@@ -111,8 +117,8 @@ int fd_rule_get(fd_db *db, int64_t program_id, int64_t id, fd_rule_row *out)
 {
     fd_stmt *st;
     int rc = fd_db_query(db,
-                         "SELECT " RULE_COLS " FROM earning_rules WHERE program_id = $1 AND id = $2"
-                         " AND deleted_at IS NULL",
+                         RULE_SELECT " WHERE r.program_id = $1 AND r.id = $2"
+                                     " AND r.deleted_at IS NULL",
                          FD_PARAMS(FD_I(program_id), FD_I(id)), &st);
     if (rc) return rc;
     rc = fd_stmt_next(st);
@@ -130,10 +136,11 @@ int fd_rule_list(fd_db *db, int64_t program_id, int64_t after, int limit,
                  void (*fn)(const fd_rule_row *r, void *arg), void *arg)
 {
     fd_stmt *st;
-    int rc = fd_db_query(db,
-                         "SELECT " RULE_COLS " FROM earning_rules WHERE program_id = $1"
-                         " AND deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3",
-                         FD_PARAMS(FD_I(program_id), FD_I(after), FD_I(limit)), &st);
+    int rc =
+        fd_db_query(db,
+                    RULE_SELECT " WHERE r.program_id = $1"
+                                " AND r.deleted_at IS NULL AND r.id > $2 ORDER BY r.id LIMIT $3",
+                    FD_PARAMS(FD_I(program_id), FD_I(after), FD_I(limit)), &st);
     if (rc) return rc;
     while ((rc = fd_stmt_next(st)) == 1) {
         fd_rule_row r;
@@ -202,15 +209,52 @@ int fd_rule_usage_add(fd_db *db, int64_t program_id, int64_t rule_id, int64_t me
 
 int fd_rule_budget_used(fd_db *db, int64_t rule_id, int64_t *used)
 {
-    return fd_db_one_i64(db, "SELECT points_awarded FROM earning_rules WHERE id = $1",
+    return fd_db_one_i64(db, "SELECT points_awarded FROM rule_totals WHERE rule_id = $1",
                          FD_PARAMS(FD_I(rule_id)), used);
 }
 
-int fd_rule_award(fd_db *db, int64_t rule_id, int64_t points)
+int fd_rule_lock_total(fd_db *db, int64_t rule_id)
 {
     return fd_db_run(db,
-                     "UPDATE earning_rules SET points_awarded = points_awarded + $2 WHERE id = $1",
-                     FD_PARAMS(FD_I(rule_id), FD_I(points)), NULL);
+                     "UPDATE rule_totals SET points_awarded = points_awarded WHERE rule_id = $1",
+                     FD_PARAMS(FD_I(rule_id)), NULL);
+}
+
+/* An earning's awards go in one upsert of up to this many rows (every rule has
+ * its row, so each takes the DO UPDATE path): one statement instead of one per
+ * awarding rule. */
+#define AWARDS_PER_STATEMENT 16
+
+static char awards_sql[AWARDS_PER_STATEMENT][160 + 24 * AWARDS_PER_STATEMENT];
+static pthread_once_t awards_once = PTHREAD_ONCE_INIT;
+
+static void awards_sql_init(void)
+{
+    for (int k = 1; k <= AWARDS_PER_STATEMENT; k++)
+        fd_db_rows_sql(
+            awards_sql[k - 1], sizeof awards_sql[0],
+            "INSERT INTO rule_totals(rule_id, program_id, points_awarded) VALUES ", k, 3,
+            " ON CONFLICT (rule_id) DO UPDATE"
+            " SET points_awarded = rule_totals.points_awarded + excluded.points_awarded");
+}
+
+int fd_rule_award(fd_db *db, int64_t program_id, const int64_t *rule_ids, const int64_t *points,
+                  size_t n)
+{
+    pthread_once(&awards_once, awards_sql_init);
+    for (size_t at = 0; at < n;) {
+        size_t k = n - at < AWARDS_PER_STATEMENT ? n - at : AWARDS_PER_STATEMENT;
+        fd_param params[3 * AWARDS_PER_STATEMENT];
+        for (size_t i = 0; i < k; i++) {
+            params[3 * i] = FD_I(rule_ids[at + i]);
+            params[3 * i + 1] = FD_I(program_id);
+            params[3 * i + 2] = FD_I(points[at + i]);
+        }
+        int rc = fd_db_run(db, awards_sql[k - 1], params, 3 * k, NULL);
+        if (rc) return rc;
+        at += k;
+    }
+    return FD_OK;
 }
 
 /* ---------- compiled rule sets ---------- */

@@ -52,8 +52,15 @@ int fd_rule_usage_get(fd_db *db, int64_t rule_id, int64_t member_id, const char 
                       int64_t *points, int64_t *triggers);
 int fd_rule_usage_add(fd_db *db, int64_t program_id, int64_t rule_id, int64_t member_id,
                       const char *period, int64_t points, int64_t triggers);
+/* The points a rule has awarded so far (its budget's use). */
 int fd_rule_budget_used(fd_db *db, int64_t rule_id, int64_t *used);
-int fd_rule_award(fd_db *db, int64_t rule_id, int64_t points);
+/* Locks a rule's total until the transaction ends (PostgreSQL; a no-op write
+ * under SQLite's single writer): concurrent awards of a budgeted rule queue. */
+int fd_rule_lock_total(fd_db *db, int64_t rule_id);
+/* Adds points[i] to the total of rule rule_ids[i], for i < n; the ids are
+ * distinct and each rule's row exists (fd_rule_insert writes it). */
+int fd_rule_award(fd_db *db, int64_t program_id, const int64_t *rule_ids, const int64_t *points,
+                  size_t n);
 
 /* A program's compiled active rules, sorted by priority. Shared and
  * reference-counted: release it when done. `defined` counts the program's

@@ -566,6 +566,18 @@ static const char *const MIGRATIONS[] = {
     "  SELECT program_id, rule_id, member_id, period, points, triggers FROM rule_usage;"
     "DROP TABLE rule_usage;"
     "ALTER TABLE rule_usage_new RENAME TO rule_usage;",
+
+    /* 19: a rule's awarded points in a narrow table of their own (issue 11):
+     * adding to the column of earning_rules rewrote the whole row, definition
+     * included, once per awarding rule per event; here one statement adds an
+     * earning's awards to rows of three integers. */
+    "CREATE TABLE rule_totals ("
+    "  rule_id BIGINT NOT NULL PRIMARY KEY,"
+    "  program_id BIGINT NOT NULL,"
+    "  points_awarded BIGINT NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO rule_totals(rule_id, program_id, points_awarded)"
+    "  SELECT id, program_id, points_awarded FROM earning_rules;"
+    "ALTER TABLE earning_rules DROP COLUMN points_awarded;",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

@@ -47,6 +47,14 @@ class RuleTest(ServerTest):
 
 
 PER_EURO = {"type": "per_amount", "rate": "1", "rounding": "floor"}
+
+# Undoes migration 19 on a SQLite file (the tests that rewind to an earlier schema run it first):
+# the column as migration 2 made it, holding the same totals.
+UNDO_MIGRATION_19 = (
+    "ALTER TABLE earning_rules ADD COLUMN points_awarded BIGINT NOT NULL DEFAULT 0;"
+    "UPDATE earning_rules SET points_awarded = (SELECT points_awarded FROM rule_totals"
+    " WHERE rule_id = earning_rules.id);"
+    "DROP TABLE rule_totals;")
 DE = {"==": [{"var": "member.attributes.country"}, "DE"]}
 
 
@@ -212,7 +220,8 @@ class Earning(RuleTest):
         self.member("mig-new")
         self.srv.stop()
         db = sqlite3.connect(self.srv.db)
-        db.executescript("ALTER TABLE member_stats DROP COLUMN orders_placed;"
+        db.executescript(UNDO_MIGRATION_19 +
+                         "ALTER TABLE member_stats DROP COLUMN orders_placed;"
                          "CREATE INDEX orders_member ON orders(member_id, occurred_at);"
                          "DELETE FROM schema_migrations WHERE version >= 17;")
         db.close()
@@ -238,6 +247,7 @@ class Earning(RuleTest):
         self.srv.stop()
         db = sqlite3.connect(self.srv.db)
         db.executescript(  # the tables as migrations 2 and 3 made them, holding the same rows
+            UNDO_MIGRATION_19 +
             "CREATE TABLE md(id INTEGER PRIMARY KEY, program_id BIGINT NOT NULL,"
             " member_id BIGINT NOT NULL, day BIGINT NOT NULL, spend BIGINT NOT NULL,"
             " orders BIGINT NOT NULL, points BIGINT NOT NULL);"
@@ -265,6 +275,36 @@ class Earning(RuleTest):
                                  " AND name IN ('member_days', 'rule_usage')").fetchall())
         db.close()
         self.assertTrue(all("WITHOUT ROWID" in sql for sql in tables.values()), tables)
+
+    def test_rule_totals_carried_over_by_migration_19(self):
+        """Migration 19 moves each rule's awarded points out of earning_rules
+        into rule_totals: the totals and a budget half used read the same after
+        it, a rule created afterwards starts at 0, and each award adds to it."""
+        if harness.PG_PORT:
+            self.skipTest("rewinds a SQLite file to schema 18")
+        import sqlite3
+        budgeted = self.rule(name="budgeted", trigger="purchase", effect=PER_EURO,
+                             limits={"budget_points": 100, "budget_mode": "partial"})
+        fixed = self.rule(name="fixed", trigger="purchase", effect={"type": "fixed", "points": 3})
+        self.member("mig19")
+        self.assertEqual(self.buy("t0", "mig19", "60.00")["points"], 63)
+        self.srv.stop()
+        db = sqlite3.connect(self.srv.db)
+        db.executescript(UNDO_MIGRATION_19 + "DELETE FROM schema_migrations WHERE version >= 19;")
+        db.close()
+        self.srv.start()
+        awarded = lambda r: self.req("GET", "/v1/earning-rules/%d" % r["id"])[1]["points_awarded"]
+        self.assertEqual((awarded(budgeted), awarded(fixed)), (60, 3))
+        late = self.rule(name="late", trigger="purchase", effect={"type": "fixed", "points": 5})
+        self.assertEqual(awarded(late), 0)
+        e = self.buy("t1", "mig19", "60.00")  # 40 left in the budget
+        self.assertEqual({r["name"]: r["points"] for r in e["rules"]},
+                         {"budgeted": 40, "fixed": 3, "late": 5})
+        self.assertEqual([awarded(r) for r in (budgeted, fixed, late)], [100, 6, 5])
+        db = sqlite3.connect(self.srv.db)
+        columns = [row[1] for row in db.execute("PRAGMA table_info(earning_rules)")]
+        db.close()
+        self.assertNotIn("points_awarded", columns)
 
     def test_earning_base_and_exclusions(self):
         lines = [{"sku": "GIFT-50", "category": "gift_cards", "quantity": 1, "unit_price": "50.00"},
