@@ -434,7 +434,8 @@ void h_member_offers(fd_req *r)
     int tier;
     if (!rc) rc = fd_config_get(r->db, &r->program, &cfg);
     if (!rc) rc = fd_localtime(r->program.timezone, now, &lt);
-    if (!rc) rc = fd_member_context(r->db, &r->program, cfg, &m, &lt, now, true, &member, &tier);
+    if (!rc)
+        rc = fd_member_context(r->db, &r->program, cfg, &m, &lt, now, FD_CTX_ALL, &member, &tier);
     if (rc) {
         fd_reply_status(r, rc, NULL);
         fd_config_release(cfg);

@@ -320,7 +320,12 @@ bool jl_may_read(const jl_expr *e, const char *path)
 {
     for (uint32_t i = 0; e && i < e->nnodes; i++) {
         const node *n = &e->nodes[i];
-        uint32_t first = 0, last = 0; /* path arguments [first, last) */
+        uint32_t first = 0, last = 0;                     /* path arguments [first, last) */
+        if (n->op == OP_TIER || n->op == OP_IN_SEGMENT) { /* they read the member (fidelis_op) */
+            const char *own = n->op == OP_TIER ? "member.tier" : "member.segments";
+            if (paths_overlap(own, strlen(own), path)) return true;
+            continue;
+        }
         if (n->op == OP_VAR)
             last = n->nargs ? 1 : 0;
         else if (n->op == OP_MISSING)

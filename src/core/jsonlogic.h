@@ -77,9 +77,10 @@ json_t *jl_to_json(const jl_val *v);
 bool jl_test(const jl_expr *e, const json_t *data, const jl_env *env, jl_ctx *c);
 
 /* Whether evaluating e may read the value at dotted path (or inside it, or a
- * value that contains it). Conservative: a var, missing or missing_some whose
- * path is computed, or that reads the whole data, answers true. Lets callers
- * skip building parts of the data no expression looks at. */
+ * value that contains it): through var, missing, missing_some, and tier and
+ * in_segment (member.tier, member.segments). Conservative: a path that is
+ * computed, or the whole data, answers true. Lets callers skip building
+ * parts of the data no expression looks at. */
 bool jl_may_read(const jl_expr *e, const char *path);
 
 #endif

@@ -214,7 +214,7 @@ static int audience(fd_db *db, const fd_program *p, const fd_config *cfg, const 
         return FD_OK;
     json_t *ctx;
     int tier;
-    int rc = fd_member_context(db, p, cfg, m, lt, now, true, &ctx, &tier);
+    int rc = fd_member_context(db, p, cfg, m, lt, now, FD_CTX_ALL, &ctx, &tier);
     if (rc) return rc;
     bool in = !segment;
     size_t i;

@@ -12,7 +12,7 @@
 
 #include "base/fd.h"
 #include "core/perr.h"
-#include "store/stats.h"
+#include "store/context.h"
 
 #define CACHE_PROGRAMS 64
 
@@ -281,28 +281,29 @@ const fd_reward *fd_config_reward(const fd_config *c, int64_t id)
     return NULL;
 }
 
-/* Whether a condition evaluated with every event's member context (segments,
- * campaign audiences) reads the stats counters (fd_stats_json). */
-static bool context_reads_counters(const fd_config *c)
+/* The parts of the member context (fd_context_reads) that the conditions
+ * evaluated with it whenever segments are asked for (segments, campaign
+ * rules) may read. */
+static unsigned segment_reads(const fd_config *c)
 {
-    bool yes = false;
+    unsigned reads = 0;
     for (size_t i = 0; i < c->nsegments; i++)
-        yes |= fd_stats_counters_read_by(c->segments[i].condition);
+        reads |= fd_context_reads(c->segments[i].condition);
     for (size_t i = 0; i < c->ncampaigns; i++)
         for (int k = 0; k < c->campaigns[i].promo.nrules; k++)
-            yes |= fd_stats_counters_read_by(c->campaigns[i].promo.rules[k].condition);
-    return yes;
+            reads |= fd_context_reads(c->campaigns[i].promo.rules[k].condition);
+    return reads;
 }
 
-/* The same for the badge and challenge conditions checked after events. */
-static bool engagement_reads_counters(const fd_config *c)
+/* The parts the badge and challenge conditions checked after events may read. */
+static unsigned engagement_reads(const fd_config *c)
 {
-    bool yes = false;
+    unsigned reads = 0;
     for (size_t i = 0; i < c->nbadges; i++)
-        yes |= fd_stats_counters_read_by(c->badges[i].condition);
+        reads |= fd_context_reads(c->badges[i].condition);
     for (size_t i = 0; i < c->nchallenges; i++)
-        yes |= fd_stats_counters_read_by(c->challenges[i].condition);
-    return yes;
+        reads |= fd_context_reads(c->challenges[i].condition);
+    return reads;
 }
 
 int fd_config_get(fd_db *db, const fd_program *p, fd_config **out)
@@ -332,8 +333,8 @@ int fd_config_get(fd_db *db, const fd_program *p, fd_config **out)
         config_free(c);
         return rc;
     }
-    c->context_reads_counters = context_reads_counters(c);
-    c->engagement_reads_counters = engagement_reads_counters(c);
+    c->segment_reads = segment_reads(c);
+    c->engagement_reads = engagement_reads(c);
     if (cache[slot] && --cache[slot]->refs == 0) config_free(cache[slot]);
     c->refs = 2;
     cache[slot] = c;

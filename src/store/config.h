@@ -60,9 +60,9 @@ typedef struct fd_config {
     fd_challenge *challenges; /* every live challenge, active or not */
     size_t nchallenges;
     fd_stacking stacking;
-    bool context_reads_counters;    /* a segment or campaign condition reads the stats counters */
-    bool engagement_reads_counters; /* a badge or challenge condition reads them */
-    int refs;                       /* guarded by the cache lock */
+    unsigned segment_reads;    /* the context parts segment and campaign conditions read */
+    unsigned engagement_reads; /* and those badge and challenge conditions read */
+    int refs;                  /* guarded by the cache lock */
 } fd_config;
 
 /* The configuration of program p at p->config_version. */

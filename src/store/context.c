@@ -36,6 +36,21 @@ jl_ctx *fd_thread_jl_ctx(void)
     return c;
 }
 
+unsigned fd_context_reads(const jl_expr *e)
+{
+    static const struct {
+        const char *path;
+        unsigned part;
+    } PARTS[] = {{"member.attributes", FD_CTX_ATTRIBUTES},
+                 {"member.segments", FD_CTX_SEGMENTS},
+                 {"time", FD_CTX_TIME},
+                 {"order.lines", FD_CTX_LINES}};
+    unsigned reads = fd_stats_counters_read_by(e) ? FD_CTX_COUNTERS : 0;
+    for (size_t i = 0; i < sizeof PARTS / sizeof *PARTS; i++)
+        if (jl_may_read(e, PARTS[i].path)) reads |= PARTS[i].part;
+    return reads;
+}
+
 json_t *fd_time_context(const fd_local *lt)
 {
     char date[16];
@@ -55,20 +70,31 @@ json_t *fd_segments_of(const fd_config *cfg, const json_t *data, const jl_env *e
     return names;
 }
 
-json_t *fd_member_context_from(const fd_config *cfg, const fd_member *m, json_t *stats, int tier,
-                               const fd_local *lt, int64_t now)
+unsigned fd_member_context_needs(const fd_config *cfg, unsigned parts)
 {
-    json_t *attrs = json_loads(m->attributes ? m->attributes : "{}", 0, NULL);
+    return parts & FD_CTX_SEGMENTS && cfg->nsegments ? parts | cfg->segment_reads : parts;
+}
+
+json_t *fd_member_context_from(const fd_config *cfg, const fd_member *m, json_t *stats, int tier,
+                               const fd_local *lt, int64_t now, unsigned parts)
+{
+    parts = fd_member_context_needs(cfg, parts);
     const fd_tier *t = tier >= 0 ? &cfg->tiers.tiers[tier] : NULL;
-    json_t *member =
-        json_pack("{s:I, s:s, s:s, s:o, s:I, s:o, s:s?, s:o, s:I}", "id", (json_int_t)m->id,
-                  "external_id", m->external_id, "state", fd_member_state_name(m->state),
-                  "attributes", attrs ? attrs : json_object(), "days_since_enrolment",
-                  (json_int_t)((now - m->created_at) / 86400), "stats", stats, "tier",
-                  t ? t->name : NULL, "tier_benefits", t ? json_incref(t->benefits) : json_object(),
-                  "orders_before", json_integer_value(json_object_get(stats, "orders_placed")));
+    json_t *attrs = NULL;
+    if (parts & FD_CTX_ATTRIBUTES) {
+        attrs = json_loads(m->attributes ? m->attributes : "{}", 0, NULL);
+        if (!attrs) attrs = json_object();
+    }
+    json_t *member = json_pack(
+        "{s:I, s:s, s:s, s:o*, s:I, s:o, s:s?, s:o, s:I}", "id", (json_int_t)m->id, "external_id",
+        m->external_id, "state", fd_member_state_name(m->state), "attributes", attrs,
+        "days_since_enrolment", (json_int_t)((now - m->created_at) / 86400), "stats", stats, "tier",
+        t ? t->name : NULL, "tier_benefits", t ? json_incref(t->benefits) : json_object(),
+        "orders_before", json_integer_value(json_object_get(stats, "orders_placed")));
+    if (!(parts & FD_CTX_SEGMENTS)) return member;
     if (cfg->nsegments) {
-        json_t *data = json_pack("{s:O, s:o}", "member", member, "time", fd_time_context(lt));
+        json_t *data = json_pack("{s:O}", "member", member);
+        if (parts & FD_CTX_TIME) json_object_set_new(data, "time", fd_time_context(lt));
         jl_env env = {now, lt->weekday, lt->hour, lt->utc_offset_s};
         json_object_set_new(member, "segments", fd_segments_of(cfg, data, &env));
         json_decref(data);
@@ -79,7 +105,7 @@ json_t *fd_member_context_from(const fd_config *cfg, const fd_member *m, json_t 
 }
 
 int fd_member_context(fd_db *db, const fd_program *p, const fd_config *cfg, const fd_member *m,
-                      const fd_local *lt, int64_t now, bool counters, json_t **out, int *tier)
+                      const fd_local *lt, int64_t now, unsigned parts, json_t **out, int *tier)
 {
     *tier = -1;
     if (!m) {
@@ -89,10 +115,10 @@ int fd_member_context(fd_db *db, const fd_program *p, const fd_config *cfg, cons
     }
     json_t *stats;
     int64_t today = fd_date_days((fd_date){lt->year, lt->month, lt->day});
-    counters = counters || cfg->context_reads_counters;
+    bool counters = fd_member_context_needs(cfg, parts) & FD_CTX_COUNTERS;
     int rc = fd_stats_json(db, m->id, today, p->exponent, &cfg->rfm, counters, &stats);
     if (!rc) rc = fd_tier_effective(db, p, cfg, m, now, tier);
     if (rc) return rc;
-    *out = fd_member_context_from(cfg, m, stats, *tier, lt, now);
+    *out = fd_member_context_from(cfg, m, stats, *tier, lt, now, parts);
     return FD_OK;
 }

@@ -46,13 +46,17 @@ static int read_lines(const fd_earning *e, fd_earn_line **out, size_t *n)
     return FD_OK;
 }
 
-static json_t *order_context(const fd_earning *e, const fd_earn_line *lines, size_t n)
+/* The order, with its lines when asked (they are the costly part). */
+static json_t *order_context(const fd_earning *e, const fd_earn_line *lines, size_t n,
+                             bool with_lines)
 {
     const json_t *order = json_object_get(e->event, "order");
     int x = e->p->exponent;
-    json_t *jl = json_array();
+    json_t *jl = with_lines ? json_array() : NULL;
     int64_t items = 0;
     for (size_t i = 0; i < n; i++) {
+        items += lines[i].quantity;
+        if (!with_lines) continue;
         json_t *l = json_pack("{s:s, s:I, s:f, s:f, s:f}", "sku", lines[i].sku, "quantity",
                               (json_int_t)lines[i].quantity, "unit_price",
                               major(lines[i].gross, x) / (double)lines[i].quantity, "amount",
@@ -60,29 +64,33 @@ static json_t *order_context(const fd_earning *e, const fd_earn_line *lines, siz
         json_object_set_new(l, "category",
                             lines[i].category ? json_string(lines[i].category) : json_null());
         json_array_append_new(jl, l);
-        items += lines[i].quantity;
     }
-    return json_pack("{s:O?, s:f, s:f, s:s, s:o, s:I, s:I}", "id", json_object_get(order, "id"),
+    return json_pack("{s:O?, s:f, s:f, s:s, s:o*, s:I, s:I}", "id", json_object_get(order, "id"),
                      "total", major(e->total, x), "shipping", major(e->shipping, x), "currency",
                      e->p->currency, "lines", jl, "line_count", (json_int_t)n, "item_count",
                      (json_int_t)items);
 }
 
+/* The data the rules' conditions see: only the parts one of them may read,
+ * and the segments for campaign audiences; everything for a simulation,
+ * whose explanation may show any of it. */
 static int context(fd_db *db, const fd_earning *e, const fd_local *lt, const fd_earn_line *lines,
                    size_t n, json_t **out, int *tier)
 {
+    unsigned parts =
+        e->explain ? FD_CTX_ALL : e->rs->reads | (e->rs->campaigns ? FD_CTX_SEGMENTS : 0);
     json_t *member;
-    int rc = fd_member_context(db, e->p, e->cfg, e->m, lt, e->occurred_at, e->rs->reads_counters,
-                               &member, tier);
+    int rc = fd_member_context(db, e->p, e->cfg, e->m, lt, e->occurred_at, parts, &member, tier);
     if (rc) return rc;
     json_t *attrs = json_object_get(e->event, "attributes");
     json_t *c =
-        json_pack("{s:{s:O?, s:s, s:O?, s:O?, s:o, s:O?}, s:o, s:o}", "event", "id",
+        json_pack("{s:{s:O?, s:s, s:O?, s:O?, s:o, s:O?}, s:o, s:o*}", "event", "id",
                   json_object_get(e->event, "id"), "type", e->type, "channel",
                   json_object_get(e->event, "channel"), "brand", json_object_get(e->event, "brand"),
                   "occurred_at", json_integer(e->occurred_at), "attributes", attrs, "member",
-                  member, "time", fd_time_context(lt));
-    if (!strcmp(e->type, "purchase")) json_object_set_new(c, "order", order_context(e, lines, n));
+                  member, "time", parts & FD_CTX_TIME ? fd_time_context(lt) : NULL);
+    if (!strcmp(e->type, "purchase"))
+        json_object_set_new(c, "order", order_context(e, lines, n, parts & FD_CTX_LINES));
     *out = c;
     return FD_OK;
 }

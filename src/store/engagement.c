@@ -166,8 +166,7 @@ int fd_engagement_after_event(fd_db *db, const fd_program *p, const fd_config *c
     int tier;
     int rc = fd_localtime(p->timezone, ev->occurred_at, &lt);
     if (!rc)
-        rc = fd_member_context(db, p, cfg, m, &lt, ev->now, cfg->engagement_reads_counters, &member,
-                               &tier);
+        rc = fd_member_context(db, p, cfg, m, &lt, ev->now, cfg->engagement_reads, &member, &tier);
     if (!rc) rc = event_counts(db, m->id, ev->type, &counts);
     if (rc) {
         json_decref(member);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "base/fd.h"
-#include "store/stats.h"
+#include "store/context.h"
 
 void fd_rule_row_clear(fd_rule_row *r)
 {
@@ -295,7 +295,7 @@ static int load_ruleset(fd_db *db, int64_t program_id, int64_t version, fd_rules
             r->id = fd_stmt_i64(st, 0);
             r->version = fd_stmt_i64(st, 1);
             rs->campaigns = rs->campaigns || r->campaign_id;
-            rs->reads_counters |= fd_stats_counters_read_by(r->condition);
+            rs->reads |= fd_context_reads(r->condition);
             rs->n++;
         } else { /* validated when saved: only a bug or a hand edit gets here */
             fd_log("error", "msg=\"stored rule does not parse\" rule=%lld field=%s",

@@ -68,8 +68,8 @@ int fd_rule_award(fd_db *db, int64_t program_id, const int64_t *rule_ids, const 
 typedef struct fd_ruleset {
     int64_t program_id, version;
     size_t n, defined;
-    bool campaigns;      /* some rule belongs to a campaign */
-    bool reads_counters; /* some rule's condition reads the stats counters */
+    bool campaigns; /* some rule belongs to a campaign */
+    unsigned reads; /* the context parts some rule's condition may read (FD_CTX_*) */
     fd_rule *rules;
     const fd_rule **sorted;
     int refs; /* guarded by the cache lock */

@@ -25,8 +25,8 @@ int fd_shopper_load(fd_db *db, const fd_program *p, const fd_config *cfg, int64_
     }
     json_t *member;
     int tier;
-    rc = fd_member_context(db, p, cfg, s->has_member ? &s->m : NULL, &s->lt, now, true, &member,
-                           &tier);
+    rc = fd_member_context(db, p, cfg, s->has_member ? &s->m : NULL, &s->lt, now, FD_CTX_ALL,
+                           &member, &tier);
     if (rc) {
         fd_shopper_clear(s);
         return rc;

@@ -276,6 +276,41 @@ class Earning(RuleTest):
         db.close()
         self.assertTrue(all("WITHOUT ROWID" in sql for sql in tables.values()), tables)
 
+    def test_conditions_see_every_part_of_the_context_they_read(self):
+        """An event builds only the parts of the context some condition may
+        read (attributes, time, order lines, segments and what their own
+        conditions read): each way of reading one still finds it, and awards
+        what the simulation (which builds everything) says. One program per
+        case, so that no other rule's reads build the part."""
+        century = {">=": [{"var": "time.year"}, 2000]}
+        shoes = {"some": [{"var": "order.lines"}, {"==": [{"var": "category"}, "shoes"]}]}
+        cases = [  # (segment condition, rule condition, points for DE with shoes, FR with bags)
+            (None, century, 5, 5),
+            (None, shoes, 5, 0),
+            (None, DE, 5, 0),
+            (century, {"in_segment": "s"}, 5, 5),
+            (DE, {"in_segment": "s"}, 5, 0),
+            (century, {"in": ["s", {"var": "member.segments"}]}, 5, 5),
+        ]
+        for k, (segment, condition, de, fr) in enumerate(cases):
+            rc, out, err = self.srv.cli("init", "--name", "parts %d" % k)
+            self.assertEqual(rc, 0, err)
+            self.key = out.split("admin key: ")[1].strip()
+            if segment:
+                self.assertEqual(self.req("POST", "/v1/segments",
+                                          {"name": "s", "condition": segment})[0], 201)
+            self.rule(name="r", trigger="purchase", condition=condition,
+                      effect={"type": "fixed", "points": 5})
+            for ext, country, category, want in (("de", "DE", "shoes", de), ("fr", "FR", "bags", fr)):
+                self.member(ext, attributes={"country": country})
+                body = {"id": ext, "type": "purchase", "external_id": ext, "order": {
+                    "id": "o-" + ext, "total": "10.00", "currency": "EUR", "lines": [
+                        {"sku": "X", "category": category, "quantity": 1, "unit_price": "10.00"}]}}
+                s, sim = self.req("POST", "/v1/simulate", body)
+                self.assertEqual((s, sim["points"]), (200, want), (k, ext, sim))
+                s, e = self.req("POST", "/v1/events", body)
+                self.assertEqual((s, e["points"]), (201, want), (k, ext, e))
+
     def test_rule_totals_carried_over_by_migration_19(self):
         """Migration 19 moves each rule's awarded points out of earning_rules
         into rule_totals: the totals and a budget half used read the same after

@@ -244,6 +244,12 @@ static void may_read_is_conservative(void **state)
     assert_true(may_read("{\"missing\": [[\"a\", \"member.stats\"]]}", p));
     assert_true(may_read("{\"missing_some\": [1, [\"a\", \"member.stats.sku_counts\"]]}", p));
     assert_false(may_read("{\"missing_some\": [1, [\"a\", \"member.tier\"]]}", p));
+    /* the operators that read the member without a var */
+    assert_true(may_read("{\"in_segment\": \"vip\"}", "member.segments"));
+    assert_true(may_read("{\"==\": [{\"tier\": []}, \"Gold\"]}", "member.tier"));
+    assert_true(may_read("{\"==\": [{\"tier\": []}, \"Gold\"]}", "member"));
+    assert_false(may_read("{\"in_segment\": \"vip\"}", "member.attributes"));
+    assert_false(may_read("{\"==\": [{\"tier\": []}, \"Gold\"]}", p));
     assert_true(may_read("{\"some\": [{\"var\": \"order.lines\"},"
                          " {\"in\": [{\"var\": \"sku\"}, {\"var\": \"member.stats.top_skus\"}]}]}",
                          "member.stats.top_skus"));
