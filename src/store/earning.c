@@ -281,9 +281,13 @@ json_t *fd_earning_breakdown(const fd_earning *e, bool everything)
     for (size_t i = 0; i < e->rs->n; i++) {
         const fd_rule_outcome *o = &e->outcomes[i];
         if (!everything && o->points <= 0) continue;
-        json_t *x = json_pack("{s:I, s:I, s:s, s:I}", "rule_id", (json_int_t)o->rule->id, "version",
-                              (json_int_t)o->rule->version, "name", o->rule->name, "points",
-                              (json_int_t)o->points);
+        /* built directly, not with json_pack: one per awarding rule per event
+         * (the keys are literals and the name was checked when it was saved) */
+        json_t *x = json_object();
+        json_object_set_new_nocheck(x, "rule_id", json_integer(o->rule->id));
+        json_object_set_new_nocheck(x, "version", json_integer(o->rule->version));
+        json_object_set_new_nocheck(x, "name", json_string_nocheck(o->rule->name));
+        json_object_set_new_nocheck(x, "points", json_integer(o->points));
         if (everything) {
             json_object_set_new(x, "fired", json_boolean(o->fired));
             json_object_set_new(x, "reason", json_string(o->reason ? o->reason : "awarded"));
