@@ -234,24 +234,24 @@ static fd_param id_or_null(int64_t id)
     return id ? FD_I(id) : FD_NULL;
 }
 
+/* A taken text is no failed statement (ON CONFLICT DO NOTHING returns no row):
+ * on PostgreSQL a failed statement would abort the caller's transaction, and
+ * a caller drawing codes tries the next one in the same transaction. */
 int fd_code_insert(fd_db *db, fd_code *c, const char *request_id)
 {
-    int64_t taken;
-    int rc = fd_db_one_i64(db, "SELECT id FROM codes WHERE program_id = $1 AND code = $2",
-                           FD_PARAMS(FD_I(c->program_id), FD_S(c->code)), &taken);
-    if (rc == FD_OK) return FD_ECONFLICT;
-    if (rc != FD_ENOTFOUND) return rc;
-    return fd_db_one_i64(
+    int rc = fd_db_one_i64(
         db,
         "INSERT INTO codes(program_id, code, campaign_id, reward_id, member_id, active, status,"
         " max_uses, uses, balance, points, journal_id, request_id, expires_at, created_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        " ON CONFLICT (program_id, code) DO NOTHING RETURNING id",
         FD_PARAMS(FD_I(c->program_id), FD_S(c->code), id_or_null(c->campaign_id),
                   id_or_null(c->reward_id), id_or_null(c->member_id), FD_I(c->active),
                   FD_S(c->status), FD_I(c->max_uses), FD_I(c->uses), FD_I(c->balance),
                   FD_I(c->points), id_or_null(c->journal_id), FD_S(request_id), FD_I(c->expires_at),
                   FD_I(c->created_at)),
         &c->id);
+    return rc == FD_ENOTFOUND ? FD_ECONFLICT : rc;
 }
 
 int fd_code_save(fd_db *db, const fd_code *c)
