@@ -149,7 +149,7 @@ static int pg_query(fd_db *db, const char *sql, const fd_param *params, size_t n
     if (n > PARAMS_MAX) return FD_EINVAL;
     size_t h = ((uintptr_t)sql >> 3) & (CACHE_SLOTS - 1);
     pg_stmt *s = NULL;
-    int rc = FD_OK;
+    int rc;
     for (size_t probe = 0; probe < CACHE_SLOTS; probe++) {
         size_t i = (h + probe) & (CACHE_SLOTS - 1);
         if (!d->cache[i]) {

@@ -101,7 +101,8 @@ static int append_entries(fd_db *db, fd_member *m, bool pending, int64_t lot_id,
 {
     pthread_once(&entries_once, entries_sql_init);
     for (size_t at = 0; at < n;) {
-        size_t k = n - at < ENTRIES_PER_STATEMENT ? n - at : ENTRIES_PER_STATEMENT;
+        size_t k = n - at;
+        if (k > ENTRIES_PER_STATEMENT) k = ENTRIES_PER_STATEMENT;
         fd_param params[ENTRY_PARAMS * ENTRIES_PER_STATEMENT];
         int64_t balance = m->balance, held = m->pending;
         for (size_t i = 0; i < k; i++) {

@@ -243,7 +243,8 @@ int fd_rule_award(fd_db *db, int64_t program_id, const int64_t *rule_ids, const 
 {
     pthread_once(&awards_once, awards_sql_init);
     for (size_t at = 0; at < n;) {
-        size_t k = n - at < AWARDS_PER_STATEMENT ? n - at : AWARDS_PER_STATEMENT;
+        size_t k = n - at;
+        if (k > AWARDS_PER_STATEMENT) k = AWARDS_PER_STATEMENT;
         fd_param params[3 * AWARDS_PER_STATEMENT];
         for (size_t i = 0; i < k; i++) {
             params[3 * i] = FD_I(rule_ids[at + i]);
