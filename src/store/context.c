@@ -45,7 +45,7 @@ unsigned fd_context_reads(const jl_expr *e)
                  {"member.segments", FD_CTX_SEGMENTS},
                  {"time", FD_CTX_TIME},
                  {"order.lines", FD_CTX_LINES}};
-    unsigned reads = fd_stats_counters_read_by(e) ? FD_CTX_COUNTERS : 0;
+    unsigned reads = fd_stats_read_by(e);
     for (size_t i = 0; i < sizeof PARTS / sizeof *PARTS; i++)
         if (jl_may_read(e, PARTS[i].path)) reads |= PARTS[i].part;
     return reads;
@@ -115,8 +115,8 @@ int fd_member_context(fd_db *db, const fd_program *p, const fd_config *cfg, cons
     }
     json_t *stats;
     int64_t today = fd_date_days((fd_date){lt->year, lt->month, lt->day});
-    bool counters = fd_member_context_needs(cfg, parts) & FD_CTX_COUNTERS;
-    int rc = fd_stats_json(db, m->id, today, p->exponent, &cfg->rfm, counters, &stats);
+    int rc = fd_stats_json(db, m->id, today, p->exponent, &cfg->rfm,
+                           fd_member_context_needs(cfg, parts), &stats);
     if (!rc) rc = fd_tier_effective(db, p, cfg, m, now, tier);
     if (rc) return rc;
     *out = fd_member_context_from(cfg, m, stats, *tier, lt, now, parts);

@@ -23,7 +23,8 @@ enum {
     FD_CTX_SEGMENTS = 1 << 2,   /* member.segments, the segment conditions evaluated */
     FD_CTX_TIME = 1 << 3,       /* time (fd_time_context) */
     FD_CTX_LINES = 1 << 4,      /* order.lines */
-    FD_CTX_ALL = (1 << 5) - 1
+    FD_CTX_WINDOWS = 1 << 5,    /* member.stats over 30, 90 and 365 days (fd_stats_json) */
+    FD_CTX_ALL = (1 << 6) - 1
 };
 
 /* The parts condition e may read (jl_may_read: conservative, so a computed
@@ -36,8 +37,8 @@ json_t *fd_time_context(const fd_local *lt);
 /* The "member" object: id, external_id, state, attributes, days_since_enrolment,
  * stats, tier, tier_benefits, orders_before and segments (evaluated now). m
  * may be NULL (an anonymous simulation). *tier receives the effective tier
- * index (-1). parts (FD_CTX_*): the stats counters, attributes and segments
- * are left out unless asked for; the segments are evaluated with whatever
+ * index (-1). parts (FD_CTX_*): the stats counters and windows, attributes
+ * and segments are left out unless asked for; the segments are evaluated with whatever
  * their own conditions read (fd_config.segment_reads). */
 int fd_member_context(fd_db *db, const fd_program *p, const fd_config *cfg, const fd_member *m,
                       const fd_local *lt, int64_t now, unsigned parts, json_t **out, int *tier);

@@ -149,8 +149,8 @@ static void evaluate(int64_t member_id, const fd_stats_raw *raw, void *arg)
     const fd_member *m = &c->m[lo];
     int tier = c->cfg->has_tiers ? fd_tier_index(&c->cfg->tiers, m->tier) : -1;
     json_t *member = fd_member_context_from(
-        c->cfg, m, fd_stats_build(raw, c->today, c->p->exponent, &c->cfg->rfm, true), tier, c->lt,
-        c->now, FD_CTX_ALL);
+        c->cfg, m, fd_stats_build(raw, c->today, c->p->exponent, &c->cfg->rfm, FD_CTX_ALL), tier,
+        c->lt, c->now, FD_CTX_ALL);
     json_t *data = json_pack("{s:o, s:O}", "member", member, "time", c->time);
     jl_env env = {c->now, c->lt->weekday, c->lt->hour, c->lt->utc_offset_s};
     c->match[lo] = jl_test(c->condition, data, &env, fd_thread_jl_ctx());

@@ -202,19 +202,40 @@ static json_t *top_keys(const json_t *counts)
 }
 
 static const int WINDOWS[] = {30, 90, 365};
+/* The window figures' keys, per window: spend, orders, points. */
+static const char *const WINDOW_KEYS[3][3] = {{"spend_30d", "orders_30d", "points_30d"},
+                                              {"spend_90d", "orders_90d", "points_90d"},
+                                              {"spend_365d", "orders_365d", "points_365d"}};
 
-/* The counters of fd_stats_build, as paths of the rule and segment context. */
-static const char *const COUNTER_PATHS[] = {
-    "member.stats.category_counts",    "member.stats.sku_counts",
-    "member.stats.top_categories",     "member.stats.top_skus",
-    "member.stats.favourite_category", "member.stats.channels",
+/* The optional parts of fd_stats_build, as paths of the rule and segment context. */
+static const struct {
+    const char *path;
+    unsigned part;
+} PART_PATHS[] = {
+    {"member.stats.category_counts", FD_CTX_COUNTERS},
+    {"member.stats.sku_counts", FD_CTX_COUNTERS},
+    {"member.stats.top_categories", FD_CTX_COUNTERS},
+    {"member.stats.top_skus", FD_CTX_COUNTERS},
+    {"member.stats.favourite_category", FD_CTX_COUNTERS},
+    {"member.stats.channels", FD_CTX_COUNTERS},
+    {"member.stats.spend_30d", FD_CTX_WINDOWS},
+    {"member.stats.orders_30d", FD_CTX_WINDOWS},
+    {"member.stats.points_30d", FD_CTX_WINDOWS},
+    {"member.stats.spend_90d", FD_CTX_WINDOWS},
+    {"member.stats.orders_90d", FD_CTX_WINDOWS},
+    {"member.stats.points_90d", FD_CTX_WINDOWS},
+    {"member.stats.spend_365d", FD_CTX_WINDOWS},
+    {"member.stats.orders_365d", FD_CTX_WINDOWS},
+    {"member.stats.points_365d", FD_CTX_WINDOWS},
 };
 
-bool fd_stats_counters_read_by(const jl_expr *e)
+unsigned fd_stats_read_by(const jl_expr *e)
 {
-    for (size_t i = 0; i < sizeof COUNTER_PATHS / sizeof *COUNTER_PATHS; i++)
-        if (jl_may_read(e, COUNTER_PATHS[i])) return true;
-    return false;
+    unsigned parts = 0;
+    for (size_t i = 0; i < sizeof PART_PATHS / sizeof *PART_PATHS; i++)
+        if (!(parts & PART_PATHS[i].part) && jl_may_read(e, PART_PATHS[i].path))
+            parts |= PART_PATHS[i].part;
+    return parts;
 }
 
 /* The counters: per category and SKU by quantity, their top ten, channels. */
@@ -233,17 +254,13 @@ static void add_counters(json_t *o, const fd_stats_raw *raw)
 }
 
 json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, const fd_rfm *rfm,
-                       bool counters)
+                       unsigned parts)
 {
     json_t *o = json_object();
-    for (int w = 0; w < 3; w++) {
-        char key[32];
-        snprintf(key, sizeof key, "spend_%dd", WINDOWS[w]);
-        json_object_set_new(o, key, json_real(major(raw->spend[w], exponent)));
-        snprintf(key, sizeof key, "orders_%dd", WINDOWS[w]);
-        json_object_set_new(o, key, json_integer(raw->orders[w]));
-        snprintf(key, sizeof key, "points_%dd", WINDOWS[w]);
-        json_object_set_new(o, key, json_integer(raw->points[w]));
+    for (int w = 0; parts & FD_CTX_WINDOWS && w < 3; w++) {
+        json_object_set_new(o, WINDOW_KEYS[w][0], json_real(major(raw->spend[w], exponent)));
+        json_object_set_new(o, WINDOW_KEYS[w][1], json_integer(raw->orders[w]));
+        json_object_set_new(o, WINDOW_KEYS[w][2], json_integer(raw->points[w]));
     }
     bool has = raw->has_orders;
     json_object_set_new(o, "orders_total", json_integer(raw->orders_total));
@@ -257,7 +274,7 @@ json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, con
     json_object_set_new(o, "last_order", date_json(raw->last_order_day, has));
     json_object_set_new(o, "days_since_last_order",
                         has ? json_integer(today - raw->last_order_day) : json_null());
-    if (counters) add_counters(o, raw);
+    if (parts & FD_CTX_COUNTERS) add_counters(o, raw);
     if (rfm && rfm->has && has) {
         int r = fd_rfm_score(rfm->recency, today - raw->last_order_day, true);
         int f = fd_rfm_score(rfm->frequency, raw->orders_total, false);
@@ -335,10 +352,10 @@ static int windows(fd_db *db, int64_t member_id, int64_t today, fd_stats_raw *ra
 }
 
 int fd_stats_json(fd_db *db, int64_t member_id, int64_t today, int exponent, const fd_rfm *rfm,
-                  bool counters, json_t **out)
+                  unsigned parts, json_t **out)
 {
     fd_stats_raw raw = {0};
-    int rc = windows(db, member_id, today, &raw);
+    int rc = parts & FD_CTX_WINDOWS ? windows(db, member_id, today, &raw) : FD_OK;
     fd_stmt *st;
     if (!rc)
         rc = fd_db_query(
@@ -359,7 +376,7 @@ int fd_stats_json(fd_db *db, int64_t member_id, int64_t today, int exponent, con
         raw.channels = fd_stmt_text(st, 6);
         raw.orders_placed = fd_stmt_i64(st, 7);
     }
-    if (rc >= 0) *out = fd_stats_build(&raw, today, exponent, rfm, counters);
+    if (rc >= 0) *out = fd_stats_build(&raw, today, exponent, rfm, parts);
     fd_stmt_done(st);
     return rc < 0 ? rc : FD_OK;
 }

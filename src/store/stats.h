@@ -17,6 +17,7 @@
 
 #include "core/jsonlogic.h"
 #include "core/rfm.h"
+#include "store/context.h"
 #include "store/db.h"
 
 #define FD_STATS_TOP_MAX 50 /* categories or SKUs kept per member */
@@ -51,18 +52,19 @@ typedef struct fd_stats_raw {
 } fd_stats_raw;
 
 /* The "stats" object of the rule and segment context, as of local day
- * `today` (exponent for amounts as numbers). New reference. Without
- * counters, the per-category, per-SKU and channel figures (category_counts,
- * sku_counts, top_categories, top_skus, favourite_category, channels) are
- * left out: they are the costly part, and only conditions that name them
- * need them (fd_stats_counters_read_by). */
+ * `today` (exponent for amounts as numbers). New reference. Two parts are
+ * left out unless parts asks for them, since only conditions that name them
+ * need them (fd_stats_read_by): FD_CTX_COUNTERS, the per-category, per-SKU
+ * and channel figures (category_counts, sku_counts, top_categories,
+ * top_skus, favourite_category, channels), and FD_CTX_WINDOWS, the spend,
+ * orders and points of the last 30, 90 and 365 days (a query of their own). */
 int fd_stats_json(fd_db *db, int64_t member_id, int64_t today, int exponent, const fd_rfm *rfm,
-                  bool counters, json_t **out);
+                  unsigned parts, json_t **out);
 json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, const fd_rfm *rfm,
-                       bool counters);
+                       unsigned parts);
 
-/* Whether condition e may read one of the counters above. */
-bool fd_stats_counters_read_by(const jl_expr *e);
+/* The parts above (FD_CTX_COUNTERS, FD_CTX_WINDOWS) condition e may read. */
+unsigned fd_stats_read_by(const jl_expr *e);
 
 /* Computes the program's RFM cut points (quintiles over members with
  * orders) as of local day today; rfm->has is false without orders. */

@@ -278,8 +278,8 @@ class Earning(RuleTest):
 
     def test_conditions_see_every_part_of_the_context_they_read(self):
         """An event builds only the parts of the context some condition may
-        read (attributes, time, order lines, segments and what their own
-        conditions read): each way of reading one still finds it, and awards
+        read (attributes, time, order lines, the stats windows, segments and
+        what their own conditions read): each way of reading one still finds it, and awards
         what the simulation (which builds everything) says. One program per
         case, so that no other rule's reads build the part."""
         century = {">=": [{"var": "time.year"}, 2000]}
@@ -291,6 +291,8 @@ class Earning(RuleTest):
             (century, {"in_segment": "s"}, 5, 5),
             (DE, {"in_segment": "s"}, 5, 0),
             (century, {"in": ["s", {"var": "member.segments"}]}, 5, 5),
+            (None, {"!=": [{"var": "member.stats.orders_30d"}, None]}, 5, 5),  # 0 when built
+            ({"!=": [{"var": "member.stats.points_365d"}, None]}, {"in_segment": "s"}, 5, 5),
         ]
         for k, (segment, condition, de, fr) in enumerate(cases):
             rc, out, err = self.srv.cli("init", "--name", "parts %d" % k)
