@@ -21,7 +21,7 @@ serve() {
     "$@" ./build/fidelis serve --db "$OUT/$NAME.db" --listen 127.0.0.1:0 --demo --threads 32 \
         --job-interval 3600 > "$OUT/$NAME.out" 2> "$OUT/$NAME.err" &
     PID=$!
-    until grep -q "listening on" "$OUT/$NAME.out" 2>/dev/null; do
+    until grep -q "listening on .* (db " "$OUT/$NAME.out" 2>/dev/null; do # the whole line
         kill -0 $PID 2>/dev/null || { echo "server did not start: $OUT/$NAME.err" >&2; exit 1; }
         sleep 0.005
     done
