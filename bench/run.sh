@@ -17,11 +17,12 @@ command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sud
 # birthdays, reminders; every 60 s by default) are held off so the figures are the request path's.
 serve() {
     NAME=$1; shift
+    rm -f "$OUT/$NAME.out" # a server run before under this name left its line there
     T0=$(date +%s%N)
     "$@" ./build/fidelis serve --db "$OUT/$NAME.db" --listen 127.0.0.1:0 --demo --threads 32 \
         --job-interval 3600 > "$OUT/$NAME.out" 2> "$OUT/$NAME.err" &
     PID=$!
-    until grep -q "listening on .* (db " "$OUT/$NAME.out" 2>/dev/null; do # the whole line
+    until grep -q "listening on .* (db " "$OUT/$NAME.out" 2>/dev/null; do
         kill -0 $PID 2>/dev/null || { echo "server did not start: $OUT/$NAME.err" >&2; exit 1; }
         sleep 0.005
     done
