@@ -36,25 +36,7 @@ static const char *const TABLE =
 
 static int setup(void **state)
 {
-    const char *port = getenv("FIDELIS_TEST_PG_PORT");
-    if (!port) return testdb_setup(state, "codes", TABLE);
-    testdb *t = calloc(1, sizeof *t);
-    *state = t;
-    snprintf(t->path, sizeof t->path, "postgres://postgres@127.0.0.1:%.6s/postgres", port);
-    return fd_db_open(t->path, &t->db) || fd_db_exec(t->db, "DROP TABLE IF EXISTS codes") ||
-                   fd_db_exec(t->db, TABLE)
-               ? -1
-               : 0;
-}
-
-static int teardown(void **state)
-{
-    testdb *t = *state;
-    if (!fd_db_is_postgres(t->path)) return testdb_teardown(state);
-    fd_db_exec(t->db, "DROP TABLE codes");
-    fd_db_close(t->db);
-    free(t);
-    return 0;
+    return testdb_setup_any(state, "codes", "codes", TABLE);
 }
 
 static int insert(fd_db *db, const char *text, const char *request_id)
@@ -111,8 +93,10 @@ static void text_taken_by_a_concurrent_transaction(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(taken_text_leaves_the_transaction_usable, setup, teardown),
-        cmocka_unit_test_setup_teardown(text_taken_by_a_concurrent_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(taken_text_leaves_the_transaction_usable, setup,
+                                        testdb_teardown_any),
+        cmocka_unit_test_setup_teardown(text_taken_by_a_concurrent_transaction, setup,
+                                        testdb_teardown_any),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,25 +28,7 @@ static const char *const TABLE = "CREATE TABLE steps_t(k TEXT PRIMARY KEY)";
 
 static int setup(void **state)
 {
-    const char *port = getenv("FIDELIS_TEST_PG_PORT");
-    if (!port) return testdb_setup(state, "steps", TABLE);
-    testdb *t = calloc(1, sizeof *t);
-    *state = t;
-    snprintf(t->path, sizeof t->path, "postgres://postgres@127.0.0.1:%s/postgres", port);
-    return fd_db_open(t->path, &t->db) || fd_db_exec(t->db, "DROP TABLE IF EXISTS steps_t") ||
-                   fd_db_exec(t->db, TABLE)
-               ? -1
-               : 0;
-}
-
-static int teardown(void **state)
-{
-    testdb *t = *state;
-    if (!fd_db_is_postgres(t->path)) return testdb_teardown(state);
-    fd_db_exec(t->db, "DROP TABLE steps_t");
-    fd_db_close(t->db);
-    free(t);
-    return 0;
+    return testdb_setup_any(state, "steps", "steps_t", TABLE);
 }
 
 /* Each step inserts its key (or, for a NULL key, only reads) and keeps its
@@ -122,5 +104,5 @@ int main(void)
         cmocka_unit_test(failed_statement_keeps_the_other_steps),
         cmocka_unit_test(failure_without_changes_runs_once),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, testdb_teardown_any);
 }

@@ -42,6 +42,7 @@ static inline int64_t testdb_one(fd_db *db, const char *sql)
 typedef struct testdb {
     char path[64];
     fd_db *db;
+    const char *tables; /* on PostgreSQL, the tables to drop at the end */
 } testdb;
 
 /* Opens a new database named after name and runs sql in it (the test's
@@ -60,6 +61,37 @@ static inline int testdb_teardown(void **state)
     testdb *t = *state;
     fd_db_close(t->db);
     testdb_remove(t->path);
+    free(t);
+    return 0;
+}
+
+/* As testdb_setup, but on the test run's throwaway PostgreSQL cluster when
+ * FIDELIS_TEST_PG_PORT names it: in its postgres database, where tables (a
+ * list for DROP TABLE) are dropped before sql runs and by testdb_teardown_any. */
+static inline int testdb_setup_any(void **state, const char *name, const char *tables,
+                                   const char *sql)
+{
+    const char *port = getenv("FIDELIS_TEST_PG_PORT");
+    if (!port) return testdb_setup(state, name, sql);
+    testdb *t = calloc(1, sizeof *t);
+    char drop[256];
+    *state = t;
+    t->tables = tables;
+    snprintf(t->path, sizeof t->path, "postgres://postgres@127.0.0.1:%.6s/postgres", port);
+    snprintf(drop, sizeof drop, "DROP TABLE IF EXISTS %s", tables);
+    return fd_db_open(t->path, &t->db) || fd_db_exec(t->db, drop) || fd_db_exec(t->db, sql) ? -1
+                                                                                            : 0;
+}
+
+/* cmocka teardown of testdb_setup_any's state. */
+static inline int testdb_teardown_any(void **state)
+{
+    testdb *t = *state;
+    if (!t->tables) return testdb_teardown(state);
+    char drop[256];
+    snprintf(drop, sizeof drop, "DROP TABLE %s", t->tables);
+    fd_db_exec(t->db, drop);
+    fd_db_close(t->db);
     free(t);
     return 0;
 }
