@@ -17,7 +17,10 @@ int fd_db_open(const char *url, fd_db **out)
 
 void fd_db_close(fd_db *db)
 {
-    if (db) db->drv->close(db);
+    if (!db) return;
+    for (int i = 0; i < DEFERRED_MAX && db->deferred[i].ops; i++)
+        db->deferred[i].ops->destroy(db->deferred[i].state);
+    db->drv->close(db);
 }
 
 int fd_db_exec(fd_db *db, const char *sql)
@@ -152,24 +155,75 @@ int fd_db_sync_log(fd_db *db)
     return db->drv->sync_log ? db->drv->sync_log(db) : FD_OK;
 }
 
+/* The transaction ended (or never began): no savepoint, nothing pending. */
+static void transaction_over(fd_db *db)
+{
+    for (int i = 0; i < DEFERRED_MAX && db->deferred[i].ops; i++)
+        db->deferred[i].ops->drop(db->deferred[i].state);
+    db->in_transaction = false;
+    db->savepoints = 0;
+}
+
+/* After BEGIN: what a transaction ended some other way left is forgotten. */
+static int began(fd_db *db, int rc)
+{
+    transaction_over(db);
+    db->in_transaction = rc == FD_OK;
+    return rc;
+}
+
 int fd_db_begin_exclusive(fd_db *db)
 {
-    return db->drv->begin_exclusive(db);
+    return began(db, db->drv->begin_exclusive(db));
 }
 
 int fd_db_begin(fd_db *db)
 {
-    return fd_db_exec(db, "BEGIN");
+    return began(db, fd_db_exec(db, "BEGIN"));
 }
 
 int fd_db_commit(fd_db *db)
 {
-    return fd_db_exec(db, "COMMIT");
+    int rc = FD_OK;
+    for (int i = 0; i < DEFERRED_MAX && db->deferred[i].ops && !rc; i++)
+        rc = db->deferred[i].ops->flush(db, db->deferred[i].state);
+    if (rc) return rc; /* the caller rolls back */
+    rc = fd_db_exec(db, "COMMIT");
+    if (!rc) transaction_over(db);
+    return rc;
 }
 
 int fd_db_rollback(fd_db *db)
 {
+    transaction_over(db);
     return fd_db_exec(db, "ROLLBACK");
+}
+
+bool fd_db_may_defer(const fd_db *db)
+{
+    return db->in_transaction && db->savepoints == 0 && !db->careful && !db->drv->shared;
+}
+
+void *fd_db_deferred(fd_db *db, const fd_db_deferred_ops *ops)
+{
+    assert(fd_db_may_defer(db));
+    db->noted_changes++;
+    int i = 0;
+    while (i < DEFERRED_MAX && db->deferred[i].ops && db->deferred[i].ops != ops)
+        i++;
+    assert(i < DEFERRED_MAX);
+    if (!db->deferred[i].ops) {
+        db->deferred[i].ops = ops;
+        db->deferred[i].state = ops->create();
+    }
+    return db->deferred[i].state;
+}
+
+void *fd_db_deferred_peek(const fd_db *db, const fd_db_deferred_ops *ops)
+{
+    for (int i = 0; i < DEFERRED_MAX && db->deferred[i].ops; i++)
+        if (db->deferred[i].ops == ops) return db->deferred[i].state;
+    return NULL;
 }
 
 static int named(fd_db *db, const char *verb, const char *name)
@@ -181,12 +235,16 @@ static int named(fd_db *db, const char *verb, const char *name)
 
 int fd_db_savepoint(fd_db *db, const char *name)
 {
-    return named(db, "SAVEPOINT", name);
+    int rc = named(db, "SAVEPOINT", name);
+    if (!rc) db->savepoints++;
+    return rc;
 }
 
 int fd_db_release(fd_db *db, const char *name)
 {
-    return named(db, "RELEASE SAVEPOINT", name);
+    int rc = named(db, "RELEASE SAVEPOINT", name);
+    if (!rc && db->savepoints > 0) db->savepoints--;
+    return rc;
 }
 
 int fd_db_rollback_to(fd_db *db, const char *name)
@@ -205,6 +263,12 @@ static int step_alone(fd_db *db, fd_step_fn step, void *ctx, size_t i, int stop,
     return fd_db_release(db, name);
 }
 
+/* Whether the transaction changed, deferred writes included. */
+static int64_t changes_so_far(fd_db *db)
+{
+    return db->drv->total_changes(db) + db->noted_changes;
+}
+
 /* The replayable steps without savepoints (pass 0) or the others, each in
  * its own savepoint (pass 1). */
 static int steps_pass(fd_db *db, size_t n, fd_step_fn step, bool (*replayable)(void *ctx, size_t i),
@@ -218,10 +282,10 @@ static int steps_pass(fd_db *db, size_t n, fd_step_fn step, bool (*replayable)(v
             if (rc) return rc;
             continue;
         }
-        int64_t before = db->drv->total_changes(db);
+        int64_t before = changes_so_far(db);
         int src = step(db, ctx, i);
         if ((stop && src == stop) || src == FD_EREPLAY) return src;
-        if (src < 0 && db->drv->total_changes(db) != before) return FD_EREPLAY;
+        if (src < 0 && changes_so_far(db) != before) return FD_EREPLAY;
     }
     return FD_OK;
 }

@@ -144,4 +144,32 @@ int fd_db_steps(fd_db *db, size_t n, fd_step_fn step, bool (*replayable)(void *c
 /* Careful mode: fd_db_steps gives every step a savepoint. */
 void fd_db_set_careful(fd_db *db, bool careful);
 
+/* Deferred writes: a module that adds to the same few rows in many steps (a
+ * rule's awarded points) may keep the amounts on the connection and write
+ * them once, just before the transaction commits. The state is the module's;
+ * the connection makes it on first use and calls flush before COMMIT (inside
+ * the transaction: a failure fails the commit), drop when the transaction
+ * rolls back, destroy when the connection closes. */
+typedef struct fd_db_deferred_ops {
+    void *(*create)(void);
+    int (*flush)(fd_db *db, void *state); /* writes the amounts and forgets them */
+    void (*drop)(void *state);            /* forgets them */
+    void (*destroy)(void *state);
+} fd_db_deferred_ops;
+
+/* Whether a write may be deferred now: in a transaction (fd_db_begin), no
+ * savepoint open (a rollback to it would not undo the amounts), not in
+ * careful mode, and one writer only (not fd_db_shared: there a row lock
+ * taken by the write is what makes concurrent processes queue). */
+bool fd_db_may_defer(const fd_db *db);
+
+/* The connection's state for ops, made on first use, to add amounts to;
+ * counts a change of the transaction, so that fd_db_steps replays a step
+ * that deferred something and then failed. Only while fd_db_may_defer. */
+void *fd_db_deferred(fd_db *db, const fd_db_deferred_ops *ops);
+
+/* The state for ops if the connection has one (what is pending, for reads
+ * that must see it), else NULL. */
+void *fd_db_deferred_peek(const fd_db *db, const fd_db_deferred_ops *ops);
+
 #endif

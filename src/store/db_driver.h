@@ -50,9 +50,18 @@ typedef struct fd_db_driver {
     int shared;
 } fd_db_driver;
 
+#define DEFERRED_MAX 4 /* modules deferring work on one connection (fd_db_deferred) */
+
 struct fd_db {
     const fd_db_driver *drv;
-    bool careful; /* fd_db_set_careful */
+    bool careful;          /* fd_db_set_careful */
+    bool in_transaction;   /* from fd_db_begin to its commit or rollback */
+    int savepoints;        /* open savepoints of that transaction */
+    int64_t noted_changes; /* deferred writes, counted as changes by fd_db_steps */
+    struct {
+        const fd_db_deferred_ops *ops;
+        void *state;
+    } deferred[DEFERRED_MAX];
 };
 
 struct fd_stmt {

@@ -3,6 +3,7 @@
  */
 #include "store/rules.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -207,12 +208,6 @@ int fd_rule_usage_add(fd_db *db, int64_t program_id, int64_t rule_id, int64_t me
         NULL);
 }
 
-int fd_rule_budget_used(fd_db *db, int64_t rule_id, int64_t *used)
-{
-    return fd_db_one_i64(db, "SELECT points_awarded FROM rule_totals WHERE rule_id = $1",
-                         FD_PARAMS(FD_I(rule_id)), used);
-}
-
 int fd_rule_lock_total(fd_db *db, int64_t rule_id)
 {
     return fd_db_run(db,
@@ -220,9 +215,8 @@ int fd_rule_lock_total(fd_db *db, int64_t rule_id)
                      FD_PARAMS(FD_I(rule_id)), NULL);
 }
 
-/* An earning's awards go in one upsert of up to this many rows (every rule has
- * its row, so each takes the DO UPDATE path): one statement instead of one per
- * awarding rule. */
+/* Awards go in one upsert of up to this many rows (every rule has its row, so
+ * each takes the DO UPDATE path) instead of one statement per awarding rule. */
 #define AWARDS_PER_STATEMENT 16
 
 static char awards_sql[AWARDS_PER_STATEMENT][160 + 24 * AWARDS_PER_STATEMENT];
@@ -238,24 +232,126 @@ static void awards_sql_init(void)
             " SET points_awarded = rule_totals.points_awarded + excluded.points_awarded");
 }
 
-int fd_rule_award(fd_db *db, int64_t program_id, const int64_t *rule_ids, const int64_t *points,
-                  size_t n)
+/* Rules with awards pending in one transaction; a set holds at least one
+ * earning's, so that it always fits after the set is written. */
+#define AWARDS_PENDING_MAX 512
+_Static_assert(AWARDS_PENDING_MAX >= FD_RULES_MAX, "an earning's awards fit in a set");
+
+/* Awards to write: rule i gets points[i] (its program's id for the upsert's
+ * insert path). */
+typedef struct award_set {
+    size_t n;
+    int64_t rule_id[AWARDS_PENDING_MAX], program_id[AWARDS_PENDING_MAX], points[AWARDS_PENDING_MAX];
+} award_set;
+
+static int write_awards(fd_db *db, const award_set *a)
 {
     pthread_once(&awards_once, awards_sql_init);
-    for (size_t at = 0; at < n;) {
-        size_t k = n - at;
+    for (size_t at = 0; at < a->n;) {
+        size_t k = a->n - at;
         if (k > AWARDS_PER_STATEMENT) k = AWARDS_PER_STATEMENT;
         fd_param params[3 * AWARDS_PER_STATEMENT];
         for (size_t i = 0; i < k; i++) {
-            params[3 * i] = FD_I(rule_ids[at + i]);
-            params[3 * i + 1] = FD_I(program_id);
-            params[3 * i + 2] = FD_I(points[at + i]);
+            params[3 * i] = FD_I(a->rule_id[at + i]);
+            params[3 * i + 1] = FD_I(a->program_id[at + i]);
+            params[3 * i + 2] = FD_I(a->points[at + i]);
         }
         int rc = fd_db_run(db, awards_sql[k - 1], params, 3 * k, NULL);
         if (rc) return rc;
         at += k;
     }
     return FD_OK;
+}
+
+/* The awards of a transaction, kept until it commits (fd_db_deferred): the
+ * rules of a group's events share their rows, so the group writes each row
+ * once instead of each event writing it. */
+static void *pending_create(void)
+{
+    return fd_calloc(1, sizeof(award_set));
+}
+
+static int pending_flush(fd_db *db, void *state)
+{
+    award_set *a = state;
+    int rc = write_awards(db, a);
+    a->n = 0;
+    return rc;
+}
+
+static void pending_drop(void *state)
+{
+    ((award_set *)state)->n = 0;
+}
+
+static const fd_db_deferred_ops PENDING_AWARDS = {pending_create, pending_flush, pending_drop,
+                                                  free};
+
+/* The index of rule_id in a, a->n if it has none. */
+static size_t find_rule(const award_set *a, int64_t rule_id)
+{
+    size_t k = 0;
+    while (k < a->n && a->rule_id[k] != rule_id)
+        k++;
+    return k;
+}
+
+/* The points pending for rule_id in a (may be NULL), 0 if none. */
+static int64_t pending_points(const award_set *a, int64_t rule_id)
+{
+    size_t k = a ? find_rule(a, rule_id) : 0;
+    return a && k < a->n ? a->points[k] : 0;
+}
+
+/* Adds the awards to a, as one amount per rule; FD_ETOOBIG when a has no room
+ * for a new rule (the caller writes a first). */
+static int add_pending(award_set *a, int64_t program_id, const int64_t *rule_ids,
+                       const int64_t *points, size_t n)
+{
+    size_t fresh = 0;
+    for (size_t i = 0; i < n; i++)
+        fresh += find_rule(a, rule_ids[i]) == a->n;
+    if (a->n + fresh > AWARDS_PENDING_MAX) return FD_ETOOBIG;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = find_rule(a, rule_ids[i]);
+        if (k == a->n) {
+            a->rule_id[k] = rule_ids[i];
+            a->program_id[k] = program_id;
+            a->points[k] = 0;
+            a->n++;
+        }
+        if (fd_add_i64(a->points[k], points[i], &a->points[k])) return FD_EOVERFLOW;
+    }
+    return FD_OK;
+}
+
+int fd_rule_award(fd_db *db, int64_t program_id, const int64_t *rule_ids, const int64_t *points,
+                  size_t n)
+{
+    if (fd_db_may_defer(db)) {
+        award_set *a = fd_db_deferred(db, &PENDING_AWARDS);
+        int rc = add_pending(a, program_id, rule_ids, points, n);
+        if (rc != FD_ETOOBIG) return rc;
+        if ((rc = pending_flush(db, a))) return rc;
+        return add_pending(a, program_id, rule_ids, points, n);
+    }
+    award_set now = {.n = 0};
+    assert(n <= AWARDS_PENDING_MAX);
+    for (size_t i = 0; i < n; i++) {
+        now.rule_id[i] = rule_ids[i];
+        now.program_id[i] = program_id;
+        now.points[i] = points[i];
+    }
+    now.n = n;
+    return write_awards(db, &now);
+}
+
+int fd_rule_budget_used(fd_db *db, int64_t rule_id, int64_t *used)
+{
+    int rc = fd_db_one_i64(db, "SELECT points_awarded FROM rule_totals WHERE rule_id = $1",
+                           FD_PARAMS(FD_I(rule_id)), used);
+    if (!rc) *used += pending_points(fd_db_deferred_peek(db, &PENDING_AWARDS), rule_id);
+    return rc;
 }
 
 /* ---------- compiled rule sets ---------- */

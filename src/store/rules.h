@@ -58,7 +58,10 @@ int fd_rule_budget_used(fd_db *db, int64_t rule_id, int64_t *used);
  * under SQLite's single writer): concurrent awards of a budgeted rule queue. */
 int fd_rule_lock_total(fd_db *db, int64_t rule_id);
 /* Adds points[i] to the total of rule rule_ids[i], for i < n; the ids are
- * distinct and each rule's row exists (fd_rule_insert writes it). */
+ * distinct, n <= FD_RULES_MAX, and each rule's row exists (fd_rule_insert
+ * writes it). Where the connection may defer writes (fd_db_may_defer: the
+ * SQLite writer outside savepoints), the amounts are kept and written once
+ * when the transaction commits; fd_rule_budget_used sees them meanwhile. */
 int fd_rule_award(fd_db *db, int64_t program_id, const int64_t *rule_ids, const int64_t *points,
                   size_t n);
 
