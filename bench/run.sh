@@ -12,6 +12,9 @@ mkdir -p "$OUT"
 : > "$OUT/results.txt"
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk >/dev/null; }
 
+# The last server started is stopped however the script ends (a failed step exits at once).
+trap '[ -z "${PID:-}" ] || kill $PID 2>/dev/null || true' EXIT
+
 # serve NAME [WRAPPER...]: a server on $OUT/NAME.db (under WRAPPER, if given); sets PID, KEY, PORT
 # and START (ms from launch to listening). The background jobs (expiry, tier reviews, RFM,
 # birthdays, reminders; every 60 s by default) are held off so the figures are the request path's.
@@ -71,7 +74,6 @@ if want http; then
 MEMBERS=100000
 DB="$OUT/bench.db"
 serve_seeded bench $MEMBERS
-trap 'kill $PID 2>/dev/null || true' EXIT
 wrk -t2 -c32 -d10s -s bench/earn.lua "http://127.0.0.1:$PORT" -- $MEMBERS "$KEY" > "$OUT/wrk.txt"
 RPS=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk.txt")
 LAT=$(awk '/Latency/ {print $2}' "$OUT/wrk.txt")
