@@ -347,6 +347,26 @@ static void wallet_json(json_t *out, const fd_member *m, const fd_member *earner
                                       (json_int_t)earner->pending));
 }
 
+/* points.earned for the webhooks that want it: the message is built only then
+ * (most programs subscribe to few event types, and this is every earning). */
+static int announce_earned(fd_db *db, const event_job *j, const fd_member *earner, int64_t points,
+                           bool pending, const json_t *rules, int64_t now)
+{
+    int64_t hooks[FD_OUTBOX_HOOKS_MAX];
+    int n;
+    int rc = fd_outbox_subscribers(db, j->p->id, "points.earned", hooks, &n);
+    if (rc || n == 0) return rc;
+    const event_input *in = j->in;
+    json_t *msg = json_pack("{s:s, s:s?, s:I, s:s, s:I, s:I, s:O}", "event_id", in->id, "order_id",
+                            strcmp(in->type, "purchase") ? NULL : in->order_id, "points",
+                            (json_int_t)points, "status", pending ? "pending" : "credited",
+                            "balance", (json_int_t)earner->balance, "pending",
+                            (json_int_t)earner->pending, "rules", rules);
+    rc = fd_outbox_write(db, j->p->id, "points.earned", earner->id, msg, hooks, n, now);
+    json_decref(msg);
+    return rc;
+}
+
 /* Purchases and custom events: the earning rules decide. */
 static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
 {
@@ -433,15 +453,9 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
         if (pending && e.points)
             json_object_set_new(out, "matures_at", fd_json_time(fd_lot_matures_at(j->p, now)));
         json_object_set_new(out, "rules", fd_earning_breakdown(&e, false));
-        if (e.points > 0) {
-            json_t *msg = json_pack(
-                "{s:s, s:s?, s:I, s:s, s:I, s:I, s:O}", "event_id", in->id, "order_id",
-                purchase ? in->order_id : NULL, "points", (json_int_t)e.points, "status",
-                pending ? "pending" : "credited", "balance", (json_int_t)earner->balance, "pending",
-                (json_int_t)earner->pending, "rules", json_object_get(out, "rules"));
-            rc = fd_outbox_emit(db, j->p->id, "points.earned", earner->id, msg, now);
-            json_decref(msg);
-        }
+        if (e.points > 0)
+            rc = announce_earned(db, j, earner, e.points, pending, json_object_get(out, "rules"),
+                                 now);
         wallet_json(out, m, earner);
     }
     fd_earning_clear(&e);

@@ -25,8 +25,7 @@ int fd_webhook_wants(const char *events_json, const char *type)
     return wants;
 }
 
-int fd_outbox_emit(fd_db *db, int64_t program_id, const char *type, int64_t member_id,
-                   const json_t *data, int64_t now)
+int fd_outbox_subscribers(fd_db *db, int64_t program_id, const char *type, int64_t *hooks, int *n)
 {
     fd_stmt *st;
     int rc = fd_db_query(db,
@@ -34,24 +33,29 @@ int fd_outbox_emit(fd_db *db, int64_t program_id, const char *type, int64_t memb
                          " AND deleted_at IS NULL ORDER BY id",
                          FD_PARAMS(FD_I(program_id)), &st);
     if (rc) return rc;
-    int64_t hooks[64];
-    int n = 0;
-    while ((rc = fd_stmt_next(st)) == 1 && n < 64)
-        if (fd_webhook_wants(fd_stmt_text(st, 1), type)) hooks[n++] = fd_stmt_i64(st, 0);
+    *n = 0;
+    while ((rc = fd_stmt_next(st)) == 1 && *n < FD_OUTBOX_HOOKS_MAX)
+        if (fd_webhook_wants(fd_stmt_text(st, 1), type)) hooks[(*n)++] = fd_stmt_i64(st, 0);
     fd_stmt_done(st);
-    if (rc < 0 || n == 0) return rc < 0 ? rc : FD_OK;
+    return rc < 0 ? rc : FD_OK;
+}
+
+int fd_outbox_write(fd_db *db, int64_t program_id, const char *type, int64_t member_id,
+                    const json_t *data, const int64_t *hooks, int n, int64_t now)
+{
     json_t *msg =
         json_pack("{s:s, s:o, s:O}", "type", type, "created_at", fd_json_time(now), "data", data);
     if (member_id) json_object_set_new(msg, "member_id", json_integer(member_id));
     char *payload = fd_json_text(msg, false);
     json_decref(msg);
     int64_t outbox_id;
-    rc = fd_db_one_i64(db,
-                       "INSERT INTO outbox(program_id, type, member_id, payload, created_at)"
-                       " VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                       FD_PARAMS(FD_I(program_id), FD_S(type),
-                                 member_id ? FD_I(member_id) : FD_NULL, FD_S(payload), FD_I(now)),
-                       &outbox_id);
+    int rc =
+        fd_db_one_i64(db,
+                      "INSERT INTO outbox(program_id, type, member_id, payload, created_at)"
+                      " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                      FD_PARAMS(FD_I(program_id), FD_S(type), member_id ? FD_I(member_id) : FD_NULL,
+                                FD_S(payload), FD_I(now)),
+                      &outbox_id);
     free(payload);
     for (int i = 0; i < n && !rc; i++) {
         unsigned char raw[16];
@@ -68,4 +72,14 @@ int fd_outbox_emit(fd_db *db, int64_t program_id, const char *type, int64_t memb
             NULL);
     }
     return rc;
+}
+
+int fd_outbox_emit(fd_db *db, int64_t program_id, const char *type, int64_t member_id,
+                   const json_t *data, int64_t now)
+{
+    int64_t hooks[FD_OUTBOX_HOOKS_MAX];
+    int n;
+    int rc = fd_outbox_subscribers(db, program_id, type, hooks, &n);
+    return rc || n == 0 ? rc
+                        : fd_outbox_write(db, program_id, type, member_id, data, hooks, n, now);
 }

@@ -18,6 +18,15 @@
 int fd_outbox_emit(fd_db *db, int64_t program_id, const char *type, int64_t member_id,
                    const json_t *data, int64_t now);
 
+/* The same in two halves, for a caller whose data costs to build (one per
+ * event): which active webhooks of the program want `type` (their ids in
+ * hooks, at most FD_OUTBOX_HOOKS_MAX, the count in *n), then, if any, the
+ * message for them. */
+#define FD_OUTBOX_HOOKS_MAX 64
+int fd_outbox_subscribers(fd_db *db, int64_t program_id, const char *type, int64_t *hooks, int *n);
+int fd_outbox_write(fd_db *db, int64_t program_id, const char *type, int64_t member_id,
+                    const json_t *data, const int64_t *hooks, int n, int64_t now);
+
 /* True when the webhook's subscription list (JSON array text) covers type. */
 int fd_webhook_wants(const char *events_json, const char *type);
 

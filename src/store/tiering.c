@@ -88,13 +88,18 @@ static int change_tier(fd_db *db, const fd_config *cfg, fd_member *m, int to, co
     snprintf(from, sizeof from, "%s", m->tier);
     snprintf(m->tier, sizeof m->tier, "%s", to >= 0 ? cfg->tiers.tiers[to].name : "");
     m->tier_since = now;
+    int64_t hooks[FD_OUTBOX_HOOKS_MAX];
+    int n = 0;
     int rc = fd_member_set_tier(db, m);
     if (!rc) rc = history(db, m, from, m->tier, reason, metric, now);
-    json_t *msg =
-        json_pack("{s:s?, s:s?, s:s, s:I}", "from", from[0] ? from : NULL, "to",
-                  m->tier[0] ? m->tier : NULL, "reason", reason, "metric", (json_int_t)metric);
-    if (!rc) rc = fd_outbox_emit(db, m->program_id, "tier.changed", m->id, msg, now);
-    json_decref(msg);
+    if (!rc) rc = fd_outbox_subscribers(db, m->program_id, "tier.changed", hooks, &n);
+    if (!rc && n) { /* the message only for webhooks that want it */
+        json_t *msg =
+            json_pack("{s:s?, s:s?, s:s, s:I}", "from", from[0] ? from : NULL, "to",
+                      m->tier[0] ? m->tier : NULL, "reason", reason, "metric", (json_int_t)metric);
+        rc = fd_outbox_write(db, m->program_id, "tier.changed", m->id, msg, hooks, n, now);
+        json_decref(msg);
+    }
     if (!rc && change)
         *change = json_pack("{s:s?, s:s?, s:s}", "from", from[0] ? from : NULL, "to",
                             m->tier[0] ? m->tier : NULL, "reason", reason);

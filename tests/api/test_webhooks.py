@@ -170,6 +170,30 @@ class Webhooks(ServerTest):
         finally:
             rcv.close()
 
+    def test_tier_and_earning_messages_for_their_subscribers_only(self):
+        """An earning and the tier it reaches each write their message only for the
+        webhooks that want it (the messages are built only then)."""
+        s, tiers = self.req("PUT", "/v1/tiers", {"metric": "points", "window": {"type": "calendar_year"},
+                                                 "tiers": [{"name": "Bronze", "threshold": 0},
+                                                           {"name": "Silver", "threshold": 50}]})
+        self.assertEqual(s, 200, tiers)
+        tier_hook = self.req("POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/t", "events": ["tier.changed"]})[1]
+        earn_hook = self.req("POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/p", "events": ["points.earned"]})[1]
+        m = self.req("POST", "/v1/members", {"external_id": "tw"})[1]
+        body = {"id": "tw-1", "type": "purchase", "external_id": "tw",
+                "order": {"id": "TW-1", "total": "60.00", "currency": "EUR"}}
+        s, e = self.req("POST", "/v1/events", body)
+        self.assertEqual((s, e["points"], e["tier"]), (201, 60, "Silver"), e)
+        tier_msgs = [(d["type"], d["payload"]["data"]) for d in self.deliveries(tier_hook["id"])]
+        self.assertEqual(tier_msgs, [("tier.changed", {"from": None, "to": "Silver",
+                                                        "reason": "qualified", "metric": 60})])
+        earn_msgs = self.deliveries(earn_hook["id"])
+        self.assertEqual([d["type"] for d in earn_msgs], ["points.earned"])
+        data = earn_msgs[0]["payload"]["data"]
+        self.assertEqual((data["event_id"], data["order_id"], data["points"], data["status"],
+                          data["balance"], data["pending"]), ("tw-1", "TW-1", 60, "credited", 60, 0))
+        self.assertEqual(earn_msgs[0]["payload"]["member_id"], m["id"])
+
     def test_subscription_filter_and_bad_input(self):
         s, hook = self.req("POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/x", "events": ["tier.changed"]})
         self.assertEqual(s, 201)
