@@ -172,6 +172,24 @@ class BadgesAndChallenges(RuleTest):
         rc, out, err = self.srv.cli("check")
         self.assertEqual(rc, 0, out + err)
 
+    def test_badges_see_the_parts_of_the_context_they_read(self):
+        """After an event the badge conditions get the parts of the member context
+        they read (attributes, the 30-day window, segments), not the whole of it."""
+        self.assertEqual(self.req("POST", "/v1/segments", {
+            "name": "buyers", "condition": {">=": [{"var": "member.stats.orders_total"}, 1]}})[0], 201)
+        self.define("/v1/badges", name="German",
+                    condition={"==": [{"var": "member.attributes.country"}, "DE"]})
+        self.define("/v1/badges", name="Spent this month",
+                    condition={">": [{"var": "member.stats.spend_30d"}, 5]})
+        self.define("/v1/badges", name="Buyer", condition={"in_segment": "buyers"})
+        self.member("parts-de", attributes={"country": "DE"})
+        e = self.buy("pd1", "parts-de", "10.00")
+        self.assertEqual(sorted(b["name"] for b in e["engagement"]["badges"]),
+                         ["Buyer", "German", "Spent this month"])
+        self.member("parts-fr", attributes={"country": "FR"})
+        e = self.buy("pf1", "parts-fr", "2.00")
+        self.assertEqual([b["name"] for b in e["engagement"]["badges"]], ["Buyer"])
+
     def test_challenge_progress_and_the_period_boundary(self):
         m = self.member("ch")
         c = self.define("/v1/challenges", name="3 orders in October", event_type="purchase", count=3,
