@@ -121,6 +121,7 @@ typedef struct chunk {
     const fd_program *p;
     const fd_config *cfg;
     const jl_expr *condition;
+    unsigned parts; /* of the member context the condition may read (fd_context_reads) */
     const fd_local *lt;
     json_t *time;
     int64_t now, today;
@@ -149,8 +150,8 @@ static void evaluate(int64_t member_id, const fd_stats_raw *raw, void *arg)
     const fd_member *m = &c->m[lo];
     int tier = c->cfg->has_tiers ? fd_tier_index(&c->cfg->tiers, m->tier) : -1;
     json_t *member = fd_member_context_from(
-        c->cfg, m, fd_stats_build(raw, c->today, c->p->exponent, &c->cfg->rfm, FD_CTX_ALL), tier,
-        c->lt, c->now, FD_CTX_ALL);
+        c->cfg, m, fd_stats_build(raw, c->today, c->p->exponent, &c->cfg->rfm, c->parts), tier,
+        c->lt, c->now, c->parts);
     json_t *data = json_pack("{s:o, s:O}", "member", member, "time", c->time);
     jl_env env = {c->now, c->lt->weekday, c->lt->hour, c->lt->utc_offset_s};
     c->match[lo] = jl_test(c->condition, data, &env, fd_thread_jl_ctx());
@@ -169,6 +170,7 @@ int fd_segment_scan(fd_db *db, const fd_program *p, const fd_config *cfg, const 
                .p = p,
                .cfg = cfg,
                .condition = condition,
+               .parts = fd_member_context_needs(cfg, fd_context_reads(condition)),
                .lt = &lt,
                .time = fd_time_context(&lt),
                .now = now,

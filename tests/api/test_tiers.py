@@ -269,6 +269,27 @@ class Segments(TierTest):
         self.assertEqual(len(rows), 8)
         self.assertEqual(rows[1][2], "de0@example.com")
 
+    def test_counting_builds_what_the_condition_reads(self):
+        """A count scans every member with only the parts of the context its condition
+        reads: segments made of another segment (whose condition reads the attributes,
+        or a 30-day window) and one reading the local time count like the simple one."""
+        de = self.segment("de", {"==": [{"var": "member.attributes.country"}, "DE"]})
+        of_de = self.segment("in de", {"in_segment": "de"})
+        listed = self.segment("listed de", {"in": ["de", {"var": "member.segments"}]})
+        timed = self.segment("de this century", {"and": [{">=": [{"var": "time.year"}, 2000]},
+                                                         {"==": [{"var": "member.attributes.country"}, "DE"]}]})
+        self.segment("spenders", {">": [{"var": "member.stats.spend_30d"}, 5]})
+        of_spenders = self.segment("in spenders", {"in_segment": "spenders"})  # reads a window
+        for i in range(3):
+            self.member("cnt-de-%d" % i, attributes={"country": "DE"})
+        self.member("cnt-fr", attributes={"country": "FR"})
+        s, e = self.req("POST", "/v1/events", {"id": "cnt-1", "type": "purchase", "external_id": "cnt-fr",
+                                               "order": {"id": "CNT-1", "total": "10.00", "currency": "EUR"}})
+        self.assertEqual(s, 201, e)
+        counts = [self.req("GET", "/v1/segments/%d/count" % s["id"])[1]["members"]
+                  for s in (de, of_de, listed, timed, of_spenders)]
+        self.assertEqual(counts, [3, 3, 3, 3, 1])
+
     def test_rfm_scores(self):
         seg = self.segment("most frequent", {"==": [{"var": "member.stats.rfm.f"}, 5]})
         best = self.segment("champions", {">=": [{"var": "member.stats.rfm.score"}, 550]})
