@@ -237,24 +237,27 @@ static void awards_sql_init(void)
 #define AWARDS_PENDING_MAX 512
 _Static_assert(AWARDS_PENDING_MAX >= FD_RULES_MAX, "an earning's awards fit in a set");
 
-/* Awards to write: rule i gets points[i] (its program's id for the upsert's
- * insert path). */
+/* Points to add to a rule's total (its program's id for the upsert's insert path). */
+typedef struct award {
+    int64_t rule_id, program_id, points;
+} award;
+
 typedef struct award_set {
     size_t n;
-    int64_t rule_id[AWARDS_PENDING_MAX], program_id[AWARDS_PENDING_MAX], points[AWARDS_PENDING_MAX];
+    award rows[AWARDS_PENDING_MAX];
 } award_set;
 
-static int write_awards(fd_db *db, const award_set *a)
+static int write_awards(fd_db *db, const award *rows, size_t n)
 {
     pthread_once(&awards_once, awards_sql_init);
-    for (size_t at = 0; at < a->n;) {
-        size_t k = a->n - at;
+    for (size_t at = 0; at < n;) {
+        size_t k = n - at;
         if (k > AWARDS_PER_STATEMENT) k = AWARDS_PER_STATEMENT;
         fd_param params[3 * AWARDS_PER_STATEMENT];
         for (size_t i = 0; i < k; i++) {
-            params[3 * i] = FD_I(a->rule_id[at + i]);
-            params[3 * i + 1] = FD_I(a->program_id[at + i]);
-            params[3 * i + 2] = FD_I(a->points[at + i]);
+            params[3 * i] = FD_I(rows[at + i].rule_id);
+            params[3 * i + 1] = FD_I(rows[at + i].program_id);
+            params[3 * i + 2] = FD_I(rows[at + i].points);
         }
         int rc = fd_db_run(db, awards_sql[k - 1], params, 3 * k, NULL);
         if (rc) return rc;
@@ -274,7 +277,7 @@ static void *pending_create(void)
 static int pending_flush(fd_db *db, void *state)
 {
     award_set *a = state;
-    int rc = write_awards(db, a);
+    int rc = write_awards(db, a->rows, a->n);
     a->n = 0;
     return rc;
 }
@@ -291,7 +294,7 @@ static const fd_db_deferred_ops PENDING_AWARDS = {pending_create, pending_flush,
 static size_t find_rule(const award_set *a, int64_t rule_id)
 {
     size_t k = 0;
-    while (k < a->n && a->rule_id[k] != rule_id)
+    while (k < a->n && a->rows[k].rule_id != rule_id)
         k++;
     return k;
 }
@@ -300,7 +303,7 @@ static size_t find_rule(const award_set *a, int64_t rule_id)
 static int64_t pending_points(const award_set *a, int64_t rule_id)
 {
     size_t k = a ? find_rule(a, rule_id) : 0;
-    return a && k < a->n ? a->points[k] : 0;
+    return a && k < a->n ? a->rows[k].points : 0;
 }
 
 /* Adds the awards to a, as one amount per rule; FD_ETOOBIG when a has no room
@@ -314,13 +317,8 @@ static int add_pending(award_set *a, int64_t program_id, const int64_t *rule_ids
     if (a->n + fresh > AWARDS_PENDING_MAX) return FD_ETOOBIG;
     for (size_t i = 0; i < n; i++) {
         size_t k = find_rule(a, rule_ids[i]);
-        if (k == a->n) {
-            a->rule_id[k] = rule_ids[i];
-            a->program_id[k] = program_id;
-            a->points[k] = 0;
-            a->n++;
-        }
-        if (fd_add_i64(a->points[k], points[i], &a->points[k])) return FD_EOVERFLOW;
+        if (k == a->n) a->rows[a->n++] = (award){rule_ids[i], program_id, 0};
+        if (fd_add_i64(a->rows[k].points, points[i], &a->rows[k].points)) return FD_EOVERFLOW;
     }
     return FD_OK;
 }
@@ -335,15 +333,11 @@ int fd_rule_award(fd_db *db, int64_t program_id, const int64_t *rule_ids, const 
         if ((rc = pending_flush(db, a))) return rc;
         return add_pending(a, program_id, rule_ids, points, n);
     }
-    award_set now = {.n = 0};
-    assert(n <= AWARDS_PENDING_MAX);
-    for (size_t i = 0; i < n; i++) {
-        now.rule_id[i] = rule_ids[i];
-        now.program_id[i] = program_id;
-        now.points[i] = points[i];
-    }
-    now.n = n;
-    return write_awards(db, &now);
+    award rows[FD_RULES_MAX];
+    assert(n <= FD_RULES_MAX);
+    for (size_t i = 0; i < n; i++)
+        rows[i] = (award){rule_ids[i], program_id, points[i]};
+    return write_awards(db, rows, n);
 }
 
 int fd_rule_budget_used(fd_db *db, int64_t rule_id, int64_t *used)
