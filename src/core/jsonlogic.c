@@ -14,6 +14,7 @@ enum op {
     OP_LIT,
     OP_ARRAY,
     OP_VAR,
+    OP_PATH, /* var with a literal path, split into its steps when compiled */
     OP_MISSING,
     OP_MISSING_SOME,
     OP_IF,
@@ -105,15 +106,24 @@ static const struct {
 typedef struct node {
     enum op op;
     uint32_t nargs;
-    uint32_t args; /* first child index in kids */
+    uint32_t args;              /* first child index in kids */
+    uint32_t first_step, steps; /* OP_PATH: its steps in the expression's steps */
     jl_val lit;
 } node;
+
+/* One key of a dotted path ("member.attributes.country" has three). */
+typedef struct step {
+    const char *key; /* into the literal's owned string: not NUL-terminated */
+    size_t len;
+} step;
 
 struct jl_expr {
     node *nodes;
     uint32_t nnodes;
     uint32_t *kids;
     uint32_t nkids;
+    step *steps; /* of every OP_PATH */
+    uint32_t nsteps;
     uint32_t root;
     char **strs; /* owned literal strings */
     size_t nstrs;
@@ -125,7 +135,7 @@ struct jl_expr {
 
 typedef struct compiler {
     jl_expr *e;
-    uint32_t cap_nodes, cap_kids;
+    uint32_t cap_nodes, cap_kids, cap_steps;
     size_t cap_strs, cap_objs;
     char *err;
     size_t errlen;
@@ -177,6 +187,35 @@ static const json_t *own_json(compiler *c, const json_t *j)
 }
 
 static int compile_node(compiler *c, const json_t *j, const char *path, int depth, uint32_t *idx);
+
+static void add_step(compiler *c, const char *key, size_t len)
+{
+    jl_expr *e = c->e;
+    if (e->nsteps == c->cap_steps) {
+        c->cap_steps = c->cap_steps ? c->cap_steps * 2 : 8;
+        e->steps = fd_realloc(e->steps, c->cap_steps * sizeof *e->steps);
+    }
+    e->steps[e->nsteps++] = (step){key, len};
+}
+
+/* A var whose path is a literal string becomes OP_PATH, its keys split once
+ * here instead of at every evaluation; the same split as var_get's. */
+static void split_path(compiler *c, node *n)
+{
+    if (n->nargs == 0) return;
+    const node *path = &c->e->nodes[c->e->kids[n->args]];
+    if (path->op != OP_LIT || path->lit.t != JL_STR) return;
+    n->op = OP_PATH;
+    n->first_step = c->e->nsteps;
+    const char *s = path->lit.s, *end = s + path->lit.len;
+    while (path->lit.len) {
+        const char *dot = memchr(s, '.', (size_t)(end - s));
+        add_step(c, s, dot ? (size_t)(dot - s) : (size_t)(end - s));
+        if (!dot) break;
+        s = dot + 1;
+    }
+    n->steps = c->e->nsteps - n->first_step;
+}
 
 /* Compiles the elements of array `items` as children; returns their first index. */
 static int compile_children(compiler *c, const json_t *items, const char *path, int depth,
@@ -241,6 +280,7 @@ static int compile_node(compiler *c, const json_t *j, const char *path, int dept
                 snprintf(why, sizeof why, "needs %d to %d arguments", OPS[k].min, OPS[k].max);
             return fail(c, sub, why);
         }
+        if (n.op == OP_VAR) split_path(c, &n);
         return add_node(c, n, idx);
     }
     /* a literal */
@@ -270,6 +310,7 @@ void jl_free(jl_expr *e)
     free(e->objs);
     free(e->nodes);
     free(e->kids);
+    free(e->steps);
     free(e);
 }
 
@@ -326,7 +367,7 @@ bool jl_may_read(const jl_expr *e, const char *path)
             if (paths_overlap(own, strlen(own), path)) return true;
             continue;
         }
-        if (n->op == OP_VAR)
+        if (n->op == OP_VAR || n->op == OP_PATH)
             last = n->nargs ? 1 : 0;
         else if (n->op == OP_MISSING)
             last = n->nargs;
@@ -412,12 +453,21 @@ typedef struct state {
 
 static jl_val from_json(const json_t *j)
 {
-    if (!j || json_is_null(j)) return (jl_val){.t = JL_NULL};
-    if (json_is_boolean(j)) return (jl_val){.t = JL_BOOL, .b = json_is_true(j)};
-    if (json_is_number(j)) return (jl_val){.t = JL_NUM, .n = json_number_value(j)};
-    if (json_is_string(j))
+    switch (j ? json_typeof(j) : JSON_NULL) {
+    case JSON_NULL:
+        return (jl_val){.t = JL_NULL};
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return (jl_val){.t = JL_BOOL, .b = json_is_true(j)};
+    case JSON_INTEGER:
+        return (jl_val){.t = JL_NUM, .n = (double)json_integer_value(j)};
+    case JSON_REAL:
+        return (jl_val){.t = JL_NUM, .n = json_real_value(j)};
+    case JSON_STRING:
         return (jl_val){.t = JL_STR, .s = json_string_value(j), .len = json_string_length(j)};
-    return (jl_val){.t = JL_JSON, .j = j};
+    default:
+        return (jl_val){.t = JL_JSON, .j = j};
+    }
 }
 
 static jl_val num(double n)
@@ -769,7 +819,22 @@ static int compare(state *st, const jl_val *a, const jl_val *b, int *out)
 
 /* ---------- evaluation ---------- */
 
-static int ev(state *st, uint32_t idx, const jl_val *data, jl_val *out);
+static int ev_node(state *st, const node *n, const jl_val *data, jl_val *out);
+static int path_get(state *st, const node *n, const jl_val *data, jl_val *out);
+
+/* Evaluates node idx. Literals and paths, most of the nodes, are answered
+ * here, without the call into ev_node and its large frame. */
+static inline int ev(state *st, uint32_t idx, const jl_val *data, jl_val *out)
+{
+    if (++st->steps > JL_STEPS_MAX) return FD_ETOOBIG;
+    const node *n = &st->e->nodes[idx];
+    if (n->op == OP_LIT) {
+        *out = n->lit;
+        return FD_OK;
+    }
+    if (n->op == OP_PATH) return path_get(st, n, data, out);
+    return ev_node(st, n, data, out);
+}
 
 static uint32_t kid(state *st, const node *n, uint32_t i)
 {
@@ -825,7 +890,21 @@ static jl_val lookup(const jl_val *cur, const char *seg, size_t len, bool *found
     return (jl_val){.t = JL_NULL};
 }
 
-/* var: walks a dotted path from data; not_found when a step is missing. */
+/* Walks the keys of a split path from data; false when one is missing (a
+ * null on the way is missing too; a null at the end is found). */
+static bool walk(const jl_val *data, const step *steps, uint32_t n, jl_val *out)
+{
+    jl_val cur = *data;
+    for (uint32_t i = 0; i < n; i++) {
+        bool found;
+        cur = lookup(&cur, steps[i].key, steps[i].len, &found);
+        if (!found) return false;
+    }
+    *out = cur;
+    return true;
+}
+
+/* var with a computed path: walks it from data; not_found when a step is missing. */
 static int var_get(state *st, const jl_val *data, const jl_val *path, const jl_val *not_found,
                    jl_val *out)
 {
@@ -1131,28 +1210,30 @@ static int fidelis_op(state *st, const node *n, const jl_val *v, jl_val *out)
         return FD_OK;
     }
     /* tier and in_segment read the member the rule context describes */
-    jl_val path = {.t = JL_STR, .s = n->op == OP_TIER ? "member.tier" : "member.segments"};
-    path.len = strlen(path.s);
-    jl_val found;
-    int rc = var_get(st, st->root, &path, &null, &found);
-    if (rc || n->op == OP_TIER) {
+    static const step TIER[] = {{"member", 6}, {"tier", 4}};
+    static const step SEGMENTS[] = {{"member", 6}, {"segments", 8}};
+    jl_val found = null;
+    walk(st->root, n->op == OP_TIER ? TIER : SEGMENTS, 2, &found);
+    if (n->op == OP_TIER) {
         *out = found;
-        return rc;
+        return FD_OK;
     }
     jl_val args[2] = {v[0], found};
     return in_op(st, args, out);
 }
 
-static int ev(state *st, uint32_t idx, const jl_val *data, jl_val *out)
+/* var with a split path (OP_PATH): its value, or its default (null without one). */
+static int path_get(state *st, const node *n, const jl_val *data, jl_val *out)
 {
-    if (++st->steps > JL_STEPS_MAX) return FD_ETOOBIG;
-    const node *n = &st->e->nodes[idx];
+    if (walk(data, st->e->steps + n->first_step, n->steps, out)) return FD_OK;
+    return arg(st, n, 1, data, out);
+}
+
+static int ev_node(state *st, const node *n, const jl_val *data, jl_val *out)
+{
     jl_val *v, x;
     int rc;
     switch (n->op) {
-    case OP_LIT:
-        *out = n->lit;
-        return FD_OK;
     case OP_IF: {
         uint32_t i = 0;
         for (; i + 1 < n->nargs; i += 2) {

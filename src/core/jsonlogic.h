@@ -35,14 +35,20 @@ typedef enum { JL_NULL, JL_BOOL, JL_NUM, JL_STR, JL_ARR, JL_JSON, JL_SCOPE } jl_
  * data (or of the expression's literals); JL_SCOPE is reduce's
  * {current, accumulator}. Values live until the next jl_eval on their ctx. */
 typedef struct jl_val {
-    jl_type t;
-    bool b;
-    double n;
-    const char *s; /* JL_STR: NUL-terminated, len bytes */
-    size_t len;
-    const struct jl_val *items; /* JL_ARR; JL_SCOPE: [current, accumulator] */
-    size_t count;
-    const json_t *j; /* JL_JSON */
+    jl_type t; /* which member of the union holds the value */
+    union {
+        bool b;   /* JL_BOOL */
+        double n; /* JL_NUM */
+        struct {
+            const char *s; /* JL_STR: NUL-terminated, len bytes */
+            size_t len;
+        };
+        struct {
+            const struct jl_val *items; /* JL_ARR; JL_SCOPE: [current, accumulator] */
+            size_t count;
+        };
+        const json_t *j; /* JL_JSON */
+    };
 } jl_val;
 
 typedef struct jl_expr jl_expr;

@@ -255,6 +255,54 @@ static void may_read_is_conservative(void **state)
                          "member.stats.top_skus"));
 }
 
+/* A var whose path is a literal is split when compiled (OP_PATH); the same
+ * path computed at evaluation ("cat") takes the general way. Both must agree
+ * on every corner: a null on the way, a null at the end, an empty key, an
+ * array index, reduce's scope, and a default that is itself logic. */
+static void literal_paths_agree_with_computed_ones(void **state)
+{
+    (void)state;
+    const char *data = "{\"a\":{\"b\":null,\"c\":[{\"d\":7}],\"\":{\"e\":5}},\"n\":null,"
+                       "\"l\":[{\"q\":1},{\"q\":2}]}";
+    static const struct {
+        const char *path, *fallback, *expect;
+    } CASES[] = {
+        {"a.b", "1", "null"},                             /* found, and null: not the default */
+        {"a.b.x", "1", "1"},                              /* a null on the way: the default */
+        {"n.x", "null", "null"},                          /* no default: null */
+        {"a.c.0.d", "1", "7"},                            /* through an array */
+        {"a.c.1.d", "{\"cat\":[\"x\",\"y\"]}", "\"xy\""}, /* a default that is logic */
+        {"a..e", "1", "5"},                               /* an empty key */
+        {"", "1",
+         "{\"a\":{\"b\":null,\"c\":[{\"d\":7}],\"\":{\"e\":5}},\"n\":null,"
+         "\"l\":[{\"q\":1},{\"q\":2}]}"}, /* the whole data */
+        {"a.zz", "\"d\"", "\"d\""},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        char literal[256], computed[256];
+        snprintf(literal, sizeof literal, "{\"var\":[\"%s\",%s]}", CASES[i].path,
+                 CASES[i].fallback);
+        snprintf(computed, sizeof computed, "{\"var\":[{\"cat\":[\"%s\"]},%s]}", CASES[i].path,
+                 CASES[i].fallback);
+        json_t *want = json_loads(CASES[i].expect, JSON_DECODE_ANY, NULL);
+        json_t *a = run(literal, data), *b = run(computed, data);
+        if (!json_equal(a, want) || !json_equal(b, want))
+            fail_msg("%s: literal %s, computed %s, want %s", CASES[i].path,
+                     json_dumps(a, JSON_ENCODE_ANY), json_dumps(b, JSON_ENCODE_ANY),
+                     CASES[i].expect);
+        json_decref(a);
+        json_decref(b);
+        json_decref(want);
+    }
+    json_t *v = run("{\"reduce\":[{\"var\":\"l\"},{\"+\":[{\"var\":\"accumulator\"},"
+                    "{\"var\":[\"current.q\",100]},{\"var\":[\"current.zz\",1]}]},0]}",
+                    data);
+    assert_int_equal(json_integer_value(v), 5); /* (1 + 1) + (2 + 1) */
+    json_decref(v);
+    assert_true(may_read("{\"var\":[\"member.stats.x\",0]}", "member.stats"));
+    assert_false(may_read("{\"var\":[\"member.tier\",0]}", "member.stats"));
+}
+
 static void fidelis_operators(void **state)
 {
     (void)state;
@@ -294,6 +342,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(official_suite),
         cmocka_unit_test(javascript_corners),
+        cmocka_unit_test(literal_paths_agree_with_computed_ones),
         cmocka_unit_test(compile_errors_name_the_node),
         cmocka_unit_test(hostile_expressions),
         cmocka_unit_test(fidelis_operators),
