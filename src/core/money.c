@@ -112,7 +112,14 @@ const char *fd_rounding_name(fd_rounding r)
 int fd_div_round(__int128 num, int64_t den, fd_rounding mode, int64_t *out)
 {
     if (num < 0 || den <= 0) return FD_EINVAL;
-    __int128 q = num / den, r = num % den;
+    __int128 q, r;
+    if (num <= INT64_MAX) { /* the usual case: a machine division, not the 128-bit library call */
+        q = (int64_t)num / den;
+        r = (int64_t)num % den;
+    } else {
+        q = num / den;
+        r = num % den;
+    }
     if (mode == FD_ROUND_CEIL && r > 0) q++;
     if (mode == FD_ROUND_HALF_UP && 2 * r >= den) q++;
     if (q > INT64_MAX) return FD_EOVERFLOW;

@@ -313,8 +313,8 @@ static bool line_counts(const fd_rule *r, const fd_earn_line *l)
 {
     if (r->skus.n && !fd_names_has(&r->skus, l->sku)) return false;
     if (r->categories.n && !fd_names_has(&r->categories, l->category)) return false;
-    return !fd_names_has(&r->exclude_skus, l->sku) &&
-           !fd_names_has(&r->exclude_categories, l->category);
+    if (r->exclude_skus.n && fd_names_has(&r->exclude_skus, l->sku)) return false;
+    return !r->exclude_categories.n || !fd_names_has(&r->exclude_categories, l->category);
 }
 
 static int64_t rule_rate(const fd_rule *r, const fd_earn_input *in)
@@ -465,6 +465,9 @@ static int64_t factor_of(const fd_rule *r, const fd_earn_input *in)
     return r->factor_from_tier ? in->tier_factor_milli : r->factor_milli;
 }
 
+/* The reason of a multiplier between the two passes; compared by address. */
+static const char PENDING_MULTIPLIER[] = "pending_multiplier";
+
 int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input *in,
                       const fd_rule_usage *usage, jl_ctx *jc, fd_rule_outcome *out, int64_t *total)
 {
@@ -504,7 +507,7 @@ int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input
                     (long long)r->nth);
             break;
         case FD_EFFECT_MULTIPLIER:
-            o->reason = "pending_multiplier";
+            o->reason = PENDING_MULTIPLIER;
             if (r->best_wins && factor_of(r, in) > best_factor) {
                 best_factor = factor_of(r, in);
                 best = i;
@@ -523,7 +526,7 @@ int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input
     for (size_t i = 0; i < n; i++) {
         const fd_rule *r = rules[i];
         fd_rule_outcome *o = &out[i];
-        if (strcmp(o->reason, "pending_multiplier")) continue;
+        if (o->reason != PENDING_MULTIPLIER) continue;
         o->reason = "awarded";
         if (r->best_wins && i != best) {
             say(o, in->explain, "not_best", "a larger best-wins multiplier applies");
