@@ -450,10 +450,14 @@ static int load_due(fd_db *db, const char *sql, int64_t now, int limit, due_lot 
 static int emit_lot(fd_db *db, const fd_member *m, const char *type, int64_t lot, int64_t points,
                     int64_t now)
 {
+    int64_t hooks[FD_OUTBOX_HOOKS_MAX];
+    int n;
+    int rc = fd_outbox_subscribers(db, m->program_id, type, hooks, &n);
+    if (rc || n == 0) return rc; /* the jobs run this per lot: no message built for no one */
     json_t *data =
         json_pack("{s:I, s:I, s:I, s:I}", "lot_id", (json_int_t)lot, "points", (json_int_t)points,
                   "balance", (json_int_t)m->balance, "pending", (json_int_t)m->pending);
-    int rc = fd_outbox_emit(db, m->program_id, type, m->id, data, now);
+    rc = fd_outbox_write(db, m->program_id, type, m->id, data, hooks, n, now);
     json_decref(data);
     return rc;
 }

@@ -578,6 +578,16 @@ static const char *const MIGRATIONS[] = {
     "INSERT INTO rule_totals(rule_id, program_id, points_awarded)"
     "  SELECT id, program_id, points_awarded FROM earning_rules;"
     "ALTER TABLE earning_rules DROP COLUMN points_awarded;",
+
+    /* 20: the two job indexes hold only the lots their job looks for (issue
+     * 11): lots_expiry the active ones, lots_maturity the pending ones. An
+     * earning writes one of them instead of both, and a lot that expires
+     * leaves lots_expiry instead of moving within both (its status was their
+     * first column): the expiry job wrote six index entries per lot, now three. */
+    "DROP INDEX lots_expiry;"
+    "DROP INDEX lots_maturity;"
+    "CREATE INDEX lots_expiry ON lots(expires_at) WHERE status = 'active';"
+    "CREATE INDEX lots_maturity ON lots(matures_at) WHERE status = 'pending';",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

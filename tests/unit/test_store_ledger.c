@@ -244,6 +244,57 @@ static void check_detects_tampering(void **state)
     fd_member_clear(&m);
 }
 
+/* The plan SQLite picks, the steps joined by "; ", for explain: a literal
+ * "EXPLAIN QUERY PLAN ..." (statements are cached by their text's address). */
+static void query_plan(fixture *f, const char *explain, char *plan, size_t size)
+{
+    fd_stmt *st;
+    assert_int_equal(fd_db_query(f->db, explain, FD_PARAMS(FD_I(T0), FD_I(100)), &st), FD_OK);
+    plan[0] = 0;
+    while (fd_stmt_next(st) == 1) {
+        size_t used = strlen(plan);
+        snprintf(plan + used, size - used, "%s; ", fd_stmt_text(st, 3));
+    }
+    fd_stmt_done(st);
+}
+
+/* Migration 20: lots_expiry holds the active lots, lots_maturity the pending
+ * ones. The jobs' queries (fd_ledger_expire_due, fd_ledger_mature_due) must
+ * still search them in order, not scan the lots and sort. */
+static void job_queries_search_their_partial_indexes(void **state)
+{
+    fixture *f = *state;
+    char plan[512];
+    query_plan(f,
+               "EXPLAIN QUERY PLAN SELECT id, program_id, member_id, remaining, earned_at, "
+               "matures_at, expiry_days"
+               " FROM lots WHERE status = 'active' AND expires_at <= $1"
+               " ORDER BY expires_at, id LIMIT $2",
+               plan, sizeof plan);
+    assert_string_equal(plan, "SEARCH lots USING INDEX lots_expiry (expires_at<?); ");
+    query_plan(f,
+               "EXPLAIN QUERY PLAN SELECT id, program_id, member_id, remaining, earned_at, "
+               "matures_at, expiry_days"
+               " FROM lots WHERE status = 'pending' AND matures_at <= $1"
+               " ORDER BY matures_at, id LIMIT $2",
+               plan, sizeof plan);
+    assert_string_equal(plan, "SEARCH lots USING INDEX lots_maturity (matures_at<?); ");
+    /* and each holds only its own lots: an active lot is not in lots_maturity */
+    fd_member m;
+    new_member(f, "idx", &m);
+    fd_posting post = at("earn", T0);
+    int64_t lot;
+    assert_int_equal(fd_ledger_credit(f->db, &f->p, &m, 100, false, &post, &lot), FD_OK);
+    assert_int_equal(testdb_one(f->db, "SELECT COUNT(*) FROM lots INDEXED BY lots_expiry"
+                                       " WHERE status = 'active' AND expires_at > 0"),
+                     1);
+    assert_int_equal(testdb_one(f->db,
+                                "SELECT COUNT(*) FROM sqlite_master WHERE name ="
+                                " 'lots_maturity' AND sql LIKE '%WHERE status = ''pending''%'"),
+                     1);
+    fd_member_clear(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +304,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(merge_keeps_both_histories, setup, teardown),
         cmocka_unit_test_setup_teardown(check_detects_tampering, setup, teardown),
+        cmocka_unit_test_setup_teardown(job_queries_search_their_partial_indexes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
