@@ -25,4 +25,12 @@ json_t *fd_json_amount(int64_t minor, int exponent);
  * (json_string checks that). Caller frees; aborts on out-of-memory. */
 char *fd_json_text(const json_t *v, bool sort_keys);
 
+/* Sets obj[key] to value (a new reference; NULL sets null). For the objects
+ * built on every event, instead of json_pack, which parses its format and
+ * checks every key on each call: key must be a literal ASCII name. */
+static inline void fd_json_put(json_t *obj, const char *key, json_t *value)
+{
+    json_object_set_new_nocheck(obj, key, value ? value : json_null());
+}
+
 #endif

@@ -9,6 +9,7 @@
 
 #include "base/fd.h"
 #include "core/calendar.h"
+#include "core/jsonx.h"
 #include "store/stats.h"
 #include "store/tiering.h"
 
@@ -85,15 +86,21 @@ json_t *fd_member_context_from(const fd_config *cfg, const fd_member *m, json_t 
         attrs = json_loads(m->attributes ? m->attributes : "{}", 0, NULL);
         if (!attrs) attrs = json_object();
     }
-    json_t *member = json_pack(
-        "{s:I, s:s, s:s, s:o*, s:I, s:o, s:s?, s:o, s:I}", "id", (json_int_t)m->id, "external_id",
-        m->external_id, "state", fd_member_state_name(m->state), "attributes", attrs,
-        "days_since_enrolment", (json_int_t)((now - m->created_at) / 86400), "stats", stats, "tier",
-        t ? t->name : NULL, "tier_benefits", t ? json_incref(t->benefits) : json_object(),
-        "orders_before", json_integer_value(json_object_get(stats, "orders_placed")));
+    json_int_t orders_before = json_integer_value(json_object_get(stats, "orders_placed"));
+    json_t *member = json_object();
+    fd_json_put(member, "id", json_integer(m->id));
+    fd_json_put(member, "external_id", json_string(m->external_id));
+    fd_json_put(member, "state", json_string(fd_member_state_name(m->state)));
+    if (attrs) fd_json_put(member, "attributes", attrs);
+    fd_json_put(member, "days_since_enrolment", json_integer((now - m->created_at) / 86400));
+    fd_json_put(member, "stats", stats);
+    fd_json_put(member, "tier", t ? json_string(t->name) : NULL);
+    fd_json_put(member, "tier_benefits", t ? json_incref(t->benefits) : json_object());
+    fd_json_put(member, "orders_before", json_integer(orders_before));
     if (!(parts & FD_CTX_SEGMENTS)) return member;
     if (cfg->nsegments) {
-        json_t *data = json_pack("{s:O}", "member", member);
+        json_t *data = json_object();
+        fd_json_put(data, "member", json_incref(member));
         if (parts & FD_CTX_TIME) json_object_set_new(data, "time", fd_time_context(lt));
         jl_env env = {now, lt->weekday, lt->hour, lt->utc_offset_s};
         json_object_set_new(member, "segments", fd_segments_of(cfg, data, &env));

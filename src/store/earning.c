@@ -10,6 +10,7 @@
 
 #include "base/fd.h"
 #include "base/localtime.h"
+#include "core/jsonx.h"
 #include "core/money.h"
 #include "store/context.h"
 #include "store/members.h"
@@ -65,10 +66,15 @@ static json_t *order_context(const fd_earning *e, const fd_earn_line *lines, siz
                             lines[i].category ? json_string(lines[i].category) : json_null());
         json_array_append_new(jl, l);
     }
-    return json_pack("{s:O?, s:f, s:f, s:s, s:o*, s:I, s:I}", "id", json_object_get(order, "id"),
-                     "total", major(e->total, x), "shipping", major(e->shipping, x), "currency",
-                     e->p->currency, "lines", jl, "line_count", (json_int_t)n, "item_count",
-                     (json_int_t)items);
+    json_t *o = json_object();
+    fd_json_put(o, "id", json_incref(json_object_get(order, "id")));
+    fd_json_put(o, "total", json_real(major(e->total, x)));
+    fd_json_put(o, "shipping", json_real(major(e->shipping, x)));
+    fd_json_put(o, "currency", json_string(e->p->currency));
+    if (jl) fd_json_put(o, "lines", jl);
+    fd_json_put(o, "line_count", json_integer((json_int_t)n));
+    fd_json_put(o, "item_count", json_integer(items));
+    return o;
 }
 
 /* The data the rules' conditions see: only the parts one of them may read,
@@ -82,13 +88,16 @@ static int context(fd_db *db, const fd_earning *e, const fd_local *lt, const fd_
     json_t *member;
     int rc = fd_member_context(db, e->p, e->cfg, e->m, lt, e->occurred_at, parts, &member, tier);
     if (rc) return rc;
-    json_t *attrs = json_object_get(e->event, "attributes");
-    json_t *c =
-        json_pack("{s:{s:O?, s:s, s:O?, s:O?, s:o, s:O?}, s:o, s:o*}", "event", "id",
-                  json_object_get(e->event, "id"), "type", e->type, "channel",
-                  json_object_get(e->event, "channel"), "brand", json_object_get(e->event, "brand"),
-                  "occurred_at", json_integer(e->occurred_at), "attributes", attrs, "member",
-                  member, "time", parts & FD_CTX_TIME ? fd_time_context(lt) : NULL);
+    json_t *event = json_object(), *c = json_object();
+    fd_json_put(event, "id", json_incref(json_object_get(e->event, "id")));
+    fd_json_put(event, "type", json_string(e->type));
+    fd_json_put(event, "channel", json_incref(json_object_get(e->event, "channel")));
+    fd_json_put(event, "brand", json_incref(json_object_get(e->event, "brand")));
+    fd_json_put(event, "occurred_at", json_integer(e->occurred_at));
+    fd_json_put(event, "attributes", json_incref(json_object_get(e->event, "attributes")));
+    fd_json_put(c, "event", event);
+    fd_json_put(c, "member", member);
+    if (parts & FD_CTX_TIME) fd_json_put(c, "time", fd_time_context(lt));
     if (!strcmp(e->type, "purchase"))
         json_object_set_new(c, "order", order_context(e, lines, n, parts & FD_CTX_LINES));
     *out = c;
