@@ -267,9 +267,9 @@ static int guest_purchase(fd_db *db, event_job *j, json_t *out)
     if (rc == FD_ECONFLICT)
         return job_fail(&j->err, rc, "order_exists", "order.id", "order %s was already posted",
                         in->order_id);
-    json_object_set_new(out, "order_id", json_string(in->order_id));
-    json_object_set_new(out, "points", json_integer(0));
-    json_object_set_new(out, "guest", json_true());
+    fd_json_put(out, "order_id", json_string(in->order_id));
+    fd_json_put(out, "points", json_integer(0));
+    fd_json_put(out, "guest", json_true());
     return rc;
 }
 
@@ -301,10 +301,10 @@ static int guest_refund(fd_db *db, event_job *j, json_t *out)
         db,
         "UPDATE guest_orders SET refunded = refunded + $3 WHERE program_id = $1 AND order_id = $2",
         FD_PARAMS(FD_I(j->p->id), FD_S(in->order_id), FD_I(amount)), NULL);
-    json_object_set_new(out, "order_id", json_string(in->order_id));
-    json_object_set_new(out, "refunded", fd_json_amount(amount, j->p->exponent));
-    json_object_set_new(out, "points_reversed", json_integer(0));
-    json_object_set_new(out, "guest", json_true());
+    fd_json_put(out, "order_id", json_string(in->order_id));
+    fd_json_put(out, "refunded", fd_json_amount(amount, j->p->exponent));
+    fd_json_put(out, "points_reversed", json_integer(0));
+    fd_json_put(out, "guest", json_true());
     return rc;
 }
 
@@ -341,10 +341,9 @@ static int add_stats(fd_db *db, const event_job *j, const fd_member *m, const fd
 static void wallet_json(json_t *out, const fd_member *m, const fd_member *earner)
 {
     if (earner != m)
-        json_object_set_new(out, "wallet",
-                            json_pack("{s:I, s:I, s:I}", "member_id", (json_int_t)earner->id,
-                                      "balance", (json_int_t)earner->balance, "pending",
-                                      (json_int_t)earner->pending));
+        fd_json_put(out, "wallet",
+                    json_pack("{s:I, s:I, s:I}", "member_id", (json_int_t)earner->id, "balance",
+                              (json_int_t)earner->balance, "pending", (json_int_t)earner->pending));
 }
 
 /* points.earned for the webhooks that want it: the message is built only then
@@ -423,7 +422,7 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
                        e.points);
     json_t *change = NULL;
     if (!rc) rc = fd_tier_after_event(db, j->p, j->cfg, earner, now, &change);
-    if (change) json_object_set_new(out, "tier_change", change);
+    if (change) fd_json_put(out, "tier_change", change);
     if (!rc && purchase) {
         o.member_id = m->id;
         o.wallet_id = earner != m ? earner->id : 0;
@@ -438,21 +437,21 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
     if (!rc && purchase)
         rc = fd_referral_on_purchase(db, j->p, m, in->order_id, in->total, in->occurred_at, now,
                                      &referral);
-    if (referral) json_object_set_new(out, "referral", referral);
+    if (referral) fd_json_put(out, "referral", referral);
     json_t *engaged = NULL;
     fd_engagement_event ev = {in->type, in->id, j->body, in->occurred_at, now};
     if (!rc && in->award) rc = fd_engagement_after_event(db, j->p, j->cfg, m, &ev, &engaged);
-    if (engaged) json_object_set_new(out, "engagement", engaged);
+    if (engaged) fd_json_put(out, "engagement", engaged);
     if (!rc) {
-        if (purchase) json_object_set_new(out, "order_id", json_string(in->order_id));
-        json_object_set_new(out, "points", json_integer(e.points));
-        json_object_set_new(out, "points_status",
-                            json_string(e.points == 0 ? "none"
-                                        : pending     ? "pending"
-                                                      : "credited"));
+        if (purchase) fd_json_put(out, "order_id", json_string(in->order_id));
+        fd_json_put(out, "points", json_integer(e.points));
+        fd_json_put(out, "points_status",
+                    json_string(e.points == 0 ? "none"
+                                : pending     ? "pending"
+                                              : "credited"));
         if (pending && e.points)
-            json_object_set_new(out, "matures_at", fd_json_time(fd_lot_matures_at(j->p, now)));
-        json_object_set_new(out, "rules", fd_earning_breakdown(&e, false));
+            fd_json_put(out, "matures_at", fd_json_time(fd_lot_matures_at(j->p, now)));
+        fd_json_put(out, "rules", fd_earning_breakdown(&e, false));
         if (e.points > 0)
             rc = announce_earned(db, j, earner, e.points, pending, json_object_get(out, "rules"),
                                  now);
@@ -496,7 +495,7 @@ static int refund_order(fd_db *db, event_job *j, fd_order *o, fd_member *m, fd_m
     if ((rc = fd_referral_on_refund(db, j->p, m, in->order_id, o->total - o->refunded, now,
                                     &referral)))
         return rc;
-    if (referral) json_object_set_new(out, "referral", referral);
+    if (referral) fd_json_put(out, "referral", referral);
     fd_date day;
     bool full = o->refunded == o->total;
     if ((rc = fd_local_date(j->p, o->occurred_at, &day))) return rc;
@@ -517,15 +516,15 @@ static int refund_order(fd_db *db, event_job *j, fd_order *o, fd_member *m, fd_m
     if (rc) return rc;
     json_t *change = NULL;
     if ((rc = fd_tier_after_refund(db, j->p, j->cfg, earner, now, &change))) return rc;
-    if (change) json_object_set_new(out, "tier_change", change);
-    json_object_set_new(out, "order_id", json_string(in->order_id));
-    json_object_set_new(out, "refunded", fd_json_amount(amount, j->p->exponent));
-    json_object_set_new(out, "order_refunded_total", fd_json_amount(o->refunded, j->p->exponent));
-    json_object_set_new(out, "fully_refunded", json_boolean(o->refunded == o->total));
-    json_object_set_new(out, "points_reversed", json_integer(reverse));
-    json_object_set_new(out, "from_pending", json_integer(plan.from_pending));
-    json_object_set_new(out, "from_balance", json_integer(plan.from_available));
-    json_object_set_new(out, "waived", json_integer(plan.waived));
+    if (change) fd_json_put(out, "tier_change", change);
+    fd_json_put(out, "order_id", json_string(in->order_id));
+    fd_json_put(out, "refunded", fd_json_amount(amount, j->p->exponent));
+    fd_json_put(out, "order_refunded_total", fd_json_amount(o->refunded, j->p->exponent));
+    fd_json_put(out, "fully_refunded", json_boolean(o->refunded == o->total));
+    fd_json_put(out, "points_reversed", json_integer(reverse));
+    fd_json_put(out, "from_pending", json_integer(plan.from_pending));
+    fd_json_put(out, "from_balance", json_integer(plan.from_available));
+    fd_json_put(out, "waived", json_integer(plan.waived));
     wallet_json(out, m, earner);
     return FD_OK;
 }
@@ -590,11 +589,11 @@ static int event_job_run(fd_db *db, void *arg)
              : in->guest ? guest_purchase(db, j, out)
                          : earn(db, j, &m, out);
     if (!rc) {
-        json_object_set_new(out, "member_id", json_integer(m.id));
-        json_object_set_new(out, "balance", json_integer(m.balance));
-        json_object_set_new(out, "pending", json_integer(m.pending));
-        json_object_set_new(out, "tier", m.tier[0] ? json_string(m.tier) : json_null());
-        json_object_set_new(out, "occurred_at", fd_json_time(in->occurred_at));
+        fd_json_put(out, "member_id", json_integer(m.id));
+        fd_json_put(out, "balance", json_integer(m.balance));
+        fd_json_put(out, "pending", json_integer(m.pending));
+        fd_json_put(out, "tier", m.tier[0] ? json_string(m.tier) : NULL);
+        fd_json_put(out, "occurred_at", fd_json_time(in->occurred_at));
         j->result = json_canonical(out);
         rc = fd_event_insert(db, j->p->id, in->id, in->type, m.id, in->hash, j->result, in->channel,
                              in->brand, in->occurred_at, fd_now());

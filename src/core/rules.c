@@ -553,20 +553,29 @@ int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input
     return FD_OK;
 }
 
+/* Writes n (>= 0) as width digits, zero-padded, at p; returns the end. Keys
+ * are made for every capped rule of every event, where snprintf costs. */
+static char *put_digits(char *p, int n, int width)
+{
+    for (int i = width - 1; i >= 0; i--, n /= 10)
+        p[i] = (char)('0' + n % 10);
+    return p + width;
+}
+
 void fd_period_key(fd_period p, int year, int month, int day, char buf[16])
 {
     year = year < 0 ? 0 : year > 9999 ? 9999 : year;
     month = month < 1 ? 1 : month > 12 ? 12 : month;
     day = day < 1 ? 1 : day > 31 ? 31 : day;
+    char *end = buf;
     switch (p) {
-    case FD_PERIOD_DAY:
-        snprintf(buf, 16, "%04d-%02d-%02d", year, month, day);
-        break;
-    case FD_PERIOD_MONTH:
-        snprintf(buf, 16, "%04d-%02d", year, month);
-        break;
-    case FD_PERIOD_YEAR:
-        snprintf(buf, 16, "%04d", year);
+    case FD_PERIOD_DAY:   /* 2026-11-23 */
+    case FD_PERIOD_MONTH: /* 2026-11 */
+    case FD_PERIOD_YEAR:  /* 2026 */
+        end = put_digits(end, year, 4);
+        if (p != FD_PERIOD_YEAR) *end++ = '-', end = put_digits(end, month, 2);
+        if (p == FD_PERIOD_DAY) *end++ = '-', end = put_digits(end, day, 2);
+        *end = 0;
         break;
     case FD_PERIOD_LIFETIME:
         snprintf(buf, 16, "lifetime");

@@ -244,13 +244,13 @@ static void add_counters(json_t *o, const fd_stats_raw *raw)
     json_t *cats = load_obj(raw->categories, false), *skus = load_obj(raw->skus, false),
            *chans = load_obj(raw->channels, true);
     json_t *tc = top_keys(cats), *ts = top_keys(skus);
-    json_object_set_new(o, "favourite_category",
-                        json_array_size(tc) ? json_incref(json_array_get(tc, 0)) : json_null());
-    json_object_set_new(o, "top_categories", tc);
-    json_object_set_new(o, "top_skus", ts);
-    json_object_set_new(o, "category_counts", cats);
-    json_object_set_new(o, "sku_counts", skus);
-    json_object_set_new(o, "channels", chans);
+    fd_json_put(o, "favourite_category",
+                json_array_size(tc) ? json_incref(json_array_get(tc, 0)) : json_null());
+    fd_json_put(o, "top_categories", tc);
+    fd_json_put(o, "top_skus", ts);
+    fd_json_put(o, "category_counts", cats);
+    fd_json_put(o, "sku_counts", skus);
+    fd_json_put(o, "channels", chans);
 }
 
 json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, const fd_rfm *rfm,
@@ -258,32 +258,32 @@ json_t *fd_stats_build(const fd_stats_raw *raw, int64_t today, int exponent, con
 {
     json_t *o = json_object();
     for (int w = 0; parts & FD_CTX_WINDOWS && w < 3; w++) {
-        json_object_set_new(o, WINDOW_KEYS[w][0], json_real(major(raw->spend[w], exponent)));
-        json_object_set_new(o, WINDOW_KEYS[w][1], json_integer(raw->orders[w]));
-        json_object_set_new(o, WINDOW_KEYS[w][2], json_integer(raw->points[w]));
+        fd_json_put(o, WINDOW_KEYS[w][0], json_real(major(raw->spend[w], exponent)));
+        fd_json_put(o, WINDOW_KEYS[w][1], json_integer(raw->orders[w]));
+        fd_json_put(o, WINDOW_KEYS[w][2], json_integer(raw->points[w]));
     }
     bool has = raw->has_orders;
-    json_object_set_new(o, "orders_total", json_integer(raw->orders_total));
-    json_object_set_new(o, "orders_placed", json_integer(raw->orders_placed));
-    json_object_set_new(o, "spend_total", json_real(major(raw->spend_total, exponent)));
-    json_object_set_new(o, "average_order_value",
-                        json_real(raw->orders_total > 0 ? major(raw->spend_total, exponent) /
-                                                              (double)raw->orders_total
-                                                        : 0));
-    json_object_set_new(o, "first_order", date_json(raw->first_order_day, has));
-    json_object_set_new(o, "last_order", date_json(raw->last_order_day, has));
-    json_object_set_new(o, "days_since_last_order",
-                        has ? json_integer(today - raw->last_order_day) : json_null());
+    fd_json_put(o, "orders_total", json_integer(raw->orders_total));
+    fd_json_put(o, "orders_placed", json_integer(raw->orders_placed));
+    fd_json_put(o, "spend_total", json_real(major(raw->spend_total, exponent)));
+    fd_json_put(o, "average_order_value",
+                json_real(raw->orders_total > 0
+                              ? major(raw->spend_total, exponent) / (double)raw->orders_total
+                              : 0));
+    fd_json_put(o, "first_order", date_json(raw->first_order_day, has));
+    fd_json_put(o, "last_order", date_json(raw->last_order_day, has));
+    fd_json_put(o, "days_since_last_order",
+                has ? json_integer(today - raw->last_order_day) : json_null());
     if (parts & FD_CTX_COUNTERS) add_counters(o, raw);
     if (rfm && rfm->has && has) {
         int r = fd_rfm_score(rfm->recency, today - raw->last_order_day, true);
         int f = fd_rfm_score(rfm->frequency, raw->orders_total, false);
         int m = fd_rfm_score(rfm->monetary, raw->spend_total, false);
-        json_object_set_new(o, "rfm",
-                            json_pack("{s:i, s:i, s:i, s:i, s:s}", "r", r, "f", f, "m", m, "score",
-                                      r * 100 + f * 10 + m, "segment", fd_rfm_segment(r, f)));
+        fd_json_put(o, "rfm",
+                    json_pack("{s:i, s:i, s:i, s:i, s:s}", "r", r, "f", f, "m", m, "score",
+                              r * 100 + f * 10 + m, "segment", fd_rfm_segment(r, f)));
     } else {
-        json_object_set_new(o, "rfm", json_null());
+        fd_json_put(o, "rfm", json_null());
     }
     return o;
 }

@@ -184,6 +184,14 @@ static void iso_week_keys(void **state)
     assert_string_equal(k, "2026-02");
     fd_period_key(FD_PERIOD_LIFETIME, 2026, 2, 28, k);
     assert_string_equal(k, "lifetime");
+    fd_period_key(FD_PERIOD_DAY, 2026, 3, 7, k);
+    assert_string_equal(k, "2026-03-07");
+    fd_period_key(FD_PERIOD_DAY, 987, 12, 31, k);
+    assert_string_equal(k, "0987-12-31");
+    fd_period_key(FD_PERIOD_YEAR, 2026, 3, 7, k);
+    assert_string_equal(k, "2026");
+    fd_period_key(FD_PERIOD_DAY, 12026, 13, 0, k); /* clamped into range */
+    assert_string_equal(k, "9999-12-01");
 }
 
 static void bad_definitions(void **state)
