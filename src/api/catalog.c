@@ -100,9 +100,9 @@ static int def_job_run(fd_db *db, void *arg)
     fd_catalog t = j->kind->table;
     int64_t live = 0;
     if (j->op == 'c' && fd_catalog_count(db, t, j->program_id, &live) == FD_OK &&
-        live >= (t == FD_CATALOG_CAMPAIGN ? FD_CAMPAIGNS_MAX : FD_REWARDS_MAX))
-        return job_fail(&j->err, FD_ECONFLICT, "catalog_full", NULL, "a program has at most %d %ss",
-                        FD_CAMPAIGNS_MAX, j->kind->noun);
+        live >= j->kind->max)
+        return job_fail(&j->err, FD_ECONFLICT, "catalog_full", NULL,
+                        "a program has at most %lld %ss", (long long)j->kind->max, j->kind->noun);
     int rc = j->op == 'c' ? fd_catalog_insert(db, t, j->program_id, j->name, j->text, j->active,
                                               j->actor, now, &j->id)
              : j->op == 'd'

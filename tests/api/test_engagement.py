@@ -172,6 +172,20 @@ class BadgesAndChallenges(RuleTest):
         rc, out, err = self.srv.cli("check")
         self.assertEqual(rc, 0, out + err)
 
+    def test_each_catalog_has_its_own_cap(self):
+        """A program holds at most 200 live badges and 200 challenges (the
+        campaigns and rewards have 500): the 201st is refused with the right
+        number, and deleting one makes room again."""
+        for path, name in (("/v1/badges", "badge"), ("/v1/challenges", "challenge")):
+            extra = {"condition": {"==": [1, 2]}} if name == "badge" else \
+                {"event_type": "purchase", "count": 2}
+            made = [self.define(path, name="%s %d" % (name, i), **extra) for i in range(200)]
+            s, doc = self.req("POST", path, dict(name="one too many", **extra))
+            self.assertEqual((s, doc["error"]["code"]), (409, "catalog_full"), doc)
+            self.assertEqual(doc["error"]["message"], "a program has at most 200 %ss" % name)
+            self.assertEqual(self.req("DELETE", "%s/%d" % (path, made[0]["id"]))[0], 200)
+            self.define(path, name="room again", **extra)
+
     def test_badges_see_the_parts_of_the_context_they_read(self):
         """After an event the badge conditions get the parts of the member context
         they read (attributes, the 30-day window, segments), not the whole of it."""
