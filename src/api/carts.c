@@ -148,7 +148,6 @@ typedef struct cart_eval {
     fd_config *cfg;
     const cart_input *in;
     bool redeem;
-    const char *actor;
     /* out */
     fd_code codes[FD_CART_CODES_MAX];
     fd_cart_code cc[FD_CART_CODES_MAX];
@@ -461,7 +460,7 @@ static void reply_failure(fd_req *r, const cart_eval *e, int rc)
 
 static void run_cart(fd_req *r, const cart_input *in, bool redeem)
 {
-    cart_eval e = {.p = &r->program, .in = in, .redeem = redeem, .actor = r->who.actor};
+    cart_eval e = {.p = &r->program, .in = in, .redeem = redeem};
     if (config_or_reply(r, &e.cfg)) return;
     int rc = redeem ? fd_store_write(r->store, redeem_job, &e) : evaluate(r->db, &e);
     if (rc < 0)

@@ -326,7 +326,6 @@ typedef struct signup_job {
     char token[48];
     char token_hash[65];
     bool existed;
-    fd_job_error err;
 } signup_job;
 
 /* Enrolls (or finds) the member by email, asks for marketing consent and
