@@ -447,17 +447,28 @@ static int load_due(fd_db *db, const char *sql, int64_t now, int limit, due_lot 
     return FD_OK;
 }
 
-static int emit_lot(fd_db *db, const fd_member *m, const char *type, int64_t lot, int64_t points,
-                    int64_t now)
-{
+/* The webhooks that want one job's lot messages (one type), looked up once per
+ * program in a chunk of lots: the chunk is one transaction. */
+typedef struct lot_hooks {
+    const char *type;
+    int64_t program_id; /* whose hooks these are; 0 before the first lookup */
     int64_t hooks[FD_OUTBOX_HOOKS_MAX];
     int n;
-    int rc = fd_outbox_subscribers(db, m->program_id, type, hooks, &n);
-    if (rc || n == 0) return rc; /* the jobs run this per lot: no message built for no one */
+} lot_hooks;
+
+static int emit_lot(fd_db *db, lot_hooks *h, const fd_member *m, int64_t lot, int64_t points,
+                    int64_t now)
+{
+    int rc;
+    if (h->program_id != m->program_id) {
+        if ((rc = fd_outbox_subscribers(db, m->program_id, h->type, h->hooks, &h->n))) return rc;
+        h->program_id = m->program_id;
+    }
+    if (h->n == 0) return FD_OK; /* the jobs run this per lot: no message built for no one */
     json_t *data =
         json_pack("{s:I, s:I, s:I, s:I}", "lot_id", (json_int_t)lot, "points", (json_int_t)points,
                   "balance", (json_int_t)m->balance, "pending", (json_int_t)m->pending);
-    rc = fd_outbox_write(db, m->program_id, type, m->id, data, hooks, n, now);
+    rc = fd_outbox_write(db, m->program_id, h->type, m->id, data, h->hooks, h->n, now);
     json_decref(data);
     return rc;
 }
@@ -472,11 +483,12 @@ int fd_ledger_mature_due(fd_db *db, int64_t now, int limit, int64_t *count)
                          now, limit, &due, &n);
     if (rc) return rc;
     program_cache cache = {.n = 0};
+    lot_hooks hooks = {.type = "points.pending_matured"};
     for (int i = 0; i < n && !rc; i++) {
         const fd_program *p;
-        fd_member m = {0};
+        fd_member m;
         if ((rc = cached_program(db, &cache, due[i].program, &p))) break;
-        if ((rc = fd_member_get_locked(db, due[i].program, due[i].member, &m))) break;
+        if ((rc = fd_member_get_balance(db, due[i].program, due[i].member, &m))) break;
         int64_t points = due[i].remaining;
         int64_t keep = fd_credit_lot_points(m.balance, points);
         fd_program lp = *p; /* the lot keeps the expiry it was earned with (tier benefit) */
@@ -489,8 +501,7 @@ int fd_ledger_mature_due(fd_db *db, int64_t now, int limit, int64_t *count)
                        NULL);
         fd_posting post = {"mature", "return window ended", NULL, NULL, "system", now, 0, 0};
         if (!rc && points) rc = journal(db, &m, points, -points, due[i].lot, &post);
-        if (!rc && points) rc = emit_lot(db, &m, "points.pending_matured", due[i].lot, points, now);
-        fd_member_clear(&m);
+        if (!rc && points) rc = emit_lot(db, &hooks, &m, due[i].lot, points, now);
     }
     free(due);
     if (!rc) *count = n;
@@ -506,16 +517,16 @@ int fd_ledger_expire_due(fd_db *db, int64_t now, int limit, int64_t *count)
                          " ORDER BY expires_at, id LIMIT $2",
                          now, limit, &due, &n);
     if (rc) return rc;
+    lot_hooks hooks = {.type = "points.expired"};
     for (int i = 0; i < n && !rc; i++) {
-        fd_member m = {0};
-        if ((rc = fd_member_get_locked(db, due[i].program, due[i].member, &m))) break;
+        fd_member m;
+        if ((rc = fd_member_get_balance(db, due[i].program, due[i].member, &m))) break;
         rc = fd_db_run(db, "UPDATE lots SET status = 'closed', remaining = 0 WHERE id = $1",
                        FD_PARAMS(FD_I(due[i].lot)), NULL);
         fd_posting post = {"expire", "points expired", NULL, NULL, "system", now, 0, 0};
         if (!rc && due[i].remaining) rc = journal(db, &m, -due[i].remaining, 0, due[i].lot, &post);
         if (!rc && due[i].remaining)
-            rc = emit_lot(db, &m, "points.expired", due[i].lot, due[i].remaining, now);
-        fd_member_clear(&m);
+            rc = emit_lot(db, &hooks, &m, due[i].lot, due[i].remaining, now);
     }
     free(due);
     if (!rc) *count = n;

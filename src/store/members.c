@@ -96,15 +96,45 @@ int fd_member_get(fd_db *db, int64_t program_id, int64_t id, fd_member *out)
                       FD_PARAMS(FD_I(program_id), FD_I(id)), out);
 }
 
-int fd_member_get_locked(fd_db *db, int64_t program_id, int64_t id, fd_member *out)
+/* Locks member id's row where processes share the database (a no-op UPDATE). */
+static int lock_row(fd_db *db, int64_t program_id, int64_t id)
 {
-    if (!fd_db_shared(db)) return fd_member_get(db, program_id, id, out); /* one writer */
+    if (!fd_db_shared(db)) return FD_OK; /* one writer */
     int64_t n = 0;
     int rc = fd_db_run(
         db, "UPDATE members SET updated_at = updated_at WHERE program_id = $1 AND id = $2",
         FD_PARAMS(FD_I(program_id), FD_I(id)), &n);
-    if (!rc && n == 0) rc = FD_ENOTFOUND;
+    return !rc && n == 0 ? FD_ENOTFOUND : rc;
+}
+
+int fd_member_get_locked(fd_db *db, int64_t program_id, int64_t id, fd_member *out)
+{
+    int rc = lock_row(db, program_id, id);
     return rc ? rc : fd_member_get(db, program_id, id, out);
+}
+
+int fd_member_get_balance(fd_db *db, int64_t program_id, int64_t id, fd_member *out)
+{
+    int rc = lock_row(db, program_id, id);
+    if (rc) return rc;
+    fd_stmt *st;
+    if ((rc = fd_db_query(db,
+                          "SELECT balance, pending FROM members WHERE program_id = $1 AND id = $2",
+                          FD_PARAMS(FD_I(program_id), FD_I(id)), &st)))
+        return rc;
+    memset(out, 0, sizeof *out);
+    rc = fd_stmt_next(st);
+    if (rc == 1) {
+        out->id = id;
+        out->program_id = program_id;
+        out->balance = fd_stmt_i64(st, 0);
+        out->pending = fd_stmt_i64(st, 1);
+        rc = FD_OK;
+    } else if (rc == 0) {
+        rc = FD_ENOTFOUND;
+    }
+    fd_stmt_done(st);
+    return rc;
 }
 
 int fd_member_find(fd_db *db, int64_t program_id, fd_lookup by, const char *value, fd_member *out)

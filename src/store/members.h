@@ -28,6 +28,10 @@ int fd_member_get(fd_db *db, int64_t program_id, int64_t id, fd_member *out);
  * change of its ledger, so that processes sharing a PostgreSQL database
  * never lose an update. */
 int fd_member_get_locked(fd_db *db, int64_t program_id, int64_t id, fd_member *out);
+/* The same lock, then only the member's id, program, balance and pending in
+ * *out (the rest zero, nothing to clear): for the jobs, which change one
+ * member's balance per lot and need nothing else of it. */
+int fd_member_get_balance(fd_db *db, int64_t program_id, int64_t id, fd_member *out);
 
 /* Finds a member by one identifier (already normalised). */
 int fd_member_find(fd_db *db, int64_t program_id, fd_lookup by, const char *value, fd_member *out);

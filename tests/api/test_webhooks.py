@@ -194,6 +194,56 @@ class Webhooks(ServerTest):
                           data["balance"], data["pending"]), ("tw-1", "TW-1", 60, "credited", 60, 0))
         self.assertEqual(earn_msgs[0]["payload"]["member_id"], m["id"])
 
+    def test_lot_messages_of_the_jobs(self):
+        """The maturation and expiry jobs announce each lot to the webhooks that want
+        its message, with the member's balances after it; one that wants only the
+        expiries gets only those."""
+        self.req("PATCH", "/v1/program", {"pending_days": 14, "expiry": {"mode": "days", "days": 30}})
+        both = self.req("POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/b",
+                                                  "events": ["points.pending_matured", "points.expired"]})[1]
+        expired_only = self.req("POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/e",
+                                                          "events": ["points.expired"]})[1]
+        # another program's lot falls between them in the jobs' order: the lookup of who
+        # wants a message is per program
+        rc, out, err = self.srv.cli("init", "--name", self._testMethodName + "-other")
+        other = out.split("admin key: ")[1].strip()
+        self.srv.req("PATCH", "/v1/program", {"pending_days": 14, "expiry": {"mode": "days", "days": 30}},
+                     key=other)
+        other_hook = self.srv.req("POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/o",
+                                                           "events": ["points.expired"]}, key=other)[1]
+        try:
+            members = {}
+            for i, (ext, total) in enumerate((("lot-a", "30.00"), ("lot-c", "70.00"), ("lot-b", "45.00"))):
+                self.srv.set_clock("2032-01-10T12:00:0%dZ" % i)
+                key = other if ext == "lot-c" else self.key
+                m = self.srv.req("POST", "/v1/members", {"external_id": ext}, key=key)[1]
+                if key == self.key:
+                    members[m["id"]] = int(total[:2])
+                body = {"id": "lm-" + ext, "type": "purchase", "external_id": ext,
+                        "order": {"id": "LM-" + ext, "total": total, "currency": "EUR"}}
+                self.assertEqual(self.srv.req("POST", "/v1/events", body, key=key)[0], 201)
+            self.srv.set_clock("2032-01-24T12:01:00Z")
+            # the jobs run over every program of the server: other tests' lots may be due too
+            self.assertGreaterEqual(self.req("POST", "/v1/jobs/expire")[1]["matured_lots"], 3)
+            self.srv.set_clock("2032-06-01T12:00:00Z")
+            self.assertGreaterEqual(self.req("POST", "/v1/jobs/expire")[1]["expired_lots"], 3)
+            got = [(d["type"], d["payload"]["member_id"], d["payload"]["data"]["points"],
+                    d["payload"]["data"]["balance"], d["payload"]["data"]["pending"])
+                   for d in self.deliveries(both["id"])]
+            matured = sorted(g for g in got if g[0] == "points.pending_matured")
+            expired = sorted(g for g in got if g[0] == "points.expired")
+            self.assertEqual(matured, sorted(("points.pending_matured", m, p, p, 0) for m, p in members.items()))
+            self.assertEqual(expired, sorted(("points.expired", m, p, 0, 0) for m, p in members.items()))
+            self.assertEqual(len(got), 4)
+            self.assertTrue(all(d["payload"]["data"]["lot_id"] > 0 for d in self.deliveries(both["id"])))
+            self.assertEqual(sorted(d["type"] for d in self.deliveries(expired_only["id"])),
+                             ["points.expired", "points.expired"])
+            s, theirs = self.srv.req("GET", "/v1/webhooks/%d/deliveries" % other_hook["id"], key=other)
+            self.assertEqual([(d["type"], d["payload"]["data"]["points"]) for d in theirs["data"]],
+                             [("points.expired", 70)])
+        finally:
+            self.srv.req("POST", "/v1/_test/clock", {})
+
     def test_subscription_filter_and_bad_input(self):
         s, hook = self.req("POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/x", "events": ["tier.changed"]})
         self.assertEqual(s, 201)
