@@ -74,20 +74,27 @@ static int64_t instant_md(int64_t t)
     return atoi(buf + 5) * 100 + atoi(buf + 8);
 }
 
-static int one_member(fd_db *db, const char *sql, const fd_param *p, size_t n, fd_member *out)
+/* The one member sql finds, read into *out by read (FD_ENOTFOUND: none). */
+static int one_member_as(fd_db *db, const char *sql, const fd_param *p, size_t n,
+                         void (*read)(fd_stmt *, fd_member *), fd_member *out)
 {
     fd_stmt *st;
     int rc = fd_db_query(db, sql, p, n, &st);
     if (rc) return rc;
     rc = fd_stmt_next(st);
     if (rc == 1) {
-        read_row(st, out);
+        read(st, out);
         rc = FD_OK;
     } else if (rc == 0) {
         rc = FD_ENOTFOUND;
     }
     fd_stmt_done(st);
     return rc;
+}
+
+static int one_member(fd_db *db, const char *sql, const fd_param *p, size_t n, fd_member *out)
+{
+    return one_member_as(db, sql, p, n, read_row, out);
 }
 
 int fd_member_get(fd_db *db, int64_t program_id, int64_t id, fd_member *out)
@@ -113,28 +120,24 @@ int fd_member_get_locked(fd_db *db, int64_t program_id, int64_t id, fd_member *o
     return rc ? rc : fd_member_get(db, program_id, id, out);
 }
 
+/* read_row's part for fd_member_get_balance: the id, program and balances. */
+static void read_balances(fd_stmt *st, fd_member *m)
+{
+    memset(m, 0, sizeof *m);
+    m->id = fd_stmt_i64(st, 0);
+    m->program_id = fd_stmt_i64(st, 1);
+    m->balance = fd_stmt_i64(st, 2);
+    m->pending = fd_stmt_i64(st, 3);
+}
+
 int fd_member_get_balance(fd_db *db, int64_t program_id, int64_t id, fd_member *out)
 {
     int rc = lock_row(db, program_id, id);
-    if (rc) return rc;
-    fd_stmt *st;
-    if ((rc = fd_db_query(db,
-                          "SELECT balance, pending FROM members WHERE program_id = $1 AND id = $2",
-                          FD_PARAMS(FD_I(program_id), FD_I(id)), &st)))
-        return rc;
-    memset(out, 0, sizeof *out);
-    rc = fd_stmt_next(st);
-    if (rc == 1) {
-        out->id = id;
-        out->program_id = program_id;
-        out->balance = fd_stmt_i64(st, 0);
-        out->pending = fd_stmt_i64(st, 1);
-        rc = FD_OK;
-    } else if (rc == 0) {
-        rc = FD_ENOTFOUND;
-    }
-    fd_stmt_done(st);
-    return rc;
+    return rc ? rc
+              : one_member_as(db,
+                              "SELECT id, program_id, balance, pending FROM members"
+                              " WHERE program_id = $1 AND id = $2",
+                              FD_PARAMS(FD_I(program_id), FD_I(id)), read_balances, out);
 }
 
 int fd_member_find(fd_db *db, int64_t program_id, fd_lookup by, const char *value, fd_member *out)
