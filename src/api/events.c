@@ -902,38 +902,13 @@ static void wait_chunk(fd_store *s, fd_store_ticket **t, int *rc)
     *t = NULL;
 }
 
-/* Commits of BATCH_CHUNK events, so that a large batch does not hold the
- * writer (and every other request) for seconds; each event is still
- * applied once, in order. The next chunk is queued before the previous one
- * is durable, so the writer runs it while the log is synced; other
- * requests' jobs join the groups in between. */
-static int apply_chunks(fd_store *s, batch_item *items, size_t n)
+/* Parses and checks events [from, to) of a batch into their items, with the
+ * ruleset and configuration they will be applied with. */
+static void check_events(fd_db *reader, const fd_program *p, const char *actor,
+                         const fd_ruleset *rs, const fd_config *cfg, json_t *const *bodies,
+                         batch_item *items, size_t from, size_t to)
 {
-    size_t nchunks = (n + BATCH_CHUNK - 1) / BATCH_CHUNK;
-    batch_job *chunks = fd_calloc(nchunks, sizeof *chunks);
-    fd_store_ticket *previous = NULL, *t; /* previous: queued, not waited for yet */
-    int rc = FD_OK;
-    for (size_t k = 0; k < nchunks && !rc; k++) {
-        size_t at = k * BATCH_CHUNK;
-        chunks[k] = (batch_job){items + at, n - at < BATCH_CHUNK ? n - at : BATCH_CHUNK};
-        if ((rc = fd_store_submit_replayable(s, batch_job_run, &chunks[k], &t))) t = NULL;
-        wait_chunk(s, &previous, &rc);
-        previous = t;
-    }
-    wait_chunk(s, &previous, &rc);
-    free(chunks);
-    return rc;
-}
-
-int fd_events_batch(fd_store *s, fd_db *reader, const fd_program *p, const char *actor,
-                    json_t *const *bodies, size_t n, fd_batch_answer **answers)
-{
-    fd_ruleset *rs = NULL;
-    fd_config *cfg = NULL;
-    int rc = fd_ruleset_get(reader, p->id, p->rules_version, &rs);
-    if (!rc) rc = fd_config_get(reader, p, &cfg);
-    batch_item *items = fd_calloc(n ? n : 1, sizeof *items);
-    for (size_t i = 0; !rc && i < n; i++) {
+    for (size_t i = from; i < to; i++) {
         fd_req fake = {.body = bodies[i], .program = *p, .db = reader};
         if (!json_is_object(bodies[i])) {
             items[i].status = 400;
@@ -951,17 +926,55 @@ int fd_events_batch(fd_store *s, fd_db *reader, const fd_program *p, const char 
         items[i].job = (event_job){
             .p = p, .rs = rs, .cfg = cfg, .body = bodies[i], .in = &items[i].in, .actor = actor};
     }
-    if (!rc) rc = apply_chunks(s, items, n);
-    fd_batch_answer *out = rc ? NULL : fd_calloc(n ? n : 1, sizeof *out);
+}
+
+/* Answers events [from, to), already applied, into out. */
+static void answer_events(batch_item *items, size_t from, size_t to, fd_batch_answer *out)
+{
+    for (size_t i = from; i < to; i++)
+        answer(&items[i], &out[i]);
+}
+
+int fd_events_batch(fd_store *s, fd_db *reader, const fd_program *p, const char *actor,
+                    json_t *const *bodies, size_t n, fd_batch_answer **answers)
+{
+    fd_ruleset *rs = NULL;
+    fd_config *cfg = NULL;
+    int rc = fd_ruleset_get(reader, p->id, p->rules_version, &rs);
+    if (!rc) rc = fd_config_get(reader, p, &cfg);
+    batch_item *items = fd_calloc(n ? n : 1, sizeof *items);
+    fd_batch_answer *out = fd_calloc(n ? n : 1, sizeof *out);
+    /* Commits of BATCH_CHUNK events, so that a large batch does not hold the writer (and
+     * every other request) for seconds; each event is still applied once, in order. A
+     * pipeline on two threads: while the writer applies chunk k, this thread checks chunk
+     * k + 1 and queues it (so the writer runs it while chunk k's log is synced; other
+     * requests' jobs join the groups in between), then answers chunk k - 1. */
+    size_t nchunks = (n + BATCH_CHUNK - 1) / BATCH_CHUNK;
+    batch_job *chunks = fd_calloc(nchunks ? nchunks : 1, sizeof *chunks);
+    fd_store_ticket *previous = NULL, *t; /* previous: queued, not waited for yet */
+    for (size_t k = 0; k < nchunks && !rc; k++) {
+        size_t at = k * BATCH_CHUNK, end = n - at < BATCH_CHUNK ? n : at + BATCH_CHUNK;
+        check_events(reader, p, actor, rs, cfg, bodies, items, at, end);
+        chunks[k] = (batch_job){items + at, end - at};
+        if ((rc = fd_store_submit_replayable(s, batch_job_run, &chunks[k], &t))) t = NULL;
+        wait_chunk(s, &previous, &rc);
+        if (!rc && k > 0) answer_events(items, at - BATCH_CHUNK, at, out);
+        previous = t;
+    }
+    wait_chunk(s, &previous, &rc);
+    if (!rc && nchunks) answer_events(items, (nchunks - 1) * BATCH_CHUNK, n, out);
+    free(chunks);
     for (size_t i = 0; i < n; i++) {
-        if (out) answer(&items[i], &out[i]);
         json_decref(items[i].error);
         free(items[i].job.result);
     }
     free(items);
     fd_ruleset_release(rs);
     fd_config_release(cfg);
-    if (rc) return rc;
+    if (rc) {
+        fd_batch_answers_free(out, n);
+        return rc;
+    }
     *answers = out;
     return FD_OK;
 }

@@ -163,13 +163,18 @@ class Events(ServerTest):
                    "order": {"id": "BL-%d" % i, "total": "%d.00" % (i % 7 + 1), "currency": "EUR"}}
                   for i in range(2500)]
         events[2400] = dict(events[5])  # a retry of the first chunk's sixth event, in the third
+        # refused when checked, which happens while the writer applies the chunk before
+        events[1500] = dict(events[1500], order={"id": "BL-bad", "total": "-1", "currency": "EUR"})
         s, doc = srv.req("POST", "/v1/events:batch", {"events": events})
         self.assertEqual(s, 200, doc)
         results = doc["results"]
-        self.assertEqual([r["status"] for r in results], [201] * 2400 + [200] + [201] * 99)
+        self.assertEqual([r["status"] for r in results],
+                         [201] * 1500 + [422] + [201] * 899 + [200] + [201] * 99)
+        self.assertEqual(results[1500]["error"]["field"], "order.total")
         self.assertEqual(results[2400]["result"], dict(results[5]["result"], duplicate=True))
-        earned = [i % 7 + 1 for i in range(2500) if i != 2400]
-        balances = [r["result"]["balance"] for i, r in enumerate(results) if i != 2400]
+        self.assertEqual([r["result"]["order_id"] for r in results[:1500]], ["BL-%d" % i for i in range(1500)])
+        earned = [i % 7 + 1 for i in range(2500) if i not in (1500, 2400)]
+        balances = [r["result"]["balance"] for i, r in enumerate(results) if i not in (1500, 2400)]
         self.assertEqual(balances, [sum(earned[:k + 1]) for k in range(len(earned))])
         self.assertEqual(srv.balance(m["id"]), (sum(earned), 0))
         rc, out, err = srv.cli("check")
