@@ -473,14 +473,17 @@ static int emit_lot(fd_db *db, lot_hooks *h, const fd_member *m, int64_t lot, in
     return rc;
 }
 
+const char FD_LEDGER_MATURE_DUE_SQL[] =
+    "SELECT id, program_id, member_id, remaining, earned_at, matures_at, expiry_days FROM lots"
+    " WHERE status = 'pending' AND matures_at <= $1 ORDER BY matures_at, id LIMIT $2";
+const char FD_LEDGER_EXPIRE_DUE_SQL[] =
+    "SELECT id, program_id, member_id, remaining, earned_at, matures_at, expiry_days FROM lots"
+    " WHERE status = 'active' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2";
+
 int fd_ledger_mature_due(fd_db *db, int64_t now, int limit, int64_t *count)
 {
     due_lot *due;
-    int n, rc = load_due(db,
-                         "SELECT id, program_id, member_id, remaining, earned_at, matures_at,"
-                         " expiry_days FROM lots WHERE status = 'pending' AND matures_at <= $1"
-                         " ORDER BY matures_at, id LIMIT $2",
-                         now, limit, &due, &n);
+    int n, rc = load_due(db, FD_LEDGER_MATURE_DUE_SQL, now, limit, &due, &n);
     if (rc) return rc;
     program_cache cache = {.n = 0};
     lot_hooks hooks = {.type = "points.pending_matured"};
@@ -511,11 +514,7 @@ int fd_ledger_mature_due(fd_db *db, int64_t now, int limit, int64_t *count)
 int fd_ledger_expire_due(fd_db *db, int64_t now, int limit, int64_t *count)
 {
     due_lot *due;
-    int n, rc = load_due(db,
-                         "SELECT id, program_id, member_id, remaining, earned_at, matures_at,"
-                         " expiry_days FROM lots WHERE status = 'active' AND expires_at <= $1"
-                         " ORDER BY expires_at, id LIMIT $2",
-                         now, limit, &due, &n);
+    int n, rc = load_due(db, FD_LEDGER_EXPIRE_DUE_SQL, now, limit, &due, &n);
     if (rc) return rc;
     lot_hooks hooks = {.type = "points.expired"};
     for (int i = 0; i < n && !rc; i++) {

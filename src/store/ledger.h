@@ -89,6 +89,11 @@ int fd_ledger_merge(fd_db *db, fd_member *into, fd_member *from, const fd_postin
  * how many were processed (call again while it equals limit). */
 int fd_ledger_mature_due(fd_db *db, int64_t now, int limit, int64_t *count);
 int fd_ledger_expire_due(fd_db *db, int64_t now, int limit, int64_t *count);
+/* The queries those jobs find their lots with ($1 now, $2 limit): each must
+ * search its partial index (lots_maturity, lots_expiry) in order, which
+ * tests/unit/test_store_ledger.c checks against SQLite's plan. */
+extern const char FD_LEDGER_MATURE_DUE_SQL[];
+extern const char FD_LEDGER_EXPIRE_DUE_SQL[];
 
 /* Verifies every ledger invariant (ledger.h in core) for every member;
  * calls report for each violation; *violations receives their number. */

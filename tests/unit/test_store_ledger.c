@@ -244,10 +244,12 @@ static void check_detects_tampering(void **state)
     fd_member_clear(&m);
 }
 
-/* The plan SQLite picks, the steps joined by "; ", for explain: a literal
- * "EXPLAIN QUERY PLAN ..." (statements are cached by their text's address). */
-static void query_plan(fixture *f, const char *explain, char *plan, size_t size)
+/* The plan SQLite picks for sql, its steps joined by "; ". explain holds the
+ * EXPLAIN text: statements are cached by their text's address, so each
+ * query explained needs a buffer of its own. */
+static void query_plan(fixture *f, const char *sql, char explain[512], char *plan, size_t size)
 {
+    snprintf(explain, 512, "EXPLAIN QUERY PLAN %s", sql);
     fd_stmt *st;
     assert_int_equal(fd_db_query(f->db, explain, FD_PARAMS(FD_I(T0), FD_I(100)), &st), FD_OK);
     plan[0] = 0;
@@ -259,27 +261,18 @@ static void query_plan(fixture *f, const char *explain, char *plan, size_t size)
 }
 
 /* Migration 20: lots_expiry holds the active lots, lots_maturity the pending
- * ones. The jobs' queries (fd_ledger_expire_due, fd_ledger_mature_due) must
- * still search them in order, not scan the lots and sort. */
+ * ones. The jobs' own queries must still search them in order, not scan the
+ * lots and sort. */
 static void job_queries_search_their_partial_indexes(void **state)
 {
     fixture *f = *state;
-    char plan[512];
-    query_plan(f,
-               "EXPLAIN QUERY PLAN SELECT id, program_id, member_id, remaining, earned_at, "
-               "matures_at, expiry_days"
-               " FROM lots WHERE status = 'active' AND expires_at <= $1"
-               " ORDER BY expires_at, id LIMIT $2",
-               plan, sizeof plan);
+    char plan[512], expire[512], mature[512];
+    query_plan(f, FD_LEDGER_EXPIRE_DUE_SQL, expire, plan, sizeof plan);
     assert_string_equal(plan, "SEARCH lots USING INDEX lots_expiry (expires_at<?); ");
-    query_plan(f,
-               "EXPLAIN QUERY PLAN SELECT id, program_id, member_id, remaining, earned_at, "
-               "matures_at, expiry_days"
-               " FROM lots WHERE status = 'pending' AND matures_at <= $1"
-               " ORDER BY matures_at, id LIMIT $2",
-               plan, sizeof plan);
+    query_plan(f, FD_LEDGER_MATURE_DUE_SQL, mature, plan, sizeof plan);
     assert_string_equal(plan, "SEARCH lots USING INDEX lots_maturity (matures_at<?); ");
-    /* and each holds only its own lots: an active lot is not in lots_maturity */
+    /* an earned lot is found through lots_expiry, and lots_maturity is the
+     * partial index on pending lots */
     fd_member m;
     new_member(f, "idx", &m);
     fd_posting post = at("earn", T0);
