@@ -334,12 +334,13 @@ void h_jobs_expire(fd_req *r)
 
 void h_jobs_tiers(fd_req *r)
 {
-    int64_t reviewed = 0;
-    int rc = fd_jobs_tiers_run(r->store, fd_now(), &reviewed);
+    int64_t reviewed = 0, placed = 0;
+    int rc = fd_jobs_tiers_run(r->store, fd_now(), &reviewed, &placed);
     if (rc)
         fd_reply_status(r, rc, NULL);
     else
-        fd_reply(r, 200, json_pack("{s:I}", "reviewed_members", (json_int_t)reviewed));
+        fd_reply(r, 200, json_pack("{s:I, s:I}", "reviewed_members", (json_int_t)reviewed,
+                                   "placed_members", (json_int_t)placed));
 }
 
 void h_jobs_birthdays(fd_req *r)

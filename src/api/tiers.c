@@ -46,7 +46,9 @@ static int tiers_job_run(fd_db *db, void *arg)
     if (rc) return rc;
     if (fd_stmt_next(st) == 1 && fd_stmt_text(st, 0)) before = fd_strdup(fd_stmt_text(st, 0));
     fd_stmt_done(st);
-    rc = fd_db_run(db, "UPDATE programs SET tiers = $2 WHERE id = $1",
+    /* the tier job looks at every member again: new thresholds may place
+     * members who had none */
+    rc = fd_db_run(db, "UPDATE programs SET tiers = $2, tiers_placed_through = 0 WHERE id = $1",
                    FD_PARAMS(FD_I(j->program_id), FD_S(j->text)), NULL);
     if (!rc) rc = fd_config_bump(db, j->program_id);
     if (!rc)

@@ -36,10 +36,30 @@ static int run_all(fd_store *s, chunk_job *j, int64_t *total)
     return FD_OK;
 }
 
-int fd_jobs_tiers_run(fd_store *s, int64_t now, int64_t *reviewed)
+typedef struct {
+    int64_t now;
+    int64_t examined, placed;
+} place_job;
+
+static int run_placement(fd_db *db, void *arg)
+{
+    place_job *j = arg;
+    return fd_tier_place_due(db, j->now, FD_EXPIRY_CHUNK, &j->examined, &j->placed);
+}
+
+int fd_jobs_tiers_run(fd_store *s, int64_t now, int64_t *reviewed, int64_t *placed)
 {
     chunk_job review = {now, 0, fd_tier_review_due};
-    return run_all(s, &review, reviewed);
+    int rc = run_all(s, &review, reviewed);
+    place_job place = {now, 0, 0};
+    *placed = 0;
+    while (!rc) { /* a chunk per transaction, until no program has members left to look at */
+        rc = fd_store_write(s, run_placement, &place);
+        if (rc || !place.examined) break;
+        *placed += place.placed;
+    }
+    if (!rc && *placed) fd_log("info", "job=tiers placed_members=%lld", (long long)*placed);
+    return rc;
 }
 
 int fd_jobs_expiry_run(fd_store *s, int64_t now, int64_t *matured, int64_t *expired)
@@ -72,10 +92,10 @@ static void *thread_main(void *arg)
         pthread_cond_timedwait(&t->cv, &t->mu, &until);
         if (t->stop) break;
         pthread_mutex_unlock(&t->mu);
-        int64_t matured, expired, reviewed, sent, now = fd_now();
+        int64_t matured, expired, reviewed, placed, sent, now = fd_now();
         int rc = fd_jobs_expiry_run(t->store, now, &matured, &expired);
         if (rc) fd_log("error", "job=expiry rc=%d msg=\"%s\"", rc, fd_strerror(rc));
-        if ((rc = fd_jobs_tiers_run(t->store, now, &reviewed)))
+        if ((rc = fd_jobs_tiers_run(t->store, now, &reviewed, &placed)))
             fd_log("error", "job=tiers rc=%d msg=\"%s\"", rc, fd_strerror(rc));
         if ((rc = fd_jobs_birthdays_run(t->store, now, &sent)))
             fd_log("error", "job=birthdays rc=%d msg=\"%s\"", rc, fd_strerror(rc));

@@ -18,8 +18,10 @@
 int fd_jobs_expiry_run(fd_store *s, int64_t now, int64_t *matured, int64_t *expired);
 
 /* Reviews the members whose tier must be requalified (period end plus
- * retention); *reviewed counts them. Running it twice changes nothing more. */
-int fd_jobs_tiers_run(fd_store *s, int64_t now, int64_t *reviewed);
+ * retention; *reviewed counts them), then places the members who have no
+ * tier yet (fd_tier_place_due; *placed counts those who got one). Running it
+ * twice changes nothing more. */
+int fd_jobs_tiers_run(fd_store *s, int64_t now, int64_t *reviewed, int64_t *placed);
 
 /* The background thread runs expiry, tier reviews and the birthday and
  * anniversary triggers every interval. */

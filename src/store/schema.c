@@ -588,6 +588,10 @@ static const char *const MIGRATIONS[] = {
     "DROP INDEX lots_maturity;"
     "CREATE INDEX lots_expiry ON lots(expires_at) WHERE status = 'active';"
     "CREATE INDEX lots_maturity ON lots(matures_at) WHERE status = 'pending';",
+
+    /* 21: the tier job places members who have no tier yet; this is how far
+     * it has looked, in member id order (0 after each PUT /v1/tiers). */
+    "ALTER TABLE programs ADD COLUMN tiers_placed_through BIGINT NOT NULL DEFAULT 0;",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

@@ -3,6 +3,7 @@
  */
 #include "store/tiering.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +201,91 @@ int fd_tier_review_due(fd_db *db, int64_t now, int limit, int64_t *count)
     if (rc < 0) return rc;
     *count = n;
     return FD_OK;
+}
+
+/* The first program with tiers that has members the placement has not
+ * looked at yet: its id (0 when there is none) and the last member id it
+ * looked at. */
+static int program_to_place(fd_db *db, int64_t *program_id, int64_t *after)
+{
+    fd_stmt *st;
+    *program_id = 0;
+    int rc = fd_db_query(db,
+                         "SELECT p.id, p.tiers_placed_through FROM programs p"
+                         " WHERE p.tiers IS NOT NULL AND p.tiers_placed_through <"
+                         " (SELECT COALESCE(MAX(m.id), 0) FROM members m WHERE m.program_id = p.id)"
+                         " ORDER BY p.id LIMIT 1",
+                         FD_NOPARAMS, &st);
+    if (rc) return rc;
+    if ((rc = fd_stmt_next(st)) == 1) {
+        *program_id = fd_stmt_i64(st, 0);
+        *after = fd_stmt_i64(st, 1);
+    }
+    fd_stmt_done(st);
+    return rc < 0 ? rc : FD_OK;
+}
+
+/* Up to limit member ids of the program after id after, in id order: all of
+ * them counted in *n, the ones without a tier put in untiered[*nu], the last
+ * one in *last. Closed members are left as they are. */
+static int members_after(fd_db *db, int64_t program_id, int64_t after, int limit, int *n,
+                         int64_t *untiered, int *nu, int64_t *last)
+{
+    fd_stmt *st;
+    *n = *nu = 0;
+    int rc = fd_db_query(db,
+                         "SELECT id, tier, state FROM members WHERE program_id = $1 AND id > $2"
+                         " ORDER BY id LIMIT $3",
+                         FD_PARAMS(FD_I(program_id), FD_I(after), FD_I(limit)), &st);
+    if (rc) return rc;
+    while (*n < limit && (rc = fd_stmt_next(st)) == 1) {
+        const char *tier = fd_stmt_text(st, 1), *state = fd_stmt_text(st, 2);
+        *last = fd_stmt_i64(st, 0);
+        (*n)++;
+        if ((!tier || !*tier) && strcmp(state, "closed")) untiered[(*nu)++] = *last;
+    }
+    fd_stmt_done(st);
+    return rc < 0 ? rc : FD_OK;
+}
+
+/* Gives member id, found without a tier, the tier its metric reaches now, as
+ * its next event would (reason "qualified"); counts it in *placed. */
+static int place(fd_db *db, const fd_program *p, const fd_config *cfg, int64_t id, int64_t now,
+                 int64_t *placed)
+{
+    fd_member m = {0};
+    int rc = fd_member_get_locked(db, p->id, id, &m);
+    if (!rc && !m.tier[0]) {
+        rc = fd_tier_after_event(db, p, cfg, &m, now, NULL);
+        if (!rc && m.tier[0]) (*placed)++;
+    }
+    fd_member_clear(&m);
+    return rc;
+}
+
+int fd_tier_place_due(fd_db *db, int64_t now, int limit, int64_t *examined, int64_t *placed)
+{
+    assert(limit > 0);
+    *examined = *placed = 0;
+    int64_t program_id, after;
+    int rc = program_to_place(db, &program_id, &after);
+    if (rc || !program_id) return rc;
+    fd_program p;
+    fd_config *cfg = NULL;
+    int64_t *untiered = fd_calloc((size_t)limit, sizeof *untiered), last = after;
+    int n = 0, nu = 0;
+    rc = fd_program_load(db, program_id, &p);
+    if (!rc) rc = fd_config_get(db, &p, &cfg);
+    if (!rc) rc = members_after(db, program_id, after, limit, &n, untiered, &nu, &last);
+    for (int i = 0; i < nu && !rc && cfg->has_tiers; i++)
+        rc = place(db, &p, cfg, untiered[i], now, placed);
+    if (!rc)
+        rc = fd_db_run(db, "UPDATE programs SET tiers_placed_through = $2 WHERE id = $1",
+                       FD_PARAMS(FD_I(program_id), FD_I(last)), NULL);
+    if (!rc) *examined = n;
+    fd_config_release(cfg);
+    free(untiered);
+    return rc;
 }
 
 static json_t *date_json(fd_date d)

@@ -39,6 +39,15 @@ int fd_tier_after_refund(fd_db *db, const fd_program *p, const fd_config *cfg, f
 /* Job: reviews members whose requalification date came (at most limit). */
 int fd_tier_review_due(fd_db *db, int64_t now, int limit, int64_t *count);
 
+/* Job: places members who have no tier yet (members enrolled before the
+ * program had tiers, or since the last run, who had no event since) in the
+ * tier their metric reaches, as their next event would. Looks at up to limit
+ * members of one program per call, in id order, from where the last call
+ * stopped (programs.tiers_placed_through; PUT /v1/tiers starts it over).
+ * *examined: members looked at (0: every program is done); *placed: those
+ * who got a tier. Closed members are left alone. */
+int fd_tier_place_due(fd_db *db, int64_t now, int limit, int64_t *examined, int64_t *placed);
+
 /* {"tier","since","metric",...,"message":"240 more points to Gold"} */
 int fd_tier_progress(fd_db *db, const fd_program *p, const fd_config *cfg, const fd_member *m,
                      int64_t now, json_t **out);

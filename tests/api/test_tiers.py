@@ -58,6 +58,43 @@ class Tiers(TierTest):
         s, member = self.req("GET", "/v1/members/%d" % m["id"])
         self.assertEqual(member["tier"]["name"], "Silver")
 
+    def test_the_tier_job_places_members_without_a_tier(self):
+        self.clock("2031-06-01T12:00:00Z")
+        self.rule(name="base", trigger="purchase", effect=PER_EURO)
+        low, high, gone = self.member("pl1"), self.member("pl2"), self.member("pl3")
+        self.buy("pl-b1", "pl2", "150.00")  # 150 points this year, before the program had tiers
+        self.assertEqual(self.req("POST", "/v1/members/%d/erase" % gone["id"])[0], 200)
+        self.tiers()
+        # (the job serves every program on the server: the counts are checked once it is done)
+        self.job("tiers")
+        self.assertEqual(self.job("tiers")["placed_members"], 0)  # twice: nothing more
+        for m, tier in ((low, "Bronze"), (high, "Silver")):
+            s, doc = self.req("GET", "/v1/members/%d" % m["id"])
+            self.assertEqual(doc["tier"]["name"], tier)
+            self.assertEqual(doc["tier"]["requalify_by"], "2031-12-31T23:00:00Z")  # 1 Jan 2032 in Berlin
+            s, hist = self.req("GET", "/v1/members/%d/tiers" % m["id"])
+            self.assertEqual([(h["from"], h["to"], h["reason"]) for h in hist["data"]],
+                             [(None, tier, "qualified")])
+        s, doc = self.req("GET", "/v1/members/%d/tiers" % gone["id"])
+        self.assertEqual(doc["data"], [])  # an erased member is left alone
+        # the next event changes no tier
+        self.assertNotIn("tier_change", self.buy("pl-b2", "pl1", "10.00"))
+        # a member enrolled since is placed at the next run
+        late = self.member("pl4")
+        self.assertEqual(self.job("tiers")["placed_members"], 1)
+        self.assertEqual(self.req("GET", "/v1/members/%d" % late["id"])[1]["tier"]["name"], "Bronze")
+
+    def test_members_below_the_lowest_tier_are_placed_after_new_thresholds(self):
+        self.rule(name="base", trigger="purchase", effect=PER_EURO)
+        m = self.member("pn1")
+        self.buy("pn-b1", "pn1", "50.00")
+        self.tiers(tiers=[{"name": "Silver", "threshold": 100}, {"name": "Gold", "threshold": 500}])
+        self.assertEqual(self.job("tiers")["placed_members"], 0)  # 50 points reach no tier
+        self.assertIsNone(self.req("GET", "/v1/members/%d" % m["id"])[1]["tier"])
+        self.tiers(tiers=[{"name": "Silver", "threshold": 50}, {"name": "Gold", "threshold": 500}])
+        self.assertEqual(self.job("tiers")["placed_members"], 1)
+        self.assertEqual(self.req("GET", "/v1/members/%d" % m["id"])[1]["tier"]["name"], "Silver")
+
     def test_downgrade_at_period_end_without_retention(self):
         self.tiers()
         self.rule(name="base", trigger="purchase", effect=PER_EURO)
