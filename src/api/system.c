@@ -339,8 +339,9 @@ void h_jobs_tiers(fd_req *r)
     if (rc)
         fd_reply_status(r, rc, NULL);
     else
-        fd_reply(r, 200, json_pack("{s:I, s:I}", "reviewed_members", (json_int_t)reviewed,
-                                   "placed_members", (json_int_t)placed));
+        fd_reply(r, 200,
+                 json_pack("{s:I, s:I}", "reviewed_members", (json_int_t)reviewed, "placed_members",
+                           (json_int_t)placed));
 }
 
 void h_jobs_birthdays(fd_req *r)
