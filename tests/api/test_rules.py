@@ -48,9 +48,11 @@ class RuleTest(ServerTest):
 
 PER_EURO = {"type": "per_amount", "rate": "1", "rounding": "floor"}
 
-# Undoes migration 19 on a SQLite file (the tests that rewind to an earlier schema run it first):
-# the column as migration 2 made it, holding the same totals.
-UNDO_MIGRATION_19 = (
+# Undoes migrations 21 and 19 on a SQLite file (the tests that rewind to an earlier schema run it
+# first; migration 20 can run again as it is): the tier placement's column dropped, and the rules'
+# column as migration 2 made it, holding the same totals.
+UNDO_MIGRATIONS_19_21 = (
+    "ALTER TABLE programs DROP COLUMN tiers_placed_through;"
     "ALTER TABLE earning_rules ADD COLUMN points_awarded BIGINT NOT NULL DEFAULT 0;"
     "UPDATE earning_rules SET points_awarded = (SELECT points_awarded FROM rule_totals"
     " WHERE rule_id = earning_rules.id);"
@@ -220,7 +222,7 @@ class Earning(RuleTest):
         self.member("mig-new")
         self.srv.stop()
         db = sqlite3.connect(self.srv.db)
-        db.executescript(UNDO_MIGRATION_19 +
+        db.executescript(UNDO_MIGRATIONS_19_21 +
                          "ALTER TABLE member_stats DROP COLUMN orders_placed;"
                          "CREATE INDEX orders_member ON orders(member_id, occurred_at);"
                          "DELETE FROM schema_migrations WHERE version >= 17;")
@@ -247,7 +249,7 @@ class Earning(RuleTest):
         self.srv.stop()
         db = sqlite3.connect(self.srv.db)
         db.executescript(  # the tables as migrations 2 and 3 made them, holding the same rows
-            UNDO_MIGRATION_19 +
+            UNDO_MIGRATIONS_19_21 +
             "CREATE TABLE md(id INTEGER PRIMARY KEY, program_id BIGINT NOT NULL,"
             " member_id BIGINT NOT NULL, day BIGINT NOT NULL, spend BIGINT NOT NULL,"
             " orders BIGINT NOT NULL, points BIGINT NOT NULL);"
@@ -327,7 +329,7 @@ class Earning(RuleTest):
         self.assertEqual(self.buy("t0", "mig19", "60.00")["points"], 63)
         self.srv.stop()
         db = sqlite3.connect(self.srv.db)
-        db.executescript(UNDO_MIGRATION_19 + "DELETE FROM schema_migrations WHERE version >= 19;")
+        db.executescript(UNDO_MIGRATIONS_19_21 + "DELETE FROM schema_migrations WHERE version >= 19;")
         db.close()
         self.srv.start()
         awarded = lambda r: self.req("GET", "/v1/earning-rules/%d" % r["id"])[1]["points_awarded"]
