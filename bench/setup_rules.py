@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """The program of issue 11's realistic load: three tiers, a behaviour segment
-and the 20 earning rules of bench/rules.json, created over the API.
+and the 20 earning rules of bench/rules.json, created over the API. Then the
+tier job places the seeded members in the tiers their history gives them, as
+the members of a running program hold theirs, so that the load's events are
+not also each member's first tier.
 
 Usage: setup_rules.py PORT KEY
 """
@@ -15,7 +18,8 @@ def main():
     c = http.client.HTTPConnection("127.0.0.1", port)
 
     def send(method, path, body):
-        c.request(method, path, json.dumps(body), {"Authorization": "Bearer " + key})
+        c.request(method, path, None if body is None else json.dumps(body),
+                  {"Authorization": "Bearer " + key})
         r = c.getresponse()
         r.read()
         assert r.status in (200, 201), (path, r.status)
@@ -28,6 +32,7 @@ def main():
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "rules.json")) as f:
         for rule in json.load(f):
             send("POST", "/v1/earning-rules", rule)
+    send("POST", "/v1/jobs/tiers", None)
 
 
 if __name__ == "__main__":
