@@ -20,6 +20,7 @@
 
 #include "base/fd.h"
 #include "store/db_driver.h"
+#include "store/sqlite_logbuf.h"
 #include "store/sqlite_pcache.h"
 
 #define CACHE_SLOTS 512  /* power of two, > the number of distinct statements */
@@ -424,13 +425,17 @@ static const fd_db_driver sqlite_driver = {
 /* Before SQLite's first use: no allocation statistics. They are kept under
  * one process-wide mutex that every allocation of every connection takes,
  * which the reader threads fought over (a profile of balance reads showed
- * a sixth of their time in it); nothing here reads them. And the page
- * cache wrapped so commits skip a sweep of the whole cache (sqlite_pcache.h). */
+ * a sixth of their time in it); nothing here reads them. The page cache
+ * wrapped so commits skip a sweep of the whole cache (sqlite_pcache.h), and
+ * the file layer so a commit's log frames reach the file in one write
+ * (sqlite_logbuf.h). */
 static void sqlite_once(void)
 {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (fd_sqlite_pcache_install())
         fd_log("warn", "db=sqlite op=pcache msg=\"SQLite's page cache is used unwrapped\"");
+    if (fd_sqlite_logbuf_install())
+        fd_log("warn", "db=sqlite op=vfs msg=\"the log's writes are not gathered\"");
 }
 
 int fd_sqlite_open(const char *path, fd_db **out)
