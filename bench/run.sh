@@ -15,6 +15,19 @@ command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || sud
 # The last server started is stopped however the script ends (a failed step exits at once).
 trap '[ -z "${PID:-}" ] || kill $PID 2>/dev/null || true' EXIT
 
+# wrk_ok FILE: stops the suite when wrk saw error answers: a rate that counts them is no figure.
+wrk_ok() {
+    if grep -q "Non-2xx" "$1"; then
+        echo "$1: $(grep "Non-2xx" "$1" | tr -s ' ') (the server's errors are in $OUT)" >&2
+        exit 1
+    fi
+}
+
+# loadgen_ok FILE: the same for bench/loadgen's count of failed requests.
+loadgen_ok() {
+    awk '$5 == "errors" && $6 != 0 {exit 1}' "$1" || { echo "$1: $(cat "$1")" >&2; exit 1; }
+}
+
 # serve NAME [WRAPPER...]: a server on $OUT/NAME.db (under WRAPPER, if given); sets PID, KEY, PORT
 # and START (ms from launch to listening). The background jobs (expiry, tier reviews, RFM,
 # birthdays, reminders; every 60 s by default) are held off so the figures are the request path's.
@@ -98,6 +111,7 @@ MEMBERS=100000
 DB="$OUT/bench.db"
 serve_seeded bench $MEMBERS
 wrk -t2 -c32 -d10s -s bench/earn.lua "http://127.0.0.1:$PORT" -- $MEMBERS "$KEY" > "$OUT/wrk.txt"
+wrk_ok "$OUT/wrk.txt"
 RPS=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk.txt")
 LAT=$(awk '/Latency/ {print $2}' "$OUT/wrk.txt")
 echo "earn_http_32conn: $RPS events/s" | tee -a "$OUT/results.txt"
@@ -120,11 +134,13 @@ assert s == 201 and doc["created"] == 100000, doc
 print("codes_generate_100000: %.2f s" % (time.time() - t0))
 PY
 wrk -t2 -c32 -d10s -s bench/cart.lua "http://127.0.0.1:$PORT" -- $MEMBERS "$KEY" > "$OUT/wrk-cart.txt"
+wrk_ok "$OUT/wrk-cart.txt"
 echo "cart_redeem_http_32conn: $(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-cart.txt") carts/s" | tee -a "$OUT/results.txt"
 
 # Realistic traffic (issue 11): 20 earning rules, orders of 1-10 lines, 5 % retries, 2 % refunds.
 python3 bench/setup_rules.py "$PORT" "$KEY"
 wrk -t2 -c32 -d15s --latency -s bench/mixed.lua "http://127.0.0.1:$PORT" -- $MEMBERS "$KEY" > "$OUT/wrk-mixed.txt"
+wrk_ok "$OUT/wrk-mixed.txt"
 MIXED=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-mixed.txt")
 echo "earn_mixed_20rules_32conn: $MIXED events/s" | tee -a "$OUT/results.txt"
 echo "earn_mixed_20rules_32conn_p99: $(awk '$1 == "99%" {print $2}' "$OUT/wrk-mixed.txt")" | tee -a "$OUT/results.txt"
@@ -134,14 +150,17 @@ echo "earn_mixed_20rules_32conn_p99: $(awk '$1 == "99%" {print $2}' "$OUT/wrk-mi
 HALF=$(awk -v r="$MIXED" 'BEGIN {printf "%d", r / 2}')
 python3 bench/mixed_bodies.py $((HALF * 15)) $MEMBERS half > "$OUT/half.ndjson"
 ./build/loadgen "http://127.0.0.1:$PORT/v1/events" "$KEY" "$HALF" 15 32 "$OUT/half.ndjson" > "$OUT/loadgen-half.txt"
+loadgen_ok "$OUT/loadgen-half.txt"
 echo "earn_mixed_at_half_rate: $HALF events/s" | tee -a "$OUT/results.txt"
 echo "earn_mixed_at_half_rate_p50: $(awk '{print $8}' "$OUT/loadgen-half.txt") ms" | tee -a "$OUT/results.txt"
 echo "earn_mixed_at_half_rate_p99: $(awk '{print $11}' "$OUT/loadgen-half.txt") ms" | tee -a "$OUT/results.txt"
 wrk -t2 -c16 -d10s --latency -s bench/balance.lua "http://127.0.0.1:$PORT" -- $MEMBERS "$KEY" > "$OUT/wrk-balance.txt"
+wrk_ok "$OUT/wrk-balance.txt"
 echo "get_balance_16conn: $(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-balance.txt") requests/s" | tee -a "$OUT/results.txt"
 echo "get_balance_16conn_p99: $(awk '$1 == "99%" {print $2}' "$OUT/wrk-balance.txt")" | tee -a "$OUT/results.txt"
 # GET latency at a stated load (wrk above saturates the 2 cores it shares with the server).
 ./build/loadgen "http://127.0.0.1:$PORT/v1/members" "$KEY" 5000 10 16 -$MEMBERS > "$OUT/loadgen-get.txt"
+loadgen_ok "$OUT/loadgen-get.txt"
 echo "get_balance_at_5000rps_p50: $(awk '{print $8}' "$OUT/loadgen-get.txt") ms" | tee -a "$OUT/results.txt"
 echo "get_balance_at_5000rps_p99: $(awk '{print $11}' "$OUT/loadgen-get.txt") ms" | tee -a "$OUT/results.txt"
 
@@ -186,8 +205,10 @@ scale_run() { # NAME MEMBERS: seeds, serves, loads; sets START, RSS, SRPS
     # 5 s of the same load first: the seeded file is read into the OS cache, as on a server that runs
     wrk -t2 -c32 -d5s -s bench/earn.lua "http://127.0.0.1:$PORT" -- "$2" "$KEY" > /dev/null
     wrk -t2 -c32 -d15s -s bench/earn.lua "http://127.0.0.1:$PORT" -- "$2" "$KEY" > "$OUT/wrk-$1.txt"
+    wrk_ok "$OUT/wrk-$1.txt"
     SRPS=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-$1.txt")
     wrk -t2 -c16 -d10s --latency -s bench/balance.lua "http://127.0.0.1:$PORT" -- "$2" "$KEY" > "$OUT/wrk-balance-$1.txt"
+    wrk_ok "$OUT/wrk-balance-$1.txt"
     SP99=$(awk '$1 == "99%" {print $2}' "$OUT/wrk-balance-$1.txt")
     RSS=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' /proc/$PID/status)
     kill $PID; wait $PID 2>/dev/null || true
