@@ -7,10 +7,12 @@
  * made two hundred pwrite() calls, each through the file system's write path
  * page by page (a frame straddles two of the kernel's pages): a quarter of
  * the writer's time under the plain earn load. The wrapper gathers the log's
- * sequential writes in a buffer and hands them to the file in one call when
- * the commit's last frame is complete, that is before SQLite publishes the
- * commit to readers (its log index is updated after the frames are written),
- * so every reader and the checkpointer find committed frames in the file.
+ * sequential writes in a buffer (1 MiB per log file, allocated at its first
+ * write: only connections that write have one) and hands them to the file,
+ * 64 KiB per call, when the commit's last frame is complete, that is before
+ * SQLite publishes the commit to readers (its log index is updated after the
+ * frames are written), so every reader and the checkpointer find committed
+ * frames in the file.
  *
  * Only log files are wrapped; the database file and the others are SQLite's
  * own. A read, sync, truncation, size query or file control of the log, and a
