@@ -260,7 +260,7 @@ static int place(fd_db *db, const fd_program *p, const fd_config *cfg, int64_t i
         if (!rc && m.tier[0]) (*placed)++;
     }
     fd_member_clear(&m);
-    return rc;
+    return rc == FD_ENOTFOUND ? FD_OK : rc; /* gone since the scan: nothing to place */
 }
 
 int fd_tier_place_due(fd_db *db, int64_t now, int limit, int64_t *examined, int64_t *placed)
