@@ -23,8 +23,8 @@ int fd_jobs_expiry_run(fd_store *s, int64_t now, int64_t *matured, int64_t *expi
  * twice changes nothing more. */
 int fd_jobs_tiers_run(fd_store *s, int64_t now, int64_t *reviewed, int64_t *placed);
 
-/* The background thread runs expiry, tier reviews and the birthday and
- * anniversary triggers every interval. */
+/* The background thread runs expiry, the tier job (reviews, placement) and
+ * the birthday and anniversary triggers every interval. */
 typedef struct fd_expiry_thread fd_expiry_thread;
 
 /* Starts a background thread running the job every interval_s seconds. */

@@ -427,8 +427,8 @@ static const fd_db_driver sqlite_driver = {
  * which the reader threads fought over (a profile of balance reads showed
  * a sixth of their time in it); nothing here reads them. The page cache
  * wrapped so commits skip a sweep of the whole cache (sqlite_pcache.h), and
- * the file layer so a commit's log frames reach the file in one write
- * (sqlite_logbuf.h). */
+ * the file layer so a commit's log frames reach the file in a few large
+ * writes instead of two per page (sqlite_logbuf.h). */
 static void sqlite_once(void)
 {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);

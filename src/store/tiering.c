@@ -242,7 +242,8 @@ static int members_after(fd_db *db, int64_t program_id, int64_t after, int limit
         const char *tier = fd_stmt_text(st, 1), *state = fd_stmt_text(st, 2);
         *last = fd_stmt_i64(st, 0);
         (*n)++;
-        if ((!tier || !*tier) && strcmp(state, "closed")) untiered[(*nu)++] = *last;
+        if ((!tier || !*tier) && strcmp(state, fd_member_state_name(FD_STATE_CLOSED)))
+            untiered[(*nu)++] = *last;
     }
     fd_stmt_done(st);
     return rc < 0 ? rc : FD_OK;
