@@ -36,6 +36,11 @@ static const int COUNTED[] = {200, 201, 400, 401, 403, 404, 405, 409, 413, 422, 
 #define NCOUNTED ((int)(sizeof COUNTED / sizeof COUNTED[0]))
 #define ROUTES_MAX 256
 #define NETWORK_THREADS_MAX 16
+/* A connection's memory: its request line and headers (so they may take
+ * about 15 KiB, 431 beyond) and its read and write buffers. libmicrohttpd
+ * zeroes all of it after every request of a kept-alive connection: at its
+ * default of 32 KiB that was a third of a balance read's instructions. */
+#define CONNECTION_POOL_BYTES (16 * 1024)
 
 /* Per-connection state while a request is read and answered. */
 typedef struct conn_state {
@@ -476,6 +481,7 @@ int fd_server_start(const fd_server_config *cfg, fd_store *store, fd_server **ou
                               0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
                               MHD_OPTION_THREAD_POOL_SIZE, (unsigned)fd_server_network_threads(),
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_POOL_BYTES,
                               MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT,
                               4096u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!s->mhd) {

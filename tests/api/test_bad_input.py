@@ -1,5 +1,6 @@
 """Hostile and malformed input: always a clear 4xx JSON error, never a crash,
 and nothing changes."""
+import http.client
 import json
 import random
 
@@ -147,6 +148,23 @@ class BadInput(ServerTest):
         status, data, ctype = srv.raw("GET", "/v1/members/" + "9" * 5000,
                                       headers={"Authorization": "Bearer " + srv.admin_key})
         self.assertIn(status, (404, 414, 431))
+
+    def test_request_headers_up_to_15_kib(self):
+        """A connection's memory is 16 KiB (docs/architecture.md, Limits): headers of 14,000 bytes are
+        read, 20,000 get 431, and the kept-alive connection then answers a normal request."""
+        srv = self.srv
+        auth = {"Authorization": "Bearer " + srv.admin_key}
+        status, data, _ = srv.raw("GET", "/v1/program", headers=dict(auth, **{"X-Pad": "a" * 14000}))
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(data)["name"], srv.req("GET", "/v1/program")[1]["name"])
+        status, _, _ = srv.raw("GET", "/v1/program", headers=dict(auth, **{"X-Pad": "a" * 20000}))
+        self.assertEqual(status, 431)
+        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+        for pad in (14000, 0, 14000):
+            c.request("GET", "/v1/program", headers=dict(auth, **{"X-Pad": "a" * pad}))
+            r = c.getresponse()
+            self.assertEqual((r.status, "id" in json.loads(r.read())), (200, True))
+        c.close()
 
     def test_engagement_and_page_routes_refuse_bad_bodies(self):
         """The write routes of referrals, badges, challenges, brands, company accounts,
