@@ -268,6 +268,39 @@ valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.rules" --collect-
     --toggle-collect=fd_rules_evaluate ./build/bench_rules 20000 > /dev/null 2>&1
 IR=$(callgrind_annotate "$OUT/callgrind.rules" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
 echo "rules_eval_instructions_per_event: $((IR / 20000)) instructions" | tee -a "$OUT/results.txt"
+# The whole process per request over HTTP (every thread: libmicrohttpd, the request worker, the
+# writer with its commit, the checkpointer), one request at a time on one kept-alive connection,
+# so each event is a group commit of its own, as at a low rate: 500 events of the mixed traffic,
+# then 500 balance reads, each after 50 uncounted ones (statements prepared, caches filled).
+python3 bench/mixed_bodies.py 550 100000 http > "$OUT/instr-http.ndjson"
+for REQ in mixed balance; do
+    rm -f "$OUT/instr-run.db-wal" "$OUT/instr-run.db-shm"
+    cp "$OUT/instr.db" "$OUT/instr-run.db"
+    serve instr-run valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.http-$REQ" \
+        --instr-atstart=no
+    for PART in warm counted; do
+        [ $PART = warm ] || callgrind_control -i on $PID > /dev/null 2>&1
+        python3 - "$PORT" "$KEY" "$OUT/instr-http.ndjson" $REQ $PART <<'PY'
+import sys, http.client
+port, key, path, req, part = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+lines = open(path).read().splitlines()
+span = range(0, 50) if part == "warm" else range(50, 550)
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+auth = {"Authorization": "Bearer " + key}
+for i in span:
+    if req == "mixed":
+        c.request("POST", "/v1/events", lines[i], dict(auth, **{"Content-Type": "application/json"}))
+    else:
+        c.request("GET", "/v1/members/%d" % (i * 7 % 100000 + 1), headers=auth)
+    r = c.getresponse(); r.read()
+    assert r.status in (200, 201), (r.status, i)
+PY
+    done
+    callgrind_control -i off $PID > /dev/null 2>&1
+    kill $PID; wait $PID 2>/dev/null || true
+    IR=$(callgrind_annotate "$OUT/callgrind.http-$REQ" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+    echo "http_process_instructions_per_${REQ}_request: $((IR / 500)) instructions" | tee -a "$OUT/results.txt"
+done
 
 fi
 
