@@ -605,14 +605,23 @@ static int event_job_run(fd_db *db, void *arg)
     return rc;
 }
 
-/* Writes a stored result (a compact JSON object) with "duplicate" added as
- * its last member, as the reply shows it, without parsing it again. */
-static void write_result(FILE *f, const char *result, bool duplicate)
+/* The reply text of a stored result (a compact JSON object) with
+ * "duplicate" added as its last member, without parsing it again; inside
+ * {"status":N,"result":...} when status is not 0 (an event of a batch).
+ * Returns malloc'ed text, its length in *len. */
+static char *result_text(const char *result, bool duplicate, int status, size_t *len)
 {
-    size_t len = strlen(result);
-    assert(len >= 2 && result[0] == '{' && result[len - 1] == '}');
-    fwrite(result, 1, len - 1, f);
-    fprintf(f, "%s\"duplicate\":%s}", len > 2 ? "," : "", duplicate ? "true" : "false");
+    size_t n = strlen(result), cap = n + 64;
+    assert(n >= 2 && result[0] == '{' && result[n - 1] == '}');
+    char *s = fd_malloc(cap);
+    size_t at = status ? (size_t)snprintf(s, cap, "{\"status\":%d,\"result\":", status) : 0;
+    memcpy(s + at, result, n - 1);
+    at += n - 1;
+    at += (size_t)snprintf(s + at, cap - at, "%s\"duplicate\":%s}%s", n > 2 ? "," : "",
+                           duplicate ? "true" : "false", status ? "}" : "");
+    assert(at < cap);
+    *len = at;
+    return s;
 }
 
 void h_events_post(fd_req *r)
@@ -631,11 +640,8 @@ void h_events_post(fd_req *r)
     event_job j = {
         .p = &r->program, .rs = rs, .cfg = cfg, .body = r->body, .in = &in, .actor = r->who.actor};
     if (!write_replayable_or_reply(r, event_job_run, &j, &j.err)) {
-        char *text;
         size_t len;
-        FILE *f = fd_memstream(&text, &len);
-        write_result(f, j.result, j.duplicate);
-        fclose(f);
+        char *text = result_text(j.result, j.duplicate, 0, &len);
         fd_metrics_event(in.type, j.duplicate);
         fd_reply_bytes(r, j.duplicate ? 200 : 201, NULL, (unsigned char *)text, len);
     }
@@ -868,8 +874,6 @@ static json_t *error_json(const char *code, const char *message, const char *fie
 /* The answer of one event of a batch: its status and its JSON text. */
 static void answer(batch_item *it, fd_batch_answer *a)
 {
-    size_t len;
-    FILE *f = fd_memstream(&a->json, &len);
     json_t *error = json_incref(it->error);
     a->status = it->status;
     if (!error && it->status) { /* failed in the transaction */
@@ -881,17 +885,17 @@ static void answer(batch_item *it, fd_batch_answer *a)
     }
     if (error) {
         char *text = fd_json_text(error, false);
-        fprintf(f, "{\"status\":%d,\"error\":%s}", a->status, text);
+        size_t cap = strlen(text) + 32;
+        a->json = fd_malloc(cap);
+        snprintf(a->json, cap, "{\"status\":%d,\"error\":%s}", a->status, text);
         free(text);
         json_decref(error);
     } else {
+        size_t len;
         a->status = it->job.duplicate ? 200 : 201;
-        fprintf(f, "{\"status\":%d,\"result\":", a->status);
-        write_result(f, it->job.result, it->job.duplicate);
-        fputc('}', f);
+        a->json = result_text(it->job.result, it->job.duplicate, a->status, &len);
         fd_metrics_event(it->in.type, it->job.duplicate);
     }
-    fclose(f);
 }
 
 /* Waits for the queued chunk *t, if any, keeping the first error in *rc. */

@@ -131,12 +131,33 @@ struct timespec fd_deadline_ms(int64_t ms)
     return ts;
 }
 
+/* Writes v as exactly width digits at p (v < 10^width). */
+static void put_digits(char *p, int v, int width)
+{
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+}
+
+/* Digit by digit: every reply with a time formats it, and strftime was a
+ * tenth of a balance read's instructions. */
 void fd_time_format(int64_t t, char *buf, size_t n)
 {
     time_t tt = (time_t)t;
     struct tm tm;
     gmtime_r(&tt, &tm);
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    int year = tm.tm_year + 1900;
+    if (n < sizeof "YYYY-MM-DDTHH:MM:SSZ" || year < 0 || year > 9999) {
+        snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", year, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec);
+        return;
+    }
+    memcpy(buf, "0000-00-00T00:00:00Z", sizeof "YYYY-MM-DDTHH:MM:SSZ");
+    put_digits(buf, year, 4);
+    put_digits(buf + 5, tm.tm_mon + 1, 2);
+    put_digits(buf + 8, tm.tm_mday, 2);
+    put_digits(buf + 11, tm.tm_hour, 2);
+    put_digits(buf + 14, tm.tm_min, 2);
+    put_digits(buf + 17, tm.tm_sec, 2);
 }
 
 static int digits(const char **p, int n, int *out)

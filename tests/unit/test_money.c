@@ -167,6 +167,16 @@ static void time_parsing(void **state)
     fd_time_format(t, buf, sizeof buf);
     assert_string_equal(buf, "2026-11-22T23:30:00Z");
     assert_int_equal(fd_time_parse("2026-11-23T01:30:00.123Z", &t), FD_OK);
+    fd_time_format(0, buf, sizeof buf);
+    assert_string_equal(buf, "1970-01-01T00:00:00Z");
+    fd_time_format(946782245, buf, sizeof buf);
+    assert_string_equal(buf, "2000-01-02T03:04:05Z");
+    fd_time_format(253402300799, buf, sizeof buf);
+    assert_string_equal(buf, "9999-12-31T23:59:59Z");
+    fd_time_format(253402300800, buf, sizeof buf); /* five digits of year, as %Y writes them */
+    assert_string_equal(buf, "10000-01-01T00:00:00Z");
+    fd_time_format(946782245, buf, 8); /* too small: cut, still terminated */
+    assert_string_equal(buf, "2000-01");
     assert_int_equal(fd_time_parse("2023-02-29T00:00:00Z", &t), FD_EINVAL);
     assert_int_equal(fd_time_parse("2026-11-23T01:30:00", &t), FD_EINVAL); /* no zone */
     assert_int_equal(fd_time_parse("2026-13-01T00:00:00Z", &t), FD_EINVAL);
