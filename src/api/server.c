@@ -125,7 +125,7 @@ static int authorize_or_reply(fd_req *r, const fd_route *route)
                        "an API key is required (Authorization: Bearer <key>)", NULL);
         return FD_EAUTH;
     }
-    int rc = fd_key_authenticate(r->db, key, &r->who);
+    int rc = fd_key_authenticate(r->db, key, &r->who, &r->program);
     if (rc == FD_EAUTH) {
         fd_reply_error(r, 401, "unauthenticated", "the API key is unknown or revoked", NULL);
         return rc;
@@ -149,9 +149,7 @@ static int authorize_or_reply(fd_req *r, const fd_route *route)
             return FD_EFORBIDDEN;
         }
     }
-    rc = fd_program_load(r->db, r->who.program_id, &r->program);
-    if (rc) fd_reply_status(r, rc == FD_ENOTFOUND ? FD_EAUTH : rc, NULL);
-    return rc;
+    return FD_OK;
 }
 
 static int parse_body_or_reply(fd_req *r, const conn_state *cs)

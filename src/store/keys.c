@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/fd.h"
+#include "store/programs.h"
 
 #define SECRET_BYTES 32
 
@@ -45,7 +46,7 @@ int fd_key_create(fd_db *db, int64_t program_id, fd_role role, int64_t member_id
     return FD_OK;
 }
 
-int fd_key_authenticate(fd_db *db, const char *key, fd_principal *out)
+int fd_key_authenticate(fd_db *db, const char *key, fd_principal *out, fd_program *program)
 {
     /* fk_ + 16 hex + _ + 43 base64url */
     if (!key || strlen(key) != 3 + 16 + 1 + 43 || strncmp(key, "fk_", 3) || key[19] != '_')
@@ -55,10 +56,13 @@ int fd_key_authenticate(fd_db *db, const char *key, fd_principal *out)
     key_id[16] = 0;
     const char *secret = key + 20;
     fd_stmt *st;
-    int rc = fd_db_query(db,
-                         "SELECT program_id, role, member_id, secret_hash FROM api_keys"
-                         " WHERE key_id = $1 AND revoked_at IS NULL",
-                         FD_PARAMS(FD_S(key_id)), &st);
+    /* the program in the same statement: one read of the database, not two */
+    int rc =
+        fd_db_query(db,
+                    "SELECT k.program_id, k.role, k.member_id, k.secret_hash, " FD_PROGRAM_COLUMNS
+                    " FROM api_keys k JOIN programs p ON p.id = k.program_id"
+                    " WHERE k.key_id = $1 AND k.revoked_at IS NULL",
+                    FD_PARAMS(FD_S(key_id)), &st);
     if (rc) return rc;
     rc = fd_stmt_next(st);
     if (rc == 1) {
@@ -71,6 +75,7 @@ int fd_key_authenticate(fd_db *db, const char *key, fd_principal *out)
             out->member_id = fd_stmt_i64(st, 2);
             snprintf(out->key_id, sizeof out->key_id, "%s", key_id);
             snprintf(out->actor, sizeof out->actor, "key:%s", key_id);
+            fd_program_from_row(st, 4, program);
             rc = FD_OK;
         } else {
             rc = FD_EAUTH;

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "core/program.h"
 #include "core/role.h"
 #include "store/db.h"
 
@@ -31,8 +32,9 @@ int fd_key_create(fd_db *db, int64_t program_id, fd_role role, int64_t member_id
                   char key_id_out[24]);
 
 /* Authenticates a key's text. FD_EAUTH when malformed, unknown, revoked or
- * wrong; fills *out otherwise. */
-int fd_key_authenticate(fd_db *db, const char *key, fd_principal *out);
+ * wrong, or when its program is gone; fills *out and *program (the key's
+ * program, read with the key) otherwise. */
+int fd_key_authenticate(fd_db *db, const char *key, fd_principal *out, fd_program *program);
 
 /* Revokes key_id of program_id; FD_ENOTFOUND if there is no such live key. */
 int fd_key_revoke(fd_db *db, int64_t program_id, const char *key_id, int64_t now);

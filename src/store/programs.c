@@ -13,36 +13,36 @@ static void copy_text(char *dst, size_t n, const char *src)
     snprintf(dst, n, "%s", src ? src : "");
 }
 
+void fd_program_from_row(fd_stmt *st, int col, fd_program *p)
+{
+    memset(p, 0, sizeof *p);
+    p->id = fd_stmt_i64(st, col);
+    copy_text(p->name, sizeof p->name, fd_stmt_text(st, col + 1));
+    copy_text(p->currency, sizeof p->currency, fd_stmt_text(st, col + 2));
+    p->exponent = (int)fd_stmt_i64(st, col + 3);
+    copy_text(p->timezone, sizeof p->timezone, fd_stmt_text(st, col + 4));
+    p->point_value_micros = fd_stmt_i64(st, col + 5);
+    p->earn_rate_milli = fd_stmt_i64(st, col + 6);
+    fd_rounding_parse(fd_stmt_text(st, col + 7), &p->earn_rounding);
+    p->pending_days = fd_stmt_i64(st, col + 8);
+    fd_expiry_mode_parse(fd_stmt_text(st, col + 9), &p->expiry_mode);
+    p->expiry_days = fd_stmt_i64(st, col + 10);
+    fd_expiry_from_parse(fd_stmt_text(st, col + 11), &p->expiry_from);
+    fd_refund_policy_parse(fd_stmt_text(st, col + 12), &p->refund_policy);
+    p->created_at = fd_stmt_i64(st, col + 13);
+    p->rules_version = fd_stmt_i64(st, col + 14);
+    p->config_version = fd_stmt_i64(st, col + 15);
+}
+
 int fd_program_load(fd_db *db, int64_t id, fd_program *p)
 {
     fd_stmt *st;
-    int rc = fd_db_query(
-        db,
-        "SELECT id, name, currency, exponent, timezone, point_value_micros,"
-        " earn_rate_milli, earn_rounding, pending_days, expiry_mode, expiry_days,"
-        " expiry_from, refund_policy, created_at, rules_version, config_version FROM programs"
-        " WHERE id = $1",
-        FD_PARAMS(FD_I(id)), &st);
+    int rc = fd_db_query(db, "SELECT " FD_PROGRAM_COLUMNS " FROM programs p WHERE p.id = $1",
+                         FD_PARAMS(FD_I(id)), &st);
     if (rc) return rc;
     rc = fd_stmt_next(st);
     if (rc == 1) {
-        memset(p, 0, sizeof *p);
-        p->id = fd_stmt_i64(st, 0);
-        copy_text(p->name, sizeof p->name, fd_stmt_text(st, 1));
-        copy_text(p->currency, sizeof p->currency, fd_stmt_text(st, 2));
-        p->exponent = (int)fd_stmt_i64(st, 3);
-        copy_text(p->timezone, sizeof p->timezone, fd_stmt_text(st, 4));
-        p->point_value_micros = fd_stmt_i64(st, 5);
-        p->earn_rate_milli = fd_stmt_i64(st, 6);
-        fd_rounding_parse(fd_stmt_text(st, 7), &p->earn_rounding);
-        p->pending_days = fd_stmt_i64(st, 8);
-        fd_expiry_mode_parse(fd_stmt_text(st, 9), &p->expiry_mode);
-        p->expiry_days = fd_stmt_i64(st, 10);
-        fd_expiry_from_parse(fd_stmt_text(st, 11), &p->expiry_from);
-        fd_refund_policy_parse(fd_stmt_text(st, 12), &p->refund_policy);
-        p->created_at = fd_stmt_i64(st, 13);
-        p->rules_version = fd_stmt_i64(st, 14);
-        p->config_version = fd_stmt_i64(st, 15);
+        fd_program_from_row(st, 0, p);
         rc = FD_OK;
     } else if (rc == 0) {
         rc = FD_ENOTFOUND;
