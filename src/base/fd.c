@@ -68,6 +68,13 @@ void *fd_realloc(void *p, size_t n)
     return q;
 }
 
+void fd_copy_text(char *dst, size_t n, const char *src)
+{
+    size_t len = src ? strnlen(src, n - 1) : 0;
+    if (len) memcpy(dst, src, len);
+    dst[len] = 0;
+}
+
 char *fd_strdup(const char *s)
 {
     size_t n = strlen(s) + 1;

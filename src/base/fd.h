@@ -49,6 +49,9 @@ void *fd_malloc(size_t n);
 void *fd_calloc(size_t count, size_t size);
 void *fd_realloc(void *p, size_t n);
 char *fd_strdup(const char *s);
+/* src (NULL: empty) into dst of n > 0 bytes, cut to fit as snprintf would,
+ * without its format parsing: row readers copy several per request. */
+void fd_copy_text(char *dst, size_t n, const char *src);
 /* A stream into a growing buffer: *text and *len hold what was written once
  * it is closed (the caller frees *text). */
 FILE *fd_memstream(char **text, size_t *len);

@@ -73,8 +73,9 @@ int fd_key_authenticate(fd_db *db, const char *key, fd_principal *out, fd_progra
             fd_role_parse(fd_stmt_text(st, 1), &out->role) == FD_OK) {
             out->program_id = fd_stmt_i64(st, 0);
             out->member_id = fd_stmt_i64(st, 2);
-            snprintf(out->key_id, sizeof out->key_id, "%s", key_id);
-            snprintf(out->actor, sizeof out->actor, "key:%s", key_id);
+            fd_copy_text(out->key_id, sizeof out->key_id, key_id);
+            memcpy(out->actor, "key:", 4);
+            fd_copy_text(out->actor + 4, sizeof out->actor - 4, key_id);
             fd_program_from_row(st, 4, program);
             rc = FD_OK;
         } else {

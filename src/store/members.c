@@ -14,26 +14,17 @@
     " attributes, state, consent, consent_at, balance, pending, merged_into, erased_at,"           \
     " created_at, updated_at, tier, tier_since, tier_period_end, tier_review_at, wallet_id"
 
-/* src (NULL: empty) into dst of n bytes, cut to fit as snprintf would, without
- * its format parsing: a member read copies seven of these. */
-static void copy_text(char *dst, size_t n, const char *src)
-{
-    size_t len = src ? strnlen(src, n - 1) : 0;
-    if (len) memcpy(dst, src, len);
-    dst[len] = 0;
-}
-
 static void read_row(fd_stmt *st, fd_member *m)
 {
     memset(m, 0, sizeof *m);
     m->id = fd_stmt_i64(st, 0);
     m->program_id = fd_stmt_i64(st, 1);
-    copy_text(m->external_id, sizeof m->external_id, fd_stmt_text(st, 2));
-    copy_text(m->email, sizeof m->email, fd_stmt_text(st, 3));
-    copy_text(m->email_norm, sizeof m->email_norm, fd_stmt_text(st, 4));
-    copy_text(m->phone, sizeof m->phone, fd_stmt_text(st, 5));
-    copy_text(m->card_number, sizeof m->card_number, fd_stmt_text(st, 6));
-    copy_text(m->qr_token, sizeof m->qr_token, fd_stmt_text(st, 7));
+    fd_copy_text(m->external_id, sizeof m->external_id, fd_stmt_text(st, 2));
+    fd_copy_text(m->email, sizeof m->email, fd_stmt_text(st, 3));
+    fd_copy_text(m->email_norm, sizeof m->email_norm, fd_stmt_text(st, 4));
+    fd_copy_text(m->phone, sizeof m->phone, fd_stmt_text(st, 5));
+    fd_copy_text(m->card_number, sizeof m->card_number, fd_stmt_text(st, 6));
+    fd_copy_text(m->qr_token, sizeof m->qr_token, fd_stmt_text(st, 7));
     const char *attrs = fd_stmt_text(st, 8);
     m->attributes = fd_strdup(attrs ? attrs : "{}");
     fd_member_state_parse(fd_stmt_text(st, 9), &m->state);
@@ -45,7 +36,7 @@ static void read_row(fd_stmt *st, fd_member *m)
     m->erased_at = fd_stmt_i64(st, 15);
     m->created_at = fd_stmt_i64(st, 16);
     m->updated_at = fd_stmt_i64(st, 17);
-    copy_text(m->tier, sizeof m->tier, fd_stmt_text(st, 18));
+    fd_copy_text(m->tier, sizeof m->tier, fd_stmt_text(st, 18));
     m->tier_since = fd_stmt_i64(st, 19);
     m->tier_period_end = fd_stmt_i64(st, 20);
     m->tier_review_at = fd_stmt_i64(st, 21);

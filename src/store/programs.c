@@ -3,24 +3,18 @@
  */
 #include "store/programs.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "base/fd.h"
-
-static void copy_text(char *dst, size_t n, const char *src)
-{
-    snprintf(dst, n, "%s", src ? src : "");
-}
 
 void fd_program_from_row(fd_stmt *st, int col, fd_program *p)
 {
     memset(p, 0, sizeof *p);
     p->id = fd_stmt_i64(st, col);
-    copy_text(p->name, sizeof p->name, fd_stmt_text(st, col + 1));
-    copy_text(p->currency, sizeof p->currency, fd_stmt_text(st, col + 2));
+    fd_copy_text(p->name, sizeof p->name, fd_stmt_text(st, col + 1));
+    fd_copy_text(p->currency, sizeof p->currency, fd_stmt_text(st, col + 2));
     p->exponent = (int)fd_stmt_i64(st, col + 3);
-    copy_text(p->timezone, sizeof p->timezone, fd_stmt_text(st, col + 4));
+    fd_copy_text(p->timezone, sizeof p->timezone, fd_stmt_text(st, col + 4));
     p->point_value_micros = fd_stmt_i64(st, col + 5);
     p->earn_rate_milli = fd_stmt_i64(st, col + 6);
     fd_rounding_parse(fd_stmt_text(st, col + 7), &p->earn_rounding);
