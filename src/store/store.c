@@ -35,6 +35,7 @@ typedef struct job {
     bool replayable; /* fd_store_write_replayable */
     int rc;
     int done;
+    pthread_cond_t done_cv; /* done, for its submitter alone (guarded by the store's mu) */
     int attempts;
     struct job *next;
 } job;
@@ -43,8 +44,8 @@ struct fd_store {
     fd_db *writer_db;
     pthread_t writer;
     pthread_mutex_t mu;
-    pthread_cond_t work_cv; /* jobs queued, or stop */
-    pthread_cond_t done_cv; /* some jobs finished */
+    pthread_cond_t work_cv;   /* jobs queued, or stop */
+    pthread_cond_t paused_cv; /* a group committed while the checkpointer waits (last_pass) */
     job *head, *tail;
     int queued;
     int stopping;
@@ -132,7 +133,10 @@ static void finish_batch(fd_store *s, job *batch)
             last = j;
             nretry++;
         } else {
+            /* only its submitter wakes: one wake-up for all of them made
+             * every waiting request thread take the lock after each sync */
             j->done = 1;
+            pthread_cond_signal(&j->done_cv);
         }
         j = next;
     }
@@ -151,16 +155,15 @@ static void group_committed(fd_store *s, job *batch, job *last)
 {
     if (!s->deferred_sync) {
         finish_batch(s, batch);
-        pthread_cond_broadcast(&s->done_cv);
-        return;
+    } else {
+        if (s->unsynced_tail)
+            s->unsynced_tail->next = batch;
+        else
+            s->unsynced = batch;
+        s->unsynced_tail = last;
+        pthread_cond_signal(&s->sync_cv);
     }
-    if (s->unsynced_tail)
-        s->unsynced_tail->next = batch;
-    else
-        s->unsynced = batch;
-    s->unsynced_tail = last;
-    pthread_cond_signal(&s->sync_cv);
-    if (s->paused) pthread_cond_broadcast(&s->done_cv); /* last_pass waits for the group */
+    if (s->paused) pthread_cond_signal(&s->paused_cv); /* last_pass waits for the group */
 }
 
 /* Syncs the log for every group committed since the last sync, at once
@@ -187,7 +190,6 @@ static void *syncer_main(void *arg)
         fd_metrics_log_sync(fd_monotonic_us() - t0);
         pthread_mutex_lock(&s->mu);
         finish_batch(s, groups);
-        pthread_cond_broadcast(&s->done_cv);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -246,7 +248,7 @@ static void last_pass(fd_store *s)
 {
     s->paused = 1;
     while (s->writing)
-        pthread_cond_wait(&s->done_cv, &s->mu);
+        pthread_cond_wait(&s->paused_cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
     int64_t t0 = fd_monotonic_us(), log, left;
     checkpoint_pass(s, true, &log, &left);
@@ -365,20 +367,30 @@ static int enqueue(fd_store *s, job *j)
     return FD_OK;
 }
 
-/* Waits until the queued job j is done (durable) and returns its code. */
+static void job_init(job *j, fd_write_fn fn, void *ctx, bool replayable)
+{
+    *j = (job){.fn = fn, .ctx = ctx, .replayable = replayable};
+    pthread_cond_init(&j->done_cv, NULL);
+}
+
+/* Waits until the queued job j is done (durable), releases what job_init
+ * set up and returns the job's code. */
 static int wait_done(fd_store *s, job *j)
 {
     pthread_mutex_lock(&s->mu);
     while (!j->done)
-        pthread_cond_wait(&s->done_cv, &s->mu);
+        pthread_cond_wait(&j->done_cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
+    pthread_cond_destroy(&j->done_cv);
     return j->rc;
 }
 
 static int submit(fd_store *s, fd_write_fn fn, void *ctx, bool replayable)
 {
-    job j = {fn, ctx, replayable, 0, 0, 0, NULL};
+    job j;
+    job_init(&j, fn, ctx, replayable);
     int rc = enqueue(s, &j);
+    if (rc) pthread_cond_destroy(&j.done_cv);
     return rc ? rc : wait_done(s, &j);
 }
 
@@ -399,9 +411,10 @@ struct fd_store_ticket {
 int fd_store_submit_replayable(fd_store *s, fd_write_fn fn, void *ctx, fd_store_ticket **out)
 {
     fd_store_ticket *t = fd_malloc(sizeof *t);
-    t->j = (job){fn, ctx, true, 0, 0, 0, NULL};
+    job_init(&t->j, fn, ctx, true);
     int rc = enqueue(s, &t->j);
     if (rc) {
+        pthread_cond_destroy(&t->j.done_cv);
         free(t);
         return rc;
     }
@@ -433,7 +446,7 @@ int fd_store_open(const char *url, int readers, fd_store **out)
     s->nfree = s->nreaders;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work_cv, NULL);
-    pthread_cond_init(&s->done_cv, NULL);
+    pthread_cond_init(&s->paused_cv, NULL);
     pthread_cond_init(&s->checkpoint_cv, NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_cond_init(&s->pool_cv, NULL);
