@@ -43,15 +43,7 @@ static int setup(void **state)
 
 static void insert_rows(fd_db *db, int from, int n, char fill)
 {
-    char k[32], v[100];
-    memset(v, fill, sizeof v - 1);
-    v[sizeof v - 1] = '\0';
-    for (int i = from; i < from + n; i++) {
-        snprintf(k, sizeof k, "%08x", (unsigned)i * 2654435761u);
-        assert_int_equal(fd_db_run(db, "INSERT INTO t(id, k, v) VALUES ($1, $2, $3)",
-                                   FD_PARAMS(FD_I(i), FD_S(k), FD_S(v)), NULL),
-                         FD_OK);
-    }
+    assert_int_equal(testdb_insert_scattered(db, from, n, 99, fill), FD_OK);
 }
 
 static void commit_rows(fd_db *db, int from, int n)
@@ -67,11 +59,7 @@ static void assert_rows(const char *path, int n, int64_t filled_b)
 {
     fd_db *db;
     assert_int_equal(fd_db_open(path, &db), FD_OK);
-    fd_stmt *st;
-    assert_int_equal(fd_db_query(db, "PRAGMA integrity_check", NULL, 0, &st), FD_OK);
-    assert_int_equal(fd_stmt_next(st), 1);
-    assert_string_equal(fd_stmt_text(st, 0), "ok");
-    fd_stmt_done(st);
+    assert_true(testdb_intact(db));
     assert_int_equal(testdb_one(db, "SELECT COUNT(*) FROM t"), n);
     assert_int_equal(testdb_one(db, "SELECT COALESCE(SUM(id), 0) FROM t"),
                      (int64_t)n * (n - 1) / 2);

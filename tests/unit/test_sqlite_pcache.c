@@ -39,15 +39,7 @@ static int setup(void **state)
  * splits pages all over (the swaps happen in those splits). */
 static void insert_rows(fixture *f, int from, int n)
 {
-    char k[32], v[200];
-    for (int i = from; i < from + n; i++) {
-        snprintf(k, sizeof k, "%08x", (unsigned)i * 2654435761u);
-        memset(v, 'a' + i % 26, sizeof v - 1);
-        v[sizeof v - 1] = '\0';
-        assert_int_equal(fd_db_run(f->db, "INSERT INTO t(id, k, v) VALUES ($1, $2, $3)",
-                                   FD_PARAMS(FD_I(i), FD_S(k), FD_S(v)), NULL),
-                         FD_OK);
-    }
+    assert_int_equal(testdb_insert_scattered(f->db, from, n, 199, 0), FD_OK);
 }
 
 static void commit_rows(fixture *f, int from, int n)
@@ -59,11 +51,7 @@ static void commit_rows(fixture *f, int from, int n)
 
 static void assert_intact(fixture *f, int64_t rows, int64_t id_sum)
 {
-    fd_stmt *st;
-    assert_int_equal(fd_db_query(f->db, "PRAGMA integrity_check", NULL, 0, &st), FD_OK);
-    assert_int_equal(fd_stmt_next(st), 1);
-    assert_string_equal(fd_stmt_text(st, 0), "ok");
-    fd_stmt_done(st);
+    assert_true(testdb_intact(f->db));
     int64_t n = -1, sum = -1, distinct = -1;
     assert_int_equal(fd_db_one_i64(f->db, "SELECT COUNT(*) FROM t", NULL, 0, &n), FD_OK);
     assert_int_equal(fd_db_one_i64(f->db, "SELECT COALESCE(SUM(id), 0) FROM t", NULL, 0, &sum),

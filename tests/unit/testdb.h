@@ -1,14 +1,17 @@
 /*
  * testdb.h - a throwaway SQLite database file for unit tests that need a
  * real one: its path, its removal with the log and shared-memory files, a
- * cmocka fixture of one connection to it, and one-value queries.
+ * cmocka fixture of one connection to it, one-value queries, scattered
+ * rows to fill one, and its integrity check.
  */
 #ifndef FD_TESTDB_H
 #define FD_TESTDB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "store/db.h"
@@ -36,6 +39,35 @@ static inline int64_t testdb_one(fd_db *db, const char *sql)
 {
     int64_t v = -1;
     return fd_db_one_i64(db, sql, NULL, 0, &v) ? -1 : v;
+}
+
+/* Inserts rows [from, from + n) into t(id, k, v) with keys k in scattered
+ * order, so that an index on k splits pages all over, and values v of
+ * value_len (< 256) bytes of fill, or of 'a' + id % 26 when fill is 0.
+ * FD_OK, or the first insert's error. */
+static inline int testdb_insert_scattered(fd_db *db, int from, int n, size_t value_len, char fill)
+{
+    char k[32], v[256];
+    int rc = FD_OK;
+    if (value_len >= sizeof v) return FD_EINVAL;
+    for (int i = from; i < from + n && !rc; i++) {
+        snprintf(k, sizeof k, "%08x", (unsigned)i * 2654435761u);
+        memset(v, fill ? fill : 'a' + i % 26, value_len);
+        v[value_len] = '\0';
+        rc = fd_db_run(db, "INSERT INTO t(id, k, v) VALUES ($1, $2, $3)",
+                       FD_PARAMS(FD_I(i), FD_S(k), FD_S(v)), NULL);
+    }
+    return rc;
+}
+
+/* Whether SQLite's integrity check of db finds nothing wrong. */
+static inline bool testdb_intact(fd_db *db)
+{
+    fd_stmt *st;
+    if (fd_db_query(db, "PRAGMA integrity_check", NULL, 0, &st)) return false;
+    bool ok = fd_stmt_next(st) == 1 && !strcmp(fd_stmt_text(st, 0), "ok");
+    fd_stmt_done(st);
+    return ok;
 }
 
 /* A test's one connection to a new database (a cmocka state). */
