@@ -1,6 +1,6 @@
 /*
  * sqlite_logbuf.h - SQLite's file system layer, with a commit's log writes
- * gathered into one.
+ * gathered into a few large ones.
  *
  * SQLite writes each frame of its write-ahead log with two calls, the
  * frame's 24-byte header and then its page, so a commit of a hundred pages
