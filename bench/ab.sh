@@ -1,15 +1,21 @@
 #!/bin/sh
-# bench/ab.sh OLD_BUILD NEW_BUILD [ROUNDS]: wall-clock A/B of two builds (folders holding fidelis
-# and bench_scale, e.g. a worktree's build/ at an older commit), alternating, ROUNDS times (3).
-# Each run starts from a fresh copy of one database that OLD_BUILD seeds once: 100,000 members
-# with ten earlier entries each and the realistic program (bench/setup_rules.py); NEW_BUILD
-# migrates its copy before the clock starts. Per run: three batches of 10,000 plain purchases
-# (events/s) and `fidelis expire` (a tenth of the 1,000,000 lots is due). On this shared machine
-# single runs move by 15 % and more: compare the means of several rounds.
+# bench/ab.sh OLD_BUILD NEW_BUILD [ROUNDS] [LOAD]: wall-clock A/B of two builds (folders holding
+# fidelis, bench_scale and loadgen, e.g. a worktree's build/ at an older commit), alternating,
+# ROUNDS times (3). Each run starts from a fresh copy of one database that OLD_BUILD seeds once:
+# 100,000 members with ten earlier entries each and the realistic program (bench/setup_rules.py);
+# NEW_BUILD migrates its copy before the clock starts. Per run, LOAD:
+#   batch (default): three batches of 10,000 plain purchases (events/s) and `fidelis expire` (a
+#         tenth of the 1,000,000 lots is due);
+#   http: the mixed traffic of bench/mixed.lua from wrk, 32 connections, 10 s (events/s, and the
+#         server's CPU time and thread switches per event), then the same traffic from loadgen at
+#         AB_RATE events/s (1,200) for 15 s (p50, p99).
+# On this shared machine single runs move by 15 % and more: compare the means of several rounds.
 set -e
 OLD=$(cd "$1" && pwd)
 NEW=$(cd "$2" && pwd)
 ROUNDS=${3:-3}
+LOAD=${4:-batch}
+HTTP_RATE=${AB_RATE:-1200}
 BENCH=$(cd "$(dirname "$0")" && pwd)
 D=${AB_DIR:-build/ab}
 mkdir -p "$D"
@@ -45,9 +51,42 @@ if [ ! -f seed.db ]; then
     python3 "$BENCH/setup_rules.py" "$PORT" "$KEY"
     kill $P; wait $P 2>/dev/null || true; P=
 fi
+# The server's CPU time (clock ticks) and thread switches so far, summed over its threads.
+usage() {
+    awk '{t += $14 + $15} END {print t}' /proc/$P/task/*/stat
+    cat /proc/$P/task/*/status | awk '/ctxt_switches/ {n += $2} END {print n}'
+}
+
+# http_run BUILD: the http load on a fresh copy
+http_run() {
+    fresh "$1"
+    start "$1" run.db
+    LOADGEN="$1/loadgen"
+    set -- $(usage)
+    wrk -t2 -c32 -d10s -s "$BENCH/mixed.lua" "http://127.0.0.1:$PORT" -- 100000 "$KEY" > wrk.txt
+    set -- "$@" $(usage)
+    if grep -q Non-2xx wrk.txt; then
+        curl -s -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/metrics" |
+            grep 'http_requests_total.*status="[^2]' >&2
+        echo "error answers: $D/wrk.txt, $D/run.err" >&2
+        exit 1
+    fi
+    N=$(awk '/requests in/ {print $1}' wrk.txt)
+    RPS=$(awk '/Requests\/sec/ {printf "%d", $2}' wrk.txt)
+    CPU=$(awk -v a="$1" -v b="$3" -v n="$N" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%d", (b - a) / hz * 1e6 / n}')
+    SW=$(awk -v a="$2" -v b="$4" -v n="$N" 'BEGIN {printf "%.1f", (b - a) / n}')
+    [ -f rate.ndjson ] || python3 "$BENCH/mixed_bodies.py" $((HTTP_RATE * 15)) 100000 ab > rate.ndjson
+    "$LOADGEN" "http://127.0.0.1:$PORT/v1/events" "$KEY" "$HTTP_RATE" 15 32 rate.ndjson > loadgen.txt
+    awk '$5 == "errors" && $6 != 0 {exit 1}' loadgen.txt || { echo "errors: $(cat loadgen.txt)" >&2; exit 1; }
+    kill $P; wait $P 2>/dev/null || true; P=
+    echo "round $round $V: mixed $RPS events/s, $CPU us CPU and $SW switches per event;" \
+        "at $HTTP_RATE/s p50 $(awk '{print $8}' loadgen.txt) ms p99 $(awk '{print $11}' loadgen.txt) ms"
+}
+
 for round in $(seq "$ROUNDS"); do
     for V in old new; do
         B=$([ $V = old ] && echo "$OLD" || echo "$NEW")
+        if [ "$LOAD" = http ]; then http_run "$B"; continue; fi
         fresh "$B"
         start "$B" run.db
         RATE=$(python3 - "$PORT" "$KEY" "$round" <<'PY'

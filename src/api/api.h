@@ -26,8 +26,13 @@
 #include "store/store.h"
 
 typedef struct fd_server fd_server;
+typedef struct fd_req fd_req;
 
-typedef struct fd_req {
+/* What runs once a write handed over by fd_reply_after_write is durable (or
+ * refused): replies according to rc, frees ctx. */
+typedef void (*fd_req_written_fn)(fd_req *r, void *ctx, int rc);
+
+struct fd_req {
     fd_server *srv;
     fd_store *store;
     struct MHD_Connection *conn;
@@ -46,7 +51,13 @@ typedef struct fd_req {
     size_t reply_len;         /* its length; 0: a NUL-terminated text */
     const char *content_type; /* NULL: application/json */
     bool replied;
-} fd_req;
+    /* fd_reply_after_write: the write the server hands to the store */
+    struct {
+        fd_write_fn fn;
+        void *ctx;
+        fd_req_written_fn written;
+    } later;
+};
 
 /* Replies with JSON value v (reference stolen). */
 void fd_reply(fd_req *r, int status, json_t *v);
@@ -127,5 +138,17 @@ int job_fail(fd_job_error *e, int rc, const char *code, const char *field, const
 int write_or_reply(fd_req *r, fd_write_fn fn, void *ctx, const fd_job_error *e);
 /* The same for a replayable job (fd_store_write_replayable). */
 int write_replayable_or_reply(fd_req *r, fd_write_fn fn, void *ctx, const fd_job_error *e);
+/* Replies with e (or the status's default) when a write's code rc is an
+ * error, and returns it; FD_OK otherwise. */
+int written_or_reply(fd_req *r, int rc, const fd_job_error *e);
+
+/* Instead of replying: the reply comes once the replayable write fn(db, ctx)
+ * is durable, without a thread waiting for it. After the handler returns,
+ * the server gives its reader back and queues the write
+ * (fd_store_submit_then); written(r, ctx, rc) then replies, on the store's
+ * thread. When the queue is full, written runs at once with FD_EBUSY. On a
+ * request worker, or while the server stops, the server waits for the write
+ * itself. Either way written runs exactly once. */
+void fd_reply_after_write(fd_req *r, fd_write_fn fn, void *ctx, fd_req_written_fn written);
 
 #endif

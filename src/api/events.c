@@ -624,30 +624,61 @@ static char *result_text(const char *result, bool duplicate, int status, size_t 
     return s;
 }
 
+/* A single event between its validation and its reply: it waits in the
+ * store without a thread (fd_reply_after_write). */
+typedef struct event_post {
+    event_input in;
+    event_job j;
+    fd_ruleset *rs;
+    fd_config *cfg;
+} event_post;
+
+static void event_post_free(event_post *ep)
+{
+    fd_ruleset_release(ep->rs);
+    fd_config_release(ep->cfg);
+    free(ep->j.result);
+    free(ep);
+}
+
+static int event_post_run(fd_db *db, void *arg)
+{
+    return event_job_run(db, &((event_post *)arg)->j);
+}
+
+/* The reply once the event's write is durable (or refused). */
+static void event_posted(fd_req *r, void *arg, int rc)
+{
+    event_post *ep = arg;
+    if (!written_or_reply(r, rc, &ep->j.err)) {
+        size_t len;
+        char *text = result_text(ep->j.result, ep->j.duplicate, 0, &len);
+        fd_metrics_event(ep->in.type, ep->j.duplicate);
+        fd_reply_bytes(r, ep->j.duplicate ? 200 : 201, NULL, (unsigned char *)text, len);
+    }
+    event_post_free(ep);
+}
+
 void h_events_post(fd_req *r)
 {
-    event_input in;
-    if (input_or_reply(r, &in, false)) return;
-    fd_ruleset *rs = NULL;
-    fd_config *cfg = NULL;
-    int rc = fd_ruleset_get(r->db, r->program.id, r->program.rules_version, &rs);
-    if (!rc) rc = fd_config_get(r->db, &r->program, &cfg);
+    event_post *ep = fd_calloc(1, sizeof *ep);
+    if (input_or_reply(r, &ep->in, false)) goto fail;
+    int rc = fd_ruleset_get(r->db, r->program.id, r->program.rules_version, &ep->rs);
+    if (!rc) rc = fd_config_get(r->db, &r->program, &ep->cfg);
     if (rc) {
         fd_reply_status(r, rc, NULL);
-        fd_ruleset_release(rs);
-        return;
+        goto fail;
     }
-    event_job j = {
-        .p = &r->program, .rs = rs, .cfg = cfg, .body = r->body, .in = &in, .actor = r->who.actor};
-    if (!write_replayable_or_reply(r, event_job_run, &j, &j.err)) {
-        size_t len;
-        char *text = result_text(j.result, j.duplicate, 0, &len);
-        fd_metrics_event(in.type, j.duplicate);
-        fd_reply_bytes(r, j.duplicate ? 200 : 201, NULL, (unsigned char *)text, len);
-    }
-    fd_ruleset_release(rs);
-    fd_config_release(cfg);
-    free(j.result);
+    ep->j = (event_job){.p = &r->program,
+                        .rs = ep->rs,
+                        .cfg = ep->cfg,
+                        .body = r->body,
+                        .in = &ep->in,
+                        .actor = r->who.actor};
+    fd_reply_after_write(r, event_post_run, ep, event_posted);
+    return;
+fail:
+    event_post_free(ep);
 }
 
 void h_event_get(fd_req *r)

@@ -1,6 +1,7 @@
 /*
  * reply.c - replies, error mapping and input helpers for handlers (api.h).
  */
+#include <assert.h>
 #include <microhttpd.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -89,7 +90,7 @@ int job_fail(fd_job_error *e, int rc, const char *code, const char *field, const
     return rc;
 }
 
-static int answer_write(fd_req *r, int rc, const fd_job_error *e)
+int written_or_reply(fd_req *r, int rc, const fd_job_error *e)
 {
     if (rc >= 0) return FD_OK;
     if (e && e->code)
@@ -101,12 +102,12 @@ static int answer_write(fd_req *r, int rc, const fd_job_error *e)
 
 int write_or_reply(fd_req *r, fd_write_fn fn, void *ctx, const fd_job_error *e)
 {
-    return answer_write(r, fd_store_write(r->store, fn, ctx), e);
+    return written_or_reply(r, fd_store_write(r->store, fn, ctx), e);
 }
 
 int write_replayable_or_reply(fd_req *r, fd_write_fn fn, void *ctx, const fd_job_error *e)
 {
-    return answer_write(r, fd_store_write_replayable(r->store, fn, ctx), e);
+    return written_or_reply(r, fd_store_write_replayable(r->store, fn, ctx), e);
 }
 
 static int field_error(fd_req *r, const char *field, const char *what)
@@ -341,4 +342,12 @@ int owned_id_or_reply(fd_req *r, int i, const char *what, int64_t *out)
     snprintf(msg, sizeof msg, "no such %s", what);
     fd_reply_error(r, 404, code, msg, NULL);
     return FD_ENOTFOUND;
+}
+
+void fd_reply_after_write(fd_req *r, fd_write_fn fn, void *ctx, fd_req_written_fn written)
+{
+    assert(!r->replied && !r->later.fn && fn && written);
+    r->later.fn = fn;
+    r->later.ctx = ctx;
+    r->later.written = written;
 }

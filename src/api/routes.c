@@ -105,7 +105,7 @@ const fd_route fd_routes[] = {
     {"POST", "/v1/imports/{}", ADMIN, ROUTE_RAW, h_import},
     {"GET", "/v1/exports/{}", READ, ROUTE_WORKER, h_export},
 
-    {"POST", "/v1/events", FRONT, 0, h_events_post},
+    {"POST", "/v1/events", FRONT, ROUTE_NETWORK, h_events_post},
     {"POST", "/v1/events:batch", FRONT, 0, h_events_batch},
     {"GET", "/v1/events/{}", LOOKUP, 0, h_event_get},
     {"GET", "/v1/orders/{}", LOOKUP, 0, h_order_get},

@@ -13,6 +13,10 @@
 /* A GET that writes, or reads at length (reports, exports): it runs on a
  * request worker like the other methods, not on a network thread. */
 #define ROUTE_WORKER 0x10u
+/* A write that runs on the network thread: its handler validates and hands
+ * its write to the store (fd_reply_after_write), which replies when the
+ * write is durable; no request worker waits for it. */
+#define ROUTE_NETWORK 0x20u
 
 typedef struct fd_route {
     const char *method;

@@ -8,7 +8,10 @@
  * not run there, since it would hold up every other connection of that
  * thread: its connection is suspended and the request handed to a request
  * worker, which runs the handler and resumes the connection; the network
- * thread then sends the reply.
+ * thread then sends the reply. A single event (ROUTE_NETWORK) is validated
+ * on the network thread, which hands its write to the store; the store's
+ * thread that finds it durable replies and resumes the connection, so no
+ * thread waits for the commit and two thread hand-offs per event are saved.
  */
 #include "api/server.h"
 
@@ -41,6 +44,10 @@ static const int COUNTED[] = {200, 201, 400, 401, 403, 404, 405, 409, 413, 422, 
  * zeroes all of it after every request of a kept-alive connection: at its
  * default of 32 KiB that was a third of a balance read's instructions. */
 #define CONNECTION_POOL_BYTES (16 * 1024)
+/* A ROUTE_NETWORK request with a larger body goes to a worker all the same:
+ * parsing it would hold up the network thread's other connections. An event
+ * is a few KiB; 1 MiB of JSON takes milliseconds. */
+#define NETWORK_BODY_MAX (64 * 1024)
 
 /* Per-connection state while a request is read and answered. */
 typedef struct conn_state {
@@ -67,6 +74,8 @@ struct fd_server {
     pthread_cond_t work_cv;  /* requests queued, or stopping */
     conn_state *head, *tail; /* requests waiting for a worker */
     bool stopping; /* workers finish the queue and exit; new requests run on the network threads */
+    int in_store;  /* requests whose reply waits for a write in the store (write_later) */
+    pthread_cond_t idle_cv; /* in_store fell to 0 while stopping */
     pthread_t *workers;
     int nworkers;
 };
@@ -171,9 +180,28 @@ static int parse_body_or_reply(fd_req *r, const conn_state *cs)
     return FD_OK;
 }
 
-/* Runs the matched route's handler (or answers why none runs); r->reply is
- * set afterwards. */
-static void dispatch(fd_server *s, fd_req *r, const conn_state *cs)
+static bool write_later(fd_server *s, fd_req *r, conn_state *cs);
+
+/* The handler's write of fd_reply_after_write, run by the store. */
+static int run_later(fd_db *db, void *arg)
+{
+    fd_req *r = arg;
+    return r->later.fn(db, r->later.ctx);
+}
+
+/* Lets the handler's written call reply to its write's outcome rc. */
+static void reply_written(fd_req *r, int rc)
+{
+    r->later.written(r, r->later.ctx, rc);
+    if (!r->replied) fd_reply_error(r, 500, "internal", "the handler did not reply", NULL);
+}
+
+/* Runs the matched route's handler (or answers why none runs). Returns true
+ * when the reply comes later, from the store's thread (write_later): r and
+ * the connection are then not the caller's to touch. Otherwise r->reply is
+ * set. may_wait: the caller is a request worker, which waits for a write
+ * that the handler handed over rather than letting the store reply. */
+static bool dispatch(fd_server *s, fd_req *r, conn_state *cs, bool may_wait)
 {
     int i = cs->route;
     if (i < 0) {
@@ -181,14 +209,14 @@ static void dispatch(fd_server *s, fd_req *r, const conn_state *cs)
             fd_reply_error(r, 405, "method_not_allowed", "method not allowed here", NULL);
         else
             fd_reply_error(r, 404, "not_found", "no such route", NULL);
-        return;
+        return false;
     }
     if (cs->too_big) {
         fd_reply_error(r, 413, "body_too_large",
                        cs->max > FD_BODY_MAX ? "the request body exceeds 32 MiB"
                                              : "the request body exceeds 1 MiB",
                        NULL);
-        return;
+        return false;
     }
     const fd_route *route = &fd_routes[i];
     r->db = fd_store_reader(s->store);
@@ -199,7 +227,12 @@ static void dispatch(fd_server *s, fd_req *r, const conn_state *cs)
     }
     fd_store_release(s->store, r->db);
     r->db = NULL;
+    if (r->later.fn && !r->replied) {
+        if (!may_wait && write_later(s, r, cs)) return true;
+        reply_written(r, fd_store_write_replayable(s->store, run_later, r));
+    }
     if (!r->replied) fd_reply_error(r, 500, "internal", "the handler did not reply", NULL);
+    return false;
 }
 
 static void count(fd_server *s, int route, int status, int64_t us)
@@ -313,6 +346,7 @@ static enum MHD_Result answer(fd_server *s, struct MHD_Connection *c, conn_state
 static bool needs_worker(const char *method, const conn_state *cs)
 {
     if (cs->route < 0 || cs->too_big) return false; /* answered at once */
+    if (fd_routes[cs->route].flags & ROUTE_NETWORK) return cs->len > NETWORK_BODY_MAX;
     if (strcmp(method, "GET") && strcmp(method, "HEAD")) return true;
     return (fd_routes[cs->route].flags & ROUTE_WORKER) != 0;
 }
@@ -340,6 +374,39 @@ static bool hand_to_worker(fd_server *s, struct MHD_Connection *c, conn_state *c
     return queued;
 }
 
+/* The store's call once the write of r is durable: the reply, then the
+ * connection resumed, after which r is the network thread's again. */
+static void written_later(void *arg, int rc)
+{
+    fd_req *r = arg;
+    fd_server *s = r->srv;
+    reply_written(r, rc);
+    MHD_resume_connection(r->conn); /* libmicrohttpd calls on_request again */
+    pthread_mutex_lock(&s->mu);
+    if (--s->in_store == 0 && s->stopping) pthread_cond_signal(&s->idle_cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Suspends the connection and hands the handler's write to the store, which
+ * replies (written_later). False once the server is stopping, when the
+ * caller waits for the write itself (nothing suspended). */
+static bool write_later(fd_server *s, fd_req *r, conn_state *cs)
+{
+    pthread_mutex_lock(&s->mu);
+    bool later = !s->stopping;
+    if (later) {
+        s->in_store++;
+        cs->req = r;
+        MHD_suspend_connection(r->conn); /* before the store can resume it */
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (later) {
+        int rc = fd_store_submit_then(s->store, run_later, r, written_later);
+        if (rc) written_later(r, rc); /* refused: the reply now */
+    }
+    return later;
+}
+
 static void *worker_main(void *arg)
 {
     fd_server *s = arg;
@@ -352,7 +419,7 @@ static void *worker_main(void *arg)
         s->head = cs->next;
         if (!s->head) s->tail = NULL;
         pthread_mutex_unlock(&s->mu);
-        dispatch(s, cs->req, cs);
+        dispatch(s, cs->req, cs, true);
         MHD_resume_connection(cs->conn); /* libmicrohttpd calls on_request again */
         pthread_mutex_lock(&s->mu);
     }
@@ -405,7 +472,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r->path = url;
     cs->route = match_route(method, url, r, &cs->path_known);
     if (needs_worker(method, cs) && hand_to_worker(s, c, cs, r)) return MHD_YES;
-    dispatch(s, r, cs);
+    if (dispatch(s, r, cs, false)) return MHD_YES; /* the store replies */
     return answer(s, c, cs, r);
 }
 
@@ -462,6 +529,7 @@ int fd_server_start(const fd_server_config *cfg, fd_store *store, fd_server **ou
     s->web_dir = cfg->web_dir && *cfg->web_dir ? fd_strdup(cfg->web_dir) : NULL;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work_cv, NULL);
+    pthread_cond_init(&s->idle_cv, NULL);
     s->workers = fd_calloc((size_t)cfg->threads, sizeof *s->workers);
     for (; s->nworkers < cfg->threads; s->nworkers++)
         if (pthread_create(&s->workers[s->nworkers], NULL, worker_main, s)) break;
@@ -499,10 +567,11 @@ int fd_server_network_threads(void)
 }
 
 /* No new connections; the workers finish what is queued (resuming each
- * connection) and exit, while requests still arriving on open connections
- * run on the network threads; then libmicrohttpd stops, with no connection
- * left suspended. Under load this takes what the queue takes, not until the
- * clients stop sending. */
+ * connection) and exit, and the writes handed to the store are answered,
+ * while requests still arriving on open connections run on the network
+ * threads; then libmicrohttpd stops, with no connection left suspended.
+ * Under load this takes what the queue takes, not until the clients stop
+ * sending. */
 void fd_server_stop(fd_server *s)
 {
     if (!s) return;
@@ -514,9 +583,14 @@ void fd_server_stop(fd_server *s)
     for (int i = 0; i < s->nworkers; i++)
         pthread_join(s->workers[i], NULL);
     assert(!s->head); /* nothing is queued once stopping is set */
+    pthread_mutex_lock(&s->mu);
+    while (s->in_store) /* nor, soon, handed to the store */
+        pthread_cond_wait(&s->idle_cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
     if (s->mhd) MHD_stop_daemon(s->mhd);
     if (listening != MHD_INVALID_SOCKET) close(listening); /* quiesced: ours to close */
     pthread_cond_destroy(&s->work_cv);
+    pthread_cond_destroy(&s->idle_cv);
     pthread_mutex_destroy(&s->mu);
     free(s->workers);
     free(s->web_dir);

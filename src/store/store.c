@@ -3,6 +3,7 @@
  */
 #include "store/store.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
@@ -36,6 +37,7 @@ typedef struct job {
     int rc;
     int done;
     pthread_cond_t done_cv; /* done, for its submitter alone (guarded by the store's mu) */
+    fd_write_done_fn then;  /* fd_store_submit_then: called when done; the job is the store's */
     int attempts;
     struct job *next;
 } job;
@@ -117,10 +119,11 @@ static void run_batch(fd_store *s, job *batch, int n)
 
 /* Called with the lock held after a group commit. Jobs that lost a deadlock
  * or serialization race to another process (PostgreSQL) go back to the front
- * of the queue for the next group; the others are done. */
-static void finish_batch(fd_store *s, job *batch)
+ * of the queue for the next group; the others are done. Returns the done
+ * jobs of fd_store_submit_then, chained, for call_then. */
+static job *finish_batch(fd_store *s, job *batch)
 {
-    job *first = NULL, *last = NULL;
+    job *first = NULL, *last = NULL, *then = NULL;
     int nretry = 0;
     for (job *j = batch; j;) {
         job *next = j->next; /* j lives on its submitter's stack: read next first */
@@ -132,6 +135,9 @@ static void finish_batch(fd_store *s, job *batch)
                 first = j;
             last = j;
             nretry++;
+        } else if (j->then) {
+            j->next = then;
+            then = j;
         } else {
             /* only its submitter wakes: one wake-up for all of them made
              * every waiting request thread take the lock after each sync */
@@ -147,6 +153,23 @@ static void finish_batch(fd_store *s, job *batch)
         s->queued += nretry;
         pthread_cond_signal(&s->work_cv);
     }
+    return then;
+}
+
+/* finish_batch, then the done jobs' calls, outside the lock (they reply to
+ * clients). Called, and returns, with the lock held. */
+static void finish_and_call(fd_store *s, job *batch)
+{
+    job *then = finish_batch(s, batch);
+    if (!then) return;
+    pthread_mutex_unlock(&s->mu);
+    while (then) {
+        job *j = then;
+        then = j->next;
+        j->then(j->ctx, j->rc);
+        free(j);
+    }
+    pthread_mutex_lock(&s->mu);
 }
 
 /* Called with the lock held after a group commit: the group is done, or,
@@ -154,7 +177,7 @@ static void finish_batch(fd_store *s, job *batch)
 static void group_committed(fd_store *s, job *batch, job *last)
 {
     if (!s->deferred_sync) {
-        finish_batch(s, batch);
+        finish_and_call(s, batch);
     } else {
         if (s->unsynced_tail)
             s->unsynced_tail->next = batch;
@@ -189,7 +212,7 @@ static void *syncer_main(void *arg)
         }
         fd_metrics_log_sync(fd_monotonic_us() - t0);
         pthread_mutex_lock(&s->mu);
-        finish_batch(s, groups);
+        finish_and_call(s, groups);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -426,6 +449,16 @@ int fd_store_wait(fd_store *s, fd_store_ticket *t)
 {
     int rc = wait_done(s, &t->j);
     free(t);
+    return rc;
+}
+
+int fd_store_submit_then(fd_store *s, fd_write_fn fn, void *ctx, fd_write_done_fn done)
+{
+    assert(done);
+    job *j = fd_malloc(sizeof *j);
+    *j = (job){.fn = fn, .ctx = ctx, .replayable = true, .then = done};
+    int rc = enqueue(s, j);
+    if (rc) free(j);
     return rc;
 }
 

@@ -3,11 +3,12 @@
  * group-commits write jobs, and a pool of reader connections.
  *
  * Write path (durable first, reply after): a request thread submits a job and
- * blocks; the writer takes every queued job, runs them in one transaction
- * where a failing job rolls back only itself (fd_db_steps), then COMMITs
- * once. Where the log's sync can be deferred (SQLite), a syncer thread syncs
- * the log for every group committed so far while the writer runs the next,
- * then wakes their submitters; elsewhere (PostgreSQL) the commit is durable
+ * blocks, or hands over what to do once it is durable; the writer takes every
+ * queued job, runs them in one transaction where a failing job rolls back
+ * only itself (fd_db_steps), then COMMITs once. Where the log's sync can be
+ * deferred (SQLite), a syncer thread syncs the log for every group committed
+ * so far while the writer runs the next, then wakes their submitters (or
+ * makes the calls handed over); elsewhere (PostgreSQL) the commit is durable
  * when it returns and the writer wakes them. Readers use WAL snapshots and
  * never wait on the writer; they may see a group in the moment between its
  * commit and its sync (docs/architecture.md).
@@ -47,6 +48,16 @@ int fd_store_write_replayable(fd_store *s, fd_write_fn fn, void *ctx);
 typedef struct fd_store_ticket fd_store_ticket;
 int fd_store_submit_replayable(fd_store *s, fd_write_fn fn, void *ctx, fd_store_ticket **out);
 int fd_store_wait(fd_store *s, fd_store_ticket *t);
+
+/* A replayable job that nobody waits for: done(ctx, rc) runs once it is
+ * durable, rc as fd_store_write_replayable would return it. done runs on a
+ * thread of the store (the syncer's, or the writer's), outside its locks: it
+ * must be quick and must not write through the store, whose next commit would
+ * wait for it. FD_EBUSY when the queue is full or the store is closing; done
+ * is then not called. Jobs queued before fd_store_close are done before it
+ * returns. */
+typedef void (*fd_write_done_fn)(void *ctx, int rc);
+int fd_store_submit_then(fd_store *s, fd_write_fn fn, void *ctx, fd_write_done_fn done);
 
 /* Borrows a reader connection (blocks while all are in use); give it back. */
 fd_db *fd_store_reader(fd_store *s);

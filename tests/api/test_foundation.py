@@ -73,6 +73,25 @@ class Events(ServerTest):
         self.assertEqual(s, 200)
         self.assertEqual(stored["points"], 10)
 
+    def test_large_event_answered_like_a_small_one(self):
+        """An event whose body is over 64 KiB is written by a request worker
+        rather than handed over by the network thread: the same answers."""
+        srv = self.srv
+        m = srv.member("large-1")
+        lines = [{"sku": "SKU-%04d" % i, "category": "padding-category-%04d" % i, "quantity": 1,
+                  "unit_price": "0.10"} for i in range(1000)]
+        order = {"id": "LARGE-1", "total": "100.00", "currency": "EUR", "lines": lines}
+        body = {"id": "large-evt", "type": "purchase", "external_id": "large-1", "order": order}
+        self.assertGreater(len(json.dumps(body)), 64 * 1024)
+        s, e = srv.req("POST", "/v1/events", body)
+        self.assertEqual(s, 201, e)
+        self.assertEqual((e["points"], e["balance"], e["duplicate"]), (100, 100, False))
+        s, again = srv.req("POST", "/v1/events", body)
+        self.assertEqual((s, again["points"], again["duplicate"]), (200, 100, True))
+        body["order"]["total"] = "99.00"
+        self.assertError(srv.req("POST", "/v1/events", body), 409, "idempotency_conflict", "id")
+        self.assertEqual(srv.balance(m["id"]), (100, 0))
+
     def test_same_order_twice_refused(self):
         srv = self.srv
         srv.member("order-twice")
@@ -587,29 +606,45 @@ class Threads(unittest.TestCase):
             srv.close()
 
     def test_stop_under_load_is_prompt(self):
-        """SIGTERM while clients keep writing on kept-alive connections: the
-        server finishes what it has and exits, without waiting for them to stop."""
+        """SIGTERM while clients keep writing batches on kept-alive connections:
+        the server finishes what it has and exits, without waiting for them to stop."""
         srv = harness.Server(threads=1)  # fewer workers than clients: never an empty queue
+        self._stop_under_load(srv, 4, 200)  # batches: long requests on the workers
+
+    def test_stop_under_load_of_single_events_is_prompt(self):
+        """The same with single events, whose replies come from the store's
+        thread once their write is durable (no worker waits for them): the
+        writes in flight at SIGTERM are answered, and each acknowledged one
+        is there after a restart."""
+        self._stop_under_load(harness.Server(), 16, 0)
+
+    def _stop_under_load(self, srv, nclients, batch):
         srv.member("stop-1")
         stop = threading.Event()
         acked = []
+
+        def event(eid):
+            return {"id": eid, "type": "purchase", "external_id": "stop-1",
+                    "order": {"id": eid, "total": "1.00", "currency": "EUR"}}
 
         def client(t):
             conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
             i = 0
             while not stop.is_set():
-                ids = ["stop-%d-%d-%d" % (t, i, k) for k in range(200)]  # batches: long requests
-                body = json.dumps({"events": [
-                    {"id": eid, "type": "purchase", "external_id": "stop-1",
-                     "order": {"id": eid, "total": "1.00", "currency": "EUR"}} for eid in ids]})
-                status = srv.post_kept_alive(conn, "/v1/events:batch", body)
+                if batch:
+                    ids = ["stop-%d-%d-%d" % (t, i, k) for k in range(batch)]
+                    path, body = "/v1/events:batch", {"events": [event(e) for e in ids]}
+                else:
+                    ids = ["stop-%d-%d" % (t, i)]
+                    path, body = "/v1/events", event(ids[0])
+                status = srv.post_kept_alive(conn, path, json.dumps(body))
                 if status is None:
                     return  # the server closed the connection
-                if status == 200:
+                if status in (200, 201):
                     acked.extend(ids)
                 i += 1
 
-        clients = [threading.Thread(target=client, args=(t,)) for t in range(4)]
+        clients = [threading.Thread(target=client, args=(t,)) for t in range(nclients)]
         for th in clients:
             th.start()
         time.sleep(1.0)
