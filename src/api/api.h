@@ -56,6 +56,8 @@ struct fd_req {
         fd_write_fn fn;
         void *ctx;
         fd_req_written_fn written;
+        int rc;          /* its outcome, once written_rc */
+        bool written_rc; /* the store is done with it: written is to run */
     } later;
 };
 
@@ -145,10 +147,11 @@ int written_or_reply(fd_req *r, int rc, const fd_job_error *e);
 /* Instead of replying: the reply comes once the replayable write fn(db, ctx)
  * is durable, without a thread waiting for it. After the handler returns,
  * the server gives its reader back and queues the write
- * (fd_store_submit_then); written(r, ctx, rc) then replies, on the store's
- * thread. When the queue is full, written runs at once with FD_EBUSY. On a
- * request worker, or while the server stops, the server waits for the write
- * itself. Either way written runs exactly once. */
+ * (fd_store_submit_then); once it is durable the store resumes the
+ * connection and written(r, ctx, rc) replies, on the network thread again
+ * (FD_EBUSY when the queue was full). On a request worker, or while the
+ * server stops, the server waits for the write itself. Either way written
+ * runs exactly once, with r->db NULL. */
 void fd_reply_after_write(fd_req *r, fd_write_fn fn, void *ctx, fd_req_written_fn written);
 
 #endif

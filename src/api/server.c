@@ -196,6 +196,14 @@ static void reply_written(fd_req *r, int rc)
     if (!r->replied) fd_reply_error(r, 500, "internal", "the handler did not reply", NULL);
 }
 
+/* The reply to what the store wrote for r (written_later), once. */
+static void reply_if_written(fd_req *r)
+{
+    if (!r->later.written_rc) return;
+    r->later.written_rc = false;
+    reply_written(r, r->later.rc);
+}
+
 /* Runs the matched route's handler (or answers why none runs). Returns true
  * when the reply comes later, from the store's thread (write_later): r and
  * the connection are then not the caller's to touch. Otherwise r->reply is
@@ -374,13 +382,15 @@ static bool hand_to_worker(fd_server *s, struct MHD_Connection *c, conn_state *c
     return queued;
 }
 
-/* The store's call once the write of r is durable: the reply, then the
- * connection resumed, after which r is the network thread's again. */
+/* The store's call once the write of r is durable: the connection resumed,
+ * after which r is the network thread's again and on_request replies. The
+ * reply is not built here: the syncer's next sync would wait for it. */
 static void written_later(void *arg, int rc)
 {
     fd_req *r = arg;
     fd_server *s = r->srv;
-    reply_written(r, rc);
+    r->later.rc = rc;
+    r->later.written_rc = true;
     MHD_resume_connection(r->conn); /* libmicrohttpd calls on_request again */
     pthread_mutex_lock(&s->mu);
     if (--s->in_store == 0 && s->stopping) pthread_cond_signal(&s->idle_cv);
@@ -388,8 +398,9 @@ static void written_later(void *arg, int rc)
 }
 
 /* Suspends the connection and hands the handler's write to the store, which
- * replies (written_later). False once the server is stopping, when the
- * caller waits for the write itself (nothing suspended). */
+ * resumes it once the write is durable (written_later). False once the
+ * server is stopping, when the caller waits for the write itself (nothing
+ * suspended). */
 static bool write_later(fd_server *s, fd_req *r, conn_state *cs)
 {
     pthread_mutex_lock(&s->mu);
@@ -457,9 +468,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
-    if (cs->req) { /* resumed: a worker ran it */
+    if (cs->req) { /* resumed: a worker ran it, or the store wrote what it handed over */
         fd_req *r = cs->req;
         cs->req = NULL;
+        reply_if_written(r);
         return answer(s, c, cs, r);
     }
     enum MHD_Result page;
@@ -482,7 +494,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)cls, (void)c, (void)toe;
     conn_state *cs = *con_cls;
     if (cs) {
-        if (cs->req) free_req(cs->req); /* answered by a worker, never sent (stopping) */
+        if (cs->req) { /* answered by a worker or written by the store, never sent */
+            reply_if_written(cs->req); /* frees what the handler handed over */
+            free_req(cs->req);
+        }
         free(cs->body);
         free(cs);
     }
