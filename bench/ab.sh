@@ -75,8 +75,8 @@ http_run() {
     RPS=$(awk '/Requests\/sec/ {printf "%d", $2}' wrk.txt)
     CPU=$(awk -v a="$1" -v b="$3" -v n="$N" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%d", (b - a) / hz * 1e6 / n}')
     SW=$(awk -v a="$2" -v b="$4" -v n="$N" 'BEGIN {printf "%.1f", (b - a) / n}')
-    [ -f rate.ndjson ] || python3 "$BENCH/mixed_bodies.py" $((HTTP_RATE * 15)) 100000 ab > rate.ndjson
-    "$LOADGEN" "http://127.0.0.1:$PORT/v1/events" "$KEY" "$HTTP_RATE" 15 32 rate.ndjson > loadgen.txt
+    [ -f rate-$HTTP_RATE.ndjson ] || python3 "$BENCH/mixed_bodies.py" $((HTTP_RATE * 15)) 100000 ab > rate-$HTTP_RATE.ndjson
+    "$LOADGEN" "http://127.0.0.1:$PORT/v1/events" "$KEY" "$HTTP_RATE" 15 32 rate-$HTTP_RATE.ndjson > loadgen.txt
     awk '$5 == "errors" && $6 != 0 {exit 1}' loadgen.txt || { echo "errors: $(cat loadgen.txt)" >&2; exit 1; }
     kill $P; wait $P 2>/dev/null || true; P=
     echo "round $round $V: mixed $RPS events/s, $CPU us CPU and $SW switches per event;" \

@@ -268,7 +268,7 @@ valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.rules" --collect-
     --toggle-collect=fd_rules_evaluate ./build/bench_rules 20000 > /dev/null 2>&1
 IR=$(callgrind_annotate "$OUT/callgrind.rules" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
 echo "rules_eval_instructions_per_event: $((IR / 20000)) instructions" | tee -a "$OUT/results.txt"
-# The whole process per request over HTTP (libmicrohttpd, the request worker, the writer with its
+# The whole process per request over HTTP (libmicrohttpd, the request's validation, the writer with its
 # commit), one request at a time on one kept-alive connection, so each event is a group commit of
 # its own, as at a low rate: 500 events of the mixed traffic, then 500 balance reads, each after 50
 # uncounted ones (statements prepared, caches filled). The checkpointer is left out: it runs on a
