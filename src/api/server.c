@@ -10,8 +10,9 @@
  * worker, which runs the handler and resumes the connection; the network
  * thread then sends the reply. A single event (ROUTE_NETWORK) is validated
  * on the network thread, which hands its write to the store; the store's
- * thread that finds it durable replies and resumes the connection, so no
- * thread waits for the commit and two thread hand-offs per event are saved.
+ * thread that finds it durable resumes the connection and the network
+ * thread replies, so no thread waits for the commit and two thread
+ * hand-offs per event are saved.
  */
 #include "api/server.h"
 
@@ -205,10 +206,11 @@ static void reply_if_written(fd_req *r)
 }
 
 /* Runs the matched route's handler (or answers why none runs). Returns true
- * when the reply comes later, from the store's thread (write_later): r and
- * the connection are then not the caller's to touch. Otherwise r->reply is
- * set. may_wait: the caller is a request worker, which waits for a write
- * that the handler handed over rather than letting the store reply. */
+ * when the handler's write went to the store (write_later), which resumes
+ * the connection once it is durable: r is then not the caller's to touch,
+ * and on_request replies on resumption. Otherwise r->reply is set. may_wait:
+ * the caller is a request worker, which waits for a write that the handler
+ * handed over instead of suspending the connection. */
 static bool dispatch(fd_server *s, fd_req *r, conn_state *cs, bool may_wait)
 {
     int i = cs->route;
@@ -484,7 +486,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r->path = url;
     cs->route = match_route(method, url, r, &cs->path_known);
     if (needs_worker(method, cs) && hand_to_worker(s, c, cs, r)) return MHD_YES;
-    if (dispatch(s, r, cs, false)) return MHD_YES; /* the store replies */
+    if (dispatch(s, r, cs, false)) return MHD_YES; /* resumed once written */
     return answer(s, c, cs, r);
 }
 

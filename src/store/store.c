@@ -120,10 +120,11 @@ static void run_batch(fd_store *s, job *batch, int n)
 /* Called with the lock held after a group commit. Jobs that lost a deadlock
  * or serialization race to another process (PostgreSQL) go back to the front
  * of the queue for the next group; the others are done. Returns the done
- * jobs of fd_store_submit_then, chained, for call_then. */
+ * jobs of fd_store_submit_then, chained in commit order, for
+ * finish_and_call. */
 static job *finish_batch(fd_store *s, job *batch)
 {
-    job *first = NULL, *last = NULL, *then = NULL;
+    job *first = NULL, *last = NULL, *then = NULL, **then_end = &then;
     int nretry = 0;
     for (job *j = batch; j;) {
         job *next = j->next; /* j lives on its submitter's stack: read next first */
@@ -136,8 +137,9 @@ static job *finish_batch(fd_store *s, job *batch)
             last = j;
             nretry++;
         } else if (j->then) {
-            j->next = then;
-            then = j;
+            j->next = NULL;
+            *then_end = j;
+            then_end = &j->next;
         } else {
             /* only its submitter wakes: one wake-up for all of them made
              * every waiting request thread take the lock after each sync */
@@ -156,8 +158,8 @@ static job *finish_batch(fd_store *s, job *batch)
     return then;
 }
 
-/* finish_batch, then the done jobs' calls, outside the lock (they reply to
- * clients). Called, and returns, with the lock held. */
+/* finish_batch, then the done jobs' calls, outside the lock (they resume
+ * clients' connections). Called, and returns, with the lock held. */
 static void finish_and_call(fd_store *s, job *batch)
 {
     job *then = finish_batch(s, batch);
