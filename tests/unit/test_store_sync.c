@@ -3,10 +3,12 @@
  * writer (fd_db_defer_log_sync, the syncer in store.c), on a real SQLite
  * database: a write returns only after a sync of the log that began after
  * its commit, concurrent writes share syncs, and everything acknowledged is
- * there after the store closes and opens again.
+ * there after the store closes and opens again; a write nobody waits for
+ * (fd_store_submit_then) is done once, after its sync, in commit order.
  */
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -126,6 +128,66 @@ static void concurrent_writes_share_syncs(void **state)
     fd_store_close(s);
 }
 
+#define HANDED_OVER 200
+
+typedef struct handed_over {
+    write_job job;
+    bool fail;        /* the job refuses before writing */
+    int rc;           /* as done saw it */
+    int done_calls;   /* how many times done ran */
+    int done_seq;     /* its place among the done calls */
+    bool synced_then; /* a sync had finished after the job ran */
+} handed_over;
+
+static int done_seq; /* the done calls so far (they run on the syncer, one at a time) */
+
+static int insert_or_refuse(fd_db *db, void *arg)
+{
+    handed_over *h = arg;
+    if (h->fail) return FD_ECONFLICT;
+    return insert_row(db, &h->job);
+}
+
+static void handed_over_done(void *arg, int rc)
+{
+    handed_over *h = arg;
+    h->rc = rc;
+    h->done_calls++;
+    h->done_seq = done_seq++;
+    h->synced_then = metric("fidelis_log_syncs_total") > h->job.syncs_when_run;
+}
+
+/* Writes handed over without a waiter: each done call runs once, with the
+ * job's code, after a sync that ended after the job ran, in the order the
+ * jobs were queued; fd_store_close returns only after all of them; the
+ * rows of the jobs that succeeded are there after a reopen. */
+static void handed_over_writes_are_done_once_in_order(void **state)
+{
+    testdb *t = *state;
+    fd_store *s = open_store(t->path);
+    static handed_over h[HANDED_OVER];
+    done_seq = 0;
+    for (int i = 0; i < HANDED_OVER; i++) {
+        h[i] = (handed_over){.job = {i, -1}, .fail = i % 10 == 3, .rc = 1, .done_seq = -1};
+        assert_int_equal(fd_store_submit_then(s, insert_or_refuse, &h[i], handed_over_done), FD_OK);
+    }
+    fd_store_close(s); /* no wait of our own: close does them first */
+    int failed = 0;
+    for (int i = 0; i < HANDED_OVER; i++) {
+        assert_int_equal(h[i].done_calls, 1);
+        assert_int_equal(h[i].done_seq, i);
+        assert_int_equal(h[i].rc, h[i].fail ? FD_ECONFLICT : FD_OK);
+        if (h[i].fail)
+            failed++;
+        else
+            assert_true(h[i].synced_then);
+    }
+    assert_int_equal(failed, 20);
+    s = open_store(t->path);
+    assert_int_equal(count_rows(s), HANDED_OVER - 20);
+    fd_store_close(s);
+}
+
 /* A connection whose log sync is deferred: commits return, the sync makes
  * them durable; the driver reports that it can. */
 static void sqlite_defers_the_log_sync(void **state)
@@ -155,6 +217,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_write_returns_after_its_own_sync, setup_plain,
                                         testdb_teardown),
         cmocka_unit_test_setup_teardown(concurrent_writes_share_syncs, setup_plain,
+                                        testdb_teardown),
+        cmocka_unit_test_setup_teardown(handed_over_writes_are_done_once_in_order, setup_plain,
                                         testdb_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
