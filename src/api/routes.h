@@ -14,8 +14,8 @@
  * request worker like the other methods, not on a network thread. */
 #define ROUTE_WORKER 0x10u
 /* A write that runs on the network thread: its handler validates and hands
- * its write to the store (fd_reply_after_write), which replies when the
- * write is durable; no request worker waits for it. */
+ * its write to the store (fd_reply_after_write), which resumes the
+ * connection when the write is durable; no request worker waits for it. */
 #define ROUTE_NETWORK 0x20u
 
 typedef struct fd_route {

@@ -190,19 +190,14 @@ static int run_later(fd_db *db, void *arg)
     return r->later.fn(db, r->later.ctx);
 }
 
-/* Lets the handler's written call reply to its write's outcome rc. */
-static void reply_written(fd_req *r, int rc)
-{
-    r->later.written(r, r->later.ctx, rc);
-    if (!r->replied) fd_reply_error(r, 500, "internal", "the handler did not reply", NULL);
-}
-
-/* The reply to what the store wrote for r (written_later), once. */
+/* The reply to what the store wrote for r (written_later), once: the
+ * handler's written call, with its write's outcome. */
 static void reply_if_written(fd_req *r)
 {
     if (!r->later.written_rc) return;
     r->later.written_rc = false;
-    reply_written(r, r->later.rc);
+    r->later.written(r, r->later.ctx, r->later.rc);
+    if (!r->replied) fd_reply_error(r, 500, "internal", "the handler did not reply", NULL);
 }
 
 /* Runs the matched route's handler (or answers why none runs). Returns true
@@ -239,7 +234,7 @@ static bool dispatch(fd_server *s, fd_req *r, conn_state *cs, bool may_wait)
     r->db = NULL;
     if (r->later.fn && !r->replied) {
         if (!may_wait && write_later(s, r, cs)) return true;
-        reply_written(r, fd_store_write_replayable(s->store, run_later, r));
+        r->later.written(r, r->later.ctx, fd_store_write_replayable(s->store, run_later, r));
     }
     if (!r->replied) fd_reply_error(r, 500, "internal", "the handler did not reply", NULL);
     return false;
