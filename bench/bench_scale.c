@@ -29,7 +29,7 @@ static int seed_member(fd_db *db, const fd_program *p, int64_t i, int64_t entrie
     int rc = fd_member_insert(db, &m, now - 500 * DAY);
     for (int64_t e = 0; e < entries && !rc; e++) {
         int64_t at = e % 10 == 0 ? now - 400 * DAY : now - (e * 7 + i) % 300 * DAY;
-        fd_posting post = {"earn", NULL, NULL, NULL, "bench", at, 0, 0};
+        fd_posting post = {"earn", NULL, NULL, NULL, "bench", at};
         rc = fd_ledger_credit(db, p, &m, 10 + (i + e) % 90, false, &post, NULL);
     }
     fd_member_clear(&m);

@@ -557,7 +557,7 @@ static int refund_voucher(fd_db *db, rollback_job *j, fd_code *c, int64_t now)
     int rc = fd_ledger_entry_member(db, j->program_id, c->journal_id, &m); /* who paid */
     char reason[160];
     snprintf(reason, sizeof reason, "voucher %s: order %s rolled back", c->code, j->order_id);
-    fd_posting post = {"restore", reason, NULL, j->order_id, j->actor, now, 0, 0};
+    fd_posting post = {"restore", reason, NULL, j->order_id, j->actor, now};
     if (!rc) rc = fd_ledger_restore(db, &m, c->journal_id, &post);
     if (!rc) rc = fd_reward_issued_add(db, c->reward_id, -1);
     snprintf(c->status, sizeof c->status, "cancelled");

@@ -404,7 +404,7 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
         rc = job_fail(&j->err, rc, "out_of_range", "order.total",
                       "the points would leave their range");
     bool pending = purchase && j->p->pending_days > 0;
-    fd_posting post = {"earn", NULL, in->id, purchase ? in->order_id : NULL, j->actor, now, 0, 0};
+    fd_posting post = {"earn", NULL, in->id, purchase ? in->order_id : NULL, j->actor, now};
     if (!rc) rc = fd_earning_apply(db, &e, earner, pending, post);
     if (!rc && (in->nps >= 0 || in->satisfaction >= 0))
         rc = fd_db_run(db,
@@ -484,7 +484,7 @@ static int refund_order(fd_db *db, event_job *j, fd_order *o, fd_member *m, fd_m
                                 j->p->earn_rounding, &reverse);
     if (rc) return rc;
     fd_reversal plan = {0};
-    fd_posting post = {"reverse", "refund", in->id, in->order_id, j->actor, now, 0, 0};
+    fd_posting post = {"reverse", "refund", in->id, in->order_id, j->actor, now};
     if (reverse > 0 &&
         (rc = fd_ledger_reverse(db, j->p, earner, reverse, in->order_id, &post, &plan)))
         return rc;

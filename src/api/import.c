@@ -423,7 +423,7 @@ static int ledger_row(fd_db *db, ledger_job *j)
     if (rc == FD_ENOTFOUND)
         return job_fail(&j->err, rc, "member_not_found", "external_id", "no member %s",
                         j->external_id);
-    fd_posting post = {"adjust", j->reason, id, NULL, j->actor, fd_now(), 0, 0};
+    fd_posting post = {"adjust", j->reason, id, NULL, j->actor, fd_now()};
     if (!rc)
         rc = j->points > 0 ? fd_ledger_credit(db, j->p, &m, j->points, false, &post, NULL)
                            : fd_ledger_debit(db, &m, -j->points, NULL, false, &post);
@@ -564,7 +564,8 @@ void fd_csv_cell(FILE *out, const char *s, bool last)
     char *end = NULL;
     if (s && *s) strtod(s, &end);
     bool number = end && *end == 0;
-    if (s && !number && strchr("=+-@", s[0])) fputc('\'', out); /* no formulas in spreadsheets */
+    if (s && *s && !number && strchr("=+-@", s[0]))
+        fputc('\'', out); /* no formulas in spreadsheets */
     for (; s && *s; s++) {
         if (*s == '"') fputc('"', out);
         fputc(*s, out);
@@ -634,6 +635,63 @@ int fd_export_segment(fd_store *s, const fd_program *p, int64_t segment_id, bool
     return rc;
 }
 
+#define JOURNAL_EXPORT_PAGE 5000 /* entries per query */
+
+/* An entry's rules as one CSV cell: "rule_id:points" separated by spaces. */
+static char *rules_cell(const json_t *rules)
+{
+    size_t size = 24 * json_array_size(rules) + 1, used = 0;
+    char *text = fd_malloc(size);
+    text[0] = '\0';
+    size_t i;
+    const json_t *x;
+    json_array_foreach(rules, i, x) used +=
+        (size_t)snprintf(text + used, size - used, "%s%lld:%lld", i ? " " : "",
+                         (long long)json_integer_value(json_object_get(x, "rule_id")),
+                         (long long)json_integer_value(json_object_get(x, "points")));
+    return text;
+}
+
+/* Writes the journal entry of the export's current row (columns as in
+ * fd_export) as a CSV line or an NDJSON object, with the rules that made it. */
+static int export_entry(fd_db *db, int64_t program_id, fd_stmt *st, bool ndjson, FILE *out)
+{
+    json_t *rules;
+    int rc = fd_ledger_entry_rules(db, program_id, fd_stmt_i64(st, 0), &rules);
+    if (rc) return rc;
+    char t[32];
+    fd_time_format(fd_stmt_i64(st, 10), t, sizeof t);
+    json_t *e =
+        json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, s:s?, s:s?, s:o, s:s?, s:s, s:s}", "id",
+                  (json_int_t)fd_stmt_i64(st, 0), "member_id", (json_int_t)fd_stmt_i64(st, 1),
+                  "kind", fd_stmt_text(st, 2), "points", (json_int_t)fd_stmt_i64(st, 3), "pending",
+                  (json_int_t)fd_stmt_i64(st, 4), "balance_after", (json_int_t)fd_stmt_i64(st, 5),
+                  "order_id", fd_stmt_text(st, 6), "event_id", fd_stmt_text(st, 7), "rules", rules,
+                  "reason", fd_stmt_text(st, 8), "actor", fd_stmt_text(st, 9), "created_at", t);
+    if (ndjson) {
+        char *line = fd_json_text(e, false);
+        fprintf(out, "%s\n", line);
+        free(line);
+    } else {
+        static const char *const keys[] = {"id",      "member_id",     "kind",     "points",
+                                           "pending", "balance_after", "order_id", "event_id",
+                                           "rules",   "reason",        "actor",    "created_at"};
+        for (int k = 0; k < 12; k++) {
+            json_t *v = json_object_get(e, keys[k]);
+            char buf[40], *cell = NULL;
+            const char *text = json_string_value(v);
+            if (json_is_integer(v))
+                snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v)), text = buf;
+            else if (json_is_array(v))
+                text = cell = rules_cell(v);
+            fd_csv_cell(out, text, k == 11);
+            free(cell);
+        }
+    }
+    json_decref(e);
+    return FD_OK;
+}
+
 int fd_export(fd_store *s, const fd_program *p, const char *kind, bool ndjson, FILE *out)
 {
     fd_db *db = fd_store_reader(s);
@@ -651,56 +709,26 @@ int fd_export(fd_store *s, const fd_program *p, const char *kind, bool ndjson, F
         }
     } else {
         if (!ndjson)
-            fputs("\"id\",\"member_id\",\"kind\",\"points\",\"pending\",\"balance_after\",\"order_"
-                  "id\","
-                  "\"event_id\",\"rule_id\",\"reason\",\"actor\",\"created_at\"\n",
+            fputs("\"id\",\"member_id\",\"kind\",\"points\",\"pending\",\"balance_after\","
+                  "\"order_id\",\"event_id\",\"rules\",\"reason\",\"actor\",\"created_at\"\n",
                   out);
         int64_t after = 0;
-        for (;;) {
+        for (int rows = JOURNAL_EXPORT_PAGE; !rc && rows == JOURNAL_EXPORT_PAGE;) {
             fd_stmt *st;
-            int rows = 0;
+            rows = 0;
             rc = fd_db_query(
                 db,
                 "SELECT id, member_id, kind, points, pending, balance_after, order_id, event_id,"
-                " rule_id, reason, actor, created_at FROM journal WHERE program_id = $1"
-                " AND id > $2 ORDER BY id LIMIT 5000",
-                FD_PARAMS(FD_I(p->id), FD_I(after)), &st);
+                " reason, actor, created_at FROM journal WHERE program_id = $1"
+                " AND id > $2 ORDER BY id LIMIT $3",
+                FD_PARAMS(FD_I(p->id), FD_I(after), FD_I(JOURNAL_EXPORT_PAGE)), &st);
             if (rc) break;
-            while (fd_stmt_next(st) == 1) {
+            while (!rc && (rc = fd_stmt_next(st)) == 1) {
                 rows++;
                 after = fd_stmt_i64(st, 0);
-                char t[32];
-                fd_time_format(fd_stmt_i64(st, 11), t, sizeof t);
-                json_t *e = json_pack(
-                    "{s:I, s:I, s:s, s:I, s:I, s:I, s:s?, s:s?, s:I, s:s?, s:s, s:s}", "id",
-                    (json_int_t)after, "member_id", (json_int_t)fd_stmt_i64(st, 1), "kind",
-                    fd_stmt_text(st, 2), "points", (json_int_t)fd_stmt_i64(st, 3), "pending",
-                    (json_int_t)fd_stmt_i64(st, 4), "balance_after", (json_int_t)fd_stmt_i64(st, 5),
-                    "order_id", fd_stmt_text(st, 6), "event_id", fd_stmt_text(st, 7), "rule_id",
-                    (json_int_t)fd_stmt_i64(st, 8), "reason", fd_stmt_text(st, 9), "actor",
-                    fd_stmt_text(st, 10), "created_at", t);
-                if (ndjson) {
-                    char *line = fd_json_text(e, false);
-                    fprintf(out, "%s\n", line);
-                    free(line);
-                } else {
-                    const char *keys[] = {"id",      "member_id",     "kind",     "points",
-                                          "pending", "balance_after", "order_id", "event_id",
-                                          "rule_id", "reason",        "actor",    "created_at"};
-                    for (int k = 0; k < 12; k++) {
-                        json_t *v = json_object_get(e, keys[k]);
-                        char buf[40];
-                        const char *text = json_string_value(v);
-                        if (json_is_integer(v))
-                            snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v)),
-                                text = buf;
-                        fd_csv_cell(out, text, k == 11);
-                    }
-                }
-                json_decref(e);
+                rc = export_entry(db, p->id, st, ndjson, out);
             }
             fd_stmt_done(st);
-            if (rows < 5000) break;
         }
     }
     fd_store_release(s, db);

@@ -401,7 +401,7 @@ static int merge(fd_db *db, consent_job *j, int64_t now)
     if (!rc && from.state == FD_STATE_CLOSED)
         rc = job_fail(&j->err, FD_ECONFLICT, "member_closed", "from_member_id",
                       "that member is already closed (erased or merged)");
-    fd_posting post = {"merge_out", "member merge", NULL, NULL, j->actor, now, 0, 0};
+    fd_posting post = {"merge_out", "member merge", NULL, NULL, j->actor, now};
     if (!rc) rc = fd_ledger_merge(db, &j->m, &from, &post);
     if (!rc) {
         from.state = FD_STATE_CLOSED;

@@ -25,25 +25,19 @@ static int member_exists_or_reply(fd_req *r, int64_t *id)
     return rc;
 }
 
-static json_t *journal_row(fd_stmt *st, void *arg)
+/* One entry of the member's journal from a row of the query below (columns
+ * 0-12), its "rules" still empty. */
+static json_t *journal_entry(fd_stmt *st)
 {
-    (void)arg;
     json_t *e =
-        json_pack("{s:I, s:s, s:I, s:I, s:I, s:s?, s:s?, s:s?, s:s, s:o}", "id",
+        json_pack("{s:I, s:s, s:I, s:I, s:I, s:s?, s:s?, s:s?, s:s, s:o, s:[]}", "id",
                   (json_int_t)fd_stmt_i64(st, 0), "kind", fd_stmt_text(st, 1), "points",
                   (json_int_t)fd_stmt_i64(st, 2), "pending", (json_int_t)fd_stmt_i64(st, 3),
                   "balance_after", (json_int_t)fd_stmt_i64(st, 4), "event_id", fd_stmt_text(st, 6),
                   "order_id", fd_stmt_text(st, 7), "reason", fd_stmt_text(st, 8), "actor",
-                  fd_stmt_text(st, 9), "created_at", fd_json_time(fd_stmt_i64(st, 10)));
-    static const struct {
-        const char *key;
-        int col;
-    } OPTIONAL[] = {{"lot_id", 5}, {"rule_id", 11}, {"rule_version", 12}};
-    for (size_t i = 0; i < 3; i++)
-        json_object_set_new(e, OPTIONAL[i].key,
-                            fd_stmt_is_null(st, OPTIONAL[i].col)
-                                ? json_null()
-                                : json_integer(fd_stmt_i64(st, OPTIONAL[i].col)));
+                  fd_stmt_text(st, 9), "created_at", fd_json_time(fd_stmt_i64(st, 10)), "rules");
+    json_object_set_new(e, "lot_id",
+                        fd_stmt_is_null(st, 5) ? json_null() : json_integer(fd_stmt_i64(st, 5)));
     return e;
 }
 
@@ -52,14 +46,44 @@ void h_member_ledger(fd_req *r)
     int64_t id, after;
     int limit;
     if (member_exists_or_reply(r, &id) || page_or_reply(r, &limit, &after)) return;
-    /* Newest first; the cursor is the last entry id seen. */
-    reply_page(
-        r,
-        "SELECT id, kind, points, pending, balance_after, lot_id, event_id, order_id, reason,"
-        " actor, created_at, rule_id, rule_version FROM journal WHERE member_id = $1"
-        " AND program_id = $2 AND ($3 = 0 OR id < $3) ORDER BY id DESC LIMIT $4",
-        FD_PARAMS(FD_I(id), FD_I(r->program.id), FD_I(after), FD_I(limit)), limit, journal_row,
-        NULL);
+    /* Newest first, the cursor the last entry id seen; an entry's rules come
+     * as rows of their own after it (none for an entry no rule made). */
+    fd_stmt *st;
+    int rc = fd_db_query(
+        r->db,
+        "SELECT j.id, j.kind, j.points, j.pending, j.balance_after, j.lot_id, j.event_id,"
+        " j.order_id, j.reason, j.actor, j.created_at, p.rule_id, p.rule_version, p.points"
+        " FROM (SELECT * FROM journal WHERE member_id = $1 AND program_id = $2"
+        "   AND ($3 = 0 OR id < $3) ORDER BY id DESC LIMIT $4) j"
+        " LEFT JOIN journal_rules p ON p.entry_id = j.id AND p.program_id = j.program_id"
+        " ORDER BY j.id DESC, p.rule_id",
+        FD_PARAMS(FD_I(id), FD_I(r->program.id), FD_I(after), FD_I(limit)), &st);
+    if (rc) {
+        fd_reply_status(r, rc, NULL);
+        return;
+    }
+    json_t *data = json_array(), *entry = NULL;
+    int64_t last = 0;
+    while ((rc = fd_stmt_next(st)) == 1) {
+        if (!entry || fd_stmt_i64(st, 0) != last) {
+            last = fd_stmt_i64(st, 0);
+            entry = journal_entry(st);
+            json_array_append_new(data, entry);
+        }
+        if (!fd_stmt_is_null(st, 11))
+            json_array_append_new(json_object_get(entry, "rules"),
+                                  json_pack("{s:I, s:I, s:I}", "rule_id",
+                                            (json_int_t)fd_stmt_i64(st, 11), "version",
+                                            (json_int_t)fd_stmt_i64(st, 12), "points",
+                                            (json_int_t)fd_stmt_i64(st, 13)));
+    }
+    fd_stmt_done(st);
+    if (rc < 0) {
+        json_decref(data);
+        fd_reply_status(r, rc, NULL);
+        return;
+    }
+    fd_reply(r, 200, fd_page_json(data, (int)json_array_size(data) == limit ? last : 0));
 }
 
 void h_member_lots(fd_req *r)
@@ -118,7 +142,7 @@ static int adjust_job_run(fd_db *db, void *arg)
     if (j->m.state == FD_STATE_CLOSED)
         return job_fail(&j->err, FD_ECONFLICT, "member_closed", NULL,
                         "the member is closed (erased or merged)");
-    fd_posting post = {"adjust", j->reason, NULL, NULL, j->actor, now, 0, 0};
+    fd_posting post = {"adjust", j->reason, NULL, NULL, j->actor, now};
     rc = j->points > 0 ? fd_ledger_credit(db, j->program, &j->m, j->points, false, &post, NULL)
                        : fd_ledger_debit(db, &j->m, -j->points, NULL, false, &post);
     if (rc == FD_ENOFUNDS)

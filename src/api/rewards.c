@@ -187,7 +187,7 @@ static int redeem_run(fd_db *db, void *arg)
         int64_t cost = fd_reward_cost_for(rw, tier);
         char reason[160];
         snprintf(reason, sizeof reason, "reward %lld: %s", (long long)rw->id, rw->name);
-        fd_posting post = {"redeem", reason, NULL, NULL, j->actor, now, 0, 0};
+        fd_posting post = {"redeem", reason, NULL, NULL, j->actor, now};
         rc = fd_ledger_spend(db, &s.m, cost, &post, &entry);
         if (rc == FD_ENOFUNDS)
             rc = job_fail(&j->err, FD_EINVAL, "not_enough_points", NULL, "not enough points");
@@ -316,7 +316,7 @@ static int cancel_run(fd_db *db, void *arg)
     if (!rc) rc = fd_ledger_entry_member(db, j->program_id, j->c.journal_id, &m); /* who paid */
     char reason[160];
     snprintf(reason, sizeof reason, "voucher %s cancelled", j->c.code);
-    fd_posting post = {"restore", reason, NULL, NULL, j->actor, now, 0, 0};
+    fd_posting post = {"restore", reason, NULL, NULL, j->actor, now};
     if (!rc) rc = fd_ledger_restore(db, &m, j->c.journal_id, &post);
     snprintf(j->c.status, sizeof j->c.status, "cancelled");
     if (!rc) rc = fd_code_save(db, &j->c);

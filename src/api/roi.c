@@ -75,10 +75,11 @@ static int load_rule_points(fd_db *db, int64_t pid, int64_t t0, int64_t t1, roi_
 {
     fd_stmt *st;
     int rc = fd_db_query(db,
-                         "SELECT j.rule_id, r.definition, CAST(SUM(j.points + j.pending) AS BIGINT)"
-                         " FROM journal j JOIN earning_rules r ON r.id = j.rule_id"
+                         "SELECT p.rule_id, r.definition, CAST(SUM(p.points) AS BIGINT)"
+                         " FROM journal j JOIN journal_rules p ON p.entry_id = j.id"
+                         " JOIN earning_rules r ON r.id = p.rule_id"
                          " WHERE j.program_id = $1 AND j.created_at >= $2 AND j.created_at < $3"
-                         " AND j.kind = 'earn' GROUP BY j.rule_id, r.definition",
+                         " AND j.kind = 'earn' GROUP BY p.rule_id, r.definition",
                          FD_PARAMS(FD_I(pid), FD_I(t0), FD_I(t1)), &st);
     if (rc) return rc;
     while ((rc = fd_stmt_next(st)) == 1) {

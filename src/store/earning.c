@@ -241,6 +241,34 @@ static int count_usage(fd_db *db, const fd_earning *e, size_t i, int64_t member_
     return rc;
 }
 
+/* Room for an earning entry's reason: the names of the rules that awarded. */
+#define ENTRY_REASON_MAX 256
+
+/* The reason of e's journal entry, in out: the names of the rules that
+ * awarded, in evaluation order ("base, tier rates, happy hour"), the last
+ * ones counted when they do not fit ("base, tier rates and 7 more"). Built
+ * with memcpy: snprintf per name cost as much as a rule's share of the entry. */
+static void entry_reason(const fd_earning *e, char out[ENTRY_REASON_MAX])
+{
+    size_t used = 0, awarded = 0, named = 0;
+    for (size_t i = 0; i < e->rs->n; i++)
+        awarded += e->outcomes[i].points > 0;
+    for (size_t i = 0; i < e->rs->n && named < awarded; i++) {
+        const fd_rule_outcome *o = &e->outcomes[i];
+        if (o->points <= 0) continue;
+        size_t sep = named ? 2 : 0, len = strlen(o->rule->name);
+        size_t tail = named + 1 < awarded ? 24 : 0; /* " and N more", while rules remain */
+        if (used + sep + len + tail >= ENTRY_REASON_MAX) break;
+        memcpy(out + used, ", ", sep);
+        memcpy(out + used + sep, o->rule->name, len);
+        used += sep + len;
+        named++;
+    }
+    out[used] = '\0';
+    if (named < awarded)
+        snprintf(out + used, ENTRY_REASON_MAX - used, " and %zu more", awarded - named);
+}
+
 int fd_earning_apply(fd_db *db, fd_earning *e, fd_member *m, bool pending, fd_posting post)
 {
     /* A tier's longer expiry (benefit expiry_days) applies to the points it earns. */
@@ -251,28 +279,29 @@ int fd_earning_apply(fd_db *db, fd_earning *e, fd_member *m, bool pending, fd_po
         post.reason = "program base rate";
         return e->points ? fd_ledger_credit(db, &p, m, e->points, pending, &post, NULL) : FD_OK;
     }
-    /* One lot for the event, one journal entry per rule that awarded. */
+    /* One lot and one journal entry for the event, which names each rule's
+     * share (the breakdown's awarding rules). */
     size_t n = 0;
-    int64_t *points = fd_calloc(e->rs->n + 1, sizeof *points);
+    fd_rule_part *parts = fd_calloc(e->rs->n + 1, sizeof *parts);
     int64_t *rule_ids = fd_calloc(e->rs->n + 1, sizeof *rule_ids);
-    fd_posting *posts = fd_calloc(e->rs->n + 1, sizeof *posts);
+    int64_t *points = fd_calloc(e->rs->n + 1, sizeof *points);
     int rc = FD_OK;
     for (size_t i = 0; i < e->rs->n && !rc; i++) {
         const fd_rule_outcome *o = &e->outcomes[i];
         if (o->points <= 0) continue;
-        posts[n] = post;
-        posts[n].reason = o->rule->name;
-        posts[n].rule_id = o->rule->id;
-        posts[n].rule_version = o->rule->version;
+        parts[n] = (fd_rule_part){o->rule->id, o->rule->version, o->points};
         rule_ids[n] = o->rule->id;
         points[n++] = o->points;
         rc = count_usage(db, e, i, m->id, o->points);
     }
+    char reason[ENTRY_REASON_MAX];
+    entry_reason(e, reason);
+    post.reason = reason;
     if (!rc && n) rc = fd_rule_award(db, e->p->id, rule_ids, points, n);
-    if (!rc && n) rc = fd_ledger_credit_parts(db, &p, m, points, posts, n, pending, NULL);
-    free(points);
+    if (!rc && n) rc = fd_ledger_credit_rules(db, &p, m, parts, n, pending, &post, NULL);
+    free(parts);
     free(rule_ids);
-    free(posts);
+    free(points);
     return rc;
 }
 

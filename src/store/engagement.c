@@ -39,7 +39,7 @@ static int bonus(fd_db *db, const fd_program *p, fd_member *m, int64_t points, c
     if (!points) return FD_OK;
     char reason[160];
     snprintf(reason, sizeof reason, "%s: %s", what, name);
-    fd_posting post = {"earn", reason, ev->event_id, NULL, what, ev->now, 0, 0};
+    fd_posting post = {"earn", reason, ev->event_id, NULL, what, ev->now};
     return fd_ledger_credit(db, p, m, points, false, &post, NULL);
 }
 

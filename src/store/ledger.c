@@ -14,27 +14,29 @@
 #include "store/outbox.h"
 #include "store/programs.h"
 
-#define JOURNAL_COLUMNS                                                                            \
-    "INSERT INTO journal(program_id, member_id, kind, points, pending,"                            \
-    " balance_after, lot_id, event_id, order_id, reason, actor, created_at, rule_id,"              \
-    " rule_version) VALUES "
-#define ENTRY_PARAMS 14
+#define INSERT_ENTRY                                                                               \
+    "INSERT INTO journal(program_id, member_id, kind, points, pending, balance_after, lot_id,"     \
+    " event_id, order_id, reason, actor, created_at)"                                              \
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+#define ENTRY_PARAMS 12
 
-/* An earning's entries (one per awarding rule) are inserted up to this many
- * per statement: a multi-row INSERT spares each further row the statement's
- * own cost (about a fifth of a journal insert). */
-#define ENTRIES_PER_STATEMENT 16
+/* An earning's rule shares are inserted up to this many per statement: a
+ * multi-row INSERT spares each further row the statement's own cost. */
+#define PARTS_PER_STATEMENT 16
+#define PART_PARAMS 5
 
-/* entries_sql[k - 1]: the INSERT of k entries, $1..$14 the first one's. Written
- * once; the drivers cache statements by their text's address. */
-static char entries_sql[ENTRIES_PER_STATEMENT][128 + 112 * ENTRIES_PER_STATEMENT];
-static pthread_once_t entries_once = PTHREAD_ONCE_INIT;
+/* parts_sql[k - 1]: the INSERT of k rule shares. Written once; the drivers
+ * cache statements by their text's address. */
+static char parts_sql[PARTS_PER_STATEMENT][128 + 48 * PARTS_PER_STATEMENT];
+static pthread_once_t parts_once = PTHREAD_ONCE_INIT;
 
-static void entries_sql_init(void)
+static void parts_sql_init(void)
 {
-    for (int k = 1; k <= ENTRIES_PER_STATEMENT; k++)
-        fd_db_rows_sql(entries_sql[k - 1], sizeof entries_sql[0], JOURNAL_COLUMNS, k, ENTRY_PARAMS,
-                       "");
+    for (int k = 1; k <= PARTS_PER_STATEMENT; k++)
+        fd_db_rows_sql(parts_sql[k - 1], sizeof parts_sql[0],
+                       "INSERT INTO journal_rules(program_id, entry_id, rule_id, rule_version,"
+                       " points) VALUES ",
+                       k, PART_PARAMS, "");
 }
 
 /* m's balance and pending after an entry of dpoints and dpending, in *balance
@@ -49,10 +51,14 @@ static int after_entry(int64_t balance_before, int64_t pending_before, int64_t d
     return FD_OK;
 }
 
-/* The ENTRY_PARAMS parameters of one entry of m's, in out. */
-static void entry_params(fd_param *out, const fd_member *m, int64_t dpoints, int64_t dpending,
-                         int64_t balance, int64_t lot_id, const fd_posting *post)
+/* Appends one journal entry and applies it to m in memory; *entry (may be
+ * NULL) receives the entry's id. The caller saves m's balance. */
+static int append_entry(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpending, int64_t lot_id,
+                        const fd_posting *post, int64_t *entry)
 {
+    int64_t balance, pending;
+    int rc = after_entry(m->balance, m->pending, dpoints, dpending, &balance, &pending);
+    if (rc) return rc;
     const fd_param params[ENTRY_PARAMS] = {FD_I(m->program_id),
                                            FD_I(m->id),
                                            FD_S(post->kind),
@@ -64,58 +70,33 @@ static void entry_params(fd_param *out, const fd_member *m, int64_t dpoints, int
                                            FD_S(post->order_id),
                                            FD_S(post->reason),
                                            FD_S(post->actor),
-                                           FD_I(post->now),
-                                           post->rule_id ? FD_I(post->rule_id) : FD_NULL,
-                                           post->rule_id ? FD_I(post->rule_version) : FD_NULL};
-    memcpy(out, params, sizeof params);
-}
-
-/* Appends one journal entry and applies it to m in memory; *entry (may be
- * NULL) receives the entry's id. The caller saves m's balance. */
-static int append_entry(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpending, int64_t lot_id,
-                        const fd_posting *post, int64_t *entry)
-{
-    int64_t balance, pending;
-    int rc = after_entry(m->balance, m->pending, dpoints, dpending, &balance, &pending);
-    if (rc) return rc;
-    fd_param params[ENTRY_PARAMS];
-    entry_params(params, m, dpoints, dpending, balance, lot_id, post);
-    pthread_once(&entries_once, entries_sql_init);
-    rc = entry ? fd_db_one_i64(db,
-                               JOURNAL_COLUMNS
-                               "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-                               " RETURNING id",
-                               params, ENTRY_PARAMS, entry)
-               : fd_db_run(db, entries_sql[0], params, ENTRY_PARAMS, NULL);
+                                           FD_I(post->now)};
+    rc = entry ? fd_db_one_i64(db, INSERT_ENTRY " RETURNING id", params, ENTRY_PARAMS, entry)
+               : fd_db_run(db, INSERT_ENTRY, params, ENTRY_PARAMS, NULL);
     if (rc) return rc;
     m->balance = balance;
     m->pending = pending;
     return FD_OK;
 }
 
-/* Appends the n entries of one lot (points[i] by posts[i], pending or
- * spendable), ENTRIES_PER_STATEMENT per statement, and applies them to m in
- * memory. The caller saves m's balance. */
-static int append_entries(fd_db *db, fd_member *m, bool pending, int64_t lot_id,
-                          const int64_t *points, const fd_posting *posts, size_t n)
+/* Records the n rule shares of journal entry `entry`, PARTS_PER_STATEMENT
+ * per statement. */
+static int append_parts(fd_db *db, int64_t program_id, int64_t entry, const fd_rule_part *parts,
+                        size_t n)
 {
-    pthread_once(&entries_once, entries_sql_init);
+    pthread_once(&parts_once, parts_sql_init);
     for (size_t at = 0; at < n;) {
         size_t k = n - at;
-        if (k > ENTRIES_PER_STATEMENT) k = ENTRIES_PER_STATEMENT;
-        fd_param params[ENTRY_PARAMS * ENTRIES_PER_STATEMENT];
-        int64_t balance = m->balance, held = m->pending;
+        if (k > PARTS_PER_STATEMENT) k = PARTS_PER_STATEMENT;
+        fd_param params[PART_PARAMS * PARTS_PER_STATEMENT];
         for (size_t i = 0; i < k; i++) {
-            int64_t dpoints = pending ? 0 : points[at + i], dpending = pending ? points[at + i] : 0;
-            int rc = after_entry(balance, held, dpoints, dpending, &balance, &held);
-            if (rc) return rc;
-            entry_params(params + i * ENTRY_PARAMS, m, dpoints, dpending, balance, lot_id,
-                         &posts[at + i]);
+            const fd_rule_part *x = &parts[at + i];
+            const fd_param row[PART_PARAMS] = {FD_I(program_id), FD_I(entry), FD_I(x->rule_id),
+                                               FD_I(x->rule_version), FD_I(x->points)};
+            memcpy(params + i * PART_PARAMS, row, sizeof row);
         }
-        int rc = fd_db_run(db, entries_sql[k - 1], params, k * ENTRY_PARAMS, NULL);
+        int rc = fd_db_run(db, parts_sql[k - 1], params, k * PART_PARAMS, NULL);
         if (rc) return rc;
-        m->balance = balance;
-        m->pending = held;
         at += k;
     }
     return FD_OK;
@@ -135,14 +116,13 @@ static int journal(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpending, i
     return journal_entry(db, m, dpoints, dpending, lot_id, post, NULL);
 }
 
-int fd_ledger_credit_parts(fd_db *db, const fd_program *p, fd_member *m, const int64_t *points,
-                           const fd_posting *posts, size_t n, bool pending, int64_t *lot_id)
+/* One lot of `total` points and its journal entry (post); *lot_id and
+ * *entry receive their ids. */
+static int credit_lot(fd_db *db, const fd_program *p, fd_member *m, int64_t total, bool pending,
+                      const fd_posting *post, int64_t *lot_id, int64_t *entry)
 {
-    int64_t total = 0, id;
-    for (size_t i = 0; i < n; i++)
-        if (points[i] <= 0 || fd_add_i64(total, points[i], &total)) return FD_EINVAL;
-    if (n == 0 || total > FD_POINTS_MAX) return FD_EINVAL;
-    int64_t now = posts[0].now;
+    if (total <= 0 || total > FD_POINTS_MAX) return FD_EINVAL;
+    int64_t now = post->now;
     int64_t lot_points = pending ? total : fd_credit_lot_points(m->balance, total);
     int64_t matures_at = pending ? fd_lot_matures_at(p, now) : now;
     int64_t expires_at = pending && p->expiry_from == FD_EXPIRY_FROM_ACTIVATION
@@ -155,20 +135,56 @@ int fd_ledger_credit_parts(fd_db *db, const fd_program *p, fd_member *m, const i
                       " order_ref, earned_at, matures_at, expires_at, expiry_days)"
                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
                       FD_PARAMS(FD_I(m->program_id), FD_I(m->id), FD_I(total), FD_I(lot_points),
-                                FD_S(status), FD_S(posts[0].order_id), FD_I(now), FD_I(matures_at),
+                                FD_S(status), FD_S(post->order_id), FD_I(now), FD_I(matures_at),
                                 FD_I(expires_at), FD_I(p->expiry_days)),
-                      &id);
-    if (!rc) rc = append_entries(db, m, pending, id, points, posts, n);
+                      lot_id);
+    if (!rc)
+        rc = append_entry(db, m, pending ? 0 : total, pending ? total : 0, *lot_id, post, entry);
     if (!rc) rc = fd_member_save_balance(db, m);
-    if (!rc && lot_id) *lot_id = id;
     return rc;
 }
 
 int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t points, bool pending,
                      const fd_posting *post, int64_t *lot_id)
 {
-    if (points <= 0 || points > FD_POINTS_MAX) return FD_EINVAL;
-    return fd_ledger_credit_parts(db, p, m, &points, post, 1, pending, lot_id);
+    int64_t lot, entry;
+    int rc = credit_lot(db, p, m, points, pending, post, &lot, &entry);
+    if (!rc && lot_id) *lot_id = lot;
+    return rc;
+}
+
+int fd_ledger_credit_rules(fd_db *db, const fd_program *p, fd_member *m, const fd_rule_part *parts,
+                           size_t n, bool pending, const fd_posting *post, int64_t *lot_id)
+{
+    int64_t total = 0, lot, entry;
+    for (size_t i = 0; i < n; i++)
+        if (parts[i].points <= 0 || fd_add_i64(total, parts[i].points, &total)) return FD_EINVAL;
+    int rc = credit_lot(db, p, m, total, pending, post, &lot, &entry);
+    if (!rc) rc = append_parts(db, m->program_id, entry, parts, n);
+    if (!rc && lot_id) *lot_id = lot;
+    return rc;
+}
+
+int fd_ledger_entry_rules(fd_db *db, int64_t program_id, int64_t entry, json_t **out)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db,
+                         "SELECT rule_id, rule_version, points FROM journal_rules"
+                         " WHERE entry_id = $1 AND program_id = $2 ORDER BY rule_id",
+                         FD_PARAMS(FD_I(entry), FD_I(program_id)), &st);
+    if (rc) return rc;
+    json_t *a = json_array();
+    while ((rc = fd_stmt_next(st)) == 1)
+        json_array_append_new(
+            a, json_pack("{s:I, s:I, s:I}", "rule_id", (json_int_t)fd_stmt_i64(st, 0), "version",
+                         (json_int_t)fd_stmt_i64(st, 1), "points", (json_int_t)fd_stmt_i64(st, 2)));
+    fd_stmt_done(st);
+    if (rc < 0) {
+        json_decref(a);
+        return rc;
+    }
+    *out = a;
+    return FD_OK;
 }
 
 /* Takes up to amount points from m's spendable lots, FIFO by expiry with
@@ -502,7 +518,7 @@ int fd_ledger_mature_due(fd_db *db, int64_t now, int limit, int64_t *count)
                        FD_PARAMS(FD_I(due[i].lot), FD_S(keep ? "active" : "closed"), FD_I(keep),
                                  FD_I(expires_at)),
                        NULL);
-        fd_posting post = {"mature", "return window ended", NULL, NULL, "system", now, 0, 0};
+        fd_posting post = {"mature", "return window ended", NULL, NULL, "system", now};
         if (!rc && points) rc = journal(db, &m, points, -points, due[i].lot, &post);
         if (!rc && points) rc = emit_lot(db, &hooks, &m, due[i].lot, points, now);
     }
@@ -522,7 +538,7 @@ int fd_ledger_expire_due(fd_db *db, int64_t now, int limit, int64_t *count)
         if ((rc = fd_member_get_balance(db, due[i].program, due[i].member, &m))) break;
         rc = fd_db_run(db, "UPDATE lots SET status = 'closed', remaining = 0 WHERE id = $1",
                        FD_PARAMS(FD_I(due[i].lot)), NULL);
-        fd_posting post = {"expire", "points expired", NULL, NULL, "system", now, 0, 0};
+        fd_posting post = {"expire", "points expired", NULL, NULL, "system", now};
         if (!rc && due[i].remaining) rc = journal(db, &m, -due[i].remaining, 0, due[i].lot, &post);
         if (!rc && due[i].remaining)
             rc = emit_lot(db, &hooks, &m, due[i].lot, due[i].remaining, now);
@@ -590,6 +606,19 @@ int fd_ledger_check(fd_db *db, void (*report)(const char *msg, void *arg), void 
     if (rc) return rc;
     if (badlots)
         violation(report, arg, &bad, "%lld lots hold impossible remaining points", badlots, 0, 0);
+    int64_t badparts = 0;
+    rc = fd_db_one_i64(db,
+                       "SELECT COUNT(*) FROM (SELECT p.entry_id FROM journal_rules p"
+                       " LEFT JOIN journal j ON j.id = p.entry_id AND j.program_id = p.program_id"
+                       " GROUP BY p.entry_id, j.id, j.kind, j.points, j.pending"
+                       " HAVING j.id IS NULL OR j.kind <> 'earn'"
+                       " OR SUM(p.points) <> j.points + j.pending) x",
+                       FD_NOPARAMS, &badparts);
+    if (rc) return rc;
+    if (badparts)
+        violation(report, arg, &bad,
+                  "%lld journal entries differ from the sum of their rules' shares", badparts, 0,
+                  0);
     *members = nmembers;
     *violations = bad;
     return FD_OK;

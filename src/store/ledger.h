@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/ledger.h"
 #include "core/member.h"
 #include "core/program.h"
@@ -24,8 +26,12 @@ typedef struct fd_posting {
     const char *order_id;
     const char *actor;
     int64_t now;
-    int64_t rule_id, rule_version; /* the earning rule that produced it, or 0 */
 } fd_posting;
+
+/* One earning rule's share of an earning entry. */
+typedef struct fd_rule_part {
+    int64_t rule_id, rule_version, points;
+} fd_rule_part;
 
 /* Credits points to m: a pending lot (spendable at the end of the program's
  * pending window) or a spendable lot that first repays a negative balance.
@@ -33,11 +39,19 @@ typedef struct fd_posting {
 int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t points, bool pending,
                      const fd_posting *post, int64_t *lot_id);
 
-/* Credits several parts at once (the rules an event fired): one lot holds
- * their sum, and each part has its own journal entry (posts[i], naming its
- * rule) pointing at that lot. All parts share the lot's expiry. */
-int fd_ledger_credit_parts(fd_db *db, const fd_program *p, fd_member *m, const int64_t *points,
-                           const fd_posting *posts, size_t n, bool pending, int64_t *lot_id);
+/* Credits what several rules awarded at once (the n rules an event fired,
+ * each part's points above 0): one lot and one
+ * journal entry (post) hold their sum, and each rule's share is recorded
+ * with the entry (journal_rules; fd_ledger_entry_rules reads it back).
+ * FD_EINVAL for no parts, a part of no points, or a sum out of range. */
+int fd_ledger_credit_rules(fd_db *db, const fd_program *p, fd_member *m, const fd_rule_part *parts,
+                           size_t n, bool pending, const fd_posting *post, int64_t *lot_id);
+
+/* The rules that made journal entry `entry` of program_id, in rule id
+ * order, as a new JSON array of {"rule_id", "version", "points"} (empty for
+ * an entry no rule made: an adjustment, a redemption, the program's base
+ * rate). The caller owns *out. */
+int fd_ledger_entry_rules(fd_db *db, int64_t program_id, int64_t entry, json_t **out);
 
 /* Debits points from m's spendable lots, FIFO by expiry, the lots of order
  * first_order first when not NULL. When the lots hold less: FD_ENOFUNDS,

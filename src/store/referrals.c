@@ -191,7 +191,7 @@ static int credit(fd_db *db, const fd_program *p, fd_member *m, int64_t points,
                   const char *order_id, const char *reason, int64_t now)
 {
     if (!points) return FD_OK;
-    fd_posting post = {"earn", reason, NULL, order_id, "referral", now, 0, 0};
+    fd_posting post = {"earn", reason, NULL, order_id, "referral", now};
     return fd_ledger_credit(db, p, m, points, p->pending_days > 0, &post, NULL);
 }
 
@@ -269,8 +269,7 @@ int fd_referral_on_refund(fd_db *db, const fd_program *p, fd_member *m, const ch
     if (still) return FD_OK;
     fd_member referrer = {0};
     fd_posting post = {
-        "reverse", "referral reversed: its order was refunded", NULL, order_id, "referral", now, 0,
-        0};
+        "reverse", "referral reversed: its order was refunded", NULL, order_id, "referral", now};
     rc = fd_member_get_locked(db, p->id, r.referrer, &referrer);
     if (!rc && r.referrer_points)
         rc = fd_ledger_reverse(db, p, &referrer, r.referrer_points, order_id, &post, NULL);

@@ -592,6 +592,22 @@ static const char *const MIGRATIONS[] = {
     /* 21: the tier job places members who have no tier yet; this is how far
      * it has looked, in member id order (0 after each PUT /v1/tiers). */
     "ALTER TABLE programs ADD COLUMN tiers_placed_through BIGINT NOT NULL DEFAULT 0;",
+
+    /* 22: one journal entry per earning, its rules' shares beside it (issue
+     * 11): an entry per awarding rule wrote three B-trees and checked the
+     * member's key for each of them, five to nine times per purchase. The
+     * entries written before keep theirs, copied here; journal.rule_id and
+     * rule_version are no longer written or read. */
+    "CREATE TABLE journal_rules ("
+    "  program_id BIGINT NOT NULL,"
+    "  entry_id BIGINT NOT NULL,"
+    "  rule_id BIGINT NOT NULL,"
+    "  rule_version BIGINT NOT NULL,"
+    "  points BIGINT NOT NULL,"
+    "  PRIMARY KEY (entry_id, rule_id)) WITHOUT ROWID;"
+    "INSERT INTO journal_rules(program_id, entry_id, rule_id, rule_version, points)"
+    "  SELECT program_id, id, rule_id, rule_version, points + pending FROM journal"
+    "  WHERE rule_id IS NOT NULL;",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

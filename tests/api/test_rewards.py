@@ -481,8 +481,9 @@ class CampaignRules(PromoTest):
         e = self.buy("d1", "vip", "10.00")
         self.assertEqual(e["points"], 60)
         s, ledger = self.req("GET", "/v1/members/%d/ledger" % vip["id"])
-        self.assertEqual(sorted((x["points"], x.get("rule_id")) for x in ledger["data"][:2]),
-                         [(10, base["id"]), (50, bonus["id"])])  # entries name their rule
+        self.assertEqual((ledger["data"][0]["points"],
+                          [(x["rule_id"], x["points"]) for x in ledger["data"][0]["rules"]]),
+                         (60, [(base["id"], 10), (bonus["id"], 50)]))  # the entry names its rules
         self.assertEqual(self.buy("d2", "plain", "10.00")["points"], 10)    # not its audience
         self.req("PATCH", "/v1/campaigns/%d" % c["id"], {"active": False})  # the kill switch
         self.assertEqual(self.buy("d3", "vip", "10.00")["points"], 10)

@@ -1,4 +1,7 @@
 """Earning rules (issue 3): the examples marketers rely on, end to end."""
+import csv
+import io
+import json
 import threading
 
 import harness
@@ -48,10 +51,15 @@ class RuleTest(ServerTest):
 
 PER_EURO = {"type": "per_amount", "rate": "1", "rounding": "floor"}
 
-# Undoes migrations 21 and 19 on a SQLite file (the tests that rewind to an earlier schema run it
-# first; migration 20 can run again as it is): the tier placement's column dropped, and the rules'
-# column as migration 2 made it, holding the same totals.
-UNDO_MIGRATIONS_19_21 = (
+# Undoes migrations 22, 21 and 19 on a SQLite file (the tests that rewind to an earlier schema run
+# it first; migration 20 can run again as it is): each journal entry names its first rule again
+# (the tests that use it earn with one rule per event, or do not read the shares), the tier
+# placement's column dropped, and the rules' column as migration 2 made it, holding the same totals.
+UNDO_MIGRATIONS_19_22 = (
+    "UPDATE journal SET rule_id = (SELECT MIN(rule_id) FROM journal_rules p"
+    " WHERE p.entry_id = journal.id), rule_version = (SELECT MIN(rule_version)"
+    " FROM journal_rules p WHERE p.entry_id = journal.id);"
+    "DROP TABLE journal_rules;"
     "ALTER TABLE programs DROP COLUMN tiers_placed_through;"
     "ALTER TABLE earning_rules ADD COLUMN points_awarded BIGINT NOT NULL DEFAULT 0;"
     "UPDATE earning_rules SET points_awarded = (SELECT points_awarded FROM rule_totals"
@@ -174,8 +182,8 @@ class Earning(RuleTest):
 
     def test_points_awarded_per_rule_when_many_fire(self):
         """Each rule counts what it awarded; an event that fires 18 rules adds
-        to each of them, and the journal has an entry per rule, each with the
-        balance after it (the entries are written 16 per statement)."""
+        to each of them, and its one journal entry names every rule's share
+        (written 16 per statement) and all their names."""
         rules = [self.rule(name="fixed %d" % i, trigger="purchase",
                            effect={"type": "fixed", "points": i + 1}) for i in range(18)]
         m = self.member("many")
@@ -185,12 +193,40 @@ class Earning(RuleTest):
                    for r in rules]
         self.assertEqual(awarded, [2 * (i + 1) for i in range(18)])
         entries = self.req("GET", "/v1/members/%d/ledger?limit=100" % m["id"])[1]["data"][::-1]
-        self.assertEqual([(e["rule_id"], e["points"], e["reason"]) for e in entries],
-                         [(r["id"], i + 1, "fixed %d" % i) for _ in range(2) for i, r in enumerate(rules)])
-        self.assertEqual([e["balance_after"] for e in entries],
-                         [171 * k + (i + 1) * (i + 2) // 2 for k in range(2) for i in range(18)])
-        self.assertEqual({e["event_id"] for e in entries}, {"mf0", "mf1"})
+        self.assertEqual([(e["event_id"], e["kind"], e["points"], e["balance_after"]) for e in entries],
+                         [("mf0", "earn", 171, 171), ("mf1", "earn", 171, 342)])
+        for e in entries:
+            self.assertEqual(e["rules"], [{"rule_id": r["id"], "version": 1, "points": i + 1}
+                                          for i, r in enumerate(rules)])
+            self.assertEqual(e["reason"], ", ".join("fixed %d" % i for i in range(18)))
         self.assertEqual(self.balance(m), 342)
+        auth = {"Authorization": "Bearer " + self.key}
+        status, data, ctype = self.srv.raw("GET", "/v1/exports/ledger?format=ndjson", headers=auth)
+        exported = [json.loads(line) for line in data.decode().splitlines()]
+        self.assertEqual([(x["event_id"], x["rules"]) for x in exported],
+                         [(e["event_id"], e["rules"]) for e in entries])
+        status, data, ctype = self.srv.raw("GET", "/v1/exports/ledger?format=csv", headers=auth)
+        table = list(csv.reader(io.StringIO(data.decode())))
+        self.assertEqual(table[0][8], "rules")
+        self.assertEqual([r[8] for r in table[1:]],
+                         [" ".join("%d:%d" % (r["id"], i + 1) for i, r in enumerate(rules))] * 2)
+        rc, out, err = self.srv.cli("check")
+        self.assertEqual(rc, 0, out + err)
+
+    def test_entry_reason_counts_the_rules_whose_names_do_not_fit(self):
+        """An entry's reason names its rules while they fit in 255 bytes and
+        counts the others; its rules list every share all the same."""
+        rules = [self.rule(name=("%d" % i) * 120, trigger="purchase",
+                           effect={"type": "fixed", "points": 10 ** i}) for i in range(1, 4)]
+        m = self.member("long")
+        self.assertEqual(self.buy("ln", "long", "1.00")["points"], 1110)
+        e = self.req("GET", "/v1/members/%d/ledger" % m["id"])[1]["data"][0]
+        self.assertEqual(e["reason"], "1" * 120 + " and 2 more")
+        self.assertEqual([(x["rule_id"], x["points"]) for x in e["rules"]],
+                         [(r["id"], 10 ** (i + 1)) for i, r in enumerate(rules)])
+        self.req("POST", "/v1/members/%d/adjustments" % m["id"], {"points": -10, "reason": "fix"})
+        e = self.req("GET", "/v1/members/%d/ledger" % m["id"])[1]["data"][0]
+        self.assertEqual((e["kind"], e["reason"], e["rules"]), ("adjust", "fix", []))
 
     def test_nth_order_bonus(self):
         self.rule(name="third order", trigger="purchase",
@@ -222,7 +258,7 @@ class Earning(RuleTest):
         self.member("mig-new")
         self.srv.stop()
         db = sqlite3.connect(self.srv.db)
-        db.executescript(UNDO_MIGRATIONS_19_21 +
+        db.executescript(UNDO_MIGRATIONS_19_22 +
                          "ALTER TABLE member_stats DROP COLUMN orders_placed;"
                          "CREATE INDEX orders_member ON orders(member_id, occurred_at);"
                          "DELETE FROM schema_migrations WHERE version >= 17;")
@@ -249,7 +285,7 @@ class Earning(RuleTest):
         self.srv.stop()
         db = sqlite3.connect(self.srv.db)
         db.executescript(  # the tables as migrations 2 and 3 made them, holding the same rows
-            UNDO_MIGRATIONS_19_21 +
+            UNDO_MIGRATIONS_19_22 +
             "CREATE TABLE md(id INTEGER PRIMARY KEY, program_id BIGINT NOT NULL,"
             " member_id BIGINT NOT NULL, day BIGINT NOT NULL, spend BIGINT NOT NULL,"
             " orders BIGINT NOT NULL, points BIGINT NOT NULL);"
@@ -329,7 +365,7 @@ class Earning(RuleTest):
         self.assertEqual(self.buy("t0", "mig19", "60.00")["points"], 63)
         self.srv.stop()
         db = sqlite3.connect(self.srv.db)
-        db.executescript(UNDO_MIGRATIONS_19_21 + "DELETE FROM schema_migrations WHERE version >= 19;")
+        db.executescript(UNDO_MIGRATIONS_19_22 + "DELETE FROM schema_migrations WHERE version >= 19;")
         db.close()
         self.srv.start()
         awarded = lambda r: self.req("GET", "/v1/earning-rules/%d" % r["id"])[1]["points_awarded"]
@@ -344,6 +380,44 @@ class Earning(RuleTest):
         columns = [row[1] for row in db.execute("PRAGMA table_info(earning_rules)")]
         db.close()
         self.assertNotIn("points_awarded", columns)
+
+    def test_rule_shares_carried_over_by_migration_22(self):
+        """Before migration 22 an earning wrote one journal entry per awarding
+        rule, naming it in journal.rule_id; after it, those entries list that
+        rule as their one share, the ledger still reconciles, and a new
+        earning writes one entry with both shares."""
+        if harness.PG_PORT:
+            self.skipTest("rewinds a SQLite file to schema 21")
+        import sqlite3
+        base = self.rule(name="base", trigger="purchase", effect=PER_EURO)
+        fixed = self.rule(name="fixed", trigger="purchase", effect={"type": "fixed", "points": 3})
+        m = self.member("mig22")
+        self.assertEqual(self.buy("s0", "mig22", "60.00")["points"], 63)
+        self.srv.stop()
+        db = sqlite3.connect(self.srv.db)
+        (entry, lot), = db.execute("SELECT id, lot_id FROM journal WHERE event_id = 's0'").fetchall()
+        db.executescript(  # the entries as the ledger wrote them before: one per rule
+            "DELETE FROM journal WHERE id = %d;"
+            "INSERT INTO journal(id, program_id, member_id, kind, points, pending, balance_after,"
+            " lot_id, event_id, order_id, reason, actor, created_at, rule_id, rule_version)"
+            " SELECT %d + k, program_id, id, 'earn', pts, 0, after, %d, 's0', 'o-s0', name,"
+            " 'test', 1, rule, 1 FROM members, (SELECT 0 AS k, 60 AS pts, 60 AS after,"
+            " 'base' AS name, %d AS rule UNION ALL SELECT 1, 3, 63, 'fixed', %d)"
+            " WHERE external_id = 'mig22';"
+            % (entry, entry, lot, base["id"], fixed["id"]) +
+            "DROP TABLE journal_rules; DELETE FROM schema_migrations WHERE version >= 22;")
+        db.close()
+        self.srv.start()
+        rc, out, err = self.srv.cli("check")
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(self.buy("s1", "mig22", "10.00")["points"], 13)
+        entries = self.req("GET", "/v1/members/%d/ledger" % m["id"])[1]["data"][::-1]
+        self.assertEqual([(e["points"], e["balance_after"], e["reason"],
+                           [(x["rule_id"], x["points"]) for x in e["rules"]]) for e in entries],
+                         [(60, 60, "base", [(base["id"], 60)]), (3, 63, "fixed", [(fixed["id"], 3)]),
+                          (13, 76, "base, fixed", [(base["id"], 10), (fixed["id"], 3)])])
+        rc, out, err = self.srv.cli("check")
+        self.assertEqual(rc, 0, out + err)
 
     def test_earning_base_and_exclusions(self):
         lines = [{"sku": "GIFT-50", "category": "gift_cards", "quantity": 1, "unit_price": "50.00"},

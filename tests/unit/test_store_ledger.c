@@ -69,7 +69,7 @@ static void new_member(fixture *f, const char *ext, fd_member *m)
 
 static fd_posting at(const char *kind, int64_t now)
 {
-    return (fd_posting){kind, "test", NULL, NULL, "test", now, 0, 0};
+    return (fd_posting){kind, "test", NULL, NULL, "test", now};
 }
 
 static fd_posting for_order(const char *kind, int64_t now, const char *order)
@@ -244,6 +244,92 @@ static void check_detects_tampering(void **state)
     fd_member_clear(&m);
 }
 
+/* The shares of the entry fd_ledger_entry_rules reads, as "rule:version:points"
+ * joined by spaces, in out. */
+static void shares_text(fixture *f, int64_t entry, char *out, size_t size)
+{
+    json_t *rules;
+    assert_int_equal(fd_ledger_entry_rules(f->db, f->p.id, entry, &rules), FD_OK);
+    size_t used = 0, i;
+    json_t *x;
+    out[0] = '\0';
+    json_array_foreach(rules, i, x) used +=
+        (size_t)snprintf(out + used, size - used, "%s%lld:%lld:%lld", i ? " " : "",
+                         (long long)json_integer_value(json_object_get(x, "rule_id")),
+                         (long long)json_integer_value(json_object_get(x, "version")),
+                         (long long)json_integer_value(json_object_get(x, "points")));
+    json_decref(rules);
+}
+
+static int64_t last_entry(fixture *f, const fd_member *m)
+{
+    int64_t id = 0;
+    assert_int_equal(fd_db_one_i64(f->db, "SELECT MAX(id) FROM journal WHERE member_id = $1",
+                                   FD_PARAMS(FD_I(m->id)), &id),
+                     FD_OK);
+    return id;
+}
+
+/* One lot and one entry hold the sum of the rules' shares, 18 of them (two
+ * statements of shares); a share of no points or an overflowing sum is
+ * refused; check catches an entry whose shares no longer add up. */
+static void rule_shares_of_one_entry(void **state)
+{
+    fixture *f = *state;
+    fd_member m;
+    new_member(f, "shares", &m);
+    fd_posting earn = at("earn", T0);
+    fd_rule_part parts[18];
+    int64_t sum = 0;
+    for (int i = 0; i < 18; i++) {
+        parts[i] = (fd_rule_part){100 + i, 1 + i % 3, i + 1};
+        sum += i + 1;
+    }
+    int64_t lot;
+    assert_int_equal(fd_ledger_credit_rules(f->db, &f->p, &m, parts, 18, false, &earn, &lot),
+                     FD_OK);
+    assert_int_equal(m.balance, sum);
+    assert_int_equal(lot_remaining(f, lot), sum);
+    int64_t entry = last_entry(f, &m), entries = 0;
+    assert_int_equal(fd_db_one_i64(f->db, "SELECT COUNT(*) FROM journal WHERE member_id = $1",
+                                   FD_PARAMS(FD_I(m.id)), &entries),
+                     FD_OK);
+    assert_int_equal(entries, 1);
+    char text[512];
+    shares_text(f, entry, text, sizeof text);
+    assert_string_equal(text, "100:1:1 101:2:2 102:3:3 103:1:4 104:2:5 105:3:6 106:1:7 107:2:8"
+                              " 108:3:9 109:1:10 110:2:11 111:3:12 112:1:13 113:2:14 114:3:15"
+                              " 115:1:16 116:2:17 117:3:18");
+    assert_ledger_ok(f);
+
+    /* refused, and nothing written */
+    fd_rule_part zero[2] = {{1, 1, 5}, {2, 1, 0}};
+    assert_int_equal(fd_ledger_credit_rules(f->db, &f->p, &m, zero, 2, false, &earn, NULL),
+                     FD_EINVAL);
+    fd_rule_part huge[2] = {{1, 1, INT64_MAX}, {2, 1, 1}};
+    assert_int_equal(fd_ledger_credit_rules(f->db, &f->p, &m, huge, 2, false, &earn, NULL),
+                     FD_EINVAL);
+    assert_int_equal(fd_ledger_credit_rules(f->db, &f->p, &m, parts, 0, false, &earn, NULL),
+                     FD_EINVAL);
+    assert_int_equal(last_entry(f, &m), entry);
+    assert_int_equal(m.balance, sum);
+
+    /* an entry without rules has no shares */
+    assert_int_equal(fd_ledger_credit(f->db, &f->p, &m, 5, false, &earn, NULL), FD_OK);
+    shares_text(f, last_entry(f, &m), text, sizeof text);
+    assert_string_equal(text, "");
+
+    assert_int_equal(fd_db_run(f->db,
+                               "UPDATE journal_rules SET points = 99 WHERE entry_id = $1"
+                               " AND rule_id = 117",
+                               FD_PARAMS(FD_I(entry)), NULL),
+                     FD_OK);
+    int64_t members, violations;
+    assert_int_equal(fd_ledger_check(f->db, report, NULL, &members, &violations), FD_OK);
+    assert_int_equal(violations, 1);
+    fd_member_clear(&m);
+}
+
 /* The plan SQLite picks for sql, its steps joined by "; ". explain holds the
  * EXPLAIN text: statements are cached by their text's address, so each
  * query explained needs a buffer of its own. */
@@ -297,6 +383,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(merge_keeps_both_histories, setup, teardown),
         cmocka_unit_test_setup_teardown(check_detects_tampering, setup, teardown),
+        cmocka_unit_test_setup_teardown(rule_shares_of_one_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(job_queries_search_their_partial_indexes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
