@@ -656,9 +656,12 @@ static char *rules_cell(const json_t *rules)
  * fd_export) as a CSV line or an NDJSON object, with the rules that made it. */
 static int export_entry(fd_db *db, int64_t program_id, fd_stmt *st, bool ndjson, FILE *out)
 {
-    json_t *rules;
-    int rc = fd_ledger_entry_rules(db, program_id, fd_stmt_i64(st, 0), &rules);
+    json_t *rules = NULL; /* only earnings have rules' shares */
+    int rc = strcmp(fd_stmt_text(st, 2), "earn")
+                 ? FD_OK
+                 : fd_ledger_entry_rules(db, program_id, fd_stmt_i64(st, 0), &rules);
     if (rc) return rc;
+    if (!rules) rules = json_array();
     char t[32];
     fd_time_format(fd_stmt_i64(st, 10), t, sizeof t);
     json_t *e =

@@ -117,7 +117,7 @@ static int journal(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpending, i
 }
 
 /* One lot of `total` points and its journal entry (post); *lot_id and
- * *entry receive their ids. */
+ * *entry (may be NULL) receive their ids. */
 static int credit_lot(fd_db *db, const fd_program *p, fd_member *m, int64_t total, bool pending,
                       const fd_posting *post, int64_t *lot_id, int64_t *entry)
 {
@@ -147,8 +147,8 @@ static int credit_lot(fd_db *db, const fd_program *p, fd_member *m, int64_t tota
 int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t points, bool pending,
                      const fd_posting *post, int64_t *lot_id)
 {
-    int64_t lot, entry;
-    int rc = credit_lot(db, p, m, points, pending, post, &lot, &entry);
+    int64_t lot;
+    int rc = credit_lot(db, p, m, points, pending, post, &lot, NULL);
     if (!rc && lot_id) *lot_id = lot;
     return rc;
 }
