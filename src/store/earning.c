@@ -104,12 +104,15 @@ static int context(fd_db *db, const fd_earning *e, const fd_local *lt, const fd_
     return FD_OK;
 }
 
-/* Loads each rule's usage for its limits in the periods of the event's local date. */
+/* Loads the usage of each rule the event can fire (its trigger is the
+ * event's type: the others are refused before their limits are looked at)
+ * for its limits in the periods of the event's local date. */
 static int load_usage(fd_db *db, fd_earning *e, const fd_local *lt, fd_rule_usage *usage)
 {
     for (size_t i = 0; i < e->rs->n; i++) {
         const fd_rule *r = e->rs->sorted[i];
         int64_t ignored, rc = FD_OK;
+        if (strcmp(r->trigger, e->type)) continue;
         /* keys only for the limits a rule has: most rules have none (a key is a snprintf) */
         if (r->member_points_max)
             fd_period_key(r->member_points_period, lt->year, lt->month, lt->day,
