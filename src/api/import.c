@@ -719,12 +719,8 @@ int fd_export(fd_store *s, const fd_program *p, const char *kind, bool ndjson, F
         for (int rows = JOURNAL_EXPORT_PAGE; !rc && rows == JOURNAL_EXPORT_PAGE;) {
             fd_stmt *st;
             rows = 0;
-            rc = fd_db_query(
-                db,
-                "SELECT id, member_id, kind, points, pending, balance_after, order_id, event_id,"
-                " reason, actor, created_at FROM journal WHERE program_id = $1"
-                " AND id > $2 ORDER BY id LIMIT $3",
-                FD_PARAMS(FD_I(p->id), FD_I(after), FD_I(JOURNAL_EXPORT_PAGE)), &st);
+            rc = fd_db_query(db, FD_LEDGER_EXPORT_PAGE_SQL,
+                             FD_PARAMS(FD_I(p->id), FD_I(after), FD_I(JOURNAL_EXPORT_PAGE)), &st);
             if (rc) break;
             while (!rc && (rc = fd_stmt_next(st)) == 1) {
                 rows++;

@@ -489,6 +489,12 @@ static int emit_lot(fd_db *db, lot_hooks *h, const fd_member *m, int64_t lot, in
     return rc;
 }
 
+/* "+program_id": not through an index (SQLite's way of saying so; a unary
+ * plus in PostgreSQL too), so that the primary key serves the order. */
+const char FD_LEDGER_EXPORT_PAGE_SQL[] =
+    "SELECT id, member_id, kind, points, pending, balance_after, order_id, event_id, reason,"
+    " actor, created_at FROM journal WHERE +program_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+
 const char FD_LEDGER_MATURE_DUE_SQL[] =
     "SELECT id, program_id, member_id, remaining, earned_at, matures_at, expiry_days FROM lots"
     " WHERE status = 'pending' AND matures_at <= $1 ORDER BY matures_at, id LIMIT $2";

@@ -109,6 +109,14 @@ int fd_ledger_expire_due(fd_db *db, int64_t now, int limit, int64_t *count);
 extern const char FD_LEDGER_MATURE_DUE_SQL[];
 extern const char FD_LEDGER_EXPIRE_DUE_SQL[];
 
+/* A page of the journal export ($1 program, $2 the last entry id seen, $3
+ * the page size), in id order. It walks the journal by id: were the
+ * program's filter to use journal_program, each page would read and sort
+ * all of the program's entries (tests/unit/test_store_ledger.c checks the
+ * plan). Columns: id, member_id, kind, points, pending, balance_after,
+ * order_id, event_id, reason, actor, created_at. */
+extern const char FD_LEDGER_EXPORT_PAGE_SQL[];
+
 /* Verifies every ledger invariant (ledger.h in core) for every member;
  * calls report for each violation; *violations receives their number. */
 int fd_ledger_check(fd_db *db, void (*report)(const char *msg, void *arg), void *arg,
