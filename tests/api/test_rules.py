@@ -51,11 +51,13 @@ class RuleTest(ServerTest):
 
 PER_EURO = {"type": "per_amount", "rate": "1", "rounding": "floor"}
 
-# Undoes migrations 22, 21 and 19 on a SQLite file (the tests that rewind to an earlier schema run
-# it first; migration 20 can run again as it is): each journal entry names its first rule again
-# (the tests that use it earn with one rule per event, or do not read the shares), the tier
-# placement's column dropped, and the rules' column as migration 2 made it, holding the same totals.
-UNDO_MIGRATIONS_19_22 = (
+# Undoes migrations 23, 22, 21 and 19 on a SQLite file (the tests that rewind to an earlier schema
+# run it first; migration 20 can run again as it is): the day buckets' program index back, each
+# journal entry naming its first rule again (the tests that use it earn with one rule per event, or
+# do not read the shares), the tier placement's column dropped, and the rules' column as migration
+# 2 made it, holding the same totals.
+UNDO_MIGRATIONS_19_23 = (
+    "CREATE INDEX member_days_program ON member_days(program_id, day);"
     "UPDATE journal SET rule_id = (SELECT MIN(rule_id) FROM journal_rules p"
     " WHERE p.entry_id = journal.id), rule_version = (SELECT MIN(rule_version)"
     " FROM journal_rules p WHERE p.entry_id = journal.id);"
@@ -258,7 +260,7 @@ class Earning(RuleTest):
         self.member("mig-new")
         self.srv.stop()
         db = sqlite3.connect(self.srv.db)
-        db.executescript(UNDO_MIGRATIONS_19_22 +
+        db.executescript(UNDO_MIGRATIONS_19_23 +
                          "ALTER TABLE member_stats DROP COLUMN orders_placed;"
                          "CREATE INDEX orders_member ON orders(member_id, occurred_at);"
                          "DELETE FROM schema_migrations WHERE version >= 17;")
@@ -285,7 +287,7 @@ class Earning(RuleTest):
         self.srv.stop()
         db = sqlite3.connect(self.srv.db)
         db.executescript(  # the tables as migrations 2 and 3 made them, holding the same rows
-            UNDO_MIGRATIONS_19_22 +
+            UNDO_MIGRATIONS_19_23 +
             "CREATE TABLE md(id INTEGER PRIMARY KEY, program_id BIGINT NOT NULL,"
             " member_id BIGINT NOT NULL, day BIGINT NOT NULL, spend BIGINT NOT NULL,"
             " orders BIGINT NOT NULL, points BIGINT NOT NULL);"
@@ -365,7 +367,7 @@ class Earning(RuleTest):
         self.assertEqual(self.buy("t0", "mig19", "60.00")["points"], 63)
         self.srv.stop()
         db = sqlite3.connect(self.srv.db)
-        db.executescript(UNDO_MIGRATIONS_19_22 + "DELETE FROM schema_migrations WHERE version >= 19;")
+        db.executescript(UNDO_MIGRATIONS_19_23 + "DELETE FROM schema_migrations WHERE version >= 19;")
         db.close()
         self.srv.start()
         awarded = lambda r: self.req("GET", "/v1/earning-rules/%d" % r["id"])[1]["points_awarded"]
@@ -405,7 +407,8 @@ class Earning(RuleTest):
             " 'base' AS name, %d AS rule UNION ALL SELECT 1, 3, 63, 'fixed', %d)"
             " WHERE external_id = 'mig22';"
             % (entry, entry, lot, base["id"], fixed["id"]) +
-            "DROP TABLE journal_rules; DELETE FROM schema_migrations WHERE version >= 22;")
+            "DROP TABLE journal_rules; DELETE FROM schema_migrations WHERE version >= 22;"
+            "CREATE INDEX member_days_program ON member_days(program_id, day);")  # undoes 23
         db.close()
         self.srv.start()
         rc, out, err = self.srv.cli("check")
@@ -418,6 +421,10 @@ class Earning(RuleTest):
                           (13, 76, "base, fixed", [(base["id"], 10), (fixed["id"], 3)])])
         rc, out, err = self.srv.cli("check")
         self.assertEqual(rc, 0, out + err)
+        db = sqlite3.connect(self.srv.db)  # migration 23: the unread index is gone
+        self.assertEqual(db.execute("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index'"
+                                    " AND tbl_name = 'member_days'").fetchone()[0], 0)
+        db.close()
 
     def test_earning_base_and_exclusions(self):
         lines = [{"sku": "GIFT-50", "category": "gift_cards", "quantity": 1, "unit_price": "50.00"},
