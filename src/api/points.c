@@ -26,7 +26,7 @@ static int member_exists_or_reply(fd_req *r, int64_t *id)
 }
 
 /* One entry of the member's journal from a row of the query below (columns
- * 0-12), its "rules" still empty. */
+ * 0-10; 11-13 are a share), its "rules" still empty. */
 static json_t *journal_entry(fd_stmt *st)
 {
     json_t *e =

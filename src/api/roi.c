@@ -77,6 +77,7 @@ static int load_rule_points(fd_db *db, int64_t pid, int64_t t0, int64_t t1, roi_
     int rc = fd_db_query(db,
                          "SELECT p.rule_id, r.definition, CAST(SUM(p.points) AS BIGINT)"
                          " FROM journal j JOIN journal_rules p ON p.entry_id = j.id"
+                         " AND p.program_id = j.program_id"
                          " JOIN earning_rules r ON r.id = p.rule_id"
                          " WHERE j.program_id = $1 AND j.created_at >= $2 AND j.created_at < $3"
                          " AND j.kind = 'earn' GROUP BY p.rule_id, r.definition",
