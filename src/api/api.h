@@ -109,7 +109,9 @@ int page_or_reply(fd_req *r, int *limit, int64_t *after);
 json_t *fd_page_json(json_t *data, int64_t next_cursor);
 /* Runs a list query whose first column is the row id (the cursor) and
  * replies a page: one row(st, arg) object per row, next_cursor when the page
- * is full. Replies the mapped error when the query fails. */
+ * is full. row returns NULL for a row it folded into the object it returned
+ * before (a joined row of the same id). Replies the mapped error when the
+ * query fails. */
 void reply_page(fd_req *r, const char *sql, const fd_param *params, size_t n, int limit,
                 json_t *(*row)(fd_stmt *st, void *arg), void *arg);
 

@@ -41,6 +41,30 @@ static json_t *journal_entry(fd_stmt *st)
     return e;
 }
 
+/* The page's entry being filled, and its id. */
+typedef struct ledger_page {
+    json_t *entry; /* borrowed: the page holds it */
+    int64_t id;
+} ledger_page;
+
+/* A row of the member's ledger: a new entry, or (NULL) one more rule share
+ * of the entry before. */
+static json_t *journal_row(fd_stmt *st, void *arg)
+{
+    ledger_page *page = arg;
+    json_t *fresh = NULL;
+    if (!page->entry || fd_stmt_i64(st, 0) != page->id) {
+        page->id = fd_stmt_i64(st, 0);
+        page->entry = fresh = journal_entry(st);
+    }
+    if (!fd_stmt_is_null(st, 11))
+        json_array_append_new(
+            json_object_get(page->entry, "rules"),
+            json_pack("{s:I, s:I, s:I}", "rule_id", (json_int_t)fd_stmt_i64(st, 11), "version",
+                      (json_int_t)fd_stmt_i64(st, 12), "points", (json_int_t)fd_stmt_i64(st, 13)));
+    return fresh;
+}
+
 void h_member_ledger(fd_req *r)
 {
     int64_t id, after;
@@ -48,42 +72,16 @@ void h_member_ledger(fd_req *r)
     if (member_exists_or_reply(r, &id) || page_or_reply(r, &limit, &after)) return;
     /* Newest first, the cursor the last entry id seen; an entry's rules come
      * as rows of their own after it (none for an entry no rule made). */
-    fd_stmt *st;
-    int rc = fd_db_query(
-        r->db,
-        "SELECT j.id, j.kind, j.points, j.pending, j.balance_after, j.lot_id, j.event_id,"
-        " j.order_id, j.reason, j.actor, j.created_at, p.rule_id, p.rule_version, p.points"
-        " FROM (SELECT * FROM journal WHERE member_id = $1 AND program_id = $2"
-        "   AND ($3 = 0 OR id < $3) ORDER BY id DESC LIMIT $4) j"
-        " LEFT JOIN journal_rules p ON p.entry_id = j.id AND p.program_id = j.program_id"
-        " ORDER BY j.id DESC, p.rule_id",
-        FD_PARAMS(FD_I(id), FD_I(r->program.id), FD_I(after), FD_I(limit)), &st);
-    if (rc) {
-        fd_reply_status(r, rc, NULL);
-        return;
-    }
-    json_t *data = json_array(), *entry = NULL;
-    int64_t last = 0;
-    while ((rc = fd_stmt_next(st)) == 1) {
-        if (!entry || fd_stmt_i64(st, 0) != last) {
-            last = fd_stmt_i64(st, 0);
-            entry = journal_entry(st);
-            json_array_append_new(data, entry);
-        }
-        if (!fd_stmt_is_null(st, 11))
-            json_array_append_new(json_object_get(entry, "rules"),
-                                  json_pack("{s:I, s:I, s:I}", "rule_id",
-                                            (json_int_t)fd_stmt_i64(st, 11), "version",
-                                            (json_int_t)fd_stmt_i64(st, 12), "points",
-                                            (json_int_t)fd_stmt_i64(st, 13)));
-    }
-    fd_stmt_done(st);
-    if (rc < 0) {
-        json_decref(data);
-        fd_reply_status(r, rc, NULL);
-        return;
-    }
-    fd_reply(r, 200, fd_page_json(data, (int)json_array_size(data) == limit ? last : 0));
+    ledger_page page = {NULL, 0};
+    reply_page(r,
+               "SELECT j.id, j.kind, j.points, j.pending, j.balance_after, j.lot_id, j.event_id,"
+               " j.order_id, j.reason, j.actor, j.created_at, p.rule_id, p.rule_version, p.points"
+               " FROM (SELECT * FROM journal WHERE member_id = $1 AND program_id = $2"
+               "   AND ($3 = 0 OR id < $3) ORDER BY id DESC LIMIT $4) j"
+               " LEFT JOIN journal_rules p ON p.entry_id = j.id AND p.program_id = j.program_id"
+               " ORDER BY j.id DESC, p.rule_id",
+               FD_PARAMS(FD_I(id), FD_I(r->program.id), FD_I(after), FD_I(limit)), limit,
+               journal_row, &page);
 }
 
 void h_member_lots(fd_req *r)

@@ -262,7 +262,8 @@ void reply_page(fd_req *r, const char *sql, const fd_param *params, size_t n, in
     int64_t last = 0;
     while ((rc = fd_stmt_next(st)) == 1) {
         last = fd_stmt_i64(st, 0);
-        json_array_append_new(data, row(st, arg));
+        json_t *item = row(st, arg);
+        if (item) json_array_append_new(data, item);
     }
     fd_stmt_done(st);
     if (rc < 0) {

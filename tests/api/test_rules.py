@@ -202,6 +202,15 @@ class Earning(RuleTest):
                                           for i, r in enumerate(rules)])
             self.assertEqual(e["reason"], ", ".join("fixed %d" % i for i in range(18)))
         self.assertEqual(self.balance(m), 342)
+        # a page counts entries, not their shares' rows
+        pages, cursor = [], ""
+        while True:
+            page = self.req("GET", "/v1/members/%d/ledger?limit=1%s" % (m["id"], cursor))[1]
+            pages.append([(e["event_id"], len(e["rules"])) for e in page["data"]])
+            if not page["next_cursor"]:
+                break
+            cursor = "&cursor=" + page["next_cursor"]
+        self.assertEqual(pages, [[("mf1", 18)], [("mf0", 18)], []])
         auth = {"Authorization": "Bearer " + self.key}
         status, data, ctype = self.srv.raw("GET", "/v1/exports/ledger?format=ndjson", headers=auth)
         exported = [json.loads(line) for line in data.decode().splitlines()]
