@@ -652,25 +652,25 @@ static char *rules_cell(const json_t *rules)
     return text;
 }
 
-/* Writes the journal entry of the export's current row (columns as in
- * fd_export) as a CSV line or an NDJSON object, with the rules that made it. */
-static int export_entry(fd_db *db, int64_t program_id, fd_stmt *st, bool ndjson, FILE *out)
+/* The journal entry of the export's current row (FD_LEDGER_EXPORT_PAGE_SQL),
+ * its "rules" still empty. */
+static json_t *export_entry_json(fd_stmt *st)
 {
-    json_t *rules = NULL; /* only earnings have rules' shares */
-    int rc = strcmp(fd_stmt_text(st, 2), "earn")
-                 ? FD_OK
-                 : fd_ledger_entry_rules(db, program_id, fd_stmt_i64(st, 0), &rules);
-    if (rc) return rc;
-    if (!rules) rules = json_array();
     char t[32];
     fd_time_format(fd_stmt_i64(st, 10), t, sizeof t);
-    json_t *e =
-        json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, s:s?, s:s?, s:o, s:s?, s:s, s:s}", "id",
-                  (json_int_t)fd_stmt_i64(st, 0), "member_id", (json_int_t)fd_stmt_i64(st, 1),
-                  "kind", fd_stmt_text(st, 2), "points", (json_int_t)fd_stmt_i64(st, 3), "pending",
-                  (json_int_t)fd_stmt_i64(st, 4), "balance_after", (json_int_t)fd_stmt_i64(st, 5),
-                  "order_id", fd_stmt_text(st, 6), "event_id", fd_stmt_text(st, 7), "rules", rules,
-                  "reason", fd_stmt_text(st, 8), "actor", fd_stmt_text(st, 9), "created_at", t);
+    return json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, s:s?, s:s?, s:[], s:s?, s:s, s:s}", "id",
+                     (json_int_t)fd_stmt_i64(st, 0), "member_id", (json_int_t)fd_stmt_i64(st, 1),
+                     "kind", fd_stmt_text(st, 2), "points", (json_int_t)fd_stmt_i64(st, 3),
+                     "pending", (json_int_t)fd_stmt_i64(st, 4), "balance_after",
+                     (json_int_t)fd_stmt_i64(st, 5), "order_id", fd_stmt_text(st, 6), "event_id",
+                     fd_stmt_text(st, 7), "rules", "reason", fd_stmt_text(st, 8), "actor",
+                     fd_stmt_text(st, 9), "created_at", t);
+}
+
+/* Writes entry e (export_entry_json, its rules added) as a CSV line or an
+ * NDJSON object, and frees it. */
+static void export_entry(json_t *e, bool ndjson, FILE *out)
+{
     if (ndjson) {
         char *line = fd_json_text(e, false);
         fprintf(out, "%s\n", line);
@@ -692,7 +692,6 @@ static int export_entry(fd_db *db, int64_t program_id, fd_stmt *st, bool ndjson,
         }
     }
     json_decref(e);
-    return FD_OK;
 }
 
 int fd_export(fd_store *s, const fd_program *p, const char *kind, bool ndjson, FILE *out)
@@ -716,17 +715,25 @@ int fd_export(fd_store *s, const fd_program *p, const char *kind, bool ndjson, F
                   "\"order_id\",\"event_id\",\"rules\",\"reason\",\"actor\",\"created_at\"\n",
                   out);
         int64_t after = 0;
-        for (int rows = JOURNAL_EXPORT_PAGE; !rc && rows == JOURNAL_EXPORT_PAGE;) {
+        for (int entries = JOURNAL_EXPORT_PAGE; !rc && entries == JOURNAL_EXPORT_PAGE;) {
             fd_stmt *st;
-            rows = 0;
+            entries = 0;
             rc = fd_db_query(db, FD_LEDGER_EXPORT_PAGE_SQL,
                              FD_PARAMS(FD_I(p->id), FD_I(after), FD_I(JOURNAL_EXPORT_PAGE)), &st);
             if (rc) break;
-            while (!rc && (rc = fd_stmt_next(st)) == 1) {
-                rows++;
-                after = fd_stmt_i64(st, 0);
-                rc = export_entry(db, p->id, st, ndjson, out);
+            /* an entry's rule shares come as rows of their own after it */
+            json_t *e = NULL;
+            while ((rc = fd_stmt_next(st)) == 1) {
+                if (!e || fd_stmt_i64(st, 0) != after) {
+                    if (e) export_entry(e, ndjson, out);
+                    after = fd_stmt_i64(st, 0);
+                    e = export_entry_json(st);
+                    entries++;
+                }
+                json_t *share = fd_ledger_share_json(st, 11);
+                if (share) json_array_append_new(json_object_get(e, "rules"), share);
             }
+            if (e) export_entry(e, ndjson, out);
             fd_stmt_done(st);
         }
     }

@@ -57,11 +57,8 @@ static json_t *journal_row(fd_stmt *st, void *arg)
         page->id = fd_stmt_i64(st, 0);
         page->entry = fresh = journal_entry(st);
     }
-    if (!fd_stmt_is_null(st, 11))
-        json_array_append_new(
-            json_object_get(page->entry, "rules"),
-            json_pack("{s:I, s:I, s:I}", "rule_id", (json_int_t)fd_stmt_i64(st, 11), "version",
-                      (json_int_t)fd_stmt_i64(st, 12), "points", (json_int_t)fd_stmt_i64(st, 13)));
+    json_t *share = fd_ledger_share_json(st, 11);
+    if (share) json_array_append_new(json_object_get(page->entry, "rules"), share);
     return fresh;
 }
 

@@ -122,6 +122,12 @@ typedef struct fd_rule_usage {
     int64_t budget_used;     /* points awarded by the rule so far, all members */
 } fd_rule_usage;
 
+/* One earning rule's share of what an event earned: a journal entry's part
+ * (store/ledger.h) and an award to the rule's total (store/rules.h). */
+typedef struct fd_rule_part {
+    int64_t rule_id, rule_version, points;
+} fd_rule_part;
+
 typedef struct fd_rule_outcome {
     const fd_rule *rule;
     int64_t points;     /* awarded (after caps) */

@@ -247,15 +247,14 @@ static int count_usage(fd_db *db, const fd_earning *e, size_t i, int64_t member_
 /* Room for an earning entry's reason: the names of the rules that awarded. */
 #define ENTRY_REASON_MAX 256
 
-/* The reason of e's journal entry, in out: the names of the rules that
- * awarded, in evaluation order ("base, tier rates, happy hour"), the last
- * ones counted when they do not fit ("base, tier rates and 7 more"). Built
- * with memcpy: snprintf per name cost as much as a rule's share of the entry. */
-static void entry_reason(const fd_earning *e, char out[ENTRY_REASON_MAX])
+/* The reason of e's journal entry, in out: the names of the `awarded` rules
+ * that awarded, in evaluation order ("base, tier rates, happy hour"), the
+ * last ones counted when they do not fit ("base, tier rates and 7 more").
+ * Built with memcpy: snprintf per name cost as much as a rule's share of the
+ * entry. */
+static void entry_reason(const fd_earning *e, size_t awarded, char out[ENTRY_REASON_MAX])
 {
-    size_t used = 0, awarded = 0, named = 0;
-    for (size_t i = 0; i < e->rs->n; i++)
-        awarded += e->outcomes[i].points > 0;
+    size_t used = 0, named = 0;
     for (size_t i = 0; i < e->rs->n && named < awarded; i++) {
         const fd_rule_outcome *o = &e->outcomes[i];
         if (o->points <= 0) continue;
@@ -286,25 +285,19 @@ int fd_earning_apply(fd_db *db, fd_earning *e, fd_member *m, bool pending, fd_po
      * share (the breakdown's awarding rules). */
     size_t n = 0;
     fd_rule_part *parts = fd_calloc(e->rs->n + 1, sizeof *parts);
-    int64_t *rule_ids = fd_calloc(e->rs->n + 1, sizeof *rule_ids);
-    int64_t *points = fd_calloc(e->rs->n + 1, sizeof *points);
     int rc = FD_OK;
     for (size_t i = 0; i < e->rs->n && !rc; i++) {
         const fd_rule_outcome *o = &e->outcomes[i];
         if (o->points <= 0) continue;
-        parts[n] = (fd_rule_part){o->rule->id, o->rule->version, o->points};
-        rule_ids[n] = o->rule->id;
-        points[n++] = o->points;
+        parts[n++] = (fd_rule_part){o->rule->id, o->rule->version, o->points};
         rc = count_usage(db, e, i, m->id, o->points);
     }
     char reason[ENTRY_REASON_MAX];
-    entry_reason(e, reason);
+    entry_reason(e, n, reason);
     post.reason = reason;
-    if (!rc && n) rc = fd_rule_award(db, e->p->id, rule_ids, points, n);
+    if (!rc && n) rc = fd_rule_award(db, e->p->id, parts, n);
     if (!rc && n) rc = fd_ledger_credit_rules(db, &p, m, parts, n, pending, &post, NULL);
     free(parts);
-    free(rule_ids);
-    free(points);
     return rc;
 }
 

@@ -48,9 +48,10 @@ int fd_earning_lock_budgets(fd_db *db, const fd_ruleset *rs, const char *type);
 /* Evaluates e against the rules; reads usage and order count from db. */
 int fd_earning_evaluate(fd_db *db, fd_earning *e);
 
-/* Credits what e awarded to m (pending when the program holds points), one
- * lot and journal entry per rule, and counts usage and budgets. post gives
- * the event, order and actor; its rule fields are set here. */
+/* Credits what e awarded to m (pending when the program holds points): one
+ * lot and one journal entry for the sum, each rule's share beside it
+ * (fd_ledger_credit_rules), and counts usage and budgets. post gives the
+ * event, order and actor; its reason is set here (the rules' names). */
 int fd_earning_apply(fd_db *db, fd_earning *e, fd_member *m, bool pending, fd_posting post);
 
 /* The rules that awarded points ([{rule_id, version, name, points}]), or with

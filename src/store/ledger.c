@@ -165,26 +165,12 @@ int fd_ledger_credit_rules(fd_db *db, const fd_program *p, fd_member *m, const f
     return rc;
 }
 
-int fd_ledger_entry_rules(fd_db *db, int64_t program_id, int64_t entry, json_t **out)
+json_t *fd_ledger_share_json(fd_stmt *st, int col)
 {
-    fd_stmt *st;
-    int rc = fd_db_query(db,
-                         "SELECT rule_id, rule_version, points FROM journal_rules"
-                         " WHERE entry_id = $1 AND program_id = $2 ORDER BY rule_id",
-                         FD_PARAMS(FD_I(entry), FD_I(program_id)), &st);
-    if (rc) return rc;
-    json_t *a = json_array();
-    while ((rc = fd_stmt_next(st)) == 1)
-        json_array_append_new(
-            a, json_pack("{s:I, s:I, s:I}", "rule_id", (json_int_t)fd_stmt_i64(st, 0), "version",
-                         (json_int_t)fd_stmt_i64(st, 1), "points", (json_int_t)fd_stmt_i64(st, 2)));
-    fd_stmt_done(st);
-    if (rc < 0) {
-        json_decref(a);
-        return rc;
-    }
-    *out = a;
-    return FD_OK;
+    if (fd_stmt_is_null(st, col)) return NULL;
+    return json_pack("{s:I, s:I, s:I}", "rule_id", (json_int_t)fd_stmt_i64(st, col), "version",
+                     (json_int_t)fd_stmt_i64(st, col + 1), "points",
+                     (json_int_t)fd_stmt_i64(st, col + 2));
 }
 
 /* Takes up to amount points from m's spendable lots, FIFO by expiry with
@@ -492,8 +478,11 @@ static int emit_lot(fd_db *db, lot_hooks *h, const fd_member *m, int64_t lot, in
 /* "+program_id": not through an index (SQLite's way of saying so; a unary
  * plus in PostgreSQL too), so that the primary key serves the order. */
 const char FD_LEDGER_EXPORT_PAGE_SQL[] =
-    "SELECT id, member_id, kind, points, pending, balance_after, order_id, event_id, reason,"
-    " actor, created_at FROM journal WHERE +program_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+    "SELECT j.id, j.member_id, j.kind, j.points, j.pending, j.balance_after, j.order_id,"
+    " j.event_id, j.reason, j.actor, j.created_at, p.rule_id, p.rule_version, p.points"
+    " FROM (SELECT * FROM journal WHERE +program_id = $1 AND id > $2 ORDER BY id LIMIT $3) j"
+    " LEFT JOIN journal_rules p ON p.entry_id = j.id AND p.program_id = j.program_id"
+    " ORDER BY j.id, p.rule_id";
 
 const char FD_LEDGER_MATURE_DUE_SQL[] =
     "SELECT id, program_id, member_id, remaining, earned_at, matures_at, expiry_days FROM lots"

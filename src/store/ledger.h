@@ -15,6 +15,7 @@
 #include "core/ledger.h"
 #include "core/member.h"
 #include "core/program.h"
+#include "core/rules.h"
 #include "store/db.h"
 
 /* What a journal entry records besides the amounts. Strings are borrowed. */
@@ -28,11 +29,6 @@ typedef struct fd_posting {
     int64_t now;
 } fd_posting;
 
-/* One earning rule's share of an earning entry. */
-typedef struct fd_rule_part {
-    int64_t rule_id, rule_version, points;
-} fd_rule_part;
-
 /* Credits points to m: a pending lot (spendable at the end of the program's
  * pending window) or a spendable lot that first repays a negative balance.
  * Updates m's balances and row; *lot_id (may be NULL) receives the lot. */
@@ -42,16 +38,16 @@ int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t point
 /* Credits what several rules awarded at once (the n rules an event fired,
  * each part's points above 0): one lot and one
  * journal entry (post) hold their sum, and each rule's share is recorded
- * with the entry (journal_rules; fd_ledger_entry_rules reads it back).
+ * with the entry (journal_rules).
  * FD_EINVAL for no parts, a part of no points, or a sum out of range. */
 int fd_ledger_credit_rules(fd_db *db, const fd_program *p, fd_member *m, const fd_rule_part *parts,
                            size_t n, bool pending, const fd_posting *post, int64_t *lot_id);
 
-/* The rules that made journal entry `entry` of program_id, in rule id
- * order, as a new JSON array of {"rule_id", "version", "points"} (empty for
- * an entry no rule made: an adjustment, a redemption, the program's base
- * rate). The caller owns *out. */
-int fd_ledger_entry_rules(fd_db *db, int64_t program_id, int64_t entry, json_t **out);
+/* The rule share in columns col..col+2 (rule_id, rule_version, points) of a
+ * row of entries left-joined to journal_rules, as a new {"rule_id",
+ * "version", "points"}; NULL for a row without one (an entry no rule made:
+ * an adjustment, a redemption, the program's base rate). */
+json_t *fd_ledger_share_json(fd_stmt *st, int col);
 
 /* Debits points from m's spendable lots, FIFO by expiry, the lots of order
  * first_order first when not NULL. When the lots hold less: FD_ENOFUNDS,
@@ -110,11 +106,12 @@ extern const char FD_LEDGER_MATURE_DUE_SQL[];
 extern const char FD_LEDGER_EXPIRE_DUE_SQL[];
 
 /* A page of the journal export ($1 program, $2 the last entry id seen, $3
- * the page size), in id order. It walks the journal by id: were the
- * program's filter to use journal_program, each page would read and sort
- * all of the program's entries (tests/unit/test_store_ledger.c checks the
- * plan). Columns: id, member_id, kind, points, pending, balance_after,
- * order_id, event_id, reason, actor, created_at. */
+ * the page size in entries), in id order, each entry's rule shares as rows
+ * after it. It walks the journal by id: were the program's filter to use
+ * journal_program, each page would read and sort all of the program's
+ * entries (tests/unit/test_store_ledger.c checks the plan). Columns: id,
+ * member_id, kind, points, pending, balance_after, order_id, event_id,
+ * reason, actor, created_at, then the share (fd_ledger_share_json, 11). */
 extern const char FD_LEDGER_EXPORT_PAGE_SQL[];
 
 /* Verifies every ledger invariant (ledger.h in core) for every member;

@@ -308,35 +308,33 @@ static int64_t pending_points(const award_set *a, int64_t rule_id)
 
 /* Adds the awards to a, as one amount per rule; FD_ETOOBIG when a has no room
  * for a new rule (the caller writes a first). */
-static int add_pending(award_set *a, int64_t program_id, const int64_t *rule_ids,
-                       const int64_t *points, size_t n)
+static int add_pending(award_set *a, int64_t program_id, const fd_rule_part *parts, size_t n)
 {
     size_t fresh = 0;
     for (size_t i = 0; i < n; i++)
-        fresh += find_rule(a, rule_ids[i]) == a->n;
+        fresh += find_rule(a, parts[i].rule_id) == a->n;
     if (a->n + fresh > AWARDS_PENDING_MAX) return FD_ETOOBIG;
     for (size_t i = 0; i < n; i++) {
-        size_t k = find_rule(a, rule_ids[i]);
-        if (k == a->n) a->rows[a->n++] = (award){rule_ids[i], program_id, 0};
-        if (fd_add_i64(a->rows[k].points, points[i], &a->rows[k].points)) return FD_EOVERFLOW;
+        size_t k = find_rule(a, parts[i].rule_id);
+        if (k == a->n) a->rows[a->n++] = (award){parts[i].rule_id, program_id, 0};
+        if (fd_add_i64(a->rows[k].points, parts[i].points, &a->rows[k].points)) return FD_EOVERFLOW;
     }
     return FD_OK;
 }
 
-int fd_rule_award(fd_db *db, int64_t program_id, const int64_t *rule_ids, const int64_t *points,
-                  size_t n)
+int fd_rule_award(fd_db *db, int64_t program_id, const fd_rule_part *parts, size_t n)
 {
     if (fd_db_may_defer(db)) {
         award_set *a = fd_db_deferred(db, &PENDING_AWARDS);
-        int rc = add_pending(a, program_id, rule_ids, points, n);
+        int rc = add_pending(a, program_id, parts, n);
         if (rc != FD_ETOOBIG) return rc;
         if ((rc = pending_flush(db, a))) return rc;
-        return add_pending(a, program_id, rule_ids, points, n);
+        return add_pending(a, program_id, parts, n);
     }
     award rows[FD_RULES_MAX];
     assert(n <= FD_RULES_MAX);
     for (size_t i = 0; i < n; i++)
-        rows[i] = (award){rule_ids[i], program_id, points[i]};
+        rows[i] = (award){parts[i].rule_id, program_id, parts[i].points};
     return write_awards(db, rows, n);
 }
 

@@ -57,13 +57,13 @@ int fd_rule_budget_used(fd_db *db, int64_t rule_id, int64_t *used);
 /* Locks a rule's total until the transaction ends (PostgreSQL; a no-op write
  * under SQLite's single writer): concurrent awards of a budgeted rule queue. */
 int fd_rule_lock_total(fd_db *db, int64_t rule_id);
-/* Adds points[i] to the total of rule rule_ids[i], for i < n; the ids are
- * distinct, n <= FD_RULES_MAX, and each rule's row exists (fd_rule_insert
- * writes it). Where the connection may defer writes (fd_db_may_defer: the
- * SQLite writer outside savepoints), the amounts are kept and written once
- * when the transaction commits; fd_rule_budget_used sees them meanwhile. */
-int fd_rule_award(fd_db *db, int64_t program_id, const int64_t *rule_ids, const int64_t *points,
-                  size_t n);
+/* Adds each part's points to the total of its rule, for the n parts; the
+ * rules are distinct, n <= FD_RULES_MAX, and each rule's row exists
+ * (fd_rule_insert writes it). Where the connection may defer writes
+ * (fd_db_may_defer: the SQLite writer outside savepoints), the amounts are
+ * kept and written once when the transaction commits; fd_rule_budget_used
+ * sees them meanwhile. */
+int fd_rule_award(fd_db *db, int64_t program_id, const fd_rule_part *parts, size_t n);
 
 /* A program's compiled active rules, sorted by priority. Shared and
  * reference-counted: release it when done. `defined` counts the program's

@@ -53,7 +53,7 @@ static int64_t stored(fd_db *db, int64_t rule_id)
 
 static int award(fd_db *db, int64_t rule, int64_t points)
 {
-    return fd_rule_award(db, 1, (int64_t[]){rule}, (int64_t[]){points}, 1);
+    return fd_rule_award(db, 1, &(fd_rule_part){rule, 1, points}, 1);
 }
 
 static bool deferring(void **state)
@@ -65,7 +65,7 @@ static void kept_until_commit(void **state)
 {
     fd_db *db = ((testdb *)*state)->db;
     assert_int_equal(fd_db_begin(db), FD_OK);
-    assert_int_equal(fd_rule_award(db, 1, (int64_t[]){1, 2}, (int64_t[]){5, 7}, 2), FD_OK);
+    assert_int_equal(fd_rule_award(db, 1, (fd_rule_part[]){{1, 1, 5}, {2, 1, 7}}, 2), FD_OK);
     assert_int_equal(award(db, 1, 3), FD_OK); /* a second event of the group */
     assert_int_equal(used(db, 1), 108);       /* what a budget check sees */
     assert_int_equal(used(db, 2), 7);
