@@ -295,14 +295,21 @@ static unsigned segment_reads(const fd_config *c)
     return reads;
 }
 
-/* The parts the badge and challenge conditions checked after events may read. */
-static unsigned engagement_reads(const fd_config *c)
+/* The parts the badge and challenge conditions checked after events may
+ * read; *counts tells whether one of them may read the member's event
+ * counts (member.events), which cost a query of their own. */
+static unsigned engagement_reads(const fd_config *c, bool *counts)
 {
     unsigned reads = 0;
-    for (size_t i = 0; i < c->nbadges; i++)
+    *counts = false;
+    for (size_t i = 0; i < c->nbadges; i++) {
         reads |= fd_context_reads(c->badges[i].condition);
-    for (size_t i = 0; i < c->nchallenges; i++)
+        *counts |= jl_may_read(c->badges[i].condition, "member.events");
+    }
+    for (size_t i = 0; i < c->nchallenges; i++) {
         reads |= fd_context_reads(c->challenges[i].condition);
+        *counts |= jl_may_read(c->challenges[i].condition, "member.events");
+    }
     return reads;
 }
 
@@ -334,7 +341,7 @@ int fd_config_get(fd_db *db, const fd_program *p, fd_config **out)
         return rc;
     }
     c->segment_reads = segment_reads(c);
-    c->engagement_reads = engagement_reads(c);
+    c->engagement_reads = engagement_reads(c, &c->engagement_counts);
     if (cache[slot] && --cache[slot]->refs == 0) config_free(cache[slot]);
     c->refs = 2;
     cache[slot] = c;

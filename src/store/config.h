@@ -62,6 +62,7 @@ typedef struct fd_config {
     fd_stacking stacking;
     unsigned segment_reads;    /* the context parts segment and campaign conditions read */
     unsigned engagement_reads; /* and those badge and challenge conditions read */
+    bool engagement_counts;    /* whether one of those may read member.events */
     int refs;                  /* guarded by the cache lock */
 } fd_config;
 

@@ -15,22 +15,74 @@
 #include "store/ledger.h"
 #include "store/outbox.h"
 
-/* {"<type>": count} of the member's events, this one included (its row is
- * written after the decisions). */
-static int event_counts(fd_db *db, int64_t member_id, const char *type, json_t **out)
+/* Brings member_id's kept counts (counts: {"<type>": n}, as of event *through)
+ * up to date with its events after *through: the one before this, once
+ * engagement runs on each of the member's events; the member's whole history
+ * the first time. Each changed count is written back. */
+static int count_since(fd_db *db, int64_t program_id, int64_t member_id, json_t *counts,
+                       int64_t *through)
 {
     fd_stmt *st;
-    int rc = fd_db_query(db, "SELECT type, COUNT(*) FROM events WHERE member_id = $1 GROUP BY type",
+    int rc = fd_db_query(db,
+                         "SELECT id, type FROM events WHERE member_id = $1 AND id > $2"
+                         " ORDER BY id",
+                         FD_PARAMS(FD_I(member_id), FD_I(*through)), &st);
+    if (rc) return rc;
+    json_t *changed = json_object();
+    while ((rc = fd_stmt_next(st)) == 1) {
+        const char *type = fd_stmt_text(st, 1);
+        *through = fd_stmt_i64(st, 0);
+        json_object_set_new(counts, type,
+                            json_integer(json_integer_value(json_object_get(counts, type)) + 1));
+        json_object_set(changed, type, json_true());
+    }
+    fd_stmt_done(st);
+    const char *type;
+    json_t *yes;
+    json_object_foreach(changed, type, yes)
+    {
+        if (rc) break; /* the scan's error, or the last write's */
+        rc = fd_db_run(db,
+                       "INSERT INTO member_event_counts(member_id, type, program_id, events,"
+                       " through_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (member_id, type)"
+                       " DO UPDATE SET events = $4, through_id = $5",
+                       FD_PARAMS(FD_I(member_id), FD_S(type), FD_I(program_id),
+                                 FD_I(json_integer_value(json_object_get(counts, type))),
+                                 FD_I(*through)),
+                       NULL);
+    }
+    json_decref(changed);
+    return rc;
+}
+
+/* {"<type>": count} of the member's events, this one included (its row is
+ * written after the decisions): the kept counts (member_event_counts) and
+ * the events since. */
+static int event_counts(fd_db *db, int64_t program_id, int64_t member_id, const char *type,
+                        json_t **out)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db,
+                         "SELECT type, events, through_id FROM member_event_counts"
+                         " WHERE member_id = $1",
                          FD_PARAMS(FD_I(member_id)), &st);
     if (rc) return rc;
     json_t *counts = json_object();
-    while ((rc = fd_stmt_next(st)) == 1)
+    int64_t through = 0;
+    while ((rc = fd_stmt_next(st)) == 1) {
         json_object_set_new(counts, fd_stmt_text(st, 0), json_integer(fd_stmt_i64(st, 1)));
+        if (fd_stmt_i64(st, 2) > through) through = fd_stmt_i64(st, 2);
+    }
     fd_stmt_done(st);
+    if (rc >= 0) rc = count_since(db, program_id, member_id, counts, &through);
+    if (rc < 0) {
+        json_decref(counts);
+        return rc;
+    }
     json_object_set_new(counts, type,
                         json_integer(json_integer_value(json_object_get(counts, type)) + 1));
     *out = counts;
-    return rc < 0 ? rc : FD_OK;
+    return FD_OK;
 }
 
 static int bonus(fd_db *db, const fd_program *p, fd_member *m, int64_t points, const char *what,
@@ -167,12 +219,12 @@ int fd_engagement_after_event(fd_db *db, const fd_program *p, const fd_config *c
     int rc = fd_localtime(p->timezone, ev->occurred_at, &lt);
     if (!rc)
         rc = fd_member_context(db, p, cfg, m, &lt, ev->now, cfg->engagement_reads, &member, &tier);
-    if (!rc) rc = event_counts(db, m->id, ev->type, &counts);
+    if (!rc && cfg->engagement_counts) rc = event_counts(db, p->id, m->id, ev->type, &counts);
     if (rc) {
         json_decref(member);
         return rc;
     }
-    json_object_set_new(member, "events", counts);
+    if (counts) json_object_set_new(member, "events", counts);
     json_t *data = json_pack("{s:o, s:O, s:o}", "member", member, "event",
                              ev->body ? ev->body : json_null(), "time", fd_time_context(&lt));
     jl_env env = {ev->occurred_at, lt.weekday, lt.hour, lt.utc_offset_s};

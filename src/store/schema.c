@@ -613,6 +613,19 @@ static const char *const MIGRATIONS[] = {
      * is by member, through the key. The index put each member's first
      * purchase of a day on a scattered page of that day's range. */
     "DROP INDEX member_days_program;",
+
+    /* 24: a member's events counted by type for badge and challenge
+     * conditions (member.events), each count as of the member's event
+     * through_id: brought up to date from the events after it when a
+     * condition needs them, so that costs the events since the last time
+     * instead of a scan of the member's whole history on every event. */
+    "CREATE TABLE member_event_counts ("
+    "  member_id BIGINT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  program_id BIGINT NOT NULL,"
+    "  events BIGINT NOT NULL,"
+    "  through_id BIGINT NOT NULL,"
+    "  PRIMARY KEY (member_id, type)) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

@@ -86,6 +86,22 @@ class Server:
                            timeout=120)
         return r.returncode, r.stdout, r.stderr
 
+    def sql(self, query):
+        """The rows of a read-only query on this server's database, SQLite or
+        PostgreSQL (through psql), with integers as int: for tests that check
+        what is stored where the API does not show it."""
+        if not PG_PORT:
+            import sqlite3
+            db = sqlite3.connect(self.db)
+            try:
+                return db.execute(query).fetchall()
+            finally:
+                db.close()
+        out = subprocess.run(["psql", self.db, "-XAtq", "-F", "\t", "-c", query], check=True,
+                             capture_output=True, text=True, timeout=60).stdout
+        return [tuple(int(v) if re.fullmatch(r"-?\d+", v) else v for v in line.split("\t"))
+                for line in out.splitlines()]
+
     # A request that gets no answer within this many seconds fails its test. Generous: the
     # bulk requests (a 30,000-member import, batches of thousands of events) take seconds
     # alone and several times that beside the PostgreSQL tests on two cores; a hang is

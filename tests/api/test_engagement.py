@@ -196,13 +196,63 @@ class BadgesAndChallenges(RuleTest):
         self.define("/v1/badges", name="Spent this month",
                     condition={">": [{"var": "member.stats.spend_30d"}, 5]})
         self.define("/v1/badges", name="Buyer", condition={"in_segment": "buyers"})
-        self.member("parts-de", attributes={"country": "DE"})
+        de = self.member("parts-de", attributes={"country": "DE"})
         e = self.buy("pd1", "parts-de", "10.00")
         self.assertEqual(sorted(b["name"] for b in e["engagement"]["badges"]),
                          ["Buyer", "German", "Spent this month"])
-        self.member("parts-fr", attributes={"country": "FR"})
+        fr = self.member("parts-fr", attributes={"country": "FR"})
         e = self.buy("pf1", "parts-fr", "2.00")
         self.assertEqual([b["name"] for b in e["engagement"]["badges"]], ["Buyer"])
+        # none reads member.events: they are not counted
+        self.assertEqual(self.srv.sql("SELECT COUNT(*) FROM member_event_counts WHERE member_id"
+                                      " IN (%d, %d)" % (de["id"], fr["id"])), [(0,)])
+
+    def kept_counts(self, member_id):
+        """The member's kept event counts {type: n}, the event they are as of
+        (the highest through_id) and the member's last event; each count is
+        checked against the member's events of its type up to its through_id."""
+        rows = self.srv.sql("SELECT type, events, through_id FROM member_event_counts"
+                            " WHERE member_id = %d ORDER BY type" % member_id)
+        for t, n, through in rows:
+            self.assertEqual(self.srv.sql("SELECT COUNT(*) FROM events WHERE member_id = %d AND"
+                                          " type = '%s' AND id <= %d" % (member_id, t, through)),
+                             [(n,)], t)
+        last = self.srv.sql("SELECT MAX(id) FROM events WHERE member_id = %d" % member_id)[0][0]
+        return {t: n for t, n, _ in rows}, max((r[2] for r in rows), default=None), last
+
+    def test_event_counts_kept_from_the_members_history(self):
+        """member.events counts a member's whole history, events from before any
+        badge included, but each event reads only the events since the last one
+        counted: the counts are kept per member and type (member_event_counts),
+        and only once a condition reads them."""
+        m = self.member("hist")
+        self.define("/v1/badges", name="First purchase", condition={
+            ">=": [{"var": "member.stats.orders_total"}, 1]})
+        for i in range(4):
+            self.assertEqual(self.event("hr%d" % i, "hist", "review_written")[0], 201)
+        s, r = self.req("POST", "/v1/events:batch", {"events": [
+            {"id": "ho%d" % i, "type": "app_open", "external_id": "hist"} for i in range(2)]})
+        self.assertEqual(s, 200, r)
+        self.assertEqual(self.kept_counts(m["id"])[0], {})   # no condition reads them yet
+        self.define("/v1/badges", name="Critic", points=7,
+                    condition={">=": [{"var": "member.events.review_written"}, 6]})
+        self.define("/v1/badges", name="Regular", condition={
+            ">=": [{"var": "member.events.app_open"}, 3]})
+        s, e = self.event("hr4", "hist", "review_written")     # the history counted: 5 reviews
+        self.assertNotIn("engagement", e)
+        counts, through, last = self.kept_counts(m["id"])
+        self.assertEqual((counts, through), ({"review_written": 4, "app_open": 2}, last - 1))
+        s, e = self.event("ho2", "hist", "app_open")
+        self.assertEqual([b["name"] for b in e["engagement"]["badges"]], ["Regular"])
+        s, r = self.req("POST", "/v1/events:batch", {"events": [
+            {"id": "hb%d" % i, "type": t, "external_id": "hist"}
+            for i, t in enumerate(["app_open", "review_written", "app_open"])]})
+        self.assertEqual([x["status"] for x in r["results"]], [201, 201, 201], r)
+        self.assertEqual([b["name"] for b in r["results"][1]["result"]["engagement"]["badges"]],
+                         ["Critic"])                          # 4 + 1 + 1 reviews
+        counts, through, last = self.kept_counts(m["id"])
+        self.assertEqual((counts, through), ({"review_written": 6, "app_open": 4}, last - 1))
+        self.assertEqual(self.balance(m), 7)
 
     def test_challenge_progress_and_the_period_boundary(self):
         m = self.member("ch")
