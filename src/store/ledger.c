@@ -173,21 +173,27 @@ json_t *fd_ledger_share_json(fd_stmt *st, int col)
                      (json_int_t)fd_stmt_i64(st, col + 2));
 }
 
+const char FD_LEDGER_SPEND_LOTS_SQL[] =
+    "SELECT id, remaining, expires_at, earned_at, order_ref FROM lots"
+    " WHERE member_id = $1 AND status = 'active' AND remaining > 0"
+    " ORDER BY expires_at, earned_at, id";
+
 /* Takes up to amount points from m's spendable lots, FIFO by expiry with
  * the lots of first_order in front; *taken receives what the lots gave.
  * With `takes`, *takes receives the lots that gave (remaining = what each
- * gave; caller frees) and *ntakes their number. */
+ * gave; caller frees) and *ntakes their number. Without first_order only the
+ * oldest lots that cover amount are read, so a spend costs the lots it takes,
+ * not all the member's open ones; with it, all are (the order's may be last). */
 static int take_lots(fd_db *db, int64_t member_id, int64_t amount, const char *first_order,
                      int64_t *taken, fd_lot **takes, size_t *ntakes)
 {
     fd_stmt *st;
-    int rc = fd_db_query(db,
-                         "SELECT id, remaining, expires_at, earned_at, order_ref FROM lots"
-                         " WHERE member_id = $1 AND status = 'active' AND remaining > 0"
-                         " ORDER BY expires_at, earned_at, id",
-                         FD_PARAMS(FD_I(member_id)), &st);
+    int rc = fd_db_query(db, FD_LEDGER_SPEND_LOTS_SQL, FD_PARAMS(FD_I(member_id)), &st);
     if (rc) return rc;
     size_t n = 0, cap = 16, front = 0;
+    /* what the lots read hold: below amount until the last (no overflow:
+     * each lot and amount are at most FD_POINTS_MAX) */
+    int64_t covered = 0;
     fd_lot *lots = fd_malloc(cap * sizeof *lots);
     while ((rc = fd_stmt_next(st)) == 1) {
         if (n == cap) lots = fd_realloc(lots, (cap *= 2) * sizeof *lots);
@@ -197,6 +203,10 @@ static int take_lots(fd_db *db, int64_t member_id, int64_t amount, const char *f
         if (first_order && ref && !strcmp(ref, first_order)) { /* the order's own lots first */
             memmove(lots + front + 1, lots + front, (n - 1 - front) * sizeof *lots);
             lots[front++] = l;
+        }
+        if (!first_order && (covered += l.remaining) >= amount) {
+            rc = 0; /* the later lots would give nothing */
+            break;
         }
     }
     fd_stmt_done(st);

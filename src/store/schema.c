@@ -626,6 +626,13 @@ static const char *const MIGRATIONS[] = {
     "  events BIGINT NOT NULL,"
     "  through_id BIGINT NOT NULL,"
     "  PRIMARY KEY (member_id, type)) WITHOUT ROWID;",
+
+    /* 25: a member's open lots in the order they are spent (expiry, then
+     * earning, then id): with lots of one expiry (a program without expiry has
+     * only FD_NEVER) every spend sorted all the member's open lots; now it
+     * reads the oldest until they cover it. */
+    "DROP INDEX lots_member;"
+    "CREATE INDEX lots_member ON lots(member_id, status, expires_at, earned_at);",
 };
 
 #define N_MIGRATIONS ((int64_t)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

@@ -56,7 +56,8 @@ PER_EURO = {"type": "per_amount", "rate": "1", "rounding": "floor"}
 # journal entry naming its first rule again (the tests that use it earn with one rule per event, or
 # do not read the shares), the tier placement's column dropped, and the rules' column as migration
 # 2 made it, holding the same totals.
-UNDO_MIGRATIONS_19_24 = (
+UNDO_MIGRATIONS_19_25 = (
+    "DROP INDEX lots_member; CREATE INDEX lots_member ON lots(member_id, status, expires_at);"
     "DROP TABLE member_event_counts;"
     "CREATE INDEX member_days_program ON member_days(program_id, day);"
     "UPDATE journal SET rule_id = (SELECT MIN(rule_id) FROM journal_rules p"
@@ -270,7 +271,7 @@ class Earning(RuleTest):
         self.member("mig-new")
         self.srv.stop()
         db = sqlite3.connect(self.srv.db)
-        db.executescript(UNDO_MIGRATIONS_19_24 +
+        db.executescript(UNDO_MIGRATIONS_19_25 +
                          "ALTER TABLE member_stats DROP COLUMN orders_placed;"
                          "CREATE INDEX orders_member ON orders(member_id, occurred_at);"
                          "DELETE FROM schema_migrations WHERE version >= 17;")
@@ -297,7 +298,7 @@ class Earning(RuleTest):
         self.srv.stop()
         db = sqlite3.connect(self.srv.db)
         db.executescript(  # the tables as migrations 2 and 3 made them, holding the same rows
-            UNDO_MIGRATIONS_19_24 +
+            UNDO_MIGRATIONS_19_25 +
             "CREATE TABLE md(id INTEGER PRIMARY KEY, program_id BIGINT NOT NULL,"
             " member_id BIGINT NOT NULL, day BIGINT NOT NULL, spend BIGINT NOT NULL,"
             " orders BIGINT NOT NULL, points BIGINT NOT NULL);"
@@ -377,7 +378,7 @@ class Earning(RuleTest):
         self.assertEqual(self.buy("t0", "mig19", "60.00")["points"], 63)
         self.srv.stop()
         db = sqlite3.connect(self.srv.db)
-        db.executescript(UNDO_MIGRATIONS_19_24 + "DELETE FROM schema_migrations WHERE version >= 19;")
+        db.executescript(UNDO_MIGRATIONS_19_25 + "DELETE FROM schema_migrations WHERE version >= 19;")
         db.close()
         self.srv.start()
         awarded = lambda r: self.req("GET", "/v1/earning-rules/%d" % r["id"])[1]["points_awarded"]
@@ -419,7 +420,8 @@ class Earning(RuleTest):
             % (entry, entry, lot, base["id"], fixed["id"]) +
             "DROP TABLE journal_rules; DELETE FROM schema_migrations WHERE version >= 22;"
             "CREATE INDEX member_days_program ON member_days(program_id, day);"  # undoes 23
-            "DROP TABLE member_event_counts;")  # and 24
+            "DROP TABLE member_event_counts;"  # and 24
+            "DROP INDEX lots_member; CREATE INDEX lots_member ON lots(member_id, status, expires_at);")
         db.close()
         self.srv.start()
         rc, out, err = self.srv.cli("check")
