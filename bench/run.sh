@@ -2,7 +2,8 @@
 # make bench: every benchmark against real processes on loopback. Prints one
 # "name: value unit" line per figure and writes them as JSON to build/bench/results.json.
 # Needs a release build in build/ (make bench builds it) and wrk (installed if missing).
-# bench/run.sh SECTION runs one section: micro, retail, http, scale, instructions or pgbench.
+# bench/run.sh SECTION runs one section: micro, retail, http, scale, history, instructions or
+# pgbench.
 set -e
 ONLY=${1:-all}
 want() { [ "$ONLY" = all ] || [ "$ONLY" = "$1" ]; }
@@ -227,6 +228,16 @@ T0=$(date +%s%N)
 echo "expiry_job_$((BIG * 10))_lots: $(echo "scale=2; ($(date +%s%N) - $T0) / 1000000000" | bc) s ($(tail -1 "$OUT/expire.txt"))" | tee -a "$OUT/results.txt"
 ./build/fidelis check --db "$OUT/scale$BIG.db" 2>/dev/null | tail -1
 
+fi
+
+if want history; then
+# One member's history (bench/history.py): an event with 20,000 earlier events when a badge
+# counts them, and a debit with 20,000 open lots, each beside the same request without them.
+rm -f "$OUT/history.db" "$OUT/history.db-wal" "$OUT/history.db-shm"
+./build/fidelis init --db "$OUT/history.db" --name history --currency EUR > /dev/null 2>&1
+serve history
+python3 bench/history.py "$PORT" "$KEY" 20000 | tee -a "$OUT/results.txt"
+kill $PID; wait $PID 2>/dev/null || true
 fi
 
 if want instructions; then

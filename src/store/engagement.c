@@ -15,6 +15,13 @@
 #include "store/ledger.h"
 #include "store/outbox.h"
 
+/* Adds one to counts[type]. */
+static void count_one(json_t *counts, const char *type)
+{
+    json_object_set_new(counts, type,
+                        json_integer(json_integer_value(json_object_get(counts, type)) + 1));
+}
+
 /* Brings member_id's kept counts (counts: {"<type>": n}, as of event *through)
  * up to date with its events after *through: the one before this, once
  * engagement runs on each of the member's events; the member's whole history
@@ -32,8 +39,7 @@ static int count_since(fd_db *db, int64_t program_id, int64_t member_id, json_t 
     while ((rc = fd_stmt_next(st)) == 1) {
         const char *type = fd_stmt_text(st, 1);
         *through = fd_stmt_i64(st, 0);
-        json_object_set_new(counts, type,
-                            json_integer(json_integer_value(json_object_get(counts, type)) + 1));
+        count_one(counts, type);
         json_object_set(changed, type, json_true());
     }
     fd_stmt_done(st);
@@ -79,8 +85,7 @@ static int event_counts(fd_db *db, int64_t program_id, int64_t member_id, const 
         json_decref(counts);
         return rc;
     }
-    json_object_set_new(counts, type,
-                        json_integer(json_integer_value(json_object_get(counts, type)) + 1));
+    count_one(counts, type);
     *out = counts;
     return FD_OK;
 }
