@@ -110,26 +110,47 @@ static int notify(fd_db *db, const fd_program *p, const fd_member *m, const char
     return rc;
 }
 
-/* Whether the member holds badge_id already. */
-static int holds(fd_db *db, int64_t member_id, int64_t badge_id, bool *yes)
+/* The ids of the badges member_id holds, ascending: *ids (caller frees) and *n. */
+static int held_badges(fd_db *db, int64_t member_id, int64_t **ids, size_t *n)
 {
-    int64_t n;
-    int rc = fd_db_one_i64(
-        db, "SELECT COUNT(*) FROM member_badges WHERE member_id = $1 AND badge_id = $2",
-        FD_PARAMS(FD_I(member_id), FD_I(badge_id)), &n);
-    *yes = n > 0;
-    return rc;
+    fd_stmt *st;
+    int rc = fd_db_query(db,
+                         "SELECT badge_id FROM member_badges WHERE member_id = $1"
+                         " ORDER BY badge_id",
+                         FD_PARAMS(FD_I(member_id)), &st);
+    if (rc) return rc;
+    size_t count = 0, cap = 16;
+    int64_t *held = fd_malloc(cap * sizeof *held);
+    while ((rc = fd_stmt_next(st)) == 1) {
+        if (count == cap) held = fd_realloc(held, (cap *= 2) * sizeof *held);
+        held[count++] = fd_stmt_i64(st, 0);
+    }
+    fd_stmt_done(st);
+    if (rc < 0) {
+        free(held);
+        return rc;
+    }
+    *ids = held;
+    *n = count;
+    return FD_OK;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
 }
 
 static int award_badges(fd_db *db, const fd_program *p, const fd_config *cfg, fd_member *m,
                         const fd_engagement_event *ev, const json_t *data, const jl_env *env,
                         json_t *earned)
 {
-    int rc = FD_OK;
+    int64_t *held = NULL;
+    size_t nheld = 0;
+    int rc = cfg->nbadges ? held_badges(db, m->id, &held, &nheld) : FD_OK; /* not one per badge */
     for (size_t i = 0; i < cfg->nbadges && !rc; i++) {
         const fd_badge *b = &cfg->badges[i];
-        bool held;
-        if (!b->active || (rc = holds(db, m->id, b->id, &held)) || held) continue;
+        if (!b->active || bsearch(&b->id, held, nheld, sizeof *held, cmp_id)) continue;
         if (!jl_test(b->condition, data, env, fd_thread_jl_ctx())) continue;
         rc = fd_db_run(db,
                        "INSERT INTO member_badges(program_id, member_id, badge_id, event_id,"
@@ -142,6 +163,7 @@ static int award_badges(fd_db *db, const fd_program *p, const fd_config *cfg, fd
         json_array_append_new(earned, json_pack("{s:I, s:s, s:I}", "id", (json_int_t)b->id, "name",
                                                 b->name, "points", (json_int_t)b->points));
     }
+    free(held);
     return rc;
 }
 
