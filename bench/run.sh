@@ -165,21 +165,26 @@ loadgen_ok "$OUT/loadgen-get.txt"
 echo "get_balance_at_5000rps_p50: $(awk '{print $8}' "$OUT/loadgen-get.txt") ms" | tee -a "$OUT/results.txt"
 echo "get_balance_at_5000rps_p99: $(awk '{print $11}' "$OUT/loadgen-get.txt") ms" | tee -a "$OUT/results.txt"
 
-# Batch ingestion: 5 batches of 10,000 purchases, one client.
+# Batch ingestion: 5 batches of 10,000 purchases, one client. The bodies are written before the
+# clock starts (building them in Python was a tenth to a fifth of the time measured), and every
+# event's answer must be 201.
 python3 - "$PORT" "$KEY" <<'PY' | tee -a "$OUT/results.txt"
 import sys, http.client, json, time
 port, key = int(sys.argv[1]), sys.argv[2]
 c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-t0, n = time.time(), 0
-for b in range(5):
-    events = [{"id": "bt-%d-%d" % (b, i), "type": "purchase", "external_id": "m%d" % (i * 7 % 100000 + 1),
-               "order": {"id": "bo-%d-%d" % (b, i), "total": "%d.00" % (i % 300 + 1), "currency": "EUR"}}
-              for i in range(10000)]
-    c.request("POST", "/v1/events:batch", json.dumps({"events": events}), {"Authorization": "Bearer " + key})
-    r = c.getresponse(); r.read()
+bodies = [json.dumps({"events": [
+    {"id": "bt-%d-%d" % (b, i), "type": "purchase", "external_id": "m%d" % (i * 7 % 100000 + 1),
+     "order": {"id": "bo-%d-%d" % (b, i), "total": "%d.00" % (i % 300 + 1), "currency": "EUR"}}
+    for i in range(10000)]}) for b in range(5)]
+t0, answers = time.time(), []
+for body in bodies:
+    c.request("POST", "/v1/events:batch", body, {"Authorization": "Bearer " + key})
+    r = c.getresponse(); answers.append(r.read())
     assert r.status == 200, r.status
-    n += len(events)
-print("batch_10000_events: %.0f events/s" % (n / (time.time() - t0)))
+elapsed = time.time() - t0
+for a in answers:
+    assert all(x["status"] == 201 for x in json.loads(a)["results"]), "a batch event failed"
+print("batch_10000_events: %.0f events/s" % (50000 / elapsed))
 PY
 kill $PID; wait $PID 2>/dev/null || true
 ./build/fidelis check --db "$DB" | tail -1
