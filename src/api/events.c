@@ -594,7 +594,7 @@ static int event_job_run(fd_db *db, void *arg)
         fd_json_put(out, "pending", json_integer(m.pending));
         fd_json_put(out, "tier", m.tier[0] ? json_string(m.tier) : NULL);
         fd_json_put(out, "occurred_at", fd_json_time(in->occurred_at));
-        j->result = json_canonical(out);
+        j->result = fd_json_text(out, false); /* replayed as stored: its keys need no sorting */
         rc = fd_event_insert(db, j->p->id, in->id, in->type, m.id, in->hash, j->result, in->channel,
                              in->brand, in->occurred_at, fd_now());
     }
