@@ -62,6 +62,8 @@ if want micro; then
 ./build/bench_rules 200000 2>/dev/null | tee -a "$OUT/results.txt"
 ./build/bench_clv 100000 2>/dev/null | tee -a "$OUT/results.txt"
 ./build/bench_segments 1000000 "$OUT/segments.db" 2>/dev/null | tee -a "$OUT/results.txt"
+rm -f "$OUT/log.db" "$OUT/log.db-wal" "$OUT/log.db-shm"
+./build/bench_log "$OUT/log.db" 200000 | tee -a "$OUT/results.txt"
 
 fi
 
