@@ -121,13 +121,14 @@ int fd_tier_after_event(fd_db *db, const fd_program *p, const fd_config *cfg, fd
                         int64_t now, json_t **change)
 {
     if (!cfg->has_tiers) return FD_OK;
+    int current = fd_tier_index(&cfg->tiers, m->tier);
+    if (current == cfg->tiers.n - 1) return FD_OK; /* the top tier: no metric can raise it */
     int64_t metric;
     fd_date today;
     int rc = metric_today(db, p, cfg, m->id, now, &metric);
     if (!rc) rc = fd_local_date(p, now, &today);
     if (rc) return rc;
-    int current = fd_tier_index(&cfg->tiers, m->tier),
-        target = fd_tier_for_metric(&cfg->tiers, metric);
+    int target = fd_tier_for_metric(&cfg->tiers, metric);
     if (target <= current) return FD_OK;
     if ((rc = start_period(p, cfg, m, today))) return rc;
     return change_tier(db, cfg, m, target, current < 0 && !m->tier[0] ? "qualified" : "upgrade",

@@ -57,6 +57,13 @@ class Tiers(TierTest):
         self.assertEqual([(h["from"], h["to"]) for h in hist["data"]], [("Bronze", "Silver"), (None, "Bronze")])
         s, member = self.req("GET", "/v1/members/%d" % m["id"])
         self.assertEqual(member["tier"]["name"], "Silver")
+        e = self.buy("u3", "t1", "400.00")
+        self.assertEqual(e["tier_change"], {"from": "Silver", "to": "Gold", "reason": "upgrade"})
+        e = self.buy("u4", "t1", "900.00")                     # the top tier: nothing above
+        self.assertEqual(e["tier"], "Gold")
+        self.assertNotIn("tier_change", e)
+        s, hist = self.req("GET", "/v1/members/%d/tiers" % m["id"])
+        self.assertEqual([h["to"] for h in hist["data"]], ["Gold", "Silver", "Bronze"])
 
     def test_the_tier_job_places_members_without_a_tier(self):
         self.clock("2031-06-01T12:00:00Z")
