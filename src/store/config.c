@@ -295,21 +295,25 @@ static unsigned segment_reads(const fd_config *c)
     return reads;
 }
 
+/* Adds what condition e may read to *reads (fd_context_reads) and *counts
+ * (whether it may read the member's event counts, member.events). */
+static void add_reads(const jl_expr *e, unsigned *reads, bool *counts)
+{
+    *reads |= fd_context_reads(e);
+    *counts |= jl_may_read(e, "member.events");
+}
+
 /* The parts the badge and challenge conditions checked after events may
  * read; *counts tells whether one of them may read the member's event
- * counts (member.events), which cost a query of their own. */
+ * counts, which cost a query of their own. */
 static unsigned engagement_reads(const fd_config *c, bool *counts)
 {
     unsigned reads = 0;
     *counts = false;
-    for (size_t i = 0; i < c->nbadges; i++) {
-        reads |= fd_context_reads(c->badges[i].condition);
-        *counts |= jl_may_read(c->badges[i].condition, "member.events");
-    }
-    for (size_t i = 0; i < c->nchallenges; i++) {
-        reads |= fd_context_reads(c->challenges[i].condition);
-        *counts |= jl_may_read(c->challenges[i].condition, "member.events");
-    }
+    for (size_t i = 0; i < c->nbadges; i++)
+        add_reads(c->badges[i].condition, &reads, counts);
+    for (size_t i = 0; i < c->nchallenges; i++)
+        add_reads(c->challenges[i].condition, &reads, counts);
     return reads;
 }
 
