@@ -4,8 +4,12 @@ each figure beside the same request for a member without the history:
 - a single event in a program whose badge reads member.events, for a member with
   N earlier events and for one with none;
 - a one-point debit for a member holding N open lots (a program without expiry, so
-  they all expire alike) and for one holding ten.
+  they all expire alike) and for one holding ten;
+- a purchase of a member who bought on each of the last 330 days, with tiers on the
+  points of a rolling 12 months (each purchase sums the member's day buckets of the
+  window), and of one who never bought.
 Prints "name: value unit" lines."""
+import datetime
 import http.client
 import json
 import sys
@@ -41,12 +45,18 @@ def ms_per(count, send):
 
 req("POST", "/v1/badges", {"name": "Critic", "condition": {
     ">=": [{"var": "member.events.review_written"}, 1000000000]}})
+req("PUT", "/v1/tiers", {"metric": "points", "window": {"type": "rolling", "months": 12}, "tiers": [
+    {"name": "Bronze", "threshold": 0}, {"name": "Silver", "threshold": 10 ** 12}]})
 ids = {ext: req("POST", "/v1/members", {"external_id": ext})["id"]
-       for ext in ("long", "new", "saver", "small")}
+       for ext in ("long", "new", "saver", "small", "daily", "first")}
 batches([{"id": "h%d" % i, "type": "app_open", "external_id": "long"} for i in range(n)])
 batches([{"id": "%s-%d" % (ext, i), "type": "purchase", "external_id": ext,
           "order": {"id": "o-%s-%d" % (ext, i), "total": "100.00", "currency": "EUR"}}
          for ext, count in (("saver", n), ("small", 10)) for i in range(count)])
+today = datetime.datetime.now(datetime.timezone.utc)
+batches([{"id": "d-%d" % k, "type": "purchase", "external_id": "daily",
+          "occurred_at": (today - datetime.timedelta(days=k)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+          "order": {"id": "o-d-%d" % k, "total": "10.00", "currency": "EUR"}} for k in range(1, 331)])
 figures = []
 for ext in ("long", "new"):
     figures.append(ms_per(200, lambda i: req("POST", "/v1/events", {
@@ -54,5 +64,10 @@ for ext in ("long", "new"):
 for ext in ("saver", "small"):
     figures.append(ms_per(300, lambda i: req("POST", "/v1/members/%d/adjustments" % ids[ext],
                                              {"points": -1, "reason": "bench"})))
+for ext in ("daily", "first"):
+    figures.append(ms_per(300, lambda i: req("POST", "/v1/events", {
+        "id": "b-%s-%d" % (ext, i), "type": "purchase", "external_id": ext,
+        "order": {"id": "o-b-%s-%d" % (ext, i), "total": "10.00", "currency": "EUR"}})))
 print("event_with_%d_events_of_history: %.2f ms (no history: %.2f ms)" % (n, figures[0], figures[1]))
 print("debit_with_%d_open_lots: %.2f ms (10 lots: %.2f ms)" % (n, figures[2], figures[3]))
+print("purchase_with_330_days_of_purchases: %.2f ms (none before: %.2f ms)" % (figures[4], figures[5]))

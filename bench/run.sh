@@ -239,7 +239,8 @@ fi
 
 if want history; then
 # One member's history (bench/history.py): an event with 20,000 earlier events when a badge
-# counts them, and a debit with 20,000 open lots, each beside the same request without them.
+# counts them, a debit with 20,000 open lots, and a purchase after 330 days of purchases with
+# tiers on a rolling year, each beside the same request without the history.
 rm -f "$OUT/history.db" "$OUT/history.db-wal" "$OUT/history.db-shm"
 ./build/fidelis init --db "$OUT/history.db" --name history --currency EUR > /dev/null 2>&1
 serve history
