@@ -637,10 +637,14 @@ int fd_export_segment(fd_store *s, const fd_program *p, int64_t segment_id, bool
 
 #define JOURNAL_EXPORT_PAGE 5000 /* entries per query */
 
+/* Room for one share in the rules cell: a separator, two 64-bit integers
+ * (at most 20 characters each) and the colon. */
+#define SHARE_CELL_MAX 42
+
 /* An entry's rules as one CSV cell: "rule_id:points" separated by spaces. */
 static char *rules_cell(const json_t *rules)
 {
-    size_t size = 24 * json_array_size(rules) + 1, used = 0;
+    size_t size = SHARE_CELL_MAX * json_array_size(rules) + 1, used = 0;
     char *text = fd_malloc(size);
     text[0] = '\0';
     size_t i;

@@ -36,10 +36,10 @@ int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t point
                      const fd_posting *post, int64_t *lot_id);
 
 /* Credits what several rules awarded at once (the n rules an event fired,
- * each part's points above 0): one lot and one
- * journal entry (post) hold their sum, and each rule's share is recorded
- * with the entry (journal_rules).
- * FD_EINVAL for no parts, a part of no points, or a sum out of range. */
+ * each part's points above 0): one lot and one journal entry (post) hold
+ * their sum, and each rule's share is recorded with the entry
+ * (journal_rules). FD_EINVAL for no parts, a part of no points, or a sum out
+ * of range. */
 int fd_ledger_credit_rules(fd_db *db, const fd_program *p, fd_member *m, const fd_rule_part *parts,
                            size_t n, bool pending, const fd_posting *post, int64_t *lot_id);
 
