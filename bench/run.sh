@@ -284,7 +284,7 @@ PY
 done
 # The rule evaluation of bench_rules (20 rules, a 10-line order), counted the same way.
 valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.rules" --collect-atstart=no \
-    --toggle-collect=fd_rules_evaluate ./build/bench_rules 20000 > /dev/null 2>&1
+    --toggle-collect=fd_rules_evaluate ./build/bench_rules 20000 20 > /dev/null 2>&1
 IR=$(callgrind_annotate "$OUT/callgrind.rules" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
 echo "rules_eval_instructions_per_event: $((IR / 20000)) instructions" | tee -a "$OUT/results.txt"
 # The whole process per request over HTTP (libmicrohttpd, the request's validation, the writer with its

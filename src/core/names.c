@@ -20,8 +20,18 @@ int fd_names_parse(const json_t *v, fd_name_list *out)
         if (!json_is_string(s) || json_string_length(s) == 0 || json_string_length(s) > FD_TEXT_MAX)
             return FD_EINVAL;
         out->items[out->n++] = fd_strdup(json_string_value(s));
+        out->mask |= fd_name_bit(json_string_value(s));
     }
     return FD_OK;
+}
+
+uint64_t fd_name_bit(const char *s)
+{
+    if (!s) return 0;
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return (uint64_t)1 << ((h ^ h >> 16) & 63);
 }
 
 bool fd_names_has(const fd_name_list *l, const char *s)
@@ -38,4 +48,5 @@ void fd_names_clear(fd_name_list *l)
     free(l->items);
     l->items = NULL;
     l->n = 0;
+    l->mask = 0;
 }

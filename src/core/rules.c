@@ -326,8 +326,38 @@ static int64_t rule_rate(const fd_rule *r, const fd_earn_input *in)
     return r->rate_milli;
 }
 
+/* The bits (fd_name_bit) of the order's SKUs and of its categories, taken
+ * once LINE_BITS_AFTER rules that list either have compared names (a few
+ * comparisons cost less than the bits of ten lines). */
+#define LINE_BITS_AFTER 4
+typedef struct line_bits {
+    int asked; /* rules with lists so far */
+    bool known;
+    uint64_t skus, categories;
+} line_bits;
+
+static const line_bits *line_bits_of(const fd_earn_input *in, line_bits *b)
+{
+    for (size_t i = 0; !b->known && i < in->nlines; i++) {
+        b->skus |= fd_name_bit(in->lines[i].sku);
+        b->categories |= fd_name_bit(in->lines[i].category);
+    }
+    b->known = true;
+    return b;
+}
+
+/* False when no line of the order can be on the rule's lists: a program's
+ * promotions of other products cost no comparison of names. */
+static bool some_line_listed(const fd_rule *r, const fd_earn_input *in, line_bits *bits)
+{
+    if (!r->skus.n && !r->categories.n) return true;
+    if (++bits->asked <= LINE_BITS_AFTER) return true; /* the names will tell */
+    if (r->skus.n && !(r->skus.mask & line_bits_of(in, bits)->skus)) return false;
+    return !r->categories.n || (r->categories.mask & line_bits_of(in, bits)->categories);
+}
+
 /* Points of a per_amount rule: 0 when no line counts. */
-static int per_amount(const fd_rule *r, const fd_earn_input *in, int64_t *points)
+static int per_amount(const fd_rule *r, const fd_earn_input *in, line_bits *bits, int64_t *points)
 {
     int64_t rate = rule_rate(r, in), amount = 0, sum = 0, p;
     bool filtered = r->skus.n || r->categories.n || r->exclude_skus.n || r->exclude_categories.n;
@@ -338,7 +368,7 @@ static int per_amount(const fd_rule *r, const fd_earn_input *in, int64_t *points
             return FD_OK;
         }
         amount = in->total; /* without lines, gross and paid are the order total */
-    } else {
+    } else if (some_line_listed(r, in, bits)) {
         for (size_t i = 0; i < in->nlines; i++) {
             const fd_earn_line *l = &in->lines[i];
             if (!line_counts(r, l)) continue;
@@ -353,6 +383,10 @@ static int per_amount(const fd_rule *r, const fd_earn_input *in, int64_t *points
     }
     if (r->base == FD_BASE_PAID_WITH_SHIPPING && fd_add_i64(amount, in->shipping, &amount))
         return FD_EOVERFLOW;
+    if (amount == 0) { /* no line counted: the common case of a product's promotion */
+        *points = sum;
+        return FD_OK;
+    }
     if ((rc = fd_points_for_amount(amount, in->exponent, rate, r->rounding, &p))) return rc;
     if (fd_add_i64(sum, p, &sum)) return FD_EOVERFLOW;
     *points = sum;
@@ -382,13 +416,13 @@ static bool campaign_open(const fd_earn_input *in, int64_t id)
 
 static bool applies(const fd_rule *r, const fd_earn_input *in, jl_ctx *jc, fd_rule_outcome *o)
 {
+    if (r->trigger[0] != in->type[0] || strcmp(r->trigger, in->type)) { /* most differ there */
+        say(o, in->explain, "other_trigger", "fires on %s events", r->trigger);
+        return false;
+    }
     if (r->campaign_id && !campaign_open(in, r->campaign_id)) {
         say(o, in->explain, "campaign_off",
             "its campaign %lld is off, outside its period or audience", (long long)r->campaign_id);
-        return false;
-    }
-    if (strcmp(r->trigger, in->type)) {
-        say(o, in->explain, "other_trigger", "fires on %s events", r->trigger);
         return false;
     }
     switch (fd_schedule_check(&r->schedule, in->now, in->env.weekday, in->local_minute)) {
@@ -475,11 +509,17 @@ int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input
     const fd_rule *exclusive = NULL;
     int64_t best_factor = 0;
     size_t best = n;
+    line_bits bits = {0};
     /* pass 1: base effects, and which multipliers apply */
     for (size_t i = 0; i < n; i++) {
         const fd_rule *r = rules[i];
         fd_rule_outcome *o = &out[i];
-        *o = (fd_rule_outcome){.rule = r, .reason = "awarded"};
+        /* field by field: a compound literal would zero detail too, on
+         * every rule of every event */
+        o->rule = r;
+        o->points = 0;
+        o->fired = false;
+        o->reason = "awarded";
         o->detail[0] = 0;
         if (exclusive) {
             say(o, in->explain, "excluded", "skipped: exclusive rule \"%s\" applied",
@@ -491,7 +531,7 @@ int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input
         int rc = FD_OK;
         switch (r->effect) {
         case FD_EFFECT_PER_AMOUNT:
-            rc = per_amount(r, in, &p);
+            rc = per_amount(r, in, &bits, &p);
             if (!rc && p == 0)
                 say(o, in->explain, "zero_points", "no counting amount, or it rounds to 0");
             break;

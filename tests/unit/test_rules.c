@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "base/fd.h"
+#include "core/names.h"
 #include "core/rules.h"
 
 static fd_rule parse(const char *text)
@@ -25,17 +26,20 @@ static fd_rule parse(const char *text)
     return r;
 }
 
+#define WORLD_RULES 16
+
 typedef struct world {
-    fd_rule rules[8];
-    const fd_rule *sorted[8];
+    fd_rule rules[WORLD_RULES];
+    const fd_rule *sorted[WORLD_RULES];
     size_t n;
-    fd_rule_usage usage[8];
-    fd_rule_outcome out[8];
+    fd_rule_usage usage[WORLD_RULES];
+    fd_rule_outcome out[WORLD_RULES];
     jl_ctx *jc;
 } world;
 
 static void add(world *w, const char *text)
 {
+    assert_true(w->n < WORLD_RULES);
     w->rules[w->n] = parse(text);
     w->rules[w->n].id = (int64_t)w->n + 1;
     w->sorted[w->n] = &w->rules[w->n];
@@ -104,6 +108,51 @@ static void tier_rates_and_line_rounding(void **state)
     assert_int_equal(run(&w, &in), 4); /* round(2.25) x 2 */
     in.tier = "Gold";
     assert_int_equal(run(&w, &in), 6);
+    done(&w);
+}
+
+/* Past a few rules with line lists, an order's lines are matched to a list
+ * through the bits of their names first (fd_name_bit): the rules of other
+ * products earn nothing, a name that only shares its bit with a listed one
+ * is still not listed, and the listed ones still earn. */
+static void many_product_rules_find_their_lines(void **state)
+{
+    (void)state;
+    world w = {0};
+    char text[256], collider[16] = "";
+    for (int k = 0; k < 6; k++) { /* more than LINE_BITS_AFTER: the bits decide the rest */
+        snprintf(text, sizeof text,
+                 "{\"name\":\"z%d\",\"trigger\":\"purchase\",\"lines\":{\"skus\":[\"Z-%d\"]},"
+                 "\"effect\":{\"type\":\"per_amount\",\"rate\":\"1\"}}",
+                 k, k);
+        add(&w, text);
+    }
+    for (int k = 0; !*collider; k++) { /* another name with the bit of "A" */
+        snprintf(collider, sizeof collider, "C%d", k);
+        if (fd_name_bit(collider) != fd_name_bit("A")) *collider = 0;
+    }
+    snprintf(text, sizeof text,
+             "{\"name\":\"collider\",\"trigger\":\"purchase\",\"lines\":{\"skus\":[\"%s\"]},"
+             "\"effect\":{\"type\":\"per_amount\",\"rate\":\"1\"}}",
+             collider);
+    add(&w, text);
+    add(&w, "{\"name\":\"b\",\"trigger\":\"purchase\",\"lines\":{\"skus\":[\"Q\",\"B\"]},"
+            "\"effect\":{\"type\":\"per_amount\",\"rate\":\"1\"}}");
+    add(&w, "{\"name\":\"x\",\"trigger\":\"purchase\",\"lines\":{\"categories\":[\"x\"]},"
+            "\"effect\":{\"type\":\"per_amount\",\"rate\":\"2\"}}");
+    add(&w, "{\"name\":\"y\",\"trigger\":\"purchase\",\"lines\":{\"categories\":[\"y\"]},"
+            "\"effect\":{\"type\":\"per_amount\",\"rate\":\"5\"}}");
+    fd_earn_line l[2] = {{"A", "x", 1, 1000, 0}, {"B", "x", 1, 1500, 0}};
+    fd_prorate_lines(l, 2, 2500);
+    fd_earn_input in = order(2500);
+    in.lines = l;
+    in.nlines = 2;
+    assert_int_equal(run(&w, &in), 15 + 50); /* b: 15 EUR of B; x: 25 EUR at 2 */
+    for (size_t i = 0; i < w.n; i++) {
+        const char *name = w.out[i].rule->name;
+        int64_t want = !strcmp(name, "b") ? 15 : !strcmp(name, "x") ? 50 : 0;
+        assert_int_equal(w.out[i].points, want);
+    }
     done(&w);
 }
 
@@ -231,6 +280,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(prorating_adds_up_exactly),
         cmocka_unit_test(tier_rates_and_line_rounding),
+        cmocka_unit_test(many_product_rules_find_their_lines),
         cmocka_unit_test(multipliers_in_priority_order),
         cmocka_unit_test(most_restrictive_cap_wins),
         cmocka_unit_test(exclusive_and_schedule),
