@@ -4,25 +4,24 @@
 #include "store/outbox.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/fd.h"
 #include "core/jsonx.h"
 
+/* The column holds the API's own text of a list of known type names
+ * (api/webhooks.c): each element a quoted name without escapes. So an
+ * element equals type exactly when type in quotes occurs in the text, and a
+ * quote can only open a name there. Parsing the list for every message cost
+ * as much as half the message's row. */
 int fd_webhook_wants(const char *events_json, const char *type)
 {
-    json_t *events = json_loads(events_json, 0, NULL);
-    size_t i;
-    json_t *e;
-    int wants = 0;
-    json_array_foreach(events, i, e)
-    {
-        const char *s = json_string_value(e);
-        if (s && (!strcmp(s, "*") || !strcmp(s, type))) wants = 1;
-    }
-    json_decref(events);
-    return wants;
+    char quoted[64];
+    int n = snprintf(quoted, sizeof quoted, "\"%s\"", type);
+    if (n < 0 || (size_t)n >= sizeof quoted) return 0; /* longer than any type */
+    return strstr(events_json, "\"*\"") || strstr(events_json, quoted);
 }
 
 int fd_outbox_subscribers(fd_db *db, int64_t program_id, const char *type, int64_t *hooks, int *n)
@@ -38,6 +37,21 @@ int fd_outbox_subscribers(fd_db *db, int64_t program_id, const char *type, int64
         if (fd_webhook_wants(fd_stmt_text(st, 1), type)) hooks[(*n)++] = fd_stmt_i64(st, 0);
     fd_stmt_done(st);
     return rc < 0 ? rc : FD_OK;
+}
+
+/* A new delivery's id at time now: "dlv_", then now (8 hex digits) and 12
+ * random bytes. Ids in time order put each new one among the last pages of
+ * the unique index instead of on a page anywhere in it; 96 random bits per
+ * second keep them unique. */
+static void delivery_id(int64_t now, char id[40])
+{
+    unsigned char raw[16];
+    uint32_t t = (uint32_t)now;
+    for (int k = 0; k < 4; k++)
+        raw[k] = (unsigned char)(t >> (24 - 8 * k));
+    randombytes_buf(raw + 4, sizeof raw - 4);
+    memcpy(id, "dlv_", 4);
+    sodium_bin2hex(id + 4, 40 - 4, raw, sizeof raw);
 }
 
 int fd_outbox_write(fd_db *db, int64_t program_id, const char *type, int64_t member_id,
@@ -58,10 +72,8 @@ int fd_outbox_write(fd_db *db, int64_t program_id, const char *type, int64_t mem
                       &outbox_id);
     free(payload);
     for (int i = 0; i < n && !rc; i++) {
-        unsigned char raw[16];
-        char id[40] = "dlv_";
-        randombytes_buf(raw, sizeof raw);
-        sodium_bin2hex(id + 4, sizeof id - 4, raw, sizeof raw);
+        char id[40];
+        delivery_id(now, id);
         rc = fd_db_run(
             db,
             "INSERT INTO deliveries(program_id, webhook_id, outbox_id, delivery_id, member_id,"

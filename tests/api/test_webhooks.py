@@ -119,6 +119,11 @@ class Webhooks(ServerTest):
             rcv.close()
         sent = self.deliveries(hook["id"])
         self.assertEqual(len(sent), 4 + 16)  # member.enrolled x4, points.earned x16
+        ids = [d["delivery_id"] for d in sent]
+        self.assertEqual(len(set(ids)), len(ids))
+        for d in ids:  # dlv_, the second it was made (8 hex digits), 24 random hex digits
+            self.assertRegex(d, r"^dlv_[0-9a-f]{32}$")
+            self.assertLess(abs(int(d[4:12], 16) - time.time()), 600, d)
         self.assertTrue(all(d["status"] == "delivered" for d in sent))
         got = {}
         for delivery, event, body, sig_ok in rcv.received:
