@@ -27,7 +27,9 @@ int fd_outbox_subscribers(fd_db *db, int64_t program_id, const char *type, int64
 int fd_outbox_write(fd_db *db, int64_t program_id, const char *type, int64_t member_id,
                     const json_t *data, const int64_t *hooks, int n, int64_t now);
 
-/* True when the webhook's subscription list (JSON array text) covers type. */
+/* True when the webhook's subscription list covers type: events_json is
+ * the list as the API stores it (a JSON array of known type names, or
+ * ["*"]), read without parsing it. */
 int fd_webhook_wants(const char *events_json, const char *type);
 
 #endif
