@@ -69,7 +69,7 @@ static const char *RULES[] = {
 
 /* Rules that this order does not earn from, the way a program's list grows:
  * other event types, SKU promotions for other products, campaigns that are
- * off, offers that ended. Rule i of FILLER_MAX, as JSON in buf. */
+ * off, offers that ended. Filler rule i, as JSON in buf. */
 static void filler_rule(char *buf, size_t size, int i)
 {
     switch (i % 4) {
