@@ -3,6 +3,7 @@
  */
 #include "core/rules.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,9 +401,10 @@ __attribute__((format(printf, 4, 5))) static void say(fd_rule_outcome *o, bool e
 {
     o->reason = reason;
     if (!explain) return;
+    assert(o->detail);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(o->detail, sizeof o->detail, fmt, ap);
+    vsnprintf(o->detail, FD_RULE_DETAIL_MAX, fmt, ap);
     va_end(ap);
 }
 
@@ -520,7 +522,8 @@ int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input
         o->points = 0;
         o->fired = false;
         o->reason = "awarded";
-        o->detail[0] = 0;
+        o->detail = in->explain ? in->details[i] : NULL;
+        if (o->detail) o->detail[0] = 0;
         if (exclusive) {
             say(o, in->explain, "excluded", "skipped: exclusive rule \"%s\" applied",
                 exclusive->name);

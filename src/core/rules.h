@@ -96,6 +96,8 @@ typedef struct fd_earn_line {
     int64_t paid;  /* gross with the order's discount prorated (sums to the order total) */
 } fd_earn_line;
 
+#define FD_RULE_DETAIL_MAX 128 /* an outcome's detail text, with its NUL */
+
 typedef struct fd_earn_input {
     const char *type;   /* event type */
     int64_t now;        /* event time */
@@ -113,6 +115,7 @@ typedef struct fd_earn_input {
     const int64_t *open_campaigns; /* campaigns whose rules may earn now, for this member */
     size_t nopen_campaigns;
     bool explain; /* fill each outcome's detail text (a simulation); else only its reason */
+    char (*details)[FD_RULE_DETAIL_MAX]; /* with explain: one text per rule, for the outcomes */
 } fd_earn_input;
 
 /* Usage of a rule loaded before evaluation (for its limits). */
@@ -133,7 +136,10 @@ typedef struct fd_rule_outcome {
     int64_t points;     /* awarded (after caps) */
     bool fired;         /* matched and awarded > 0 */
     const char *reason; /* machine code: "awarded", "condition_false", "member_cap", ... */
-    char detail[128];   /* human explanation, when the input asked to explain; else "" */
+    /* human explanation, in the input's details, when it asked to explain;
+     * else NULL (the text stays out of the outcome: every event zeroes its
+     * outcomes, one per rule) */
+    char *detail;
 } fd_rule_outcome;
 
 /* Evaluates rules (sorted by fd_rules_sort) for one event. out has one slot

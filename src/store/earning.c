@@ -179,6 +179,7 @@ int fd_earning_evaluate(fd_db *db, fd_earning *e)
     bool purchase = !strcmp(e->type, "purchase");
     size_t n = e->rs->n;
     e->outcomes = fd_calloc(n ? n : 1, sizeof *e->outcomes);
+    if (e->explain) e->details = fd_calloc(n ? n : 1, sizeof *e->details);
     e->points_period = fd_calloc(n ? n : 1, sizeof *e->points_period);
     e->triggers_period = fd_calloc(n ? n : 1, sizeof *e->triggers_period);
     e->tier = -1;
@@ -219,7 +220,8 @@ int fd_earning_evaluate(fd_db *db, fd_earning *e)
                             .tier_rate_milli = t ? t->rate_milli : 0,
                             .tier_factor_milli = t ? t->factor_milli : 0,
                             .order_count = e->orders_before + 1,
-                            .explain = e->explain};
+                            .explain = e->explain,
+                            .details = e->details};
         int64_t *open = e->rs->campaigns ? open_campaigns(e, data, &lt, &in.nopen_campaigns) : NULL;
         in.open_campaigns = open;
         rc = fd_rules_evaluate(e->rs->sorted, n, &in, usage, fd_thread_jl_ctx(), e->outcomes,
@@ -325,7 +327,7 @@ json_t *fd_earning_breakdown(const fd_earning *e, bool everything)
         if (everything) {
             json_object_set_new(x, "fired", json_boolean(o->fired));
             json_object_set_new(x, "reason", json_string(o->reason ? o->reason : "awarded"));
-            json_object_set_new(x, "detail", json_string(o->detail));
+            json_object_set_new(x, "detail", json_string(o->detail ? o->detail : ""));
         }
         json_array_append_new(a, x);
     }
@@ -335,8 +337,10 @@ json_t *fd_earning_breakdown(const fd_earning *e, bool everything)
 void fd_earning_clear(fd_earning *e)
 {
     free(e->outcomes);
+    free(e->details);
     free(e->points_period);
     free(e->triggers_period);
     e->outcomes = NULL;
+    e->details = NULL;
     e->points_period = e->triggers_period = NULL;
 }

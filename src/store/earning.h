@@ -32,13 +32,14 @@ typedef struct fd_earning {
     int64_t total, shipping; /* purchases, minor units */
     bool explain;            /* each rule's detail text (a simulation shows it) */
     /* outputs */
-    fd_rule_outcome *outcomes;   /* one per rule of rs */
-    char (*points_period)[16];   /* per rule with a member points limit, else "" */
-    char (*triggers_period)[16]; /* per rule with a member triggers limit, else "" */
-    int64_t points;              /* total awarded */
-    bool base_rate;              /* no rules defined: the program's base rate applied */
-    int tier;                    /* the member's effective tier index, -1 for none */
-    int64_t orders_before;       /* purchases: orders the member placed before this one */
+    fd_rule_outcome *outcomes;           /* one per rule of rs */
+    char (*details)[FD_RULE_DETAIL_MAX]; /* with explain: the outcomes' texts */
+    char (*points_period)[16];           /* per rule with a member points limit, else "" */
+    char (*triggers_period)[16];         /* per rule with a member triggers limit, else "" */
+    int64_t points;                      /* total awarded */
+    bool base_rate;                      /* no rules defined: the program's base rate applied */
+    int tier;                            /* the member's effective tier index, -1 for none */
+    int64_t orders_before;               /* purchases: orders the member placed before this one */
 } fd_earning;
 
 /* Locks the rows of the rules with a budget that an event of this type can

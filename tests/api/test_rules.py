@@ -596,6 +596,10 @@ class Management(RuleTest):
         reasons = {r["name"]: r["reason"] for r in sim["rules"]}
         self.assertEqual(reasons, {"base": "awarded", "shoes": "awarded", "DE only": "condition_false",
                                    "reviews": "other_trigger"})
+        details = {r["name"]: r["detail"] for r in sim["rules"]}  # the human text of each reason
+        self.assertEqual(details["reviews"], "fires on review_written events")
+        self.assertEqual(details["DE only"], "the condition is false for this event")
+        self.assertEqual(details["base"], "")
         self.assertEqual(self.balance(m), 0)
         self.assertError(self.req("GET", "/v1/orders/S1"), 404)
         s, anon = self.req("POST", "/v1/simulate", {"type": "purchase", "order": body["order"]})
