@@ -259,8 +259,8 @@ serve_seeded instr 100000
 python3 bench/setup_rules.py "$PORT" "$KEY"
 kill $PID; wait $PID 2>/dev/null || true
 # The events happen at 10:00 UTC on the last weekday before today: the program's happy hour
-# (17:00-19:00) and weekend rules fire alike whenever the suite runs (they did not: a run at
-# 17:27 CET counted 10,600 more instructions per event than one at 16:45).
+# (17:00-19:00) and weekend rules fire alike whenever the suite runs (they did not: inside the
+# happy hour one binary counted about 11,000 more instructions per event, docs/performance.md).
 AT=$(python3 -c 'import datetime
 d = datetime.date.today() - datetime.timedelta(days=1)
 while d.weekday() >= 5:
