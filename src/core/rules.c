@@ -507,6 +507,7 @@ static const char PENDING_MULTIPLIER[] = "pending_multiplier";
 int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input *in,
                       const fd_rule_usage *usage, jl_ctx *jc, fd_rule_outcome *out, int64_t *total)
 {
+    assert(!in->explain || in->details);
     int64_t base = 0;
     const fd_rule *exclusive = NULL;
     int64_t best_factor = 0;

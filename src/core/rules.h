@@ -143,7 +143,9 @@ typedef struct fd_rule_outcome {
 } fd_rule_outcome;
 
 /* Evaluates rules (sorted by fd_rules_sort) for one event. out has one slot
- * per rule; *total receives the points awarded. jc is evaluation scratch. */
+ * per rule; *total receives the points awarded. jc is evaluation scratch.
+ * With in->explain, in->details has one text per rule, which the outcomes'
+ * detail point into (the caller owns both). */
 int fd_rules_evaluate(const fd_rule *const *rules, size_t n, const fd_earn_input *in,
                       const fd_rule_usage *usage, jl_ctx *jc, fd_rule_outcome *out, int64_t *total);
 
