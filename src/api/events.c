@@ -254,7 +254,7 @@ static int applied_meanwhile(fd_db *db, const event_job *j)
 }
 
 /* A purchase by a customer who is not a member: kept for analytics. */
-static int guest_purchase(fd_db *db, event_job *j, json_t *out)
+static int guest_purchase(fd_db *db, event_job *j, fd_json_writer *out)
 {
     const event_input *in = j->in;
     int rc =
@@ -267,14 +267,14 @@ static int guest_purchase(fd_db *db, event_job *j, json_t *out)
     if (rc == FD_ECONFLICT)
         return job_fail(&j->err, rc, "order_exists", "order.id", "order %s was already posted",
                         in->order_id);
-    fd_json_put(out, "order_id", json_string(in->order_id));
-    fd_json_put(out, "points", json_integer(0));
-    fd_json_put(out, "guest", json_true());
+    fd_jw_string(out, "order_id", in->order_id);
+    fd_jw_int(out, "points", 0);
+    fd_jw_bool(out, "guest", true);
     return rc;
 }
 
 /* A refund of a guest's order: the amount is recorded, no points move. */
-static int guest_refund(fd_db *db, event_job *j, json_t *out)
+static int guest_refund(fd_db *db, event_job *j, fd_json_writer *out)
 {
     const event_input *in = j->in;
     int64_t total, refunded;
@@ -301,10 +301,10 @@ static int guest_refund(fd_db *db, event_job *j, json_t *out)
         db,
         "UPDATE guest_orders SET refunded = refunded + $3 WHERE program_id = $1 AND order_id = $2",
         FD_PARAMS(FD_I(j->p->id), FD_S(in->order_id), FD_I(amount)), NULL);
-    fd_json_put(out, "order_id", json_string(in->order_id));
-    fd_json_put(out, "refunded", fd_json_amount(amount, j->p->exponent));
-    fd_json_put(out, "points_reversed", json_integer(0));
-    fd_json_put(out, "guest", json_true());
+    fd_jw_string(out, "order_id", in->order_id);
+    fd_jw_amount(out, "refunded", amount, j->p->exponent);
+    fd_jw_int(out, "points_reversed", 0);
+    fd_jw_bool(out, "guest", true);
     return rc;
 }
 
@@ -338,36 +338,38 @@ static int add_stats(fd_db *db, const event_job *j, const fd_member *m, const fd
     return rc;
 }
 
-static void wallet_json(json_t *out, const fd_member *m, const fd_member *earner)
+static void wallet_json(fd_json_writer *out, const fd_member *m, const fd_member *earner)
 {
-    if (earner != m)
-        fd_json_put(out, "wallet",
-                    json_pack("{s:I, s:I, s:I}", "member_id", (json_int_t)earner->id, "balance",
-                              (json_int_t)earner->balance, "pending", (json_int_t)earner->pending));
+    if (earner == m) return;
+    fd_jw_open(out, "wallet", '{');
+    fd_jw_int(out, "member_id", earner->id);
+    fd_jw_int(out, "balance", earner->balance);
+    fd_jw_int(out, "pending", earner->pending);
+    fd_jw_close(out, '}');
 }
 
 /* points.earned for the webhooks that want it: the message is built only then
  * (most programs subscribe to few event types, and this is every earning). */
-static int announce_earned(fd_db *db, const event_job *j, const fd_member *earner, int64_t points,
-                           bool pending, const json_t *rules, int64_t now)
+static int announce_earned(fd_db *db, const event_job *j, const fd_member *earner,
+                           const fd_earning *e, bool pending, int64_t now)
 {
     int64_t hooks[FD_OUTBOX_HOOKS_MAX];
     int n;
     int rc = fd_outbox_subscribers(db, j->p->id, "points.earned", hooks, &n);
     if (rc || n == 0) return rc;
     const event_input *in = j->in;
-    json_t *msg = json_pack("{s:s, s:s?, s:I, s:s, s:I, s:I, s:O}", "event_id", in->id, "order_id",
+    json_t *msg = json_pack("{s:s, s:s?, s:I, s:s, s:I, s:I, s:o}", "event_id", in->id, "order_id",
                             strcmp(in->type, "purchase") ? NULL : in->order_id, "points",
-                            (json_int_t)points, "status", pending ? "pending" : "credited",
+                            (json_int_t)e->points, "status", pending ? "pending" : "credited",
                             "balance", (json_int_t)earner->balance, "pending",
-                            (json_int_t)earner->pending, "rules", rules);
+                            (json_int_t)earner->pending, "rules", fd_earning_breakdown(e, false));
     rc = fd_outbox_write(db, j->p->id, "points.earned", earner->id, msg, hooks, n, now);
     json_decref(msg);
     return rc;
 }
 
 /* Purchases and custom events: the earning rules decide. */
-static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
+static int earn(fd_db *db, event_job *j, fd_member *m, fd_json_writer *out)
 {
     const event_input *in = j->in;
     bool purchase = !strcmp(in->type, "purchase");
@@ -422,7 +424,8 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
                        e.points);
     json_t *change = NULL;
     if (!rc) rc = fd_tier_after_event(db, j->p, j->cfg, earner, now, &change);
-    if (change) fd_json_put(out, "tier_change", change);
+    if (change) fd_jw_value(out, "tier_change", change);
+    json_decref(change);
     if (!rc && purchase) {
         o.member_id = m->id;
         o.wallet_id = earner != m ? earner->id : 0;
@@ -437,24 +440,23 @@ static int earn(fd_db *db, event_job *j, fd_member *m, json_t *out)
     if (!rc && purchase)
         rc = fd_referral_on_purchase(db, j->p, m, in->order_id, in->total, in->occurred_at, now,
                                      &referral);
-    if (referral) fd_json_put(out, "referral", referral);
+    if (referral) fd_jw_value(out, "referral", referral);
+    json_decref(referral);
     json_t *engaged = NULL;
     fd_engagement_event ev = {in->type, in->id, j->body, in->occurred_at, now};
     if (!rc && in->award) rc = fd_engagement_after_event(db, j->p, j->cfg, m, &ev, &engaged);
-    if (engaged) fd_json_put(out, "engagement", engaged);
+    if (engaged) fd_jw_value(out, "engagement", engaged);
+    json_decref(engaged);
     if (!rc) {
-        if (purchase) fd_json_put(out, "order_id", json_string(in->order_id));
-        fd_json_put(out, "points", json_integer(e.points));
-        fd_json_put(out, "points_status",
-                    json_string(e.points == 0 ? "none"
-                                : pending     ? "pending"
-                                              : "credited"));
-        if (pending && e.points)
-            fd_json_put(out, "matures_at", fd_json_time(fd_lot_matures_at(j->p, now)));
-        fd_json_put(out, "rules", fd_earning_breakdown(&e, false));
-        if (e.points > 0)
-            rc = announce_earned(db, j, earner, e.points, pending, json_object_get(out, "rules"),
-                                 now);
+        if (purchase) fd_jw_string(out, "order_id", in->order_id);
+        fd_jw_int(out, "points", e.points);
+        fd_jw_string(out, "points_status",
+                     e.points == 0 ? "none"
+                     : pending     ? "pending"
+                                   : "credited");
+        if (pending && e.points) fd_jw_time(out, "matures_at", fd_lot_matures_at(j->p, now));
+        fd_earning_awards_write(&e, out);
+        if (e.points > 0) rc = announce_earned(db, j, earner, &e, pending, now);
         wallet_json(out, m, earner);
     }
     fd_earning_clear(&e);
@@ -466,7 +468,7 @@ done:
 /* Applies a refund of order o of member m, whose points are in earner's
  * ledger (m's own, or their company account's). */
 static int refund_order(fd_db *db, event_job *j, fd_order *o, fd_member *m, fd_member *earner,
-                        json_t *out)
+                        fd_json_writer *out)
 {
     const event_input *in = j->in;
     int64_t left = o->total - o->refunded, now = fd_now(), reverse;
@@ -495,7 +497,8 @@ static int refund_order(fd_db *db, event_job *j, fd_order *o, fd_member *m, fd_m
     if ((rc = fd_referral_on_refund(db, j->p, m, in->order_id, o->total - o->refunded, now,
                                     &referral)))
         return rc;
-    if (referral) fd_json_put(out, "referral", referral);
+    if (referral) fd_jw_value(out, "referral", referral);
+    json_decref(referral);
     fd_date day;
     bool full = o->refunded == o->total;
     if ((rc = fd_local_date(j->p, o->occurred_at, &day))) return rc;
@@ -516,20 +519,21 @@ static int refund_order(fd_db *db, event_job *j, fd_order *o, fd_member *m, fd_m
     if (rc) return rc;
     json_t *change = NULL;
     if ((rc = fd_tier_after_refund(db, j->p, j->cfg, earner, now, &change))) return rc;
-    if (change) fd_json_put(out, "tier_change", change);
-    fd_json_put(out, "order_id", json_string(in->order_id));
-    fd_json_put(out, "refunded", fd_json_amount(amount, j->p->exponent));
-    fd_json_put(out, "order_refunded_total", fd_json_amount(o->refunded, j->p->exponent));
-    fd_json_put(out, "fully_refunded", json_boolean(o->refunded == o->total));
-    fd_json_put(out, "points_reversed", json_integer(reverse));
-    fd_json_put(out, "from_pending", json_integer(plan.from_pending));
-    fd_json_put(out, "from_balance", json_integer(plan.from_available));
-    fd_json_put(out, "waived", json_integer(plan.waived));
+    if (change) fd_jw_value(out, "tier_change", change);
+    json_decref(change);
+    fd_jw_string(out, "order_id", in->order_id);
+    fd_jw_amount(out, "refunded", amount, j->p->exponent);
+    fd_jw_amount(out, "order_refunded_total", o->refunded, j->p->exponent);
+    fd_jw_bool(out, "fully_refunded", o->refunded == o->total);
+    fd_jw_int(out, "points_reversed", reverse);
+    fd_jw_int(out, "from_pending", plan.from_pending);
+    fd_jw_int(out, "from_balance", plan.from_available);
+    fd_jw_int(out, "waived", plan.waived);
     wallet_json(out, m, earner);
     return FD_OK;
 }
 
-static int refund(fd_db *db, event_job *j, fd_member *m, json_t *out)
+static int refund(fd_db *db, event_job *j, fd_member *m, fd_json_writer *out)
 {
     const event_input *in = j->in;
     fd_order o;
@@ -578,29 +582,34 @@ static int event_job_run(fd_db *db, void *arg)
     }
     if (rc != FD_ENOTFOUND) return rc;
     fd_member m = {0};
-    json_t *out = json_pack("{s:s, s:s}", "event_id", in->id, "type", in->type);
+    fd_json_writer out;
+    fd_jw_init(&out);
+    fd_jw_open(&out, NULL, '{');
+    fd_jw_string(&out, "event_id", in->id);
+    fd_jw_string(&out, "type", in->type);
     bool is_refund = !strcmp(in->type, "refund");
     /* Budgeted rules are locked before the member, in every process, so that
      * concurrent events queue on the budget instead of deadlocking. */
     rc = is_refund || in->guest ? FD_OK : fd_earning_lock_budgets(db, j->rs, in->type);
     if (!rc && !is_refund && !in->guest) rc = resolve_member(db, j, true, &m);
     if (!rc)
-        rc = is_refund   ? refund(db, j, &m, out)
-             : in->guest ? guest_purchase(db, j, out)
-                         : earn(db, j, &m, out);
+        rc = is_refund   ? refund(db, j, &m, &out)
+             : in->guest ? guest_purchase(db, j, &out)
+                         : earn(db, j, &m, &out);
     if (!rc) {
-        fd_json_put(out, "member_id", json_integer(m.id));
-        fd_json_put(out, "balance", json_integer(m.balance));
-        fd_json_put(out, "pending", json_integer(m.pending));
-        fd_json_put(out, "tier", m.tier[0] ? json_string(m.tier) : NULL);
-        fd_json_put(out, "occurred_at", fd_json_time(in->occurred_at));
-        j->result = fd_json_text(out, false); /* replayed as stored: its keys need no sorting */
+        fd_jw_int(&out, "member_id", m.id);
+        fd_jw_int(&out, "balance", m.balance);
+        fd_jw_int(&out, "pending", m.pending);
+        fd_jw_string(&out, "tier", m.tier[0] ? m.tier : NULL);
+        fd_jw_time(&out, "occurred_at", in->occurred_at);
+        fd_jw_close(&out, '}');
+        j->result = fd_jw_finish(&out, NULL); /* replayed as stored */
         rc = fd_event_insert(db, j->p->id, in->id, in->type, m.id, in->hash, j->result, in->channel,
                              in->brand, in->occurred_at, fd_now());
     }
     if (rc == FD_EOVERFLOW && !j->err.code)
         rc = job_fail(&j->err, rc, "out_of_range", NULL, "a balance would leave its range");
-    json_decref(out);
+    fd_jw_discard(&out);
     fd_member_clear(&m);
     return rc;
 }

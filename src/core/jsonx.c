@@ -27,19 +27,14 @@ json_t *fd_json_amount(int64_t minor, int exponent)
 
 /* ---------- compact JSON text ---------- */
 
-typedef struct text_buf {
-    char *s;
-    size_t len, cap;
-} text_buf;
-
-static void grow(text_buf *b, size_t n)
+static void grow(fd_json_writer *b, size_t n)
 {
     while (b->len + n + 1 > b->cap)
         b->cap *= 2;
     b->s = fd_realloc(b->s, b->cap);
 }
 
-static inline void put(text_buf *b, const char *s, size_t n)
+static inline void put(fd_json_writer *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) grow(b, n);
     memcpy(b->s + b->len, s, n);
@@ -50,7 +45,7 @@ static inline void put(text_buf *b, const char *s, size_t n)
 static const char SHORT_ESCAPE[128] = {['"'] = '"',  ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
                                        ['\n'] = 'n', ['\r'] = 'r',  ['\t'] = 't'};
 
-static void put_string(text_buf *b, const char *s, size_t n)
+static void put_string(fd_json_writer *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     put(b, "\"", 1);
@@ -70,7 +65,7 @@ static void put_string(text_buf *b, const char *s, size_t n)
     put(b, "\"", 1);
 }
 
-static void put_integer(text_buf *b, json_int_t v)
+static void put_integer(fd_json_writer *b, json_int_t v)
 {
     char digits[24], *p = digits + sizeof digits;
     /* through unsigned, so that the most negative value has its digits too */
@@ -83,7 +78,7 @@ static void put_integer(text_buf *b, json_int_t v)
     put(b, p, (size_t)(digits + sizeof digits - p));
 }
 
-static void put_real(text_buf *b, const json_t *v)
+static void put_real(fd_json_writer *b, const json_t *v)
 {
     char *s = json_dumps(v, JSON_ENCODE_ANY);
     if (!s) abort();
@@ -107,7 +102,7 @@ static int key_order(const void *a, const void *b)
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-static void put_value(text_buf *b, const json_t *v, bool sort_keys);
+static void put_value(fd_json_writer *b, const json_t *v, bool sort_keys);
 
 /* Sorts a small object's keys in place (most objects have a dozen at most):
  * insertion sort, without qsort's allocations and calls. */
@@ -126,7 +121,7 @@ static void sort_keys_of(object_key *keys, size_t n)
     }
 }
 
-static void put_object(text_buf *b, const json_t *v, bool sort_keys)
+static void put_object(fd_json_writer *b, const json_t *v, bool sort_keys)
 {
     size_t n = json_object_size(v), i = 0;
     object_key small[OBJECT_KEYS_ON_STACK];
@@ -147,7 +142,7 @@ static void put_object(text_buf *b, const json_t *v, bool sort_keys)
     if (keys != small) free(keys);
 }
 
-static void put_value(text_buf *b, const json_t *v, bool sort_keys)
+static void put_value(fd_json_writer *b, const json_t *v, bool sort_keys)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT:
@@ -182,11 +177,100 @@ static void put_value(text_buf *b, const json_t *v, bool sort_keys)
     }
 }
 
+void fd_jw_init(fd_json_writer *w)
+{
+    w->cap = 512;
+    w->len = 0;
+    w->s = fd_malloc(w->cap);
+}
+
+/* Before each value: its comma, unless it opens its object or array (or the
+ * text), then its key. */
+static void begin_value(fd_json_writer *w, const char *key)
+{
+    if (w->len && w->s[w->len - 1] != '{' && w->s[w->len - 1] != '[') put(w, ",", 1);
+    if (!key) return;
+    put_string(w, key, strlen(key));
+    put(w, ":", 1);
+}
+
+void fd_jw_open(fd_json_writer *w, const char *key, char bracket)
+{
+    assert(bracket == '{' || bracket == '[');
+    begin_value(w, key);
+    put(w, &bracket, 1);
+}
+
+void fd_jw_close(fd_json_writer *w, char bracket)
+{
+    assert(bracket == '}' || bracket == ']');
+    put(w, &bracket, 1);
+}
+
+void fd_jw_string(fd_json_writer *w, const char *key, const char *s)
+{
+    begin_value(w, key);
+    if (s)
+        put_string(w, s, strlen(s));
+    else
+        put(w, "null", 4);
+}
+
+void fd_jw_int(fd_json_writer *w, const char *key, int64_t v)
+{
+    begin_value(w, key);
+    put_integer(w, v);
+}
+
+void fd_jw_bool(fd_json_writer *w, const char *key, bool v)
+{
+    begin_value(w, key);
+    put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void fd_jw_time(fd_json_writer *w, const char *key, int64_t t)
+{
+    char buf[32];
+    if (t) fd_time_format(t, buf, sizeof buf);
+    fd_jw_string(w, key, t ? buf : NULL);
+}
+
+void fd_jw_amount(fd_json_writer *w, const char *key, int64_t minor, int exponent)
+{
+    char buf[40];
+    fd_amount_format(minor, exponent, buf, sizeof buf);
+    fd_jw_string(w, key, buf);
+}
+
+void fd_jw_value(fd_json_writer *w, const char *key, const json_t *v)
+{
+    begin_value(w, key);
+    if (v)
+        put_value(w, v, false);
+    else
+        put(w, "null", 4);
+}
+
+char *fd_jw_finish(fd_json_writer *w, size_t *len)
+{
+    w->s[w->len] = 0; /* put leaves room for it */
+    if (len) *len = w->len;
+    char *s = w->s;
+    w->s = NULL;
+    return s;
+}
+
+void fd_jw_discard(fd_json_writer *w)
+{
+    free(w->s);
+    w->s = NULL;
+}
+
 char *fd_json_text(const json_t *v, bool sort_keys)
 {
     assert(v);
-    text_buf b = {fd_malloc(256), 0, 256};
-    put_value(&b, v, sort_keys);
-    b.s[b.len] = 0;
-    return b.s;
+    fd_json_writer w;
+    fd_jw_init(&w);
+    put_value(&w, v, sort_keys);
+    return fd_jw_finish(&w, NULL);
 }

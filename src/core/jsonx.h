@@ -25,6 +25,47 @@ json_t *fd_json_amount(int64_t minor, int exponent);
  * (json_string checks that). Caller frees; aborts on out-of-memory. */
 char *fd_json_text(const json_t *v, bool sort_keys);
 
+/* A compact JSON text written value by value, in order, without a tree: for
+ * the text built on every event (its result), where building a jansson
+ * object, printing it and freeing it cost ten times writing it. The writer
+ * puts the commas: each value after the first of its object or array gets
+ * one. Every function taking a key writes `"key":` first when key is not
+ * NULL (an object's member) and nothing when it is (an array's element, or
+ * the text's one value); keys are literal ASCII names. Strings must be UTF-8
+ * (text that came from parsed JSON or from a checked name is). The text's
+ * memory grows as needed; out of memory aborts.
+ *
+ *     fd_json_writer w;
+ *     fd_jw_init(&w);
+ *     fd_jw_open(&w, NULL, '{');
+ *     fd_jw_int(&w, "points", 35);
+ *     fd_jw_close(&w, '}');
+ *     char *text = fd_jw_finish(&w, NULL); // {"points":35}, caller frees
+ */
+typedef struct fd_json_writer {
+    char *s;
+    size_t len, cap;
+} fd_json_writer;
+
+void fd_jw_init(fd_json_writer *w);
+/* Opens an object ('{') or an array ('['); fd_jw_close ends it ('}', ']'). */
+void fd_jw_open(fd_json_writer *w, const char *key, char bracket);
+void fd_jw_close(fd_json_writer *w, char bracket);
+/* A string, or null when s is NULL. */
+void fd_jw_string(fd_json_writer *w, const char *key, const char *s);
+void fd_jw_int(fd_json_writer *w, const char *key, int64_t v);
+void fd_jw_bool(fd_json_writer *w, const char *key, bool v);
+/* A time as fd_json_time writes it (0: null), an amount as fd_json_amount. */
+void fd_jw_time(fd_json_writer *w, const char *key, int64_t t);
+void fd_jw_amount(fd_json_writer *w, const char *key, int64_t minor, int exponent);
+/* Any jansson value (borrowed), as fd_json_text writes it; NULL writes null. */
+void fd_jw_value(fd_json_writer *w, const char *key, const json_t *v);
+/* The text written (NUL-terminated; its length in *len unless len is NULL).
+ * The caller frees it; w is spent. */
+char *fd_jw_finish(fd_json_writer *w, size_t *len);
+/* Frees what was written, for a text given up. */
+void fd_jw_discard(fd_json_writer *w);
+
 /* Sets obj[key] to value (a new reference; NULL sets null). For the objects
  * built on every event, instead of json_pack, which parses its format and
  * checks every key on each call: key must be a literal ASCII name. */

@@ -303,13 +303,16 @@ int fd_earning_apply(fd_db *db, fd_earning *e, fd_member *m, bool pending, fd_po
     return rc;
 }
 
+/* The name of a breakdown's entry for the base rate. */
+static const char BASE_RATE_NAME[] = "program base rate";
+
 json_t *fd_earning_breakdown(const fd_earning *e, bool everything)
 {
     json_t *a = json_array();
     if (e->base_rate) {
         if (e->points || everything)
             json_array_append_new(a, json_pack("{s:n, s:s, s:I, s:b, s:s}", "rule_id", "name",
-                                               "program base rate", "points", (json_int_t)e->points,
+                                               BASE_RATE_NAME, "points", (json_int_t)e->points,
                                                "fired", e->points > 0, "reason",
                                                e->points ? "awarded" : "zero_points"));
         return a;
@@ -317,8 +320,8 @@ json_t *fd_earning_breakdown(const fd_earning *e, bool everything)
     for (size_t i = 0; i < e->rs->n; i++) {
         const fd_rule_outcome *o = &e->outcomes[i];
         if (!everything && o->points <= 0) continue;
-        /* built directly, not with json_pack: one per awarding rule per event
-         * (the keys are literals and the name was checked when it was saved) */
+        /* built directly, not with json_pack (the keys are literals and the
+         * name was checked when it was saved) */
         json_t *x = json_object();
         json_object_set_new_nocheck(x, "rule_id", json_integer(o->rule->id));
         json_object_set_new_nocheck(x, "version", json_integer(o->rule->version));
@@ -332,6 +335,31 @@ json_t *fd_earning_breakdown(const fd_earning *e, bool everything)
         json_array_append_new(a, x);
     }
     return a;
+}
+
+void fd_earning_awards_write(const fd_earning *e, fd_json_writer *w)
+{
+    fd_jw_open(w, "rules", '[');
+    if (e->base_rate && e->points) {
+        fd_jw_open(w, NULL, '{');
+        fd_jw_string(w, "rule_id", NULL);
+        fd_jw_string(w, "name", BASE_RATE_NAME);
+        fd_jw_int(w, "points", e->points);
+        fd_jw_bool(w, "fired", true);
+        fd_jw_string(w, "reason", "awarded");
+        fd_jw_close(w, '}');
+    }
+    for (size_t i = 0; !e->base_rate && i < e->rs->n; i++) {
+        const fd_rule_outcome *o = &e->outcomes[i];
+        if (o->points <= 0) continue;
+        fd_jw_open(w, NULL, '{');
+        fd_jw_int(w, "rule_id", o->rule->id);
+        fd_jw_int(w, "version", o->rule->version);
+        fd_jw_string(w, "name", o->rule->name);
+        fd_jw_int(w, "points", o->points);
+        fd_jw_close(w, '}');
+    }
+    fd_jw_close(w, ']');
 }
 
 void fd_earning_clear(fd_earning *e)

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "core/jsonx.h"
 #include "core/member.h"
 #include "core/program.h"
 #include "core/rules.h"
@@ -58,6 +59,11 @@ int fd_earning_apply(fd_db *db, fd_earning *e, fd_member *m, bool pending, fd_po
 /* The rules that awarded points ([{rule_id, version, name, points}]), or with
  * everything, every rule with fired, reason and detail (simulation). */
 json_t *fd_earning_breakdown(const fd_earning *e, bool everything);
+
+/* Writes "rules" with the value of fd_earning_breakdown(e, false) to w, the
+ * same text as that tree printed, without building it (an event's result
+ * has it; test_rules.py and test_webhooks.py compare the two). */
+void fd_earning_awards_write(const fd_earning *e, fd_json_writer *w);
 
 void fd_earning_clear(fd_earning *e);
 

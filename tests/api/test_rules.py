@@ -622,7 +622,9 @@ class Management(RuleTest):
         self.member("plain")
         e = self.buy("p1", "plain", "12.34")
         self.assertEqual(e["points"], 12)
-        self.assertEqual(e["rules"][0]["name"], "program base rate")
+        self.assertEqual(e["rules"], [{"rule_id": None, "name": "program base rate", "points": 12,
+                                       "fired": True, "reason": "awarded"}])
+        self.assertEqual(self.buy("p0", "plain", "0.50")["rules"], [])  # nothing earned, nothing shown
 
 
 if __name__ == "__main__":

@@ -197,6 +197,19 @@ class Webhooks(ServerTest):
         data = earn_msgs[0]["payload"]["data"]
         self.assertEqual((data["event_id"], data["order_id"], data["points"], data["status"],
                           data["balance"], data["pending"]), ("tw-1", "TW-1", 60, "credited", 60, 0))
+        self.assertEqual(data["rules"], e["rules"])  # one written as text, the other as a tree
+        self.assertEqual([x["points"] for x in data["rules"]], [60])
+        for name, points in (("seven", 7), ("é \"quoted\"", 3)):
+            s, rule = self.req("POST", "/v1/earning-rules", {"name": name, "trigger": "purchase",
+                                                            "effect": {"type": "fixed", "points": points}})
+            self.assertEqual(s, 201, rule)
+        s, e = self.req("POST", "/v1/events", dict(body, id="tw-2", order={"id": "TW-2", "total": "1.00", "currency": "EUR"}))
+        self.assertEqual((s, e["points"]), (201, 10), e)
+        self.assertEqual([(x["name"], x["version"], x["points"]) for x in e["rules"]],
+                         [("seven", 1, 7), ("é \"quoted\"", 1, 3)])
+        second = [d["payload"]["data"] for d in self.deliveries(earn_hook["id"])
+                  if d["payload"]["data"]["event_id"] == "tw-2"]
+        self.assertEqual([x["rules"] for x in second], [e["rules"]])
         self.assertEqual(earn_msgs[0]["payload"]["member_id"], m["id"])
 
     def test_lot_messages_of_the_jobs(self):

@@ -4,6 +4,7 @@
  * JSON_SORT_KEYS: on every value of the official JSONLogic test suite, on the
  * strings and numbers at the edges of the format, and on random trees. The
  * stored event results and the body hashes of idempotency depend on it.
+ * The writer (fd_jw_*) writes the same text as the tree it walks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -170,12 +171,115 @@ static void random_trees(void **state)
     }
 }
 
+/* Writes v through the writer, value by value, handing a random part of
+ * the subtrees to fd_jw_value whole. */
+static void write_tree(fd_json_writer *w, const char *key, const json_t *v, unsigned *seed)
+{
+    if (rand_r(seed) % 4 == 0) {
+        fd_jw_value(w, key, v);
+        return;
+    }
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        fd_jw_open(w, key, '{');
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)v, k, x) write_tree(w, k, x, seed);
+        fd_jw_close(w, '}');
+        break;
+    }
+    case JSON_ARRAY:
+        fd_jw_open(w, key, '[');
+        for (size_t i = 0; i < json_array_size(v); i++)
+            write_tree(w, NULL, json_array_get(v, i), seed);
+        fd_jw_close(w, ']');
+        break;
+    case JSON_STRING:
+        fd_jw_string(w, key, json_string_value(v));
+        break;
+    case JSON_INTEGER:
+        fd_jw_int(w, key, json_integer_value(v));
+        break;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        fd_jw_bool(w, key, json_is_true(v));
+        break;
+    default: /* null and reals */
+        fd_jw_value(w, key, json_is_null(v) && rand_r(seed) % 2 ? NULL : v);
+        break;
+    }
+}
+
+static void writer_writes_the_tree(void **state)
+{
+    (void)state;
+    unsigned seed = 20261202, walk = 7;
+    for (int i = 0; i < 2000; i++) {
+        /* an object or array at the top, as the writer's users write */
+        json_t *v =
+            json_pack("{s:o, s:[o]}", "a", random_value(&seed, 3), "b", random_value(&seed, 3));
+        fd_json_writer w;
+        fd_jw_init(&w);
+        write_tree(&w, NULL, v, &walk);
+        size_t len;
+        char *got = fd_jw_finish(&w, &len);
+        char *want = json_dumps(v, JANSSON_COMPACT);
+        assert_string_equal(got, want);
+        assert_int_equal(len, strlen(want));
+        free(got);
+        free(want);
+        json_decref(v);
+    }
+}
+
+/* Times, amounts and null strings as fd_json_time and fd_json_amount give
+ * them; a text that grows past the first allocation; a text given up. */
+static void writer_forms(void **state)
+{
+    (void)state;
+    fd_json_writer w;
+    fd_jw_init(&w);
+    fd_jw_open(&w, NULL, '{');
+    fd_jw_time(&w, "at", 1796119200);
+    fd_jw_time(&w, "never", 0);
+    fd_jw_amount(&w, "total", -12345, 2);
+    fd_jw_amount(&w, "yen", 500, 0);
+    fd_jw_string(&w, "tier", NULL);
+    fd_jw_open(&w, "lines", '[');
+    for (int i = 0; i < 300; i++)
+        fd_jw_string(&w, NULL, "caf\xc3\xa9 \"quoted\"\n");
+    fd_jw_close(&w, ']');
+    fd_jw_open(&w, "empty", '{');
+    fd_jw_close(&w, '}');
+    fd_jw_close(&w, '}');
+    char *got = fd_jw_finish(&w, NULL);
+    json_t *want =
+        json_pack("{s:o, s:o, s:o, s:o, s:n, s:[], s:{}}", "at", fd_json_time(1796119200), "never",
+                  fd_json_time(0), "total", fd_json_amount(-12345, 2), "yen",
+                  fd_json_amount(500, 0), "tier", "lines", "empty");
+    for (int i = 0; i < 300; i++)
+        json_array_append_new(json_object_get(want, "lines"),
+                              json_string("caf\xc3\xa9 \"quoted\"\n"));
+    char *text = fd_json_text(want, false);
+    assert_string_equal(got, text);
+    assert_non_null(strstr(got, "{\"at\":\"2026-12-01T10:00:00Z\",\"never\":null,"
+                                "\"total\":\"-123.45\",\"yen\":\"500\",\"tier\":null,"));
+    free(text);
+    free(got);
+    json_decref(want);
+    fd_jw_init(&w);
+    fd_jw_open(&w, NULL, '[');
+    fd_jw_discard(&w);
+    assert_null(w.s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(jsonlogic_suite), cmocka_unit_test(strings_and_escapes),
         cmocka_unit_test(numbers),         cmocka_unit_test(key_orders),
-        cmocka_unit_test(random_trees),
+        cmocka_unit_test(random_trees),    cmocka_unit_test(writer_writes_the_tree),
+        cmocka_unit_test(writer_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
