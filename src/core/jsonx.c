@@ -184,14 +184,32 @@ void fd_jw_init(fd_json_writer *w)
     w->s = fd_malloc(w->cap);
 }
 
+/* True when s needs no escape in JSON text. */
+static inline bool is_plain(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\') return false;
+    return true;
+}
+
 /* Before each value: its comma, unless it opens its object or array (or the
- * text), then its key. */
+ * text), then its key, in one copy: keys are literal names, which need no
+ * escapes (written as strings, each key was five small copies). */
 static void begin_value(fd_json_writer *w, const char *key)
 {
-    if (w->len && w->s[w->len - 1] != '{' && w->s[w->len - 1] != '[') put(w, ",", 1);
-    if (!key) return;
-    put_string(w, key, strlen(key));
-    put(w, ":", 1);
+    size_t n = key ? strlen(key) : 0;
+    assert(is_plain(key ? key : "", n));
+    if (w->len + n + 5 > w->cap) grow(w, n + 4);
+    char *p = w->s + w->len;
+    if (w->len && p[-1] != '{' && p[-1] != '[') *p++ = ',';
+    if (key) {
+        *p++ = '"';
+        memcpy(p, key, n);
+        p += n;
+        *p++ = '"';
+        *p++ = ':';
+    }
+    w->len = (size_t)(p - w->s);
 }
 
 void fd_jw_open(fd_json_writer *w, const char *key, char bracket)

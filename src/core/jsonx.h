@@ -31,7 +31,8 @@ char *fd_json_text(const json_t *v, bool sort_keys);
  * puts the commas: each value after the first of its object or array gets
  * one. Every function taking a key writes `"key":` first when key is not
  * NULL (an object's member) and nothing when it is (an array's element, or
- * the text's one value); keys are literal ASCII names. Strings must be UTF-8
+ * the text's one value); keys are literal ASCII names that need no escape
+ * (an assertion checks). Strings must be UTF-8
  * (text that came from parsed JSON or from a checked name is). The text's
  * memory grows as needed; out of memory aborts.
  *

@@ -181,9 +181,14 @@ static void write_tree(fd_json_writer *w, const char *key, const json_t *v, unsi
     }
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
-        fd_jw_open(w, key, '{');
         const char *k;
         json_t *x;
+        json_object_foreach((json_t *)v, k, x) if (strpbrk(k, "\"\\\n\x01"))
+        {
+            fd_jw_value(w, key, v); /* the writer's keys are plain names */
+            return;
+        }
+        fd_jw_open(w, key, '{');
         json_object_foreach((json_t *)v, k, x) write_tree(w, k, x, seed);
         fd_jw_close(w, '}');
         break;
