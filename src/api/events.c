@@ -358,13 +358,20 @@ static int announce_earned(fd_db *db, const event_job *j, const fd_member *earne
     int rc = fd_outbox_subscribers(db, j->p->id, "points.earned", hooks, &n);
     if (rc || n == 0) return rc;
     const event_input *in = j->in;
-    json_t *msg = json_pack("{s:s, s:s?, s:I, s:s, s:I, s:I, s:o}", "event_id", in->id, "order_id",
-                            strcmp(in->type, "purchase") ? NULL : in->order_id, "points",
-                            (json_int_t)e->points, "status", pending ? "pending" : "credited",
-                            "balance", (json_int_t)earner->balance, "pending",
-                            (json_int_t)earner->pending, "rules", fd_earning_breakdown(e, false));
-    rc = fd_outbox_write(db, j->p->id, "points.earned", earner->id, msg, hooks, n, now);
-    json_decref(msg);
+    fd_json_writer w;
+    fd_jw_init(&w);
+    fd_jw_open(&w, NULL, '{');
+    fd_jw_string(&w, "event_id", in->id);
+    if (!strcmp(in->type, "purchase")) fd_jw_string(&w, "order_id", in->order_id);
+    fd_jw_int(&w, "points", e->points);
+    fd_jw_string(&w, "status", pending ? "pending" : "credited");
+    fd_jw_int(&w, "balance", earner->balance);
+    fd_jw_int(&w, "pending", earner->pending);
+    fd_earning_awards_write(e, &w); /* the result's rules, the same text */
+    fd_jw_close(&w, '}');
+    char *data = fd_jw_finish(&w, NULL);
+    rc = fd_outbox_write_text(db, j->p->id, "points.earned", earner->id, data, hooks, n, now);
+    free(data);
     return rc;
 }
 
@@ -814,14 +821,14 @@ void h_simulate(fd_req *r)
         fd_reply_status(r, rc, NULL);
     } else {
         bool pending = !strcmp(in.type, "purchase") && r->program.pending_days > 0;
-        json_t *o = json_pack(
-            "{s:s, s:I, s:s, s:b, s:I, s:o, s:o}", "type", in.type, "points", (json_int_t)e.points,
-            "points_status",
-            e.points == 0 ? "none"
-            : pending     ? "pending"
-                          : "credited",
-            "base_rate", e.base_rate, "orders_before", (json_int_t)e.orders_before, "occurred_at",
-            fd_json_time(in.occurred_at), "rules", fd_earning_breakdown(&e, true));
+        json_t *o = json_pack("{s:s, s:I, s:s, s:b, s:I, s:o, s:o}", "type", in.type, "points",
+                              (json_int_t)e.points, "points_status",
+                              e.points == 0 ? "none"
+                              : pending     ? "pending"
+                                            : "credited",
+                              "base_rate", e.base_rate, "orders_before",
+                              (json_int_t)e.orders_before, "occurred_at",
+                              fd_json_time(in.occurred_at), "rules", fd_earning_breakdown(&e));
         json_object_set_new(o, "member_id", has_member ? json_integer(m.id) : json_null());
         fd_reply(r, 200, o);
     }

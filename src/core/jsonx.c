@@ -269,6 +269,12 @@ void fd_jw_value(fd_json_writer *w, const char *key, const json_t *v)
         put(w, "null", 4);
 }
 
+void fd_jw_raw(fd_json_writer *w, const char *key, const char *text)
+{
+    begin_value(w, key);
+    put(w, text, strlen(text));
+}
+
 char *fd_jw_finish(fd_json_writer *w, size_t *len)
 {
     w->s[w->len] = 0; /* put leaves room for it */

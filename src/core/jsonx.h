@@ -61,6 +61,9 @@ void fd_jw_time(fd_json_writer *w, const char *key, int64_t t);
 void fd_jw_amount(fd_json_writer *w, const char *key, int64_t minor, int exponent);
 /* Any jansson value (borrowed), as fd_json_text writes it; NULL writes null. */
 void fd_jw_value(fd_json_writer *w, const char *key, const json_t *v);
+/* text as it is: one compact JSON value that this writer or fd_json_text
+ * wrote (not checked). */
+void fd_jw_raw(fd_json_writer *w, const char *key, const char *text);
 /* The text written (NUL-terminated; its length in *len unless len is NULL).
  * The caller frees it; w is spent. */
 char *fd_jw_finish(fd_json_writer *w, size_t *len);

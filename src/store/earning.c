@@ -306,32 +306,26 @@ int fd_earning_apply(fd_db *db, fd_earning *e, fd_member *m, bool pending, fd_po
 /* The name of a breakdown's entry for the base rate. */
 static const char BASE_RATE_NAME[] = "program base rate";
 
-json_t *fd_earning_breakdown(const fd_earning *e, bool everything)
+json_t *fd_earning_breakdown(const fd_earning *e)
 {
     json_t *a = json_array();
     if (e->base_rate) {
-        if (e->points || everything)
-            json_array_append_new(a, json_pack("{s:n, s:s, s:I, s:b, s:s}", "rule_id", "name",
-                                               BASE_RATE_NAME, "points", (json_int_t)e->points,
-                                               "fired", e->points > 0, "reason",
-                                               e->points ? "awarded" : "zero_points"));
+        json_array_append_new(a, json_pack("{s:n, s:s, s:I, s:b, s:s}", "rule_id", "name",
+                                           BASE_RATE_NAME, "points", (json_int_t)e->points, "fired",
+                                           e->points > 0, "reason",
+                                           e->points ? "awarded" : "zero_points"));
         return a;
     }
     for (size_t i = 0; i < e->rs->n; i++) {
         const fd_rule_outcome *o = &e->outcomes[i];
-        if (!everything && o->points <= 0) continue;
-        /* built directly, not with json_pack (the keys are literals and the
-         * name was checked when it was saved) */
         json_t *x = json_object();
         json_object_set_new_nocheck(x, "rule_id", json_integer(o->rule->id));
         json_object_set_new_nocheck(x, "version", json_integer(o->rule->version));
         json_object_set_new_nocheck(x, "name", json_string_nocheck(o->rule->name));
         json_object_set_new_nocheck(x, "points", json_integer(o->points));
-        if (everything) {
-            json_object_set_new(x, "fired", json_boolean(o->fired));
-            json_object_set_new(x, "reason", json_string(o->reason ? o->reason : "awarded"));
-            json_object_set_new(x, "detail", json_string(o->detail ? o->detail : ""));
-        }
+        json_object_set_new(x, "fired", json_boolean(o->fired));
+        json_object_set_new(x, "reason", json_string(o->reason ? o->reason : "awarded"));
+        json_object_set_new(x, "detail", json_string(o->detail ? o->detail : ""));
         json_array_append_new(a, x);
     }
     return a;

@@ -56,13 +56,14 @@ int fd_earning_evaluate(fd_db *db, fd_earning *e);
  * event, order and actor; its reason is set here (the rules' names). */
 int fd_earning_apply(fd_db *db, fd_earning *e, fd_member *m, bool pending, fd_posting post);
 
-/* The rules that awarded points ([{rule_id, version, name, points}]), or with
- * everything, every rule with fired, reason and detail (simulation). */
-json_t *fd_earning_breakdown(const fd_earning *e, bool everything);
+/* Every rule of the evaluation with its points, fired, reason and detail, or
+ * the base rate's entry (a simulation's explanation; caller owns it). */
+json_t *fd_earning_breakdown(const fd_earning *e);
 
-/* Writes "rules" with the value of fd_earning_breakdown(e, false) to w, the
- * same text as that tree printed, without building it (an event's result
- * has it; test_rules.py and test_webhooks.py compare the two). */
+/* Writes "rules" to w: the rules that awarded points, as
+ * [{rule_id, version, name, points}], or the base rate's entry
+ * {rule_id: null, name, points, fired, reason} when it awarded some. An
+ * event's result and its points.earned message both carry it. */
 void fd_earning_awards_write(const fd_earning *e, fd_json_writer *w);
 
 void fd_earning_clear(fd_earning *e);

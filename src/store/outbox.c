@@ -57,11 +57,24 @@ static void delivery_id(int64_t now, char id[40])
 int fd_outbox_write(fd_db *db, int64_t program_id, const char *type, int64_t member_id,
                     const json_t *data, const int64_t *hooks, int n, int64_t now)
 {
-    json_t *msg =
-        json_pack("{s:s, s:o, s:O}", "type", type, "created_at", fd_json_time(now), "data", data);
-    if (member_id) json_object_set_new(msg, "member_id", json_integer(member_id));
-    char *payload = fd_json_text(msg, false);
-    json_decref(msg);
+    char *text = fd_json_text(data, false);
+    int rc = fd_outbox_write_text(db, program_id, type, member_id, text, hooks, n, now);
+    free(text);
+    return rc;
+}
+
+int fd_outbox_write_text(fd_db *db, int64_t program_id, const char *type, int64_t member_id,
+                         const char *data, const int64_t *hooks, int n, int64_t now)
+{
+    fd_json_writer w;
+    fd_jw_init(&w);
+    fd_jw_open(&w, NULL, '{');
+    fd_jw_string(&w, "type", type);
+    fd_jw_time(&w, "created_at", now);
+    fd_jw_raw(&w, "data", data);
+    if (member_id) fd_jw_int(&w, "member_id", member_id);
+    fd_jw_close(&w, '}');
+    char *payload = fd_jw_finish(&w, NULL);
     int64_t outbox_id;
     int rc =
         fd_db_one_i64(db,

@@ -26,6 +26,10 @@ int fd_outbox_emit(fd_db *db, int64_t program_id, const char *type, int64_t memb
 int fd_outbox_subscribers(fd_db *db, int64_t program_id, const char *type, int64_t *hooks, int *n);
 int fd_outbox_write(fd_db *db, int64_t program_id, const char *type, int64_t member_id,
                     const json_t *data, const int64_t *hooks, int n, int64_t now);
+/* The same with data as compact JSON text (an object written by
+ * fd_json_writer), for a message written on every event. */
+int fd_outbox_write_text(fd_db *db, int64_t program_id, const char *type, int64_t member_id,
+                         const char *data, const int64_t *hooks, int n, int64_t now);
 
 /* True when the webhook's subscription list covers type: events_json is
  * the list as the API stores it (a JSON array of known type names, or

@@ -197,7 +197,7 @@ class Webhooks(ServerTest):
         data = earn_msgs[0]["payload"]["data"]
         self.assertEqual((data["event_id"], data["order_id"], data["points"], data["status"],
                           data["balance"], data["pending"]), ("tw-1", "TW-1", 60, "credited", 60, 0))
-        self.assertEqual(data["rules"], e["rules"])  # one written as text, the other as a tree
+        self.assertEqual(data["rules"], e["rules"])  # the same rules as the result
         self.assertEqual([x["points"] for x in data["rules"]], [60])
         for name, points in (("seven", 7), ("é \"quoted\"", 3)):
             s, rule = self.req("POST", "/v1/earning-rules", {"name": name, "trigger": "purchase",
