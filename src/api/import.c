@@ -656,19 +656,18 @@ static char *rules_cell(const json_t *rules)
     return text;
 }
 
-/* The journal entry of the export's current row (FD_LEDGER_EXPORT_PAGE_SQL),
- * its "rules" still empty. */
+/* The journal entry of the export's current row (FD_LEDGER_EXPORT_PAGE_SQL). */
 static json_t *export_entry_json(fd_stmt *st)
 {
     char t[32];
     fd_time_format(fd_stmt_i64(st, 10), t, sizeof t);
-    return json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, s:s?, s:s?, s:[], s:s?, s:s, s:s}", "id",
+    return json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, s:s?, s:s?, s:o, s:s?, s:s, s:s}", "id",
                      (json_int_t)fd_stmt_i64(st, 0), "member_id", (json_int_t)fd_stmt_i64(st, 1),
                      "kind", fd_stmt_text(st, 2), "points", (json_int_t)fd_stmt_i64(st, 3),
                      "pending", (json_int_t)fd_stmt_i64(st, 4), "balance_after",
                      (json_int_t)fd_stmt_i64(st, 5), "order_id", fd_stmt_text(st, 6), "event_id",
-                     fd_stmt_text(st, 7), "rules", "reason", fd_stmt_text(st, 8), "actor",
-                     fd_stmt_text(st, 9), "created_at", t);
+                     fd_stmt_text(st, 7), "rules", fd_ledger_shares_json(fd_stmt_text(st, 11)),
+                     "reason", fd_stmt_text(st, 8), "actor", fd_stmt_text(st, 9), "created_at", t);
 }
 
 /* Writes entry e (export_entry_json, its rules added) as a CSV line or an
@@ -725,19 +724,11 @@ int fd_export(fd_store *s, const fd_program *p, const char *kind, bool ndjson, F
             rc = fd_db_query(db, FD_LEDGER_EXPORT_PAGE_SQL,
                              FD_PARAMS(FD_I(p->id), FD_I(after), FD_I(JOURNAL_EXPORT_PAGE)), &st);
             if (rc) break;
-            /* an entry's rule shares come as rows of their own after it */
-            json_t *e = NULL;
             while ((rc = fd_stmt_next(st)) == 1) {
-                if (!e || fd_stmt_i64(st, 0) != after) {
-                    if (e) export_entry(e, ndjson, out);
-                    after = fd_stmt_i64(st, 0);
-                    e = export_entry_json(st);
-                    entries++;
-                }
-                json_t *share = fd_ledger_share_json(st, 11);
-                if (share) json_array_append_new(json_object_get(e, "rules"), share);
+                after = fd_stmt_i64(st, 0);
+                export_entry(export_entry_json(st), ndjson, out);
+                entries++;
             }
-            if (e) export_entry(e, ndjson, out);
             fd_stmt_done(st);
         }
     }

@@ -25,41 +25,21 @@ static int member_exists_or_reply(fd_req *r, int64_t *id)
     return rc;
 }
 
-/* One entry of the member's journal from a row of the query below (columns
- * 0-10; 11-13 are a share), its "rules" still empty. */
-static json_t *journal_entry(fd_stmt *st)
+/* One entry of the member's journal from a row of the query below. */
+static json_t *journal_row(fd_stmt *st, void *arg)
 {
+    (void)arg;
     json_t *e =
-        json_pack("{s:I, s:s, s:I, s:I, s:I, s:s?, s:s?, s:s?, s:s, s:o, s:[]}", "id",
+        json_pack("{s:I, s:s, s:I, s:I, s:I, s:s?, s:s?, s:s?, s:s, s:o, s:o}", "id",
                   (json_int_t)fd_stmt_i64(st, 0), "kind", fd_stmt_text(st, 1), "points",
                   (json_int_t)fd_stmt_i64(st, 2), "pending", (json_int_t)fd_stmt_i64(st, 3),
                   "balance_after", (json_int_t)fd_stmt_i64(st, 4), "event_id", fd_stmt_text(st, 6),
                   "order_id", fd_stmt_text(st, 7), "reason", fd_stmt_text(st, 8), "actor",
-                  fd_stmt_text(st, 9), "created_at", fd_json_time(fd_stmt_i64(st, 10)), "rules");
+                  fd_stmt_text(st, 9), "created_at", fd_json_time(fd_stmt_i64(st, 10)), "rules",
+                  fd_ledger_shares_json(fd_stmt_text(st, 11)));
     json_object_set_new(e, "lot_id",
                         fd_stmt_is_null(st, 5) ? json_null() : json_integer(fd_stmt_i64(st, 5)));
     return e;
-}
-
-/* The page's entry being filled, and its id. */
-typedef struct ledger_page {
-    json_t *entry; /* borrowed: the page holds it */
-    int64_t id;
-} ledger_page;
-
-/* A row of the member's ledger: a new entry, or (NULL) one more rule share
- * of the entry before. */
-static json_t *journal_row(fd_stmt *st, void *arg)
-{
-    ledger_page *page = arg;
-    json_t *fresh = NULL;
-    if (!page->entry || fd_stmt_i64(st, 0) != page->id) {
-        page->id = fd_stmt_i64(st, 0);
-        page->entry = fresh = journal_entry(st);
-    }
-    json_t *share = fd_ledger_share_json(st, 11);
-    if (share) json_array_append_new(json_object_get(page->entry, "rules"), share);
-    return fresh;
 }
 
 void h_member_ledger(fd_req *r)
@@ -67,18 +47,13 @@ void h_member_ledger(fd_req *r)
     int64_t id, after;
     int limit;
     if (member_exists_or_reply(r, &id) || page_or_reply(r, &limit, &after)) return;
-    /* Newest first, the cursor the last entry id seen; an entry's rules come
-     * as rows of their own after it (none for an entry no rule made). */
-    ledger_page page = {NULL, 0};
+    /* Newest first, the cursor the last entry id seen. */
     reply_page(r,
-               "SELECT j.id, j.kind, j.points, j.pending, j.balance_after, j.lot_id, j.event_id,"
-               " j.order_id, j.reason, j.actor, j.created_at, p.rule_id, p.rule_version, p.points"
-               " FROM (SELECT * FROM journal WHERE member_id = $1 AND program_id = $2"
-               "   AND ($3 = 0 OR id < $3) ORDER BY id DESC LIMIT $4) j"
-               " LEFT JOIN journal_rules p ON p.entry_id = j.id AND p.program_id = j.program_id"
-               " ORDER BY j.id DESC, p.rule_id",
+               "SELECT id, kind, points, pending, balance_after, lot_id, event_id, order_id,"
+               " reason, actor, created_at, rules FROM journal WHERE member_id = $1"
+               " AND program_id = $2 AND ($3 = 0 OR id < $3) ORDER BY id DESC LIMIT $4",
                FD_PARAMS(FD_I(id), FD_I(r->program.id), FD_I(after), FD_I(limit)), limit,
-               journal_row, &page);
+               journal_row, NULL);
 }
 
 void h_member_lots(fd_req *r)

@@ -14,6 +14,7 @@
 #include "base/localtime.h"
 #include "core/calendar.h"
 #include "store/config.h"
+#include "store/ledger.h"
 
 typedef struct roi_row {
     int64_t redemptions, customers, discount, gift_card, cashback, revenue;
@@ -68,27 +69,69 @@ static int64_t rule_campaign(const char *definition)
     return id;
 }
 
+/* An earning rule of one of the report's campaigns: the row it adds to. */
+typedef struct campaign_rule {
+    int64_t rule_id;
+    roi_row *row;
+} campaign_rule;
+
+/* The program's earning rules (deleted ones too) that belong to one of the n
+ * campaigns ids, with their rows; caller frees *out. */
+static int load_campaign_rules(fd_db *db, int64_t pid, roi_row *rows, const int64_t *ids, size_t n,
+                               campaign_rule **out, size_t *nout)
+{
+    fd_stmt *st;
+    int rc = fd_db_query(db, "SELECT id, definition FROM earning_rules WHERE program_id = $1",
+                         FD_PARAMS(FD_I(pid)), &st);
+    if (rc) return rc;
+    size_t k = 0, cap = 16;
+    campaign_rule *found = fd_malloc(cap * sizeof *found);
+    while ((rc = fd_stmt_next(st)) == 1) {
+        int64_t campaign = rule_campaign(fd_stmt_text(st, 1));
+        for (size_t i = 0; campaign && i < n; i++) {
+            if (ids[i] != campaign) continue;
+            if (k == cap) found = fd_realloc(found, (cap *= 2) * sizeof *found);
+            found[k++] = (campaign_rule){fd_stmt_i64(st, 0), &rows[i]};
+        }
+    }
+    fd_stmt_done(st);
+    *out = found;
+    *nout = k;
+    return rc < 0 ? rc : FD_OK;
+}
+
 /* Points earned in the period through each campaign's earning rules
- * (switched off or deleted since included). */
+ * (switched off or deleted since included): the rule shares of the
+ * period's earnings, each added to its rule's campaign. */
 static int load_rule_points(fd_db *db, int64_t pid, int64_t t0, int64_t t1, roi_row *rows,
                             const int64_t *ids, size_t n)
 {
+    campaign_rule *crules = NULL;
+    size_t ncr = 0;
+    int rc = load_campaign_rules(db, pid, rows, ids, n, &crules, &ncr);
     fd_stmt *st;
-    int rc = fd_db_query(db,
-                         "SELECT p.rule_id, r.definition, CAST(SUM(p.points) AS BIGINT)"
-                         " FROM journal j JOIN journal_rules p ON p.entry_id = j.id"
-                         " AND p.program_id = j.program_id"
-                         " JOIN earning_rules r ON r.id = p.rule_id"
-                         " WHERE j.program_id = $1 AND j.created_at >= $2 AND j.created_at < $3"
-                         " AND j.kind = 'earn' GROUP BY p.rule_id, r.definition",
+    if (!rc && ncr)
+        rc = fd_db_query(db,
+                         "SELECT rules FROM journal WHERE program_id = $1 AND created_at >= $2"
+                         " AND created_at < $3 AND kind = 'earn' AND rules IS NOT NULL",
                          FD_PARAMS(FD_I(pid), FD_I(t0), FD_I(t1)), &st);
-    if (rc) return rc;
-    while ((rc = fd_stmt_next(st)) == 1) {
-        int64_t campaign = rule_campaign(fd_stmt_text(st, 1));
-        for (size_t i = 0; campaign && i < n; i++)
-            if (ids[i] == campaign) rows[i].points += fd_stmt_i64(st, 2);
+    if (rc || !ncr) goto done;
+    bool overflow = false;
+    while (!overflow && (rc = fd_stmt_next(st)) == 1) {
+        fd_rule_part *parts;
+        size_t np;
+        if (fd_ledger_shares_parse(fd_stmt_text(st, 0), &parts, &np)) continue; /* check's */
+        for (size_t i = 0; i < np; i++)
+            for (size_t c = 0; c < ncr; c++)
+                if (crules[c].rule_id == parts[i].rule_id)
+                    overflow |= fd_add_i64(crules[c].row->points, parts[i].points,
+                                           &crules[c].row->points) != 0;
+        free(parts);
     }
     fd_stmt_done(st);
+    if (overflow) rc = FD_EOVERFLOW;
+done:
+    free(crules);
     return rc < 0 ? rc : FD_OK;
 }
 

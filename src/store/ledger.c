@@ -3,12 +3,12 @@
  */
 #include "store/ledger.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/fd.h"
+#include "core/jsonx.h"
 #include "core/ledger.h"
 #include "store/members.h"
 #include "store/outbox.h"
@@ -16,28 +16,9 @@
 
 #define INSERT_ENTRY                                                                               \
     "INSERT INTO journal(program_id, member_id, kind, points, pending, balance_after, lot_id,"     \
-    " event_id, order_id, reason, actor, created_at)"                                              \
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-#define ENTRY_PARAMS 12
-
-/* An earning's rule shares are inserted up to this many per statement: a
- * multi-row INSERT spares each further row the statement's own cost. */
-#define PARTS_PER_STATEMENT 16
-#define PART_PARAMS 5
-
-/* parts_sql[k - 1]: the INSERT of k rule shares. Written once; the drivers
- * cache statements by their text's address. */
-static char parts_sql[PARTS_PER_STATEMENT][128 + 48 * PARTS_PER_STATEMENT];
-static pthread_once_t parts_once = PTHREAD_ONCE_INIT;
-
-static void parts_sql_init(void)
-{
-    for (int k = 1; k <= PARTS_PER_STATEMENT; k++)
-        fd_db_rows_sql(parts_sql[k - 1], sizeof parts_sql[0],
-                       "INSERT INTO journal_rules(program_id, entry_id, rule_id, rule_version,"
-                       " points) VALUES ",
-                       k, PART_PARAMS, "");
-}
+    " event_id, order_id, reason, actor, created_at, rules)"                                       \
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+#define ENTRY_PARAMS 13
 
 /* m's balance and pending after an entry of dpoints and dpending, in *balance
  * and *pending; FD_EOVERFLOW when either would leave its range. */
@@ -51,10 +32,11 @@ static int after_entry(int64_t balance_before, int64_t pending_before, int64_t d
     return FD_OK;
 }
 
-/* Appends one journal entry and applies it to m in memory; *entry (may be
- * NULL) receives the entry's id. The caller saves m's balance. */
+/* Appends one journal entry (with its rule shares as stored, or NULL) and
+ * applies it to m in memory; *entry (may be NULL) receives the entry's id.
+ * The caller saves m's balance. */
 static int append_entry(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpending, int64_t lot_id,
-                        const fd_posting *post, int64_t *entry)
+                        const fd_posting *post, const char *shares, int64_t *entry)
 {
     int64_t balance, pending;
     int rc = after_entry(m->balance, m->pending, dpoints, dpending, &balance, &pending);
@@ -70,7 +52,8 @@ static int append_entry(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpendi
                                            FD_S(post->order_id),
                                            FD_S(post->reason),
                                            FD_S(post->actor),
-                                           FD_I(post->now)};
+                                           FD_I(post->now),
+                                           FD_S(shares)};
     rc = entry ? fd_db_one_i64(db, INSERT_ENTRY " RETURNING id", params, ENTRY_PARAMS, entry)
                : fd_db_run(db, INSERT_ENTRY, params, ENTRY_PARAMS, NULL);
     if (rc) return rc;
@@ -79,34 +62,11 @@ static int append_entry(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpendi
     return FD_OK;
 }
 
-/* Records the n rule shares of journal entry `entry`, PARTS_PER_STATEMENT
- * per statement. */
-static int append_parts(fd_db *db, int64_t program_id, int64_t entry, const fd_rule_part *parts,
-                        size_t n)
-{
-    pthread_once(&parts_once, parts_sql_init);
-    for (size_t at = 0; at < n;) {
-        size_t k = n - at;
-        if (k > PARTS_PER_STATEMENT) k = PARTS_PER_STATEMENT;
-        fd_param params[PART_PARAMS * PARTS_PER_STATEMENT];
-        for (size_t i = 0; i < k; i++) {
-            const fd_rule_part *x = &parts[at + i];
-            const fd_param row[PART_PARAMS] = {FD_I(program_id), FD_I(entry), FD_I(x->rule_id),
-                                               FD_I(x->rule_version), FD_I(x->points)};
-            memcpy(params + i * PART_PARAMS, row, sizeof row);
-        }
-        int rc = fd_db_run(db, parts_sql[k - 1], params, k * PART_PARAMS, NULL);
-        if (rc) return rc;
-        at += k;
-    }
-    return FD_OK;
-}
-
 /* One journal entry, applied to m and its row. */
 static int journal_entry(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpending, int64_t lot_id,
                          const fd_posting *post, int64_t *entry)
 {
-    int rc = append_entry(db, m, dpoints, dpending, lot_id, post, entry);
+    int rc = append_entry(db, m, dpoints, dpending, lot_id, post, NULL, entry);
     return rc ? rc : fd_member_save_balance(db, m);
 }
 
@@ -116,10 +76,10 @@ static int journal(fd_db *db, fd_member *m, int64_t dpoints, int64_t dpending, i
     return journal_entry(db, m, dpoints, dpending, lot_id, post, NULL);
 }
 
-/* One lot of `total` points and its journal entry (post); *lot_id and
- * *entry (may be NULL) receive their ids. */
+/* One lot of `total` points and its journal entry (post, with the rule
+ * shares as stored or NULL); *lot_id receives the lot's id. */
 static int credit_lot(fd_db *db, const fd_program *p, fd_member *m, int64_t total, bool pending,
-                      const fd_posting *post, int64_t *lot_id, int64_t *entry)
+                      const fd_posting *post, const char *shares, int64_t *lot_id)
 {
     if (total <= 0 || total > FD_POINTS_MAX) return FD_EINVAL;
     int64_t now = post->now;
@@ -139,16 +99,45 @@ static int credit_lot(fd_db *db, const fd_program *p, fd_member *m, int64_t tota
                                 FD_I(expires_at), FD_I(p->expiry_days)),
                       lot_id);
     if (!rc)
-        rc = append_entry(db, m, pending ? 0 : total, pending ? total : 0, *lot_id, post, entry);
+        rc = append_entry(db, m, pending ? 0 : total, pending ? total : 0, *lot_id, post, shares,
+                          NULL);
     if (!rc) rc = fd_member_save_balance(db, m);
     return rc;
+}
+
+static int part_order(const void *a, const void *b)
+{
+    const fd_rule_part *x = a, *y = b;
+    return (x->rule_id > y->rule_id) - (x->rule_id < y->rule_id);
+}
+
+/* The n rule shares as the journal stores them (fd_ledger_shares_parse), in
+ * rule order; caller frees. */
+static char *shares_text(const fd_rule_part *parts, size_t n)
+{
+    fd_rule_part *sorted = fd_malloc(n * sizeof *sorted);
+    memcpy(sorted, parts, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, part_order);
+    fd_json_writer w;
+    fd_jw_init(&w);
+    fd_jw_open(&w, NULL, '[');
+    for (size_t i = 0; i < n; i++) {
+        fd_jw_open(&w, NULL, '[');
+        fd_jw_int(&w, NULL, sorted[i].rule_id);
+        fd_jw_int(&w, NULL, sorted[i].rule_version);
+        fd_jw_int(&w, NULL, sorted[i].points);
+        fd_jw_close(&w, ']');
+    }
+    fd_jw_close(&w, ']');
+    free(sorted);
+    return fd_jw_finish(&w, NULL);
 }
 
 int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t points, bool pending,
                      const fd_posting *post, int64_t *lot_id)
 {
     int64_t lot;
-    int rc = credit_lot(db, p, m, points, pending, post, &lot, NULL);
+    int rc = credit_lot(db, p, m, points, pending, post, NULL, &lot);
     if (!rc && lot_id) *lot_id = lot;
     return rc;
 }
@@ -156,21 +145,58 @@ int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t point
 int fd_ledger_credit_rules(fd_db *db, const fd_program *p, fd_member *m, const fd_rule_part *parts,
                            size_t n, bool pending, const fd_posting *post, int64_t *lot_id)
 {
-    int64_t total = 0, lot, entry;
+    int64_t total = 0, lot;
+    if (n == 0 || n > FD_LEDGER_SHARES_MAX) return FD_EINVAL;
     for (size_t i = 0; i < n; i++)
         if (parts[i].points <= 0 || fd_add_i64(total, parts[i].points, &total)) return FD_EINVAL;
-    int rc = credit_lot(db, p, m, total, pending, post, &lot, &entry);
-    if (!rc) rc = append_parts(db, m->program_id, entry, parts, n);
+    char *shares = shares_text(parts, n);
+    int rc = credit_lot(db, p, m, total, pending, post, shares, &lot);
+    free(shares);
     if (!rc && lot_id) *lot_id = lot;
     return rc;
 }
 
-json_t *fd_ledger_share_json(fd_stmt *st, int col)
+int fd_ledger_shares_parse(const char *stored, fd_rule_part **out, size_t *n)
 {
-    if (fd_stmt_is_null(st, col)) return NULL;
-    return json_pack("{s:I, s:I, s:I}", "rule_id", (json_int_t)fd_stmt_i64(st, col), "version",
-                     (json_int_t)fd_stmt_i64(st, col + 1), "points",
-                     (json_int_t)fd_stmt_i64(st, col + 2));
+    *out = NULL;
+    *n = 0;
+    if (!stored) return FD_OK;
+    json_t *a = json_loads(stored, 0, NULL);
+    size_t k = json_array_size(a);
+    fd_rule_part *parts = fd_calloc(k ? k : 1, sizeof *parts);
+    int rc = json_is_array(a) && k <= FD_LEDGER_SHARES_MAX ? FD_OK : FD_EINVAL;
+    for (size_t i = 0; i < k && !rc; i++) {
+        const json_t *x = json_array_get(a, i);
+        int64_t v[3];
+        for (size_t c = 0; c < 3 && !rc; c++) {
+            const json_t *y = json_array_get(x, c);
+            if (json_array_size(x) != 3 || !json_is_integer(y)) rc = FD_EINVAL;
+            v[c] = json_integer_value(y);
+        }
+        if (!rc) parts[i] = (fd_rule_part){v[0], v[1], v[2]};
+    }
+    json_decref(a);
+    if (rc) {
+        free(parts);
+        return rc;
+    }
+    *out = parts;
+    *n = k;
+    return FD_OK;
+}
+
+json_t *fd_ledger_shares_json(const char *stored)
+{
+    fd_rule_part *parts;
+    size_t n;
+    json_t *a = json_array();
+    if (fd_ledger_shares_parse(stored, &parts, &n)) return a; /* fidelis check reports it */
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            a, json_pack("{s:I, s:I, s:I}", "rule_id", (json_int_t)parts[i].rule_id, "version",
+                         (json_int_t)parts[i].rule_version, "points", (json_int_t)parts[i].points));
+    free(parts);
+    return a;
 }
 
 const char FD_LEDGER_SPEND_LOTS_SQL[] =
@@ -488,11 +514,9 @@ static int emit_lot(fd_db *db, lot_hooks *h, const fd_member *m, int64_t lot, in
 /* "+program_id": not through an index (SQLite's way of saying so; a unary
  * plus in PostgreSQL too), so that the primary key serves the order. */
 const char FD_LEDGER_EXPORT_PAGE_SQL[] =
-    "SELECT j.id, j.member_id, j.kind, j.points, j.pending, j.balance_after, j.order_id,"
-    " j.event_id, j.reason, j.actor, j.created_at, p.rule_id, p.rule_version, p.points"
-    " FROM (SELECT * FROM journal WHERE +program_id = $1 AND id > $2 ORDER BY id LIMIT $3) j"
-    " LEFT JOIN journal_rules p ON p.entry_id = j.id AND p.program_id = j.program_id"
-    " ORDER BY j.id, p.rule_id";
+    "SELECT id, member_id, kind, points, pending, balance_after, order_id, event_id, reason,"
+    " actor, created_at, rules FROM journal WHERE +program_id = $1 AND id > $2 ORDER BY id"
+    " LIMIT $3";
 
 const char FD_LEDGER_MATURE_DUE_SQL[] =
     "SELECT id, program_id, member_id, remaining, earned_at, matures_at, expiry_days FROM lots"
@@ -564,6 +588,31 @@ __attribute__((format(printf, 4, 0))) static void violation(void (*report)(const
     (*count)++;
 }
 
+/* *bad receives the journal entries with rule shares that are not an
+ * earning's, do not parse, or do not add up to its points. */
+static int count_bad_shares(fd_db *db, int64_t *bad)
+{
+    fd_stmt *st;
+    int rc =
+        fd_db_query(db, "SELECT kind, points + pending, rules FROM journal WHERE rules IS NOT NULL",
+                    FD_NOPARAMS, &st);
+    if (rc) return rc;
+    *bad = 0;
+    while ((rc = fd_stmt_next(st)) == 1) {
+        fd_rule_part *parts;
+        size_t n;
+        int64_t sum = 0;
+        bool ok = !fd_ledger_shares_parse(fd_stmt_text(st, 2), &parts, &n);
+        for (size_t i = 0; ok && i < n; i++)
+            ok = parts[i].points > 0 && !fd_add_i64(sum, parts[i].points, &sum);
+        free(parts); /* NULL when the text did not parse */
+        if (!ok || n == 0 || strcmp(fd_stmt_text(st, 0), "earn") || sum != fd_stmt_i64(st, 1))
+            (*bad)++;
+    }
+    fd_stmt_done(st);
+    return rc < 0 ? rc : FD_OK;
+}
+
 int fd_ledger_check(fd_db *db, void (*report)(const char *msg, void *arg), void *arg,
                     int64_t *members, int64_t *violations)
 {
@@ -612,14 +661,7 @@ int fd_ledger_check(fd_db *db, void (*report)(const char *msg, void *arg), void 
     if (badlots)
         violation(report, arg, &bad, "%lld lots hold impossible remaining points", badlots, 0, 0);
     int64_t badparts = 0;
-    rc = fd_db_one_i64(db,
-                       "SELECT COUNT(*) FROM (SELECT p.entry_id FROM journal_rules p"
-                       " LEFT JOIN journal j ON j.id = p.entry_id AND j.program_id = p.program_id"
-                       " GROUP BY p.entry_id, j.id, j.kind, j.points, j.pending"
-                       " HAVING j.id IS NULL OR j.kind <> 'earn'"
-                       " OR SUM(p.points) <> j.points + j.pending) x",
-                       FD_NOPARAMS, &badparts);
-    if (rc) return rc;
+    if ((rc = count_bad_shares(db, &badparts))) return rc;
     if (badparts)
         violation(report, arg, &bad,
                   "%lld journal entries differ from the sum of their rules' shares", badparts, 0,

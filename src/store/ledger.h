@@ -37,17 +37,23 @@ int fd_ledger_credit(fd_db *db, const fd_program *p, fd_member *m, int64_t point
 
 /* Credits what several rules awarded at once (the n rules an event fired,
  * each part's points above 0): one lot and one journal entry (post) hold
- * their sum, and each rule's share is recorded with the entry
- * (journal_rules). FD_EINVAL for no parts, a part of no points, or a sum out
- * of range. */
+ * their sum, and each rule's share is recorded in the entry (its `rules`
+ * column). FD_EINVAL for no parts, more than FD_LEDGER_SHARES_MAX, a part of
+ * no points, or a sum out of range. */
+#define FD_LEDGER_SHARES_MAX FD_RULES_MAX
 int fd_ledger_credit_rules(fd_db *db, const fd_program *p, fd_member *m, const fd_rule_part *parts,
                            size_t n, bool pending, const fd_posting *post, int64_t *lot_id);
 
-/* The rule share in columns col..col+2 (rule_id, rule_version, points) of a
- * row of entries left-joined to journal_rules, as a new {"rule_id",
- * "version", "points"}; NULL for a row without one (an entry no rule made:
- * an adjustment, a redemption, the program's base rate). */
-json_t *fd_ledger_share_json(fd_stmt *st, int col);
+/* The rule shares of a journal entry from its `rules` column, stored as
+ * [[rule_id, rule_version, points], ...] in rule order; NULL (an entry no
+ * rule made: an adjustment, a redemption, the program's base rate) has none.
+ * *parts (caller frees; NULL for none) and *n receive them; FD_EINVAL for a
+ * text of another form, with nothing returned. */
+int fd_ledger_shares_parse(const char *stored, fd_rule_part **parts, size_t *n);
+
+/* The same as a new array of {"rule_id", "version", "points"} (empty for
+ * NULL, and for a text of another form, which `fidelis check` reports). */
+json_t *fd_ledger_shares_json(const char *stored);
 
 /* Debits points from m's spendable lots, FIFO by expiry, the lots of order
  * first_order first when not NULL. When the lots hold less: FD_ENOFUNDS,
@@ -106,12 +112,12 @@ extern const char FD_LEDGER_MATURE_DUE_SQL[];
 extern const char FD_LEDGER_EXPIRE_DUE_SQL[];
 
 /* A page of the journal export ($1 program, $2 the last entry id seen, $3
- * the page size in entries), in id order, each entry's rule shares as rows
- * after it. It walks the journal by id: were the program's filter to use
- * journal_program, each page would read and sort all of the program's
- * entries (tests/unit/test_store_ledger.c checks the plan). Columns: id,
- * member_id, kind, points, pending, balance_after, order_id, event_id,
- * reason, actor, created_at, then the share (fd_ledger_share_json, 11). */
+ * the page size in entries), in id order. It walks the journal by id: were
+ * the program's filter to use journal_program, each page would read and sort
+ * all of the program's entries (tests/unit/test_store_ledger.c checks the
+ * plan). Columns: id, member_id, kind, points, pending, balance_after,
+ * order_id, event_id, reason, actor, created_at, rules (as stored:
+ * fd_ledger_shares_json). */
 extern const char FD_LEDGER_EXPORT_PAGE_SQL[];
 
 /* The query a spend finds member $1's open lots with, in the order it takes

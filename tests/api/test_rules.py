@@ -51,12 +51,21 @@ class RuleTest(ServerTest):
 
 PER_EURO = {"type": "per_amount", "rate": "1", "rounding": "floor"}
 
-# Undoes migrations 23, 22, 21 and 19 on a SQLite file (the tests that rewind to an earlier schema
-# run it first; migration 20 can run again as it is): the day buckets' program index back, each
-# journal entry naming its first rule again (the tests that use it earn with one rule per event, or
-# do not read the shares), the tier placement's column dropped, and the rules' column as migration
-# 2 made it, holding the same totals.
-UNDO_MIGRATIONS_19_25 = (
+# The journal's rule shares back in their table of migration 22 (undoes 26).
+UNDO_MIGRATION_26 = (
+    "CREATE TABLE journal_rules(program_id BIGINT NOT NULL, entry_id BIGINT NOT NULL,"
+    " rule_id BIGINT NOT NULL, rule_version BIGINT NOT NULL, points BIGINT NOT NULL,"
+    " PRIMARY KEY (entry_id, rule_id)) WITHOUT ROWID;"
+    "INSERT INTO journal_rules SELECT j.program_id, j.id, s.value ->> 0, s.value ->> 1,"
+    " s.value ->> 2 FROM journal j, json_each(j.rules) s WHERE j.rules IS NOT NULL;"
+    "ALTER TABLE journal DROP COLUMN rules;")
+
+# Undoes migrations 26 to 19 on a SQLite file (the tests that rewind to an earlier schema run it
+# first; migration 20 can run again as it is): the day buckets' program index back, each journal
+# entry naming its first rule again (the tests that use it earn with one rule per event, or do not
+# read the shares), the tier placement's column dropped, and the rules' column as migration 2 made
+# it, holding the same totals.
+UNDO_MIGRATIONS_19_26 = UNDO_MIGRATION_26 + (
     "DROP INDEX lots_member; CREATE INDEX lots_member ON lots(member_id, status, expires_at);"
     "DROP TABLE member_event_counts;"
     "CREATE INDEX member_days_program ON member_days(program_id, day);"
@@ -271,7 +280,7 @@ class Earning(RuleTest):
         self.member("mig-new")
         self.srv.stop()
         db = sqlite3.connect(self.srv.db)
-        db.executescript(UNDO_MIGRATIONS_19_25 +
+        db.executescript(UNDO_MIGRATIONS_19_26 +
                          "ALTER TABLE member_stats DROP COLUMN orders_placed;"
                          "CREATE INDEX orders_member ON orders(member_id, occurred_at);"
                          "DELETE FROM schema_migrations WHERE version >= 17;")
@@ -298,7 +307,7 @@ class Earning(RuleTest):
         self.srv.stop()
         db = sqlite3.connect(self.srv.db)
         db.executescript(  # the tables as migrations 2 and 3 made them, holding the same rows
-            UNDO_MIGRATIONS_19_25 +
+            UNDO_MIGRATIONS_19_26 +
             "CREATE TABLE md(id INTEGER PRIMARY KEY, program_id BIGINT NOT NULL,"
             " member_id BIGINT NOT NULL, day BIGINT NOT NULL, spend BIGINT NOT NULL,"
             " orders BIGINT NOT NULL, points BIGINT NOT NULL);"
@@ -378,7 +387,7 @@ class Earning(RuleTest):
         self.assertEqual(self.buy("t0", "mig19", "60.00")["points"], 63)
         self.srv.stop()
         db = sqlite3.connect(self.srv.db)
-        db.executescript(UNDO_MIGRATIONS_19_25 + "DELETE FROM schema_migrations WHERE version >= 19;")
+        db.executescript(UNDO_MIGRATIONS_19_26 + "DELETE FROM schema_migrations WHERE version >= 19;")
         db.close()
         self.srv.start()
         awarded = lambda r: self.req("GET", "/v1/earning-rules/%d" % r["id"])[1]["points_awarded"]
@@ -418,7 +427,8 @@ class Earning(RuleTest):
             " 'base' AS name, %d AS rule UNION ALL SELECT 1, 3, 63, 'fixed', %d)"
             " WHERE external_id = 'mig22';"
             % (entry, entry, lot, base["id"], fixed["id"]) +
-            "DROP TABLE journal_rules; DELETE FROM schema_migrations WHERE version >= 22;"
+            "ALTER TABLE journal DROP COLUMN rules;"  # undoes 26 (and 22: the shares were there)
+            "DELETE FROM schema_migrations WHERE version >= 22;"
             "CREATE INDEX member_days_program ON member_days(program_id, day);"  # undoes 23
             "DROP TABLE member_event_counts;"  # and 24
             "DROP INDEX lots_member; CREATE INDEX lots_member ON lots(member_id, status, expires_at);")

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "base/fd.h"
+#include "core/jsonx.h"
 #include "core/ledger.h"
 #include "store/db.h"
 #include "store/ledger.h"
@@ -275,23 +276,25 @@ static void check_detects_tampering(void **state)
     fd_member_clear(&m);
 }
 
-/* The shares of journal entry `entry` in rule order, as "rule:version:points"
+/* The shares of journal entry `entry` as stored, as "rule:version:points"
  * joined by spaces, in out. */
 static void shares_text(fixture *f, int64_t entry, char *out, size_t size)
 {
     fd_stmt *st;
-    assert_int_equal(fd_db_query(f->db,
-                                 "SELECT rule_id, rule_version, points FROM journal_rules"
-                                 " WHERE entry_id = $1 AND program_id = $2 ORDER BY rule_id",
-                                 FD_PARAMS(FD_I(entry), FD_I(f->p.id)), &st),
-                     FD_OK);
-    size_t used = 0;
-    out[0] = '\0';
-    while (fd_stmt_next(st) == 1)
-        used += (size_t)snprintf(out + used, size - used, "%s%lld:%lld:%lld", used ? " " : "",
-                                 (long long)fd_stmt_i64(st, 0), (long long)fd_stmt_i64(st, 1),
-                                 (long long)fd_stmt_i64(st, 2));
+    assert_int_equal(
+        fd_db_query(f->db, "SELECT rules FROM journal WHERE id = $1", FD_PARAMS(FD_I(entry)), &st),
+        FD_OK);
+    assert_int_equal(fd_stmt_next(st), 1);
+    fd_rule_part *parts;
+    size_t n, used = 0;
+    assert_int_equal(fd_ledger_shares_parse(fd_stmt_text(st, 0), &parts, &n), FD_OK);
     fd_stmt_done(st);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(out + used, size - used, "%s%lld:%lld:%lld", used ? " " : "",
+                                 (long long)parts[i].rule_id, (long long)parts[i].rule_version,
+                                 (long long)parts[i].points);
+    free(parts);
 }
 
 static int64_t last_entry(fixture *f, const fd_member *m)
@@ -303,9 +306,10 @@ static int64_t last_entry(fixture *f, const fd_member *m)
     return id;
 }
 
-/* One lot and one entry hold the sum of the rules' shares, 18 of them (two
- * statements of shares); a share of no points or an overflowing sum is
- * refused; check catches an entry whose shares no longer add up. */
+/* One lot and one entry hold the sum of the rules' shares, 18 of them, kept
+ * in rule order; a share of no points or an overflowing sum is refused;
+ * check catches an entry whose shares no longer add up, do not parse, or
+ * belong to no earning. */
 static void rule_shares_of_one_entry(void **state)
 {
     fixture *f = *state;
@@ -314,8 +318,8 @@ static void rule_shares_of_one_entry(void **state)
     fd_posting earn = at("earn", T0);
     fd_rule_part parts[18];
     int64_t sum = 0;
-    for (int i = 0; i < 18; i++) {
-        parts[i] = (fd_rule_part){100 + i, 1 + i % 3, i + 1};
+    for (int i = 0; i < 18; i++) { /* the rules of 117 down to 100 */
+        parts[i] = (fd_rule_part){117 - i, 1 + (17 - i) % 3, 18 - i};
         sum += i + 1;
     }
     int64_t lot;
@@ -352,15 +356,65 @@ static void rule_shares_of_one_entry(void **state)
     shares_text(f, last_entry(f, &m), text, sizeof text);
     assert_string_equal(text, "");
 
-    assert_int_equal(fd_db_run(f->db,
-                               "UPDATE journal_rules SET points = 99 WHERE entry_id = $1"
-                               " AND rule_id = 117",
-                               FD_PARAMS(FD_I(entry)), NULL),
-                     FD_OK);
-    int64_t members, violations;
-    assert_int_equal(fd_ledger_check(f->db, report, NULL, &members, &violations), FD_OK);
-    assert_int_equal(violations, 1);
+    fd_posting adjust = at("adjust", T0);
+    assert_int_equal(fd_ledger_credit(f->db, &f->p, &m, 5, false, &adjust, NULL), FD_OK);
+    int64_t other = last_entry(f, &m), members, violations;
+    char saved[512];
+    fd_stmt *st;
+    assert_int_equal(
+        fd_db_query(f->db, "SELECT rules FROM journal WHERE id = $1", FD_PARAMS(FD_I(entry)), &st),
+        FD_OK);
+    assert_int_equal(fd_stmt_next(st), 1);
+    snprintf(saved, sizeof saved, "%s", fd_stmt_text(st, 0));
+    fd_stmt_done(st);
+    const char *tampered[][2] = {
+        {"[[115,1,16],[116,2,17],[117,3,99]]", NULL}, /* no longer the sum */
+        {"[[117,3,18]", NULL},                        /* not JSON */
+        {NULL, "[[1,1,5]]"}, /* the sum of an adjustment, which no rule makes */
+        {"[]", NULL},        /* an earning by rules without shares */
+    };
+    for (size_t t = 0; t < sizeof tampered / sizeof *tampered; t++) {
+        assert_int_equal(
+            fd_db_run(f->db, "UPDATE journal SET rules = $2 WHERE id = $1",
+                      FD_PARAMS(FD_I(entry), FD_S(tampered[t][0] ? tampered[t][0] : saved)), NULL),
+            FD_OK);
+        assert_int_equal(fd_db_run(f->db, "UPDATE journal SET rules = $2 WHERE id = $1",
+                                   FD_PARAMS(FD_I(other), FD_S(tampered[t][1])), NULL),
+                         FD_OK);
+        assert_int_equal(fd_ledger_check(f->db, report, NULL, &members, &violations), FD_OK);
+        assert_int_equal(violations, 1);
+    }
     fd_member_clear(&m);
+}
+
+/* The stored form of shares, and what is not of it. */
+static void shares_parse(void **state)
+{
+    (void)state;
+    fd_rule_part *parts;
+    size_t n;
+    assert_int_equal(fd_ledger_shares_parse(NULL, &parts, &n), FD_OK);
+    assert_true(parts == NULL && n == 0);
+    assert_int_equal(fd_ledger_shares_parse("[[7,2,30],[9,1,-4]]", &parts, &n), FD_OK);
+    assert_int_equal(n, 2);
+    assert_true(parts[0].rule_id == 7 && parts[0].rule_version == 2 && parts[0].points == 30);
+    assert_true(parts[1].rule_id == 9 && parts[1].rule_version == 1 && parts[1].points == -4);
+    free(parts);
+    const char *bad[] = {
+        "",         "x",     "{}", "[1]", "[[1,2]]", "[[1,2,3,4]]", "[[1,2,\"3\"]]", "[[1,2,3.5]]",
+        "[[1,2,3]", "[null]"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(fd_ledger_shares_parse(bad[i], &parts, &n), FD_EINVAL);
+        assert_true(parts == NULL && n == 0);
+    }
+    json_t *a = fd_ledger_shares_json("[[7,2,30]]");
+    char *text = fd_json_text(a, false);
+    assert_string_equal(text, "[{\"rule_id\":7,\"version\":2,\"points\":30}]");
+    free(text);
+    json_decref(a);
+    a = fd_ledger_shares_json("[[7,2]]");
+    assert_int_equal(json_array_size(a), 0);
+    json_decref(a);
 }
 
 /* The plan SQLite picks for sql, its steps joined by "; ". explain holds the
@@ -426,9 +480,7 @@ static void export_pages_walk_the_journal_by_id(void **state)
     fixture *f = *state;
     char plan[512], explain[512];
     query_plan(f, FD_LEDGER_EXPORT_PAGE_SQL, explain, plan, sizeof plan);
-    assert_string_equal(plan, "CO-ROUTINE j; SEARCH journal USING INTEGER PRIMARY KEY (rowid>?);"
-                              " SCAN j; SEARCH p USING PRIMARY KEY (entry_id=?) LEFT-JOIN;"
-                              " USE TEMP B-TREE FOR ORDER BY; ");
+    assert_string_equal(plan, "SEARCH journal USING INTEGER PRIMARY KEY (rowid>?); ");
 }
 
 int main(void)
@@ -443,6 +495,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(check_detects_tampering, setup, teardown),
         cmocka_unit_test_setup_teardown(rule_shares_of_one_entry, setup, teardown),
+        cmocka_unit_test(shares_parse),
         cmocka_unit_test_setup_teardown(job_queries_search_their_partial_indexes, setup, teardown),
         cmocka_unit_test_setup_teardown(export_pages_walk_the_journal_by_id, setup, teardown),
         cmocka_unit_test_setup_teardown(spends_read_the_lots_in_their_order, setup, teardown),
