@@ -63,6 +63,8 @@ struct fd_req {
 
 /* Replies with JSON value v (reference stolen). */
 void fd_reply(fd_req *r, int status, json_t *v);
+/* Replies with the JSON text w wrote (w is spent). */
+void fd_reply_written(fd_req *r, int status, fd_json_writer *w);
 /* Replies with len bytes of body (malloc'ed, stolen) of a content type. */
 void fd_reply_bytes(fd_req *r, int status, const char *content_type, unsigned char *body,
                     size_t len);

@@ -266,11 +266,21 @@ static int member_or_reply(fd_req *r, fd_member *m)
     return rc;
 }
 
+/* Replies 200 with member m, written as text without a tree (every balance
+ * read is one). */
+static void reply_member(fd_req *r, const fd_member *m)
+{
+    fd_json_writer w;
+    fd_jw_init(&w);
+    fd_member_write(&w, NULL, m, &r->program);
+    fd_reply_written(r, 200, &w);
+}
+
 void h_member_get(fd_req *r)
 {
     fd_member m = {0};
     if (member_or_reply(r, &m)) return;
-    fd_reply(r, 200, fd_member_json(&m, &r->program));
+    reply_member(r, &m);
     fd_member_clear(&m);
 }
 
@@ -318,7 +328,7 @@ void h_members_lookup(fd_req *r)
     else if (rc)
         fd_reply_status(r, rc, NULL);
     else
-        fd_reply(r, 200, fd_member_json(&m, &r->program));
+        reply_member(r, &m);
     fd_member_clear(&m);
 }
 

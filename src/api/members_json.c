@@ -4,56 +4,75 @@
 #include "api/members_json.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/api.h"
 #include "base/fd.h"
 
-static json_t *opt_str(const char *s)
+/* A text field the API shows as null when empty. */
+static void opt_str(fd_json_writer *w, const char *key, const char *s)
 {
-    return s && *s ? json_string(s) : json_null();
+    fd_jw_string(w, key, s && *s ? s : NULL);
 }
 
-/* The member's fields are set one by one rather than through one json_pack:
- * every balance read builds this object, and parsing json_pack's format cost
- * about 7 % of the read. */
+/* The stored attributes are the compact text of an object, as fd_json_text
+ * wrote it (members.c, accounts.c): written as they are, not parsed. */
+static const char *attributes_text(const fd_member *m)
+{
+    const char *a = m->attributes;
+    size_t n = a ? strlen(a) : 0;
+    return n >= 2 && a[0] == '{' && a[n - 1] == '}' ? a : "{}";
+}
+
+void fd_member_write(fd_json_writer *w, const char *key, const fd_member *m, const fd_program *p)
+{
+    fd_jw_open(w, key, '{');
+    fd_jw_int(w, "id", m->id);
+    opt_str(w, "external_id", m->external_id);
+    opt_str(w, "email", m->email);
+    opt_str(w, "phone", m->phone);
+    opt_str(w, "card_number", m->card_number);
+    opt_str(w, "qr_token", m->qr_token);
+    fd_jw_raw(w, "attributes", attributes_text(m));
+    fd_jw_string(w, "state", fd_member_state_name(m->state));
+    fd_jw_open(w, "consent", '{');
+    fd_jw_string(w, "marketing", fd_consent_name(m->consent));
+    fd_jw_time(w, "at", m->consent_at);
+    fd_jw_close(w, '}');
+    fd_jw_int(w, "balance", m->balance);
+    fd_jw_int(w, "pending", m->pending);
+    if (m->merged_into)
+        fd_jw_int(w, "merged_into", m->merged_into);
+    else
+        fd_jw_string(w, "merged_into", NULL);
+    fd_jw_time(w, "erased_at", m->erased_at);
+    fd_jw_time(w, "created_at", m->created_at);
+    fd_jw_time(w, "updated_at", m->updated_at);
+    if (m->tier[0]) {
+        fd_jw_open(w, "tier", '{');
+        fd_jw_string(w, "name", m->tier);
+        fd_jw_time(w, "since", m->tier_since);
+        fd_jw_time(w, "requalify_by", m->tier_review_at);
+        fd_jw_close(w, '}');
+    } else {
+        fd_jw_string(w, "tier", NULL);
+    }
+    if (m->wallet_id)
+        fd_jw_int(w, "wallet_id", m->wallet_id);
+    else
+        fd_jw_string(w, "wallet_id", NULL);
+    int64_t liability;
+    if (p && fd_program_liability(p, m->balance, &liability) == FD_OK)
+        fd_jw_amount(w, "liability", liability, p->exponent);
+    fd_jw_close(w, '}');
+}
+
 json_t *fd_member_json(const fd_member *m, const fd_program *p)
 {
-    json_t *attrs = json_loads(m->attributes ? m->attributes : "{}", 0, NULL);
-    json_t *consent = json_object();
-    json_object_set_new(consent, "marketing", json_string(fd_consent_name(m->consent)));
-    json_object_set_new(consent, "at", fd_json_time(m->consent_at));
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(m->id));
-    json_object_set_new(o, "external_id", opt_str(m->external_id));
-    json_object_set_new(o, "email", opt_str(m->email));
-    json_object_set_new(o, "phone", opt_str(m->phone));
-    json_object_set_new(o, "card_number", opt_str(m->card_number));
-    json_object_set_new(o, "qr_token", opt_str(m->qr_token));
-    json_object_set_new(o, "attributes", attrs ? attrs : json_object());
-    json_object_set_new(o, "state", json_string(fd_member_state_name(m->state)));
-    json_object_set_new(o, "consent", consent);
-    json_object_set_new(o, "balance", json_integer(m->balance));
-    json_object_set_new(o, "pending", json_integer(m->pending));
-    json_object_set_new(o, "merged_into",
-                        m->merged_into ? json_integer(m->merged_into) : json_null());
-    json_object_set_new(o, "erased_at", fd_json_time(m->erased_at));
-    json_object_set_new(o, "created_at", fd_json_time(m->created_at));
-    json_object_set_new(o, "updated_at", fd_json_time(m->updated_at));
-    json_t *tier = json_null();
-    if (m->tier[0]) {
-        tier = json_object();
-        json_object_set_new(tier, "name", json_string(m->tier));
-        json_object_set_new(tier, "since", fd_json_time(m->tier_since));
-        json_object_set_new(tier, "requalify_by", fd_json_time(m->tier_review_at));
-    }
-    json_object_set_new(o, "tier", tier);
-    json_object_set_new(o, "wallet_id", m->wallet_id ? json_integer(m->wallet_id) : json_null());
-    if (p) {
-        int64_t liability;
-        if (fd_program_liability(p, m->balance, &liability) == FD_OK)
-            json_object_set_new(o, "liability", fd_json_amount(liability, p->exponent));
-    }
-    return o;
+    fd_json_writer w;
+    fd_jw_init_tree(&w);
+    fd_member_write(&w, NULL, m, p);
+    return fd_jw_finish_tree(&w);
 }
 
 char *fd_member_json_text(const fd_member *m)

@@ -50,6 +50,13 @@ void fd_reply(fd_req *r, int status, json_t *v)
     json_decref(v);
 }
 
+void fd_reply_written(fd_req *r, int status, fd_json_writer *w)
+{
+    size_t len;
+    char *text = fd_jw_finish(w, &len);
+    fd_reply_bytes(r, status, NULL, (unsigned char *)text, len);
+}
+
 void fd_reply_bytes(fd_req *r, int status, const char *content_type, unsigned char *body,
                     size_t len)
 {

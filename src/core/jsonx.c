@@ -179,9 +179,30 @@ static void put_value(fd_json_writer *b, const json_t *v, bool sort_keys)
 
 void fd_jw_init(fd_json_writer *w)
 {
-    w->cap = 512;
-    w->len = 0;
+    *w = (fd_json_writer){.cap = 512};
     w->s = fd_malloc(w->cap);
+}
+
+void fd_jw_init_tree(fd_json_writer *w)
+{
+    *w = (fd_json_writer){.tree = true};
+}
+
+/* A tree writer's value v (a new reference; NULL is null) under key in the
+ * innermost open container, or as the root. */
+static void tree_add(fd_json_writer *w, const char *key, json_t *v)
+{
+    if (!v) v = json_null();
+    if (w->depth == 0) {
+        assert(!w->root);
+        w->root = v;
+        return;
+    }
+    json_t *parent = w->open[w->depth - 1];
+    if (json_is_object(parent))
+        json_object_set_new_nocheck(parent, key, v);
+    else
+        json_array_append_new(parent, v);
 }
 
 /* True when s needs no escape in JSON text. */
@@ -215,6 +236,13 @@ static void begin_value(fd_json_writer *w, const char *key)
 void fd_jw_open(fd_json_writer *w, const char *key, char bracket)
 {
     assert(bracket == '{' || bracket == '[');
+    if (w->tree) {
+        json_t *c = bracket == '{' ? json_object() : json_array();
+        tree_add(w, key, c);
+        assert(w->depth < FD_JW_DEPTH_MAX);
+        w->open[w->depth++] = c;
+        return;
+    }
     begin_value(w, key);
     put(w, &bracket, 1);
 }
@@ -222,11 +250,20 @@ void fd_jw_open(fd_json_writer *w, const char *key, char bracket)
 void fd_jw_close(fd_json_writer *w, char bracket)
 {
     assert(bracket == '}' || bracket == ']');
+    if (w->tree) {
+        assert(w->depth > 0);
+        w->depth--;
+        return;
+    }
     put(w, &bracket, 1);
 }
 
 void fd_jw_string(fd_json_writer *w, const char *key, const char *s)
 {
+    if (w->tree) {
+        tree_add(w, key, s ? json_string(s) : NULL);
+        return;
+    }
     begin_value(w, key);
     if (s)
         put_string(w, s, strlen(s));
@@ -236,12 +273,20 @@ void fd_jw_string(fd_json_writer *w, const char *key, const char *s)
 
 void fd_jw_int(fd_json_writer *w, const char *key, int64_t v)
 {
+    if (w->tree) {
+        tree_add(w, key, json_integer(v));
+        return;
+    }
     begin_value(w, key);
     put_integer(w, v);
 }
 
 void fd_jw_bool(fd_json_writer *w, const char *key, bool v)
 {
+    if (w->tree) {
+        tree_add(w, key, json_boolean(v));
+        return;
+    }
     begin_value(w, key);
     put(w, v ? "true" : "false", v ? 4 : 5);
 }
@@ -262,6 +307,10 @@ void fd_jw_amount(fd_json_writer *w, const char *key, int64_t minor, int exponen
 
 void fd_jw_value(fd_json_writer *w, const char *key, const json_t *v)
 {
+    if (w->tree) {
+        tree_add(w, key, json_incref((json_t *)v));
+        return;
+    }
     begin_value(w, key);
     if (v)
         put_value(w, v, false);
@@ -271,12 +320,17 @@ void fd_jw_value(fd_json_writer *w, const char *key, const json_t *v)
 
 void fd_jw_raw(fd_json_writer *w, const char *key, const char *text)
 {
+    if (w->tree) {
+        tree_add(w, key, json_loads(text, JSON_DECODE_ANY, NULL));
+        return;
+    }
     begin_value(w, key);
     put(w, text, strlen(text));
 }
 
 char *fd_jw_finish(fd_json_writer *w, size_t *len)
 {
+    assert(!w->tree);
     w->s[w->len] = 0; /* put leaves room for it */
     if (len) *len = w->len;
     char *s = w->s;
@@ -284,10 +338,20 @@ char *fd_jw_finish(fd_json_writer *w, size_t *len)
     return s;
 }
 
+json_t *fd_jw_finish_tree(fd_json_writer *w)
+{
+    assert(w->tree && w->depth == 0);
+    json_t *root = w->root;
+    w->root = NULL;
+    return root;
+}
+
 void fd_jw_discard(fd_json_writer *w)
 {
     free(w->s);
     w->s = NULL;
+    json_decref(w->root);
+    w->root = NULL;
 }
 
 char *fd_json_text(const json_t *v, bool sort_keys)

@@ -43,12 +43,22 @@ char *fd_json_text(const json_t *v, bool sort_keys);
  *     fd_jw_close(&w, '}');
  *     char *text = fd_jw_finish(&w, NULL); // {"points":35}, caller frees
  */
+#define FD_JW_DEPTH_MAX 16 /* containers open at once (the writers are Fidelis's own code) */
 typedef struct fd_json_writer {
-    char *s;
+    char *s; /* the text so far */
     size_t len, cap;
+    /* a writer made by fd_jw_init_tree builds a jansson value instead */
+    bool tree;
+    json_t *root, *open[FD_JW_DEPTH_MAX]; /* open: borrowed, innermost last */
+    int depth;
 } fd_json_writer;
 
 void fd_jw_init(fd_json_writer *w);
+/* A writer that builds the jansson value the text would parse to (the same
+ * keys in the same order), for a caller that needs a tree of what a write
+ * function writes; fd_jw_finish_tree returns it. */
+void fd_jw_init_tree(fd_json_writer *w);
+json_t *fd_jw_finish_tree(fd_json_writer *w);
 /* Opens an object ('{') or an array ('['); fd_jw_close ends it ('}', ']'). */
 void fd_jw_open(fd_json_writer *w, const char *key, char bracket);
 void fd_jw_close(fd_json_writer *w, char bracket);
@@ -62,12 +72,13 @@ void fd_jw_amount(fd_json_writer *w, const char *key, int64_t minor, int exponen
 /* Any jansson value (borrowed), as fd_json_text writes it; NULL writes null. */
 void fd_jw_value(fd_json_writer *w, const char *key, const json_t *v);
 /* text as it is: one compact JSON value that this writer or fd_json_text
- * wrote (not checked). */
+ * wrote (not checked; a tree writer parses it, and takes null for a text
+ * that does not parse). */
 void fd_jw_raw(fd_json_writer *w, const char *key, const char *text);
 /* The text written (NUL-terminated; its length in *len unless len is NULL).
  * The caller frees it; w is spent. */
 char *fd_jw_finish(fd_json_writer *w, size_t *len);
-/* Frees what was written, for a text given up. */
+/* Frees what was written, for a text (or tree) given up. */
 void fd_jw_discard(fd_json_writer *w);
 
 /* Sets obj[key] to value (a new reference; NULL sets null). For the objects

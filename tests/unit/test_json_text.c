@@ -4,7 +4,8 @@
  * JSON_SORT_KEYS: on every value of the official JSONLogic test suite, on the
  * strings and numbers at the edges of the format, and on random trees. The
  * stored event results and the body hashes of idempotency depend on it.
- * The writer (fd_jw_*) writes the same text as the tree it walks.
+ * The writer (fd_jw_*) writes the same text as the tree it walks, and its
+ * tree mode builds the same tree; a member's text and tree agree.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "api/members_json.h"
 #include "core/jsonx.h"
 
 #ifndef TEST_DATA_DIR
@@ -223,14 +225,22 @@ static void writer_writes_the_tree(void **state)
         /* an object or array at the top, as the writer's users write */
         json_t *v =
             json_pack("{s:o, s:[o]}", "a", random_value(&seed, 3), "b", random_value(&seed, 3));
-        fd_json_writer w;
+        fd_json_writer w, t;
         fd_jw_init(&w);
+        fd_jw_init_tree(&t);
+        unsigned same_walk = walk;
         write_tree(&w, NULL, v, &walk);
+        write_tree(&t, NULL, v, &same_walk);
         size_t len;
         char *got = fd_jw_finish(&w, &len);
         char *want = json_dumps(v, JANSSON_COMPACT);
         assert_string_equal(got, want);
         assert_int_equal(len, strlen(want));
+        json_t *tree = fd_jw_finish_tree(&t);
+        char *from_tree = json_dumps(tree, JANSSON_COMPACT);
+        assert_string_equal(from_tree, want);
+        free(from_tree);
+        json_decref(tree);
         free(got);
         free(want);
         json_decref(v);
@@ -278,13 +288,64 @@ static void writer_forms(void **state)
     assert_null(w.s);
 }
 
+/* fd_member_write's text is the text of fd_member_json's tree, for a bare
+ * member and one with every field, and its attributes are the stored text. */
+static void member_text_and_tree(void **state)
+{
+    (void)state;
+    fd_program p = {.exponent = 2, .point_value_micros = 10000};
+    fd_member bare = {.id = 7, .state = FD_STATE_ACTIVE};
+    fd_member full = {.id = 8,
+                      .external_id = "ext-8",
+                      .email = "a@b.example",
+                      .phone = "+4930123",
+                      .card_number = "C-8",
+                      .qr_token = "qr8",
+                      .attributes = "{\"city\":\"K\xc3\xb6ln\",\"kids\":[1,2],\"vip\":true}",
+                      .state = FD_STATE_PENDING,
+                      .consent_at = 1796119200,
+                      .balance = -1234,
+                      .pending = 56,
+                      .tier = "Gold",
+                      .tier_since = 1796119200,
+                      .tier_review_at = 1827655200,
+                      .merged_into = 9,
+                      .wallet_id = 10,
+                      .erased_at = 1796119201,
+                      .created_at = 1796000000,
+                      .updated_at = 1796119202};
+    fd_member odd = {.id = 11, .attributes = "not an object"}; /* written as {} */
+    const fd_member *members[] = {&bare, &full, &odd};
+    for (size_t i = 0; i < 3; i++)
+        for (int with_program = 0; with_program < 2; with_program++) {
+            const fd_program *pp = with_program ? &p : NULL;
+            fd_json_writer w;
+            fd_jw_init(&w);
+            fd_member_write(&w, NULL, members[i], pp);
+            char *text = fd_jw_finish(&w, NULL);
+            json_t *tree = fd_member_json(members[i], pp);
+            char *want = fd_json_text(tree, false);
+            assert_string_equal(text, want);
+            json_decref(tree);
+            free(want);
+            if (members[i] == &full)
+                assert_non_null(strstr(text,
+                                       "\"attributes\":{\"city\":\"K\xc3\xb6ln\",\"kids\":[1,2],"
+                                       "\"vip\":true},"));
+            if (members[i] == &odd) assert_non_null(strstr(text, "\"attributes\":{},"));
+            if (with_program && members[i] == &full)
+                assert_non_null(strstr(text, "\"liability\":\"-12.34\"}"));
+            free(text);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(jsonlogic_suite), cmocka_unit_test(strings_and_escapes),
         cmocka_unit_test(numbers),         cmocka_unit_test(key_orders),
         cmocka_unit_test(random_trees),    cmocka_unit_test(writer_writes_the_tree),
-        cmocka_unit_test(writer_forms),
+        cmocka_unit_test(writer_forms),    cmocka_unit_test(member_text_and_tree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
