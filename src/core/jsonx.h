@@ -26,8 +26,9 @@ json_t *fd_json_amount(int64_t minor, int exponent);
 char *fd_json_text(const json_t *v, bool sort_keys);
 
 /* A compact JSON text written value by value, in order, without a tree: for
- * the text built on every event (its result), where building a jansson
- * object, printing it and freeing it cost ten times writing it. The writer
+ * the texts built on every event (its result) and every balance read (the
+ * member), where building a jansson object, printing it and freeing it cost
+ * several times writing it. The writer
  * puts the commas: each value after the first of its object or array gets
  * one. Every function taking a key writes `"key":` first when key is not
  * NULL (an object's member) and nothing when it is (an array's element, or
