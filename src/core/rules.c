@@ -396,6 +396,19 @@ static int per_amount(const fd_rule *r, const fd_earn_input *in, line_bits *bits
 
 /* Records why the rule did what it did; the human text only when explain
  * (a simulation shows it; an event stores only the reason). */
+/* s, of n bytes (a UTF-8 text cut there), without the character the cut
+ * split: a detail cut inside a name's letter would not be text at all. */
+static void cut_to_whole_char(char *s, size_t n)
+{
+    size_t i = n, tail = 0;
+    while (i > 0 && tail < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--, tail++;                                         /* continuation bytes at the end */
+    if (i == 0 || !((unsigned char)s[i - 1] & 0x80)) return; /* ends on ASCII */
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : 1; /* continuation bytes it takes */
+    if (tail < need) s[i - 1] = 0;
+}
+
 __attribute__((format(printf, 4, 5))) static void say(fd_rule_outcome *o, bool explain,
                                                       const char *reason, const char *fmt, ...)
 {
@@ -404,8 +417,9 @@ __attribute__((format(printf, 4, 5))) static void say(fd_rule_outcome *o, bool e
     assert(o->detail);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(o->detail, FD_RULE_DETAIL_MAX, fmt, ap);
+    int n = vsnprintf(o->detail, FD_RULE_DETAIL_MAX, fmt, ap);
     va_end(ap);
+    if (n >= FD_RULE_DETAIL_MAX) cut_to_whole_char(o->detail, FD_RULE_DETAIL_MAX - 1);
 }
 
 /* Trigger, dates, days, hours and condition; true when the rule applies. */

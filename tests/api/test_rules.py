@@ -485,6 +485,24 @@ class Earning(RuleTest):
         self.assertEqual(self.buy("v1", "vip", "10.00")["points"], 50)
         self.assertEqual(self.buy("v2", "normal", "10.00")["points"], 10)
 
+    def test_explanation_cut_at_its_limit_stays_text(self):
+        """A simulation's detail that passes its 127 bytes is cut before a whole
+        character: a name of two-byte letters cut inside one still shows."""
+        name = "a" + "\u00e9" * 62  # 125 bytes: the detail's cut at 127 falls inside a letter
+        self.rule(name=name, trigger="purchase", priority=10, exclusive=True, effect=PER_EURO)
+        self.rule(name="base", trigger="purchase", priority=1, effect=PER_EURO)
+        self.member("cut")
+        s, sim = self.req("POST", "/v1/simulate", {"type": "purchase", "external_id": "cut",
+                                                   "order": {"id": "S", "total": "10.00",
+                                                             "currency": "EUR"}})
+        self.assertEqual(s, 200, sim)
+        base = [r for r in sim["rules"] if r["name"] == "base"][0]
+        self.assertEqual(base["reason"], "excluded")
+        detail = base["detail"]
+        self.assertTrue(detail.startswith('skipped: exclusive rule "a\u00e9\u00e9'), detail)
+        self.assertLessEqual(len(detail.encode()), 127)
+        self.assertGreaterEqual(len(detail.encode()), 126)  # at most one character dropped
+
     def test_refund_reverses_points_of_every_rule(self):
         self.rule(name="base", trigger="purchase", effect=PER_EURO)
         self.rule(name="bonus", trigger="purchase", effect={"type": "fixed", "points": 10})
