@@ -303,57 +303,50 @@ int fd_earning_apply(fd_db *db, fd_earning *e, fd_member *m, bool pending, fd_po
     return rc;
 }
 
-/* The name of a breakdown's entry for the base rate. */
-static const char BASE_RATE_NAME[] = "program base rate";
-
-json_t *fd_earning_breakdown(const fd_earning *e)
+/* The rules of an evaluation under key: those that awarded points, or with
+ * everything every rule with fired, reason and detail (a simulation); the
+ * base rate's one entry instead when it applied. */
+static void write_rules(const fd_earning *e, fd_json_writer *w, const char *key, bool everything)
 {
-    json_t *a = json_array();
-    if (e->base_rate) {
-        json_array_append_new(a, json_pack("{s:n, s:s, s:I, s:b, s:s}", "rule_id", "name",
-                                           BASE_RATE_NAME, "points", (json_int_t)e->points, "fired",
-                                           e->points > 0, "reason",
-                                           e->points ? "awarded" : "zero_points"));
-        return a;
-    }
-    for (size_t i = 0; i < e->rs->n; i++) {
-        const fd_rule_outcome *o = &e->outcomes[i];
-        json_t *x = json_object();
-        json_object_set_new_nocheck(x, "rule_id", json_integer(o->rule->id));
-        json_object_set_new_nocheck(x, "version", json_integer(o->rule->version));
-        json_object_set_new_nocheck(x, "name", json_string_nocheck(o->rule->name));
-        json_object_set_new_nocheck(x, "points", json_integer(o->points));
-        json_object_set_new(x, "fired", json_boolean(o->fired));
-        json_object_set_new(x, "reason", json_string(o->reason ? o->reason : "awarded"));
-        json_object_set_new(x, "detail", json_string(o->detail ? o->detail : ""));
-        json_array_append_new(a, x);
-    }
-    return a;
-}
-
-void fd_earning_awards_write(const fd_earning *e, fd_json_writer *w)
-{
-    fd_jw_open(w, "rules", '[');
-    if (e->base_rate && e->points) {
+    fd_jw_open(w, key, '[');
+    if (e->base_rate && (e->points || everything)) {
         fd_jw_open(w, NULL, '{');
         fd_jw_string(w, "rule_id", NULL);
-        fd_jw_string(w, "name", BASE_RATE_NAME);
+        fd_jw_string(w, "name", "program base rate");
         fd_jw_int(w, "points", e->points);
-        fd_jw_bool(w, "fired", true);
-        fd_jw_string(w, "reason", "awarded");
+        fd_jw_bool(w, "fired", e->points > 0);
+        fd_jw_string(w, "reason", e->points ? "awarded" : "zero_points");
         fd_jw_close(w, '}');
     }
     for (size_t i = 0; !e->base_rate && i < e->rs->n; i++) {
         const fd_rule_outcome *o = &e->outcomes[i];
-        if (o->points <= 0) continue;
+        if (!everything && o->points <= 0) continue;
         fd_jw_open(w, NULL, '{');
         fd_jw_int(w, "rule_id", o->rule->id);
         fd_jw_int(w, "version", o->rule->version);
         fd_jw_string(w, "name", o->rule->name);
         fd_jw_int(w, "points", o->points);
+        if (everything) {
+            fd_jw_bool(w, "fired", o->fired);
+            fd_jw_string(w, "reason", o->reason ? o->reason : "awarded");
+            fd_jw_string(w, "detail", o->detail ? o->detail : "");
+        }
         fd_jw_close(w, '}');
     }
     fd_jw_close(w, ']');
+}
+
+json_t *fd_earning_breakdown(const fd_earning *e)
+{
+    fd_json_writer w;
+    fd_jw_init_tree(&w);
+    write_rules(e, &w, NULL, true);
+    return fd_jw_finish_tree(&w);
+}
+
+void fd_earning_awards_write(const fd_earning *e, fd_json_writer *w)
+{
+    write_rules(e, w, "rules", false);
 }
 
 void fd_earning_clear(fd_earning *e)
